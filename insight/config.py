@@ -1,0 +1,279 @@
+"""Validated configuration and the name -> import-path registry of swappable components.
+
+Every section rejects unknown keys (``extra="forbid"``) so a typo in YAML is an error naming the key, never a
+silently ignored setting. Defaults live in ``configs/default.yaml`` (shipped as ``insight._configs``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ComponentError, ConfigError
+
+DATA_DIR_ENV = "INSIGHT_DATA_DIR"
+STORE_URL_ENV = "INSIGHT_STORE_URL"
+HOME_ENV = "INSIGHT_HOME"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class IngestConfig(_Section):
+    # canonical column -> column name in the source file; unmapped canonical columns keep their own name
+    columns: dict[str, str] = Field(default_factory=dict)
+    rating_range: tuple[float, float] = (1, 5)
+    timestamp_format: str | None = None
+
+
+class PIIConfig(_Section):
+    enabled: bool = True
+    order_number_patterns: list[str] = Field(default_factory=list)
+
+
+class CleanConfig(_Section):
+    min_chars: int = 3
+    pii: PIIConfig = Field(default_factory=PIIConfig)
+    dedupe_on: list[str] = Field(default_factory=lambda: ["customer_id"])
+
+
+class EmbedConfig(_Section):
+    backend: str = "sentence-transformers"
+    batch_size: int = 64
+    cache: bool = True
+    dim: int = 384  # only used by the hashing backend
+
+
+class ThemesConfig(_Section):
+    backend: str = "hdbscan"
+    n_components: int = 10
+    min_cluster_size: int | None = None  # None: scaled to the number of items
+    min_samples: int | None = None
+    max_discovery_sample: int = 6000
+    assign_threshold: float = 0.45  # cosine to a theme centroid for a soft assignment of an outlier
+    n_keywords: int = 8
+    n_examples: int = 5
+    key_phrases: bool = True
+
+
+class TagConfig(_Section):
+    backend: str = "prototype"
+    taxonomy: str = "default"
+    keyword_weight: float = 0.35
+    temperature: float = 0.05
+    abstain_below: float = 0.35
+
+
+class MeasureConfig(_Section):
+    recent_weeks: int = 4
+    segment_columns: list[str] = Field(
+        default_factory=lambda: ["carrier", "payment_provider", "warehouse", "product_category", "channel"]
+    )
+    # the columns that can name who or what is behind an action; channel says where feedback came from,
+    # and a theme's channel mix mostly reflects writing style, so it is reported but never names an action
+    cause_columns: list[str] = Field(default_factory=lambda: ["carrier", "payment_provider", "warehouse",
+                                                              "product_category"])
+    fdr: float = 0.05
+    min_segment_n: int = 8
+
+
+class RankConfig(_Section):
+    min_theme_size: int = 10
+    n_evidence: int = 3
+    max_actions: int = 25
+
+
+class StoreConfig(_Section):
+    backend: str = "sql"
+    url: str | None = None  # None: $INSIGHT_STORE_URL, else SQLite under the insight home folder
+
+
+class Config(_Section):
+    seed: int = 42
+    data_dir: str = "../shared/data"
+    home: str = ".insight"  # local state: SQLite store, embedding cache, exports
+    ingest: IngestConfig = Field(default_factory=IngestConfig)
+    clean: CleanConfig = Field(default_factory=CleanConfig)
+    embed: EmbedConfig = Field(default_factory=EmbedConfig)
+    themes: ThemesConfig = Field(default_factory=ThemesConfig)
+    tag: TagConfig = Field(default_factory=TagConfig)
+    measure: MeasureConfig = Field(default_factory=MeasureConfig)
+    rank: RankConfig = Field(default_factory=RankConfig)
+    store: StoreConfig = Field(default_factory=StoreConfig)
+
+    @property
+    def home_path(self) -> Path:
+        return Path(os.environ.get(HOME_ENV, self.home))
+
+    @property
+    def store_url(self) -> str:
+        if self.store.url:
+            return self.store.url
+        if os.environ.get(STORE_URL_ENV):
+            return os.environ[STORE_URL_ENV]
+        return f"sqlite:///{(self.home_path / 'insight.db').as_posix()}"
+
+    @property
+    def data_path(self) -> Path:
+        return Path(os.environ.get(DATA_DIR_ENV, self.data_dir))
+
+    def fingerprint(self) -> str:
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:12]
+
+
+# ---------------------------------------------------------------- taxonomy
+
+class Playbook(_Section):
+    title: str  # may use {theme} and {segment}
+    steps: list[str] = Field(default_factory=list)
+
+
+class RootCause(_Section):
+    description: str
+    owner: str
+    seeds: list[str] = Field(min_length=1)
+    keywords: list[str] = Field(default_factory=list)
+    playbook: Playbook
+    parent: str | None = None
+
+
+class Taxonomy(_Section):
+    name: str
+    version: str = "1"
+    root_causes: dict[str, RootCause]
+
+    @field_validator("root_causes")
+    @classmethod
+    def _at_least_two(cls, v: dict[str, RootCause]) -> dict[str, RootCause]:
+        if len(v) < 2:
+            raise ValueError("a taxonomy needs at least two root causes")
+        bad = [k for k in v if not k.replace("_", "").isalnum() or k != k.lower()]
+        if bad:
+            raise ValueError(f"root-cause keys must be lower_snake_case, got {bad}")
+        return v
+
+    @property
+    def keys(self) -> list[str]:
+        return list(self.root_causes)
+
+    def fingerprint(self) -> str:
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:12]
+
+
+# ---------------------------------------------------------------- loading
+
+def _read_yaml(path: Path | None, packaged: str) -> tuple[dict[str, Any], str]:
+    if path is None:
+        text = resources.files("insight._configs").joinpath(packaged).read_text(encoding="utf-8")
+        where = f"<packaged {packaged}>"
+    else:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}", code="E101")
+        text = path.read_text(encoding="utf-8")
+        where = str(path)
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{where} is not valid YAML: {exc}", code="E102") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where} must hold a mapping at the top level", code="E102")
+    return data, where
+
+
+def _explain(exc: ValidationError, where: str, model: type[BaseModel]) -> ConfigError:
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        if err["type"] == "extra_forbidden":
+            lines.append(f"unknown key {loc!r}{_valid_keys_hint(model, err['loc'])}")
+        else:
+            lines.append(f"{loc}: {err['msg']}")
+    return ConfigError(f"{where} is invalid:\n  - " + "\n  - ".join(lines), code="E103")
+
+
+def _valid_keys_hint(model: type[BaseModel], loc: tuple) -> str:
+    current: Any = model
+    for part in loc[:-1]:
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            return ""
+        current = field.annotation
+    fields = getattr(current, "model_fields", None)
+    return f" (valid keys: {', '.join(fields)})" if fields else ""
+
+
+def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
+    """The packaged defaults, updated by a user YAML file, updated by keyword overrides."""
+    data, _ = _read_yaml(None, "default.yaml")
+    where = "<packaged default.yaml>"
+    if path is not None:
+        user, where = _read_yaml(Path(path), "")
+        data = _deep_merge(data, user)
+    data = _deep_merge(data, overrides)
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise _explain(exc, where, Config) from None
+
+
+def load_taxonomy(source: str | Path = "default") -> Taxonomy:
+    """``"default"`` is the packaged e-commerce taxonomy; anything else is a path to a YAML file."""
+    data, where = _read_yaml(None if str(source) == "default" else Path(source), "taxonomy.yaml")
+    try:
+        return Taxonomy.model_validate(data)
+    except ValidationError as exc:
+        raise _explain(exc, where, Taxonomy) from None
+
+
+def _deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+# ---------------------------------------------------------------- registry
+
+REGISTRY: dict[str, dict[str, str]] = {
+    "embedder": {
+        "sentence-transformers": "insight.embed:SentenceTransformerEmbedder",
+        "hashing": "insight.embed:HashingEmbedder",
+    },
+    "clusterer": {
+        "hdbscan": "insight.themes:HDBSCANClusterer",
+    },
+    "tagger": {
+        "prototype": "insight.tag:PrototypeTagger",
+    },
+    "store": {
+        "sql": "insight.store:SQLStore",
+    },
+}
+
+Role = Literal["embedder", "clusterer", "tagger", "store"]
+
+
+def resolve(role: Role, name: str) -> Any:
+    """The class registered for ``name`` in ``role``; an unknown name lists the valid ones."""
+    table = REGISTRY[role]
+    if name not in table:
+        raise ComponentError(
+            f"unknown {role} {name!r}; valid names: {', '.join(sorted(table))}", code="E302"
+        )
+    module, _, attr = table[name].partition(":")
+    return getattr(importlib.import_module(module), attr)

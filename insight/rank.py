@@ -1,0 +1,126 @@
+"""Rank improvement actions: an impact score per theme with its explanation, the playbook action and evidence.
+
+impact = recent volume x severity x sqrt(growth) x spike factor, where
+  severity = 1 + negative share + escalation share  (1 .. 3)
+  growth   = (recent weekly rate + 1) / (baseline weekly rate + 1)
+  spike    = 1 + 0.5 per spike week in the recent window.
+Every factor is stored beside the score so a reviewer can see why an action ranks where it does. Themes
+smaller than ``min_theme_size`` are never ranked: a 3-item theme cannot top the list.
+
+Themes of one root cause that point at the same segment (say three payment-failure themes all concentrated on
+one provider) are one problem with one owner: they become one action whose impact is their sum, listing the
+themes it covers, instead of crowding the top of the list with the same incident.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from . import schema as S
+from .config import RankConfig, Taxonomy
+
+ACTION_COLUMNS = [
+    "rank", "theme_id", "theme_label", "root_cause", "owner", "title", "steps", "impact", "explanation",
+    "segment", "segment_sentence", "volume", "recent_volume", "growth", "spike_weeks", "evidence", "status",
+    "related_themes",
+]
+
+
+def impact_score(row: dict) -> tuple[float, dict]:
+    severity = 1.0 + float(row["negative_share"]) + float(row["escalation_share"])
+    growth = max(float(row["growth"]), 0.0)
+    spike = 1.0 + 0.5 * len(row.get("spike_weeks") or [])
+    impact = float(row["recent_volume"]) * severity * math.sqrt(growth) * spike
+    explanation = {
+        "recent_volume": int(row["recent_volume"]),
+        "severity": round(severity, 3),
+        "growth": round(growth, 3),
+        "spike_factor": spike,
+        "formula": "recent_volume x severity x sqrt(growth) x spike_factor",
+    }
+    return round(impact, 3), explanation
+
+
+def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.DataFrame, taxonomy: Taxonomy,
+                 cfg: RankConfig, segment_sentences: dict[str, str] | None = None) -> pd.DataFrame:
+    """One proposed action per ranked theme, highest impact first."""
+    if theme_stats.empty:
+        return pd.DataFrame(columns=ACTION_COLUMNS)
+    eligible = theme_stats[(theme_stats[S.THEME] != S.UNTHEMED) & (theme_stats["volume"] >= cfg.min_theme_size)]
+    rows = []
+    for row in eligible.to_dict("records"):
+        impact, why = impact_score(row)
+        cause = row[S.ROOT_CAUSE]
+        rc = taxonomy.root_causes.get(cause) or taxonomy.root_causes[taxonomy.keys[-1]]
+        seg = segments[segments[S.THEME] == row[S.THEME]].head(1)
+        seg_row = seg.iloc[0].to_dict() if len(seg) else None
+        segment = f"{seg_row['column']}={seg_row['value']}" if seg_row else ""
+        title = rc.playbook.title.format(theme=row["label"], segment=segment or "all segments")
+        if segment and "{segment}" not in rc.playbook.title:
+            title += f" ({segment.replace('=', ' ')})"
+        rows.append({
+            "theme_id": row[S.THEME], "theme_label": row["label"], "root_cause": cause, "owner": rc.owner,
+            "title": title, "steps": list(rc.playbook.steps), "impact": impact, "explanation": why,
+            "segment": segment, "segment_sentence": (segment_sentences or {}).get(row[S.THEME], ""),
+            "volume": int(row["volume"]), "recent_volume": int(row["recent_volume"]), "growth": row["growth"],
+            "spike_weeks": list(row.get("spike_weeks") or []), "status": "proposed", "_segment": seg_row,
+        })
+    if not rows:
+        return pd.DataFrame(columns=ACTION_COLUMNS)
+    merged = _merge_same_problem(sorted(rows, key=lambda r: (-r["impact"], r["theme_id"])))
+    for r in merged:
+        r["evidence"] = pick_evidence(items, [r["theme_id"], *r["related_themes"]], r.pop("_segment"),
+                                      r["spike_weeks"], cfg.n_evidence)
+    out = pd.DataFrame(merged).sort_values(["impact", "theme_id"], ascending=[False, True], kind="stable")
+    out = out.head(cfg.max_actions).reset_index(drop=True)
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    return out[ACTION_COLUMNS]
+
+
+def _merge_same_problem(rows: list[dict]) -> list[dict]:
+    """Fold themes with the same root cause and the same segment into the highest-impact one."""
+    kept: dict[tuple[str, str], dict] = {}
+    out = []
+    for r in rows:
+        r = {**r, "related_themes": []}
+        key = (r["root_cause"], r["segment"])
+        if r["segment"] and key in kept:
+            head = kept[key]
+            head["related_themes"].append(r["theme_id"])
+            head["impact"] = round(head["impact"] + r["impact"], 3)
+            head["volume"] += r["volume"]
+            head["recent_volume"] += r["recent_volume"]
+            head["spike_weeks"] = sorted(set(head["spike_weeks"]) | set(r["spike_weeks"]))
+            head["explanation"].setdefault("merged", []).append({"theme_id": r["theme_id"], "impact": r["impact"]})
+            continue
+        kept[key] = r
+        out.append(r)
+    return out
+
+
+def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | None, weeks: list[int],
+                  n: int) -> list[str]:
+    """The most typical distinct quotes of the themes, taken from their segment and spike weeks when they have them."""
+    pool = items[items[S.THEME].isin(theme_ids)]
+    narrowed = pool
+    if segment is not None:
+        narrowed = narrowed[narrowed[segment["column"]].astype(str) == segment["value"]]
+    if weeks:
+        narrowed = narrowed[narrowed[S.WEEK].isin(weeks)]
+    if len(narrowed) >= n:
+        pool = narrowed
+    pool = pool.sort_values([S.THEME_SIM, S.ID], ascending=[False, True], kind="stable")
+    quotes: list[str] = []
+    seen: set[str] = set()
+    for text in pool[S.CLEAN_TEXT]:
+        key = " ".join(text.lower().split())[:80]
+        if key in seen:
+            continue
+        seen.add(key)
+        quotes.append(text if len(text) <= 280 else text[:277].rstrip() + "...")
+        if len(quotes) == n:
+            break
+    return quotes

@@ -1,0 +1,108 @@
+"""The vocabulary every stage shares: column names, status values and result records.
+
+Stages exchange pandas DataFrames whose columns are named here, so a rename happens in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+NOISE = -1  # HDBSCAN's outlier label: the item fits no theme ("unthemed")
+UNTHEMED = "unthemed"
+
+# canonical item columns after ingest
+ID = "item_id"
+TEXT = "text"
+TIMESTAMP = "timestamp"
+CHANNEL = "channel"
+RATING = "rating"
+CUSTOMER_ID = "customer_id"
+ORDER_ID = "order_id"
+SOURCE = "source"
+ROW = "source_row"
+TRUTH = "true_root_cause"  # optional ground-truth label (the demo carries one)
+
+# metadata columns that segment analysis looks at when they are present
+SEGMENT_COLUMNS = ("carrier", "warehouse", "payment_provider", "channel", "product_category")
+OPTIONAL_COLUMNS = (
+    CHANNEL, RATING, CUSTOMER_ID, ORDER_ID, "order_value", "carrier", "warehouse",
+    "payment_provider", "product_category", TRUTH,
+)
+
+# columns added by the stages
+CLEAN_TEXT = "clean_text"
+STATUS = "status"
+REASON = "reason"
+DUP_OF = "duplicate_of"
+DUP_COUNT = "duplicate_count"
+WEEK = "week"
+THEME = "theme_id"
+THEME_SIM = "theme_similarity"
+ROOT_CAUSE = "root_cause"
+CONFIDENCE = "confidence"
+NEGATIVE = "negative"
+
+# item statuses: every read row ends in exactly one of these
+STORED = "stored"
+DUPLICATE = "duplicate"
+QUARANTINED = "quarantined"
+NON_ACTIONABLE = "non_actionable"
+STATUSES = (STORED, DUPLICATE, QUARANTINED, NON_ACTIONABLE)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Row accounting: ``read`` always equals the sum of the four outcomes."""
+
+    read: int
+    stored: int
+    duplicates: int
+    quarantined: int
+    non_actionable: int
+
+    def __post_init__(self) -> None:
+        total = self.stored + self.duplicates + self.quarantined + self.non_actionable
+        if total != self.read:
+            raise ValueError(f"row accounting broken: read={self.read} but outcomes sum to {total}")
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass
+class RunResult:
+    """What a pipeline run produced, before or after it is stored."""
+
+    run_id: str
+    counts: Counts
+    items: Any  # pandas.DataFrame, one row per read row (quarantined rows included)
+    themes: Any  # pandas.DataFrame, one row per theme
+    actions: Any  # pandas.DataFrame, ranked
+    weekly: Any  # pandas.DataFrame, volume by week x root cause
+    segments: Any  # pandas.DataFrame, segment lift table
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self, top: int = 5) -> dict[str, Any]:
+        """The JSON object that ``insight run --json`` prints."""
+        actions = self.actions.head(top)
+        return {
+            "run_id": self.run_id,
+            "counts": self.counts.as_dict(),
+            "pii_redactions": self.manifest.get("pii_redactions", {}),
+            "self_check": self.manifest.get("self_check"),
+            "top_actions": [
+                {
+                    "rank": int(a["rank"]),
+                    "root_cause": a["root_cause"],
+                    "theme": a["theme_label"],
+                    "theme_id": a["theme_id"],
+                    "title": a["title"],
+                    "owner": a["owner"],
+                    "impact": round(float(a["impact"]), 2),
+                    "segment": a["segment"],
+                    "evidence": list(a["evidence"]),
+                }
+                for a in actions.to_dict("records")
+            ],
+        }

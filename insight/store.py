@@ -1,0 +1,206 @@
+"""The operational store: runs, items, themes, actions, weekly volume and segment lift (SQLAlchemy 2).
+
+The same tables run on SQLite (default, WAL + busy timeout) and PostgreSQL (``postgresql+psycopg://``).
+A run is written in one transaction and flips to ``published`` inside it, so readers (the app, exports) only
+ever see complete runs. Readers return pandas frames; nothing here knows about the UI or the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import (
+    JSON, Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text, create_engine, event, select,
+    update,
+)
+from sqlalchemy.engine import Engine
+
+from . import schema as S
+from .errors import StoreError
+
+metadata = MetaData()
+
+runs = Table(
+    "runs", metadata,
+    Column("run_id", String(40), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("source", Text),
+    Column("counts", JSON),
+    Column("manifest", JSON),
+)
+
+items = Table(
+    "items", metadata,
+    Column("run_id", String(40), primary_key=True),
+    Column("item_id", String(200), primary_key=True),
+    Column("source", Text), Column("source_row", Integer),
+    Column("status", String(16), index=True), Column("reason", String(40)),
+    Column("timestamp", DateTime(timezone=True)), Column("week", Integer),
+    Column("channel", String(60)), Column("rating", Float), Column("customer_id", String(120)),
+    Column("order_id", String(120)), Column("order_value", Float), Column("carrier", String(120)),
+    Column("warehouse", String(120)), Column("payment_provider", String(120)),
+    Column("product_category", String(120)),
+    Column("text", Text), Column("duplicate_of", String(200)), Column("duplicate_count", Integer),
+    Column("theme_id", String(40), index=True), Column("theme_similarity", Float),
+    Column("root_cause", String(60), index=True), Column("confidence", Float), Column("second_cause", String(60)),
+    Column("needs_review", Boolean), Column("negative", Boolean), Column("true_root_cause", String(60)),
+)
+
+themes = Table(
+    "themes", metadata,
+    Column("run_id", String(40), primary_key=True),
+    Column("theme_id", String(40), primary_key=True),
+    Column("label", Text), Column("root_cause", String(60)), Column("root_cause_share", Float),
+    Column("size", Integer), Column("recent_volume", Integer), Column("growth", Float),
+    Column("negative_share", Float), Column("keywords", JSON), Column("key_phrases", JSON),
+    Column("examples", JSON), Column("spike_weeks", JSON), Column("weekly_counts", JSON),
+)
+
+actions = Table(
+    "actions", metadata,
+    Column("run_id", String(40), primary_key=True),
+    Column("rank", Integer, primary_key=True),
+    Column("theme_id", String(40)), Column("theme_label", Text), Column("root_cause", String(60)),
+    Column("owner", Text), Column("title", Text), Column("steps", JSON), Column("impact", Float),
+    Column("explanation", JSON), Column("segment", Text), Column("segment_sentence", Text),
+    Column("volume", Integer), Column("recent_volume", Integer), Column("growth", Float),
+    Column("spike_weeks", JSON), Column("evidence", JSON), Column("status", String(20)),
+    Column("related_themes", JSON), Column("version", Integer, nullable=False, default=1),
+)
+
+weekly = Table(
+    "weekly", metadata,
+    Column("run_id", String(40), primary_key=True),
+    Column("week", Integer, primary_key=True),
+    Column("root_cause", String(60), primary_key=True),
+    Column("week_start", DateTime(timezone=True)), Column("count", Integer),
+)
+
+segments = Table(
+    "segments", metadata,
+    Column("run_id", String(40), primary_key=True),
+    Column("level", String(20), primary_key=True),  # "theme" or "root_cause"
+    Column("group_id", String(60), primary_key=True),
+    Column("column", String(60), primary_key=True),
+    Column("value", String(200), primary_key=True),
+    Column("n", Integer), Column("lift", Float), Column("ci_low", Float), Column("ci_high", Float),
+    Column("since_week", Integer), Column("p_value", Float), Column("q_value", Float), Column("sentence", Text),
+)
+
+FRAMES = {"items": items, "themes": themes, "actions": actions, "weekly": weekly, "segments": segments}
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+class SQLStore:
+    """SQLAlchemy-backed store; the URL chooses SQLite or PostgreSQL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            if self.url.startswith("sqlite:///"):
+                path = self.url.removeprefix("sqlite:///")
+                if path and path != ":memory:":
+                    Path(path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self._engine = create_engine(self.url, future=True)
+            except Exception as exc:
+                raise StoreError(f"cannot open store {self.url!r}: {exc}", code="E401") from exc
+            if self._engine.dialect.name == "sqlite":
+                event.listen(self._engine, "connect", _sqlite_pragmas)
+            metadata.create_all(self._engine)
+        return self._engine
+
+    # ------------------------------------------------------------ writing
+
+    def publish(self, result: S.RunResult, source: str = "") -> str:
+        """Write every frame of a run and mark it published, all in one transaction."""
+        frames = {"items": result.items, "themes": result.themes, "actions": result.actions,
+                  "weekly": result.weekly, "segments": result.segments}
+        with self.engine.begin() as conn:
+            conn.execute(runs.insert().values(
+                run_id=result.run_id, created_at=datetime.now(timezone.utc), status="pending", source=source,
+                counts=result.counts.as_dict(), manifest=_jsonable(result.manifest),
+            ))
+            for name, frame in frames.items():
+                table = FRAMES[name]
+                records = _records(frame, [c.name for c in table.columns if c.name != "run_id"])
+                for rec in records:
+                    rec["run_id"] = result.run_id
+                if records:
+                    conn.execute(table.insert(), records)
+            conn.execute(update(runs).where(runs.c.run_id == result.run_id).values(status="published"))
+        return result.run_id
+
+    # ------------------------------------------------------------ reading
+
+    def list_runs(self) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(runs).where(runs.c.status == "published")
+                                .order_by(runs.c.created_at.desc())).mappings().all()
+        return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in runs.columns])
+
+    def latest_run_id(self) -> str | None:
+        listed = self.list_runs()
+        return None if listed.empty else str(listed.iloc[0]["run_id"])
+
+    def get_run(self, run_id: str) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(runs).where(runs.c.run_id == run_id)).mappings().first()
+        if row is None or row["status"] != "published":
+            known = ", ".join(self.list_runs()["run_id"].head(5)) or "none"
+            raise StoreError(f"no published run {run_id!r} in {self.url} (latest: {known})", code="E402")
+        return dict(row)
+
+    def load(self, run_id: str, frame: str) -> pd.DataFrame:
+        """One frame of a published run: items, themes, actions, weekly or segments."""
+        self.get_run(run_id)
+        table = FRAMES[frame]
+        query = select(table).where(table.c.run_id == run_id)
+        if frame == "actions":
+            query = query.order_by(table.c.rank)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in table.columns])
+
+
+def _clean_value(v: Any) -> Any:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if isinstance(v, np.generic):
+        v = v.item()
+        return None if isinstance(v, float) and math.isnan(v) else v
+    if isinstance(v, pd.Timestamp):
+        return v.to_pydatetime()
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    return v
+
+
+def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
+    present = [c for c in columns if c in frame.columns]
+    return [{c: _clean_value(v) for c, v in zip(present, row)}
+            for row in frame[present].itertuples(index=False, name=None)]
+
+
+def _jsonable(obj: Any) -> Any:
+    return json.loads(json.dumps(obj, default=lambda o: _clean_value(o) if not isinstance(o, set) else sorted(o)))

@@ -204,8 +204,13 @@ def _explain(exc: ValidationError, where: str, model: type[BaseModel]) -> Config
 
 
 def _valid_keys_hint(model: type[BaseModel], loc: tuple) -> str:
+    import typing
+
     current: Any = model
     for part in loc[:-1]:
+        if typing.get_origin(current) is dict:  # a mapping of models: the key is a user name, step into the value
+            current = typing.get_args(current)[1]
+            continue
         field = getattr(current, "model_fields", {}).get(part)
         if field is None:
             return ""

@@ -178,11 +178,12 @@ def _measure(stored: pd.DataFrame, theme_table: pd.DataFrame, cfg: Config):
     for level, frame, key in [("theme", by_theme, S.THEME), ("root_cause", by_cause, S.ROOT_CAUSE)]:
         f = frame.rename(columns={key: "group_id"})
         f.insert(0, "level", level)
-        f["sentence"] = [
-            measure.lift_sentence(
-                f"{str(causes.get(g, '')).replace('_', ' ')} complaints about \"{labels.get(g, g)}\"" if level == "theme"
-                else f"{g.replace('_', ' ')} complaints", r)
-            for g, r in zip(f["group_id"], f.to_dict("records"))]
+        def subject(g: str, level: str = level) -> str:
+            if level == "theme":
+                return f"{str(causes.get(g, '')).replace('_', ' ')} complaints about \"{labels.get(g, g)}\""
+            return f"{g.replace('_', ' ')} complaints"
+
+        f["sentence"] = [measure.lift_sentence(subject(g), r) for g, r in zip(f["group_id"], f.to_dict("records"))]
         frames.append(f)
     segments = pd.concat(frames, ignore_index=True)
     theme_segments = segments[(segments["level"] == "theme") & segments["column"].isin(m.cause_columns)]

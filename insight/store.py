@@ -16,7 +16,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import (
-    JSON, Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text, create_engine, event, select,
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    select,
     update,
 )
 from sqlalchemy.engine import Engine

@@ -8,7 +8,7 @@ Theme ids are ordered by size so the same partition always gets the same ids.
 
 from __future__ import annotations
 
-import re
+import hashlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 
@@ -38,9 +38,7 @@ class HDBSCANClusterer:
     def fit(self, X: np.ndarray) -> HDBSCANClusterer:
         X = np.asarray(X, dtype=np.float32)
         n = len(X)
-        rng = np.random.default_rng(self.random_state)
-        sample = np.sort(rng.choice(n, self.max_discovery_sample, replace=False)) if n > self.max_discovery_sample \
-            else np.arange(n)
+        sample = _content_sample(X, self.max_discovery_sample, self.random_state)
         self.n_features_in_ = X.shape[1] if X.ndim == 2 else 0
         if len(sample) < 3:
             self.centroids_ = np.zeros((0, self.n_features_in_), dtype=np.float32)
@@ -58,8 +56,8 @@ class HDBSCANClusterer:
                       copy=True).fit_predict(Z)
         self.centroids_ = _centroids(X[sample], raw)
         self.labels_ = self.assign(X)
-        # renumber by size (ties by first member) so ids do not depend on HDBSCAN's internal order
-        order = _size_order(self.labels_, len(self.centroids_))
+        # renumber by size (ties by centroid) so ids depend on neither HDBSCAN's order nor the row order
+        order = _size_order(self.labels_, self.centroids_)
         self.centroids_ = self.centroids_[order]
         self.labels_ = self.assign(X)
         return self
@@ -89,11 +87,22 @@ def _centroids(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return (C / np.maximum(np.linalg.norm(C, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
-def _size_order(labels: np.ndarray, k: int) -> np.ndarray:
-    sizes = np.bincount(labels[labels >= 0], minlength=k)
-    first = np.array([np.argmax(labels == i) if sizes[i] else len(labels) for i in range(k)])
-    order = np.lexsort((first, -sizes))
+def _size_order(labels: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    sizes = np.bincount(labels[labels >= 0], minlength=len(centroids))
+    keys = tuple(np.round(centroids[:, j], 5) for j in reversed(range(min(3, centroids.shape[1]))))
+    order = np.lexsort((*keys, -sizes))
     return order[sizes[order] > 0]
+
+
+def _content_sample(X: np.ndarray, k: int, seed: int) -> np.ndarray:
+    """At most ``k`` rows chosen by a hash of their content, so the sample is the same in any row order."""
+    n = len(X)
+    if n <= k:
+        return np.arange(n)
+    salt = str(seed).encode()
+    keys = np.array([hashlib.blake2b(row.tobytes(), digest_size=8, key=salt).digest() for row in
+                     np.round(X, 5).astype(np.float32)], dtype="S8")
+    return np.sort(np.argsort(keys, kind="stable")[:k])
 
 
 # ---------------------------------------------------------------- description

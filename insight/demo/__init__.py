@@ -22,3 +22,6 @@ INCIDENTS = {
 def demo_path() -> Path:
     """Path of the bundled demo export (inside the installed package)."""
     return Path(str(resources.files("insight.demo").joinpath(DEMO_FILE)))
+
+#: how the demo export's columns map onto insight's (everything else already has the canonical name)
+DEMO_OVERRIDES = {"ingest": {"columns": {"item_id": "feedback_id"}}}

@@ -180,7 +180,8 @@ def build(seed: int = 7) -> pd.DataFrame:
     # the same customer sends the same message twice (form resubmitted, ticket + chat)
     for src in rng.sample(rows, 45):
         dup = dict(src)
-        dup["timestamp"] = (datetime.fromisoformat(src["timestamp"]) + timedelta(minutes=rng.randrange(2, 300))).isoformat()
+        later = datetime.fromisoformat(src["timestamp"]) + timedelta(minutes=rng.randrange(2, 300))
+        dup["timestamp"] = later.isoformat()
         rows.append(dup)
 
     df = pd.DataFrame(rows).drop(columns=["_product", "week"])

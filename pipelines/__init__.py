@@ -1,0 +1,1 @@
+"""Entry points that are not the review app: the ``insight`` CLI and batch jobs."""

@@ -1,0 +1,60 @@
+"""Shared fixtures: tiny readable frames and a fast config (hashing embedder) for unit tests; the real
+packaged model only in tests marked ``integration``. Nothing here touches the network."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """An empty insight home (store + cache) per test."""
+    monkeypatch.setenv("INSIGHT_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("INSIGHT_STORE_URL", raising=False)
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def fast_config(home):
+    from insight.config import load_config
+
+    return load_config(embed={"backend": "hashing", "cache": False}, themes={"key_phrases": False})
+
+
+def _week(i: int, day: int = 0) -> str:
+    return (pd.Timestamp("2026-01-05", tz="UTC") + pd.Timedelta(days=7 * i + day)).isoformat()
+
+
+@pytest.fixture
+def tiny_frame() -> pd.DataFrame:
+    """Twenty-odd readable rows: two clear problems, noise, a duplicate and two broken rows."""
+    rows = []
+    late = ["my parcel is late again", "parcel still not delivered, very late", "late delivery, parcel missing",
+            "the courier is late with my parcel", "parcel late by a week", "where is my parcel, it is late"]
+    refund = ["no refund yet for my return", "refund not received after return", "still waiting on my refund",
+              "return sent, refund missing", "I want my refund for the return", "refund for return is late"]
+    for i, t in enumerate(late):
+        rows.append({"id": f"L{i}", "text": t, "timestamp": _week(i % 3, i), "customer_id": f"c{i}",
+                     "carrier": "Parcelo", "rating": 1})
+    for i, t in enumerate(refund):
+        rows.append({"id": f"R{i}", "text": t, "timestamp": _week(i % 3, i), "customer_id": f"d{i}",
+                     "carrier": "SwiftShip", "rating": 2})
+    rows += [
+        {"id": "N1", "text": "n/a", "timestamp": _week(1), "customer_id": "x1", "carrier": "", "rating": None},
+        {"id": "N2", "text": "Great service!", "timestamp": _week(1), "customer_id": "x2", "carrier": "", "rating": 5},
+        {"id": "D1", "text": "my parcel is late again", "timestamp": _week(2, 3), "customer_id": "c0",
+         "carrier": "Parcelo", "rating": 1},
+        {"id": "Q1", "text": "broken date", "timestamp": "yesterday-ish", "customer_id": "q", "carrier": "",
+         "rating": 3},
+        {"id": "Q2", "text": "bad rating here", "timestamp": _week(1), "customer_id": "q2", "carrier": "",
+         "rating": 11},
+        {"id": "P1", "text": "refund please, email me at jo.smith@example.com or call +44 7700 900123",
+         "timestamp": _week(2), "customer_id": "p1", "carrier": "SwiftShip", "rating": 2},
+    ]
+    return pd.DataFrame(rows)

@@ -1,0 +1,73 @@
+import pytest
+
+from insight.config import load_config, load_taxonomy, resolve
+from insight.errors import ComponentError, ConfigError
+
+EXPECTED_KEYS = ["inventory", "delivery", "checkout", "payments", "returns_refunds", "product_quality",
+                 "customer_service", "account", "pricing_promotions", "other"]
+
+
+def test_defaults_load():
+    cfg = load_config()
+    assert cfg.embed.backend == "sentence-transformers"
+    assert cfg.store_url.startswith("sqlite:///")
+
+
+def test_unknown_key_names_key_and_valid_ones(tmp_path):
+    p = tmp_path / "c.yaml"
+    p.write_text("themes:\n  min_clustr_size: 5\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    msg = str(e.value)
+    assert "themes.min_clustr_size" in msg and "min_cluster_size" in msg
+
+
+def test_bad_type_is_reported(tmp_path):
+    p = tmp_path / "c.yaml"
+    p.write_text("seed: many\n")
+    with pytest.raises(ConfigError, match="seed"):
+        load_config(p)
+
+
+def test_missing_config_file(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_store_url_from_environment(monkeypatch):
+    monkeypatch.setenv("INSIGHT_STORE_URL", "sqlite:///elsewhere.db")
+    assert load_config().store_url == "sqlite:///elsewhere.db"
+
+
+def test_default_taxonomy_keys_exactly():
+    tax = load_taxonomy()
+    assert tax.keys == EXPECTED_KEYS
+    for rc in tax.root_causes.values():
+        assert rc.description and rc.owner and rc.seeds and rc.playbook.title
+
+
+CAUSE = "    description: d\n    owner: o\n    seeds: [a]\n    playbook: {title: t}\n"
+
+
+def test_taxonomy_rejects_unknown_field_naming_valid_ones(tmp_path):
+    p = tmp_path / "t.yaml"
+    p.write_text("name: x\nroot_causes:\n  late:\n" + CAUSE + "  other:\n" + CAUSE + "    colour: red\n")
+    with pytest.raises(ConfigError) as e:
+        load_taxonomy(p)
+    assert "root_causes.other.colour" in str(e.value) and "playbook" in str(e.value)
+
+
+def test_taxonomy_rejects_bad_keys_and_missing_fields(tmp_path):
+    p = tmp_path / "t.yaml"
+    p.write_text("name: x\nroot_causes:\n  Bad Key:\n" + CAUSE + "  other:\n" + CAUSE)
+    with pytest.raises(ConfigError, match="lower_snake_case"):
+        load_taxonomy(p)
+    p.write_text("name: x\nroot_causes:\n  late:\n    description: d\n  other:\n" + CAUSE)
+    with pytest.raises(ConfigError, match="root_causes.late.owner"):
+        load_taxonomy(p)
+
+
+def test_registry_unknown_name_lists_valid():
+    with pytest.raises(ComponentError) as e:
+        resolve("embedder", "word2vec")
+    assert "hashing" in str(e.value) and "sentence-transformers" in str(e.value)

@@ -1,0 +1,57 @@
+import numpy as np
+import pandas as pd
+
+from insight import schema as S
+from insight.measure import (
+    add_weeks,
+    benjamini_hochberg,
+    detect_spikes,
+    dominant,
+    segment_lift,
+    weekly_volume,
+)
+
+
+def test_weeks_are_numbered_from_the_first_monday():
+    df = pd.DataFrame({S.TIMESTAMP: pd.to_datetime(["2026-06-03", "2026-06-08", "2026-06-21"], utc=True)})
+    assert add_weeks(df)[S.WEEK].tolist() == [1, 2, 3]
+
+
+def test_weekly_volume_zero_fills():
+    df = add_weeks(pd.DataFrame({S.TIMESTAMP: pd.to_datetime(["2026-06-01", "2026-06-15"], utc=True),
+                                 S.ROOT_CAUSE: ["delivery", "delivery"]}))
+    assert weekly_volume(df)["count"].tolist() == [1, 0, 1]
+
+
+def test_spike_detected_only_when_improbable():
+    quiet = np.array([10, 12, 9, 11, 10, 13, 10, 11])
+    assert detect_spikes(quiet, recent_weeks=2) == []
+    spiky = np.array([10, 12, 9, 11, 10, 13, 40, 11])
+    assert detect_spikes(spiky, recent_weeks=2) == [7]
+
+
+def test_benjamini_hochberg_known_values():
+    q = benjamini_hochberg(np.array([0.01, 0.04, 0.03, 0.2]))
+    assert np.allclose(q, [0.04, 0.16 / 3, 0.16 / 3, 0.2])  # p * n / rank, made monotone
+
+
+def test_segment_lift_finds_planted_segment():
+    rng = np.random.default_rng(0)
+    n = 400
+    df = pd.DataFrame({
+        "theme_id": rng.choice(["A", "B"], n),
+        "carrier": rng.choice(["X", "Y", "Z"], n),
+        S.WEEK: rng.integers(1, 9, n),
+    })
+    planted = pd.DataFrame({"theme_id": "A", "carrier": "X", S.WEEK: 8}, index=range(60))
+    df = pd.concat([df, planted], ignore_index=True)
+    out = segment_lift(df, "theme_id", ["carrier"], min_n=8, windows={"A": [8]})
+    top = out[out["theme_id"] == "A"].iloc[0]
+    assert (top["column"], top["value"]) == ("carrier", "X") and top["lift"] > 2 and top["q_value"] <= 0.05
+    assert not ((out["theme_id"] == "B") & (out["value"] == "X")).any()
+
+
+def test_dominant():
+    df = pd.DataFrame({"t": ["a", "a", "a", "b"], "rc": ["x", "x", "y", "z"]})
+    d = dominant(df, "t", "rc").set_index("t")
+    assert d.loc["a", "rc"] == "x" and d.loc["a", "rc_share"] == round(2 / 3, 3)

@@ -1,0 +1,49 @@
+import pandas as pd
+
+from insight import schema as S
+from insight.config import RankConfig, load_taxonomy
+from insight.rank import impact_score, rank_actions
+
+
+def stats_row(theme, volume, recent, cause="delivery", growth=1.0, spikes=None, label=None):
+    return {S.THEME: theme, "label": label or theme, S.ROOT_CAUSE: cause, "volume": volume, "recent_volume": recent,
+            "growth": growth, "negative_share": 0.5, "escalation_share": 0.0, "spike_weeks": spikes or []}
+
+
+def items_for(themes):
+    rows = []
+    for t, n in themes.items():
+        for i in range(n):
+            rows.append({S.ID: f"{t}{i}", S.THEME: t, S.CLEAN_TEXT: f"{t} complaint number {i}",
+                         S.THEME_SIM: 1 - i / 100, S.WEEK: 1 + i % 4, "carrier": "X" if i % 2 else "Y"})
+    return pd.DataFrame(rows)
+
+
+def test_min_n_guard_keeps_tiny_theme_off_the_list():
+    stats = pd.DataFrame([stats_row("T001", 3, 3, growth=50.0, spikes=[4]), stats_row("T002", 40, 10)])
+    out = rank_actions(stats, pd.DataFrame(columns=[S.THEME, "column", "value"]), items_for({"T001": 3, "T002": 40}),
+                       load_taxonomy(), RankConfig(min_theme_size=10))
+    assert list(out["theme_id"]) == ["T002"]
+    assert impact_score(stats.iloc[0].to_dict())[0] > impact_score(stats.iloc[1].to_dict())[0]  # guard did it
+
+
+def test_actions_ranked_with_owner_evidence_and_explanation():
+    stats = pd.DataFrame([stats_row("T001", 40, 10), stats_row("T002", 60, 30, cause="payments", spikes=[4])])
+    out = rank_actions(stats, pd.DataFrame(columns=[S.THEME, "column", "value"]),
+                       items_for({"T001": 40, "T002": 60}), load_taxonomy(), RankConfig())
+    assert list(out["rank"]) == [1, 2] and out.iloc[0]["theme_id"] == "T002"
+    assert out.iloc[0]["owner"] == "Payments"
+    assert len(out.iloc[0]["evidence"]) == 3 and len(set(out.iloc[0]["evidence"])) == 3
+    assert out.iloc[0]["explanation"]["spike_factor"] == 1.5
+
+
+def test_same_cause_same_segment_becomes_one_action():
+    stats = pd.DataFrame([stats_row("T001", 40, 20, cause="payments"), stats_row("T002", 30, 15, cause="payments"),
+                          stats_row("T003", 30, 15)])
+    seg = pd.DataFrame([{S.THEME: t, "column": "carrier", "value": "X", "n": 10, "lift": 3.0, "since_week": 1}
+                        for t in ["T001", "T002", "T003"]])
+    out = rank_actions(stats, seg, items_for({"T001": 40, "T002": 30, "T003": 30}), load_taxonomy(), RankConfig())
+    assert len(out) == 2
+    merged = out[out["root_cause"] == "payments"].iloc[0]
+    assert merged["related_themes"] == ["T002"] and merged["segment"] == "carrier=X"
+    assert merged["volume"] == 70

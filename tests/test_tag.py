@@ -1,0 +1,40 @@
+import numpy as np
+
+from insight.config import load_taxonomy
+from insight.embed import HashingEmbedder
+from insight.tag import PrototypeTagger, fit_zero_shot, keyword_evidence, softmax, tag_items
+
+
+def test_prototype_tagger_fit_predict():
+    X = np.array([[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9]], dtype=np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    t = PrototypeTagger(temperature=0.1, top_k=1).fit(X, ["b", "b", "a", "a"])
+    assert list(t.classes_) == ["b", "a"]
+    proba = t.predict_proba(np.array([[1, 0], [0, 1]], dtype=np.float32))
+    assert np.allclose(proba.sum(axis=1), 1)
+    assert list(t.predict(np.array([[1, 0], [0, 1]], dtype=np.float32))) == ["b", "a"]
+
+
+def test_softmax_is_stable():
+    p = softmax(np.array([[1000.0, 1000.0, 0.0]]))
+    assert np.allclose(p, [[0.5, 0.5, 0.0]])
+
+
+def test_keyword_evidence_is_word_bounded():
+    tax = load_taxonomy()
+    ev = keyword_evidence(["my refund never came", "refunded? no. returning it"], tax)
+    j = tax.keys.index("returns_refunds")
+    assert ev[0, j] > 0 and ev[1, j] > ev[0, j]
+    assert ev[0, tax.keys.index("inventory")] == 0
+
+
+def test_tag_items_columns_and_review_flag():
+    tax = load_taxonomy()
+    emb = HashingEmbedder()
+    tagger = fit_zero_shot(tax, emb.encode)
+    texts = ["my parcel is a week late and the courier lost it", "card declined payment failed", "zzz"]
+    out = tag_items(texts, emb.encode(texts), tagger, tax)
+    assert list(out["root_cause"][:2]) == ["delivery", "payments"]
+    assert {f"p_{k}" for k in tax.keys} <= set(out.columns)
+    assert np.allclose(out[[f"p_{k}" for k in tax.keys]].sum(axis=1), 1, atol=1e-3)
+    assert out["confidence"].between(0, 1).all()

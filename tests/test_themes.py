@@ -1,0 +1,59 @@
+import numpy as np
+
+from insight.schema import NOISE
+from insight.themes import HDBSCANClusterer, ctfidf_keywords, describe_themes, representatives, theme_key
+
+
+def blobs(seed=0, n=60, d=24):
+    rng = np.random.default_rng(seed)
+    centers = np.eye(d)[:3] * 5
+    X = np.vstack([c + rng.normal(scale=0.3, size=(n, d)) for c in centers])
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    y = np.repeat([0, 1, 2], n)
+    return X.astype(np.float32), y
+
+
+def test_finds_planted_clusters():
+    X, y = blobs()
+    labels = HDBSCANClusterer(n_components=5, min_cluster_size=10).fit_predict(X)
+    assert len(set(labels) - {NOISE}) == 3
+    for k in range(3):  # each planted group maps to a single theme
+        assert len(set(labels[y == k]) - {NOISE}) == 1
+
+
+def test_same_partition_in_any_row_order():
+    X, _ = blobs(1)
+    a = HDBSCANClusterer(n_components=5, min_cluster_size=10).fit_predict(X)
+    perm = np.random.default_rng(3).permutation(len(X))
+    b = HDBSCANClusterer(n_components=5, min_cluster_size=10).fit_predict(X[perm])
+    inv = np.argsort(perm)
+    assert np.array_equal(a, b[inv])
+
+
+def test_assign_new_items_and_noise_threshold():
+    X, y = blobs(2)
+    c = HDBSCANClusterer(n_components=5, min_cluster_size=10).fit(X)
+    new = c.assign(X[:5])
+    assert (new == c.labels_[:5]).all()
+    far = -X[:1]  # opposite direction: similar to no centroid
+    assert c.assign(far)[0] == NOISE
+
+
+def test_ctfidf_keywords_are_distinctive():
+    texts = ["late parcel courier", "parcel late again", "courier lost parcel", "refund missing", "refund late",
+             "no refund yet"]
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    kw = ctfidf_keywords(texts, labels, n=3)
+    assert "parcel" in kw[0] and "refund" in kw[1] and "refund" not in kw[0]
+
+
+def test_describe_and_representatives():
+    X, y = blobs(4, n=12)
+    texts = [f"text {i} group {g}" for i, g in enumerate(y)]
+    c = HDBSCANClusterer(n_components=5, min_cluster_size=5).fit(X)
+    reps = representatives(X, c.labels_, c.centroids_, n=3)
+    assert all(len(set(v)) == 3 for v in reps.values())
+    table = describe_themes(texts, X, c.labels_, c.centroids_, phrases=False)
+    assert list(table["theme_id"]) == [theme_key(i) for i in range(len(table))]
+    assert table["size"].sum() == (c.labels_ != NOISE).sum()
+    assert theme_key(NOISE) == "unthemed"

@@ -1,0 +1,38 @@
+"""Actions: ranked improvement actions with their evidence, and the export product teams take away."""
+
+import streamlit as st
+
+from insight.export import export
+from ui import data
+
+st.title("Actions")
+run_id = data.pick_run()
+if run_id:
+    actions = data.frame(run_id, "actions")
+    if actions.empty:
+        st.info("No theme in this run is large enough to rank an action.")
+    owners = sorted(actions["owner"].dropna().unique())
+    picked = st.multiselect("Owner team", owners, default=owners)
+    shown = actions[actions["owner"].isin(picked)]
+    st.download_button("Download actions (CSV)", export(shown.drop(columns=["run_id"]), "csv"),
+                       file_name=f"actions-{run_id}.csv", mime="text/csv")
+    for a in shown.to_dict("records"):
+        with st.expander(f"#{a['rank']}  {a['title']}  ·  impact {a['impact']:.0f}", expanded=a["rank"] <= 3):
+            c = st.columns(4)
+            c[0].metric("Impact", f"{a['impact']:.0f}")
+            c[1].metric("Items, last weeks", a["recent_volume"])
+            c[2].metric("Growth", f"{a['growth']:.1f}x")
+            c[3].metric("Owner", a["owner"])
+            if a["segment_sentence"]:
+                st.warning(a["segment_sentence"])
+            if a["spike_weeks"]:
+                st.markdown(f"Spike in week(s) {', '.join(map(str, a['spike_weeks']))}.")
+            st.markdown("**Evidence**")
+            for quote in a["evidence"] or []:
+                st.markdown(f"> {quote}")
+            st.markdown("**Playbook**")
+            for step in a["steps"] or []:
+                st.markdown(f"- {step}")
+            themes = [a["theme_id"], *(a["related_themes"] or [])]
+            st.caption(f"Themes: {', '.join(themes)} · root cause: {a['root_cause']} · status: {a['status']} · "
+                       f"why this rank: {a['explanation']}")

@@ -1,0 +1,50 @@
+"""Overview: the run's accounting, volume by root cause over time, and what stands out."""
+
+import streamlit as st
+
+from ui import data
+
+st.title("Overview")
+run_id = data.pick_run()
+if run_id:
+    info = data.run_info(run_id)
+    counts, manifest = info["counts"], info["manifest"] or {}
+    items = data.frame(run_id, "items")
+    stored = items[items["status"] == "stored"]
+
+    cols = st.columns(6)
+    cols[0].metric("Feedback read", f"{counts['read']:,}")
+    cols[1].metric("Analysed", f"{counts['stored']:,}")
+    cols[2].metric("Duplicates", f"{counts['duplicates']:,}")
+    cols[3].metric("Non-actionable", f"{counts['non_actionable']:,}")
+    cols[4].metric("Quarantined", f"{counts['quarantined']:,}")
+    cols[5].metric("Themes", manifest.get("n_themes", "-"),
+                   help=f"{manifest.get('unthemed_share', 0):.0%} of analysed items fit no theme yet")
+    pii = manifest.get("pii_redactions") or {}
+    if pii:
+        st.caption("PII redacted before anything was embedded or stored: "
+                   + ", ".join(f"{k} {v}" for k, v in pii.items()))
+    check = manifest.get("self_check")
+    if check:
+        st.caption(f"Self-check against the input's ground-truth labels: root-cause accuracy {check['accuracy']:.1%} "
+                   f"on {check['n']:,} items.")
+
+    st.subheader("Volume by root cause, per week")
+    weekly = data.frame(run_id, "weekly")
+    if not weekly.empty:
+        chart = weekly.pivot_table(index="week", columns="root_cause", values="count", aggfunc="sum").fillna(0)
+        st.area_chart(chart, x_label="week", y_label="items")
+
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Root causes")
+        st.bar_chart(stored["root_cause"].value_counts(), horizontal=True)
+    with right:
+        st.subheader("What stands out")
+        segments = data.frame(run_id, "segments")
+        notes = segments[segments["level"] == "root_cause"].sort_values("ci_low", ascending=False).head(5)
+        for sentence in notes["sentence"]:
+            st.markdown(f"- {sentence}")
+        actions = data.frame(run_id, "actions").head(3)
+        for a in actions.to_dict("records"):
+            st.markdown(f"**#{a['rank']} {a['title']}**  \nowner: {a['owner']} · impact {a['impact']:.0f}")

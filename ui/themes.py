@@ -1,0 +1,46 @@
+"""Themes: every discovered theme with its size, trend and root cause; drill down into one."""
+
+import pandas as pd
+import streamlit as st
+
+from ui import data
+
+st.title("Themes")
+run_id = data.pick_run()
+if run_id:
+    themes = data.frame(run_id, "themes")
+    table = themes[["theme_id", "label", "root_cause", "root_cause_share", "size", "recent_volume", "growth",
+                    "negative_share", "spike_weeks"]].copy()
+    table["trend"] = themes["weekly_counts"]
+    st.dataframe(
+        table, hide_index=True, width="stretch",
+        column_config={
+            "root_cause_share": st.column_config.ProgressColumn("root-cause share", min_value=0, max_value=1),
+            "negative_share": st.column_config.ProgressColumn("negative", min_value=0, max_value=1),
+            "trend": st.column_config.LineChartColumn("weekly volume"),
+        },
+    )
+    labels = dict(zip(themes["theme_id"], themes["label"]))
+    chosen = st.selectbox("Theme", list(labels), format_func=lambda t: f"{t}: {labels[t]}")
+    theme = themes[themes["theme_id"] == chosen].iloc[0]
+    st.subheader(f"{chosen}: {theme['label']}")
+    c1, c2 = st.columns(2)
+    c1.markdown("**Keywords** " + ", ".join(theme["keywords"] or []))
+    c2.markdown("**Key phrases** " + ", ".join(theme["key_phrases"] or []))
+    if theme["weekly_counts"]:
+        st.bar_chart(pd.Series(theme["weekly_counts"], index=range(1, len(theme["weekly_counts"]) + 1)),
+                     x_label="week", y_label="items")
+    st.markdown("**Representative examples**")
+    for example in theme["examples"] or []:
+        st.markdown(f"> {example}")
+    segments = data.frame(run_id, "segments")
+    lifts = segments[(segments["level"] == "theme") & (segments["group_id"] == chosen)]
+    if not lifts.empty:
+        st.markdown("**Segments over-represented in this theme**")
+        for sentence in lifts["sentence"].head(5):
+            st.markdown(f"- {sentence}")
+    items = data.frame(run_id, "items")
+    members = items[items["theme_id"] == chosen][["item_id", "timestamp", "channel", "rating", "root_cause",
+                                                  "confidence", "text"]]
+    with st.expander(f"All {len(members)} items"):
+        st.dataframe(members, hide_index=True, width="stretch")

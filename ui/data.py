@@ -1,7 +1,8 @@
-"""The app's one caching module: the store is a cached resource, frames are cached data keyed by run id.
+"""The app's one caching module: the store is a cached resource, frames are cached data.
 
-No connection is opened at import time; the store URL comes from the same config the CLI uses
-(``$INSIGHT_CONFIG`` names a YAML file, ``$INSIGHT_HOME`` / ``$INSIGHT_STORE_URL`` work as everywhere).
+Every cache is keyed by the store URL as well as the run id, so two stores never share an entry. No connection
+is opened at import time; the URL comes from the same config the CLI uses (``$INSIGHT_CONFIG`` names a YAML file;
+``$INSIGHT_HOME`` and ``$INSIGHT_STORE_URL`` work as everywhere).
 """
 
 from __future__ import annotations
@@ -14,29 +15,41 @@ import streamlit as st
 from insight import load_config, open_store
 
 
+def _url() -> str:
+    return load_config(os.environ.get("INSIGHT_CONFIG") or None).store_url
+
+
 @st.cache_resource(show_spinner=False)
-def store(url_key: str):
-    return open_store(load_config(os.environ.get("INSIGHT_CONFIG") or None))
+def _store(url: str):
+    return open_store(load_config(os.environ.get("INSIGHT_CONFIG") or None, store={"url": url}))
 
 
-def _store():
-    cfg = load_config(os.environ.get("INSIGHT_CONFIG") or None)
-    return store(cfg.store_url)
-
-
-@st.cache_data(show_spinner=False, ttl=60)
-def runs() -> pd.DataFrame:
-    return _store().list_runs()
+@st.cache_data(show_spinner=False, ttl=30)
+def _runs(url: str) -> pd.DataFrame:
+    return _store(url).list_runs()
 
 
 @st.cache_data(show_spinner="Loading run...")
-def frame(run_id: str, name: str) -> pd.DataFrame:
-    return _store().load(run_id, name)
+def _frame(url: str, run_id: str, name: str) -> pd.DataFrame:
+    return _store(url).load(run_id, name)
 
 
 @st.cache_data(show_spinner=False)
+def _run_info(url: str, run_id: str) -> dict:
+    return _store(url).get_run(run_id)
+
+
+def runs() -> pd.DataFrame:
+    return _runs(_url())
+
+
+def frame(run_id: str, name: str) -> pd.DataFrame:
+    """One stored frame of a run: items, themes, actions, weekly or segments."""
+    return _frame(_url(), run_id, name)
+
+
 def run_info(run_id: str) -> dict:
-    return _store().get_run(run_id)
+    return _run_info(_url(), run_id)
 
 
 def pick_run() -> str | None:

@@ -1,0 +1,60 @@
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def fast_yaml(tmp_path, home):
+    p = tmp_path / "fast.yaml"
+    p.write_text("embed: {backend: hashing, cache: false}\nthemes: {key_phrases: false, min_cluster_size: 3}\n"
+                 "rank: {min_theme_size: 3}\ningest: {columns: {item_id: id}}\n")
+    return p
+
+
+def test_help_lists_commands():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for cmd in ["demo", "run", "app", "runs", "export"]:
+        assert cmd in result.output
+
+
+def test_run_json_then_runs_and_export(tmp_path, tiny_frame, fast_yaml):
+    data = tmp_path / "feedback.csv"
+    tiny_frame.to_csv(data, index=False)
+    result = runner.invoke(app, ["run", "--input", str(data), "--config", str(fast_yaml), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    c = summary["counts"]
+    assert c["read"] == len(tiny_frame) == c["stored"] + c["duplicates"] + c["quarantined"] + c["non_actionable"]
+    for a in summary["top_actions"]:
+        assert {"rank", "root_cause", "theme", "title", "impact", "evidence"} <= set(a)
+
+    listed = runner.invoke(app, ["runs", "--config", str(fast_yaml), "--json"])
+    assert json.loads(listed.stdout)[0]["run_id"] == summary["run_id"]
+
+    out = tmp_path / "actions.csv"
+    exported = runner.invoke(app, ["export", "--run", summary["run_id"], "--format", "csv", "--out", str(out),
+                                   "--config", str(fast_yaml)])
+    assert exported.exit_code == 0, exported.output
+    exported_actions = pd.read_csv(out)
+    assert len(exported_actions) >= len(summary["top_actions"]) and "title" in exported_actions.columns
+
+    as_json = runner.invoke(app, ["export", "--format", "json", "--what", "items", "--config", str(fast_yaml)])
+    assert len(json.loads(as_json.stdout)["rows"]) == len(tiny_frame)
+
+
+def test_clear_errors(tmp_path, fast_yaml):
+    missing = runner.invoke(app, ["run", "--input", str(tmp_path / "nope.csv"), "--config", str(fast_yaml)])
+    assert missing.exit_code == 2 and "not found" in missing.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("embedd: {}\n")
+    result = runner.invoke(app, ["run", "--input", "x.csv", "--config", str(bad)])
+    assert result.exit_code == 2 and "embedd" in result.output
+    empty = runner.invoke(app, ["export", "--config", str(fast_yaml)])
+    assert empty.exit_code == 2 and "no stored runs" in empty.output

@@ -18,11 +18,11 @@ if run_id:
                        file_name=f"actions-{run_id}.csv", mime="text/csv")
     for a in shown.to_dict("records"):
         with st.expander(f"#{a['rank']}  {a['title']}  ·  impact {a['impact']:.0f}", expanded=a["rank"] <= 3):
-            c = st.columns(4)
+            c = st.columns(3)
             c[0].metric("Impact", f"{a['impact']:.0f}")
-            c[1].metric("Items, last weeks", a["recent_volume"])
-            c[2].metric("Growth", f"{a['growth']:.1f}x")
-            c[3].metric("Owner", a["owner"])
+            c[1].metric("Items in recent weeks", a["recent_volume"])
+            c[2].metric("Growth vs baseline", f"{a['growth']:.1f}x")
+            st.markdown(f"**Owner:** {a['owner']}")
             if a["segment_sentence"]:
                 st.warning(a["segment_sentence"])
             if a["spike_weeks"]:

@@ -15,8 +15,13 @@ import streamlit as st
 from insight import load_config, open_store
 
 
+def settings():
+    """The same validated config the CLI uses (packaged defaults plus $INSIGHT_CONFIG)."""
+    return load_config(os.environ.get("INSIGHT_CONFIG") or None)
+
+
 def _url() -> str:
-    return load_config(os.environ.get("INSIGHT_CONFIG") or None).store_url
+    return settings().store_url
 
 
 @st.cache_resource(show_spinner=False)

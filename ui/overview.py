@@ -42,7 +42,9 @@ if run_id:
     with right:
         st.subheader("What stands out")
         segments = data.frame(run_id, "segments")
-        notes = segments[segments["level"] == "root_cause"].sort_values("ci_low", ascending=False).head(5)
+        causes = data.settings().measure.cause_columns
+        notes = segments[(segments["level"] == "root_cause") & segments["column"].isin(causes)]
+        notes = notes.sort_values("ci_low", ascending=False).head(5)
         for sentence in notes["sentence"]:
             st.markdown(f"- {sentence}")
         actions = data.frame(run_id, "actions").head(3)

@@ -1,0 +1,36 @@
+# The two README commands: `make demo` (install + run the demo) and `make test` (install + run the tests).
+# TORCH_INDEX: a CPU wheel index for machines without a local CPU torch wheel, e.g.
+#   make demo TORCH_INDEX=https://download.pytorch.org/whl/cpu
+PYTHON ?= python3
+VENV ?= .venv
+TORCH_VERSION ?= 2.13.0
+TORCH_INDEX ?=
+BIN := $(VENV)/bin
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: venv demo app test lint bench eval clean
+
+venv:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==$(TORCH_VERSION) $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+
+demo: venv
+	$(BIN)/pip install -q -e ".[app]"
+	$(BIN)/insight demo
+	@echo "Open the review app with:  $(BIN)/insight app   (then browse to http://localhost:8501)"
+
+app:
+	$(BIN)/insight app
+
+test: venv
+	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+bench:
+	$(BIN)/python benchmarks/bench_pipeline.py
+
+clean:
+	rm -rf .insight build *.egg-info

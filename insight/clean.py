@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
 from . import schema as S
 from .config import CleanConfig
+from .pii import Redactor
 
 # ---------------------------------------------------------------- normalisation
 
@@ -37,52 +37,6 @@ def normalise(text: object) -> str:
     s = _CONTROL.sub("", s)
     s = _SIGNATURES.sub("", s)
     return _WS.sub(" ", s).strip()
-
-
-# ---------------------------------------------------------------- PII
-
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
-_CARD = re.compile(r"\b\d(?:[ -]?\d){12,18}\b")
-_PHONE = re.compile(r"(?<![\w/])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{2,4}(?:[\s.-]?\d{2,4}){2,4}(?![\w/])")
-
-
-def _luhn(digits: str) -> bool:
-    total, parity = 0, len(digits) % 2
-    for i, ch in enumerate(digits):
-        d = int(ch)
-        if i % 2 == parity:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
-def redact_pii(text: str, order_patterns: Iterable[re.Pattern[str]] = ()) -> tuple[str, Counter[str]]:
-    """Replace PII with typed placeholders; the counter says what was found, for the redaction report."""
-    found: Counter[str] = Counter()
-
-    def sub(pattern: re.Pattern[str], tag: str, s: str, check=None) -> str:
-        def repl(m: re.Match[str]) -> str:
-            if check is not None and not check(m.group(0)):
-                return m.group(0)
-            found[tag] += 1
-            return f"[{tag}]"
-
-        return pattern.sub(repl, s)
-
-    s = sub(_EMAIL, "EMAIL", text)
-    s = sub(_IBAN, "IBAN", s)
-    s = sub(_CARD, "CARD", s, lambda m: _luhn(re.sub(r"\D", "", m)))
-    for pattern in order_patterns:
-        s = sub(pattern, "ORDER", s)
-    s = sub(_PHONE, "PHONE", s, lambda m: 7 <= len(re.sub(r"\D", "", m)) <= 15 and not _looks_like_date(m))
-    return s, found
-
-
-def _looks_like_date(s: str) -> bool:
-    return bool(re.fullmatch(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}", s.strip()))
 
 
 # ---------------------------------------------------------------- non-actionable
@@ -129,13 +83,13 @@ def non_actionable_reason(text: str, min_chars: int = 3) -> str | None:
 def clean(df: pd.DataFrame, cfg: CleanConfig) -> tuple[pd.DataFrame, dict[str, int]]:
     """Add clean (redacted) text, statuses and duplicate links; return the frame and the PII report."""
     out = df.copy()
-    patterns = [re.compile(p) for p in cfg.pii.order_number_patterns]
+    redactor = Redactor.from_config(cfg.pii)
     report: Counter[str] = Counter()
     texts: list[str] = []
     for raw in out[S.TEXT].tolist():
         t = normalise(raw)
         if cfg.pii.enabled:
-            t, found = redact_pii(t, patterns)
+            t, found = redactor.redact(t)
             report.update(found)
         texts.append(t)
     out[S.CLEAN_TEXT] = texts

@@ -4,9 +4,10 @@ import pandas as pd
 import pytest
 
 from insight import schema as S
-from insight.clean import clean, non_actionable_reason, normalise, redact_pii
+from insight.clean import clean, non_actionable_reason, normalise
 from insight.config import CleanConfig, IngestConfig, load_config
 from insight.ingest import map_columns, validate
+from insight.pii import redact_pii
 
 ORDER = [re.compile(p) for p in load_config().clean.pii.order_number_patterns]
 

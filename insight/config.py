@@ -29,10 +29,14 @@ class _Section(BaseModel):
 
 
 class IngestConfig(_Section):
-    # canonical column -> column name in the source file; unmapped canonical columns keep their own name
-    columns: dict[str, str] = Field(default_factory=dict)
+    # canonical column -> column name in the source file (a list for text joins columns, e.g. title + body);
+    # unmapped canonical columns keep their own name
+    columns: dict[str, str | list[str]] = Field(default_factory=dict)
+    profile: str | None = None  # a packaged mapping profile: generic, zendesk, shopify_reviews, app_store, survey
+    defaults: dict[str, str] = Field(default_factory=dict)  # constant values for absent columns, e.g. channel
     rating_range: tuple[float, float] = (1, 5)
     timestamp_format: str | None = None
+    chunk_size: int = Field(50_000, ge=100)
 
 
 class PIIConfig(_Section):
@@ -42,8 +46,14 @@ class PIIConfig(_Section):
 
 class CleanConfig(_Section):
     min_chars: int = 3
+    max_chars: int = Field(5000, ge=50)  # longer texts are truncated (and marked) before embedding
     pii: PIIConfig = Field(default_factory=PIIConfig)
+    # identical or near-identical text within these columns is one voice; [] dedupes on the text alone
     dedupe_on: list[str] = Field(default_factory=lambda: ["customer_id"])
+    near_duplicate_threshold: float | None = Field(0.95, ge=0.5, le=1.0)  # cosine; null switches it off
+    detect_languages: list[str] = Field(default_factory=lambda: ["en", "es", "de", "fr", "pt", "it", "nl"])
+    languages: list[str] = Field(default_factory=lambda: ["en"])  # what the embedding model reads well
+    other_languages: Literal["analyse", "set_aside"] = "analyse"  # set_aside: non-actionable, counted, shown
 
 
 class EmbedConfig(_Section):

@@ -146,9 +146,23 @@ class EmbeddingCache:
             return
         data = self._data()
         data.update(items)
+        self._save(data)
+
+    def remove(self, keys: Sequence[str]) -> int:
+        """Forget vectors (erasure); returns how many were there."""
+        data = self._data()
+        gone = [k for k in keys if k in data]
+        for k in gone:
+            del data[k]
+        if gone:
+            self._save(data)
+        return len(gone)
+
+    def _save(self, data: dict[str, np.ndarray]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         keys = np.array(list(data), dtype="U40")
-        vectors = np.vstack([data[k] for k in keys]).astype(np.float32)
+        dim = next(iter(data.values())).shape[0] if data else 0
+        vectors = np.vstack([data[k] for k in keys]).astype(np.float32) if data else np.zeros((0, dim), np.float32)
         tmp = self.path.with_suffix(".tmp.npz")
         np.savez(tmp, keys=keys, vectors=vectors)
         os.replace(tmp, self.path)

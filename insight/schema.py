@@ -20,7 +20,10 @@ RATING = "rating"
 CUSTOMER_ID = "customer_id"
 ORDER_ID = "order_id"
 SOURCE = "source"
-ROW = "source_row"
+ROW = "source_row"  # 1-based record number in the source
+LINE = "source_line"  # 1-based line where the record starts (text formats)
+DETAIL = "detail"  # human-readable detail beside a reason code
+LANGUAGE = "language"
 TRUTH = "true_root_cause"  # optional ground-truth label (the demo carries one)
 
 # metadata columns that segment analysis looks at when they are present

@@ -43,6 +43,7 @@ runs = Table(
     Column("run_id", String(40), primary_key=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("status", String(16), nullable=False),
+    Column("kind", String(16), nullable=False, default="pipeline"),  # pipeline | ingest
     Column("source", Text),
     Column("counts", JSON),
     Column("manifest", JSON),
@@ -52,8 +53,9 @@ items = Table(
     "items", metadata,
     Column("run_id", String(40), primary_key=True),
     Column("item_id", String(200), primary_key=True),
-    Column("source", Text), Column("source_row", Integer),
-    Column("status", String(16), index=True), Column("reason", String(40)),
+    Column("source", Text), Column("source_row", Integer), Column("source_line", Integer),
+    Column("status", String(16), index=True), Column("reason", String(40)), Column("detail", Text),
+    Column("language", String(8)),
     Column("timestamp", DateTime(timezone=True)), Column("week", Integer),
     Column("channel", String(60)), Column("rating", Float), Column("customer_id", String(120)),
     Column("order_id", String(120)), Column("order_value", Float), Column("carrier", String(120)),
@@ -106,7 +108,32 @@ segments = Table(
     Column("since_week", Integer), Column("p_value", Float), Column("q_value", Float), Column("sentence", Text),
 )
 
-FRAMES = {"items": items, "themes": themes, "actions": actions, "weekly": weekly, "segments": segments}
+quarantine = Table(
+    "quarantine", metadata,
+    Column("run_id", String(40), primary_key=True),
+    Column("item_id", String(200), primary_key=True),
+    Column("source", Text), Column("source_row", Integer), Column("source_line", Integer),
+    Column("reason", String(40), index=True), Column("detail", Text),
+    Column("text", Text),  # redacted, as every stored text
+)
+
+exports = Table(
+    "exports", metadata,
+    Column("export_id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(40)), Column("what", String(20)), Column("format", String(20)),
+    Column("path", Text), Column("created_at", DateTime(timezone=True)),
+)
+
+erasures = Table(
+    "erasures", metadata,
+    Column("erasure_id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True)),
+    Column("subject_hash", String(64)),  # salted hash: the log never holds the customer id itself
+    Column("items_removed", Integer), Column("runs_affected", Integer),
+)
+
+FRAMES = {"items": items, "themes": themes, "actions": actions, "weekly": weekly, "segments": segments,
+          "quarantine": quarantine}
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -142,16 +169,19 @@ class SQLStore:
 
     # ------------------------------------------------------------ writing
 
-    def publish(self, result: S.RunResult, source: str = "") -> str:
+    def publish(self, result: S.RunResult, source: str = "", kind: str = "pipeline") -> str:
         """Write every frame of a run and mark it published, all in one transaction."""
+        q = result.items[result.items[S.STATUS] == S.QUARANTINED]
         frames = {"items": result.items, "themes": result.themes, "actions": result.actions,
-                  "weekly": result.weekly, "segments": result.segments}
+                  "weekly": result.weekly, "segments": result.segments, "quarantine": q}
         with self.engine.begin() as conn:
             conn.execute(runs.insert().values(
                 run_id=result.run_id, created_at=datetime.now(timezone.utc), status="pending", source=source,
-                counts=result.counts.as_dict(), manifest=_jsonable(result.manifest),
+                kind=kind, counts=result.counts.as_dict(), manifest=_jsonable(result.manifest),
             ))
             for name, frame in frames.items():
+                if frame is None:
+                    continue
                 table = FRAMES[name]
                 records = _records(frame, [c.name for c in table.columns if c.name != "run_id"])
                 for rec in records:
@@ -163,15 +193,53 @@ class SQLStore:
 
     # ------------------------------------------------------------ reading
 
-    def list_runs(self) -> pd.DataFrame:
+    def list_runs(self, kind: str | None = None) -> pd.DataFrame:
+        query = select(runs).where(runs.c.status == "published")
+        if kind:
+            query = query.where(runs.c.kind == kind)
         with self.engine.connect() as conn:
-            rows = conn.execute(select(runs).where(runs.c.status == "published")
-                                .order_by(runs.c.created_at.desc())).mappings().all()
+            rows = conn.execute(query.order_by(runs.c.created_at.desc())).mappings().all()
         return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in runs.columns])
 
-    def latest_run_id(self) -> str | None:
-        listed = self.list_runs()
+    def latest_run_id(self, kind: str | None = "pipeline") -> str | None:
+        listed = self.list_runs(kind)
         return None if listed.empty else str(listed.iloc[0]["run_id"])
+
+    # ------------------------------------------------------------ managed exports and erasure
+
+    def record_export(self, run_id: str, what: str, fmt: str, path: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(exports.insert().values(run_id=run_id, what=what, format=fmt, path=path,
+                                                 created_at=datetime.now(timezone.utc)))
+
+    def managed_exports(self) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(exports)).mappings().all()
+        return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in exports.columns])
+
+    def erase_customer(self, customer_ids: list[str], subject_hash: str) -> dict[str, Any]:
+        """Delete a customer's items everywhere, and their words from evidence and examples; one transaction.
+
+        Returns the removed texts (so caches can forget them) and counts. Idempotent: a second call finds
+        nothing and records an erasure of zero items.
+        """
+        with self.engine.begin() as conn:
+            hits = conn.execute(select(items.c.run_id, items.c.item_id, items.c.text)
+                                .where(items.c.customer_id.in_(customer_ids))).all()
+            texts = {t for _, _, t in hits if t}
+            affected = sorted({r for r, _, _ in hits})
+            for run_id in affected:
+                ids = [i for r, i, _ in hits if r == run_id]
+                for start in range(0, len(ids), 500):
+                    chunk = ids[start:start + 500]
+                    conn.execute(items.delete().where(items.c.run_id == run_id, items.c.item_id.in_(chunk)))
+                    conn.execute(quarantine.delete().where(quarantine.c.run_id == run_id,
+                                                           quarantine.c.item_id.in_(chunk)))
+                _scrub(conn, actions, "evidence", run_id, texts, [actions.c.rank])
+                _scrub(conn, themes, "examples", run_id, texts, [themes.c.theme_id])
+            conn.execute(erasures.insert().values(at=datetime.now(timezone.utc), subject_hash=subject_hash,
+                                                  items_removed=len(hits), runs_affected=len(affected)))
+        return {"items_removed": len(hits), "runs_affected": affected, "texts": sorted(texts)}
 
     def get_run(self, run_id: str) -> dict[str, Any]:
         with self.engine.connect() as conn:
@@ -191,6 +259,21 @@ class SQLStore:
         with self.engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
         return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in table.columns])
+
+
+def _scrub(conn, table: Table, column: str, run_id: str, texts: set[str], keys: list) -> None:
+    """Remove quotes taken from ``texts`` (whole, or shortened with "...") from a JSON list column."""
+    if not texts:
+        return
+
+    def taken(quote: str) -> bool:
+        return quote in texts or (quote.endswith("...") and any(t.startswith(quote[:-3].rstrip()) for t in texts))
+
+    col = table.c[column]
+    for *key, values in conn.execute(select(*keys, col).where(table.c.run_id == run_id)).all():
+        if values and any(taken(v) for v in values):
+            cond = [table.c.run_id == run_id] + [k == v for k, v in zip(keys, key)]
+            conn.execute(update(table).where(*cond).values({column: [v for v in values if not taken(v)]}))
 
 
 def _clean_value(v: Any) -> Any:

@@ -68,16 +68,19 @@ def _fail(exc: Exception) -> None:
     raise typer.Exit(code=2)
 
 
+def _accounting(c: dict, title: str) -> None:
+    acc = Table(title=title)
+    for col in ["read", "stored", "duplicates", "quarantined", "non_actionable"]:
+        acc.add_column(col, justify="right")
+    acc.add_row(*[f"{c[k]:,}" for k in ["read", "stored", "duplicates", "quarantined", "non_actionable"]])
+    out.print(acc)
+
+
 def _render(summary: dict, as_json: bool, store_url: str) -> None:
     if as_json:
         sys.stdout.write(json.dumps(summary, ensure_ascii=False) + "\n")
         return
-    c = summary["counts"]
-    acc = Table(title=f"Run {summary['run_id']}: every input row accounted for", show_lines=False)
-    for col in ["read", "stored", "duplicates", "quarantined", "non_actionable"]:
-        acc.add_column(col, justify="right")
-    acc.add_row(*[str(c[k]) for k in ["read", "stored", "duplicates", "quarantined", "non_actionable"]])
-    out.print(acc)
+    _accounting(summary["counts"], f"Run {summary['run_id']}: every input row accounted for")
     if summary.get("pii_redactions"):
         out.print("PII redacted before embedding or storage: " +
                   ", ".join(f"{k} {v}" for k, v in summary["pii_redactions"].items()))
@@ -119,17 +122,102 @@ def demo(config: Optional[Path] = ConfigOpt, as_json: bool = JsonOpt) -> None:
     _run(demo_path(), cfg, as_json)
 
 
+ProfileOpt = typer.Option(None, "--profile", "-p",
+                          help="Column-mapping profile: generic, zendesk, shopify_reviews, app_store, survey, ...")
+
+
+def _load_with_profile(config: Optional[Path], profile: Optional[str]):
+    return _load(config, **({"ingest": {"profile": profile}} if profile else {}))
+
+
 @app.command("run")
 def run_cmd(input: Path = typer.Option(..., "--input", "-i", help="CSV, JSONL, JSON or Parquet export."),
-            config: Optional[Path] = ConfigOpt, as_json: bool = JsonOpt) -> None:
+            config: Optional[Path] = ConfigOpt, profile: Optional[str] = ProfileOpt,
+            as_json: bool = JsonOpt) -> None:
     """Run the pipeline on one export and store the run."""
     from insight.errors import InsightError
 
     try:
-        cfg = _load(config)
+        cfg = _load_with_profile(config, profile)
     except InsightError as exc:
         _fail(exc)
     _run(input, cfg, as_json)
+
+
+@app.command()
+def ingest(path: Path = typer.Argument(..., help="The export to check."),
+           infer: bool = typer.Option(False, "--infer", help="Only propose a column mapping from the headers."),
+           config: Optional[Path] = ConfigOpt, profile: Optional[str] = ProfileOpt,
+           store: bool = typer.Option(True, "--store/--no-store", help="Store the accounting as an ingest run."),
+           as_json: bool = JsonOpt) -> None:
+    """Read and clean an export without analysing it: accounting, reasons, languages, PII report."""
+    import yaml
+
+    from insight.errors import InsightError
+    from insight.ingest import infer_mapping, sniff_columns
+    from insight.ops import ingest_only, reason_table
+
+    try:
+        if infer:
+            proposal = infer_mapping(sniff_columns(path))
+            if as_json:
+                sys.stdout.write(json.dumps(proposal) + "\n")
+                return
+            out.print(f"[bold]Proposed mapping for {path.name}[/] (paste under `ingest:` in your config):")
+            block = {"columns": proposal["columns"]}
+            if proposal["profile"]:
+                block = {"profile": proposal["profile"], **block}
+            out.print(yaml.safe_dump(block, sort_keys=False, allow_unicode=True).rstrip())
+            out.print(f"profile match: {proposal['profile_scores']}")
+            if proposal["unmapped"]:
+                out.print(f"kept as metadata, unmapped: {proposal['unmapped']}")
+            return
+        cfg = _load_with_profile(config, profile)
+        with RichReporter(err) as rep:
+            rep.stage("read+clean")
+            result = ingest_only(path, cfg, store=store, reporter=rep)
+    except InsightError as exc:
+        _fail(exc)
+    reasons = reason_table(result.items)
+    summary = {"run_id": result.run_id if store else None, "counts": result.counts.as_dict(),
+               "non_actionable_share": round(result.counts.non_actionable / max(result.counts.read, 1), 4),
+               "reasons": reasons.to_dict("records"), "pii_redactions": result.manifest["pii_redactions"],
+               "languages": result.manifest["languages"]}
+    if as_json:
+        sys.stdout.write(json.dumps(summary, ensure_ascii=False) + "\n")
+        return
+    _accounting(summary["counts"], f"Ingest of {path.name}: every input row accounted for")
+    t = Table(title="Outcomes by reason")
+    for col in ["outcome", "reason", "rows"]:
+        t.add_column(col, justify="right" if col == "rows" else "left")
+    for r in summary["reasons"]:
+        t.add_row(r["outcome"], r["reason"], f"{r['rows']:,}")
+    out.print(t)
+    out.print(f"non-actionable share: {summary['non_actionable_share']:.1%}; languages of analysable items: "
+              + ", ".join(f"{k} {v:,}" for k, v in list(summary["languages"].items())[:8]))
+    if summary["pii_redactions"]:
+        out.print("PII redacted: " + ", ".join(f"{k} {v:,}" for k, v in summary["pii_redactions"].items()))
+    if store:
+        out.print(f"stored as ingest run {result.run_id}")
+
+
+@app.command()
+def erase(customer_id: str = typer.Option(..., "--customer-id", help="The customer whose data must go."),
+          config: Optional[Path] = ConfigOpt, as_json: bool = JsonOpt) -> None:
+    """Erase one customer's items from every stored run, the embedding cache and managed exports."""
+    from insight.errors import InsightError
+    from insight.ops import erase_customer
+
+    try:
+        done = erase_customer(customer_id, _load(config))
+    except InsightError as exc:
+        _fail(exc)
+    if as_json:
+        sys.stdout.write(json.dumps(done) + "\n")
+        return
+    out.print(f"erased subject {done['subject_hash'][:16]}...: {done['items_removed']} items from "
+              f"{len(done['runs_affected'])} runs, {done['cache_vectors_removed']} cached vectors, "
+              f"{len(done['exports_rewritten'])} exports rewritten")
 
 
 @app.command()
@@ -155,7 +243,7 @@ def runs(config: Optional[Path] = ConfigOpt, as_json: bool = JsonOpt) -> None:
 @app.command()
 def export(run: str = typer.Option("latest", "--run", help="Run id, or 'latest'."),
            fmt: str = typer.Option("csv", "--format", "-f", help="csv or json."),
-           what: str = typer.Option("actions", "--what", help="actions, themes or items."),
+           what: str = typer.Option("actions", "--what", help="actions, themes, items or quarantine."),
            output: Optional[Path] = typer.Option(None, "--out", "-o", help="File to write; default stdout."),
            config: Optional[Path] = ConfigOpt) -> None:
     """Export a stored run's actions (or themes, items) as CSV or JSON."""
@@ -169,14 +257,15 @@ def export(run: str = typer.Option("latest", "--run", help="Run id, or 'latest'.
         if run_id is None:
             raise InsightError("no stored runs yet: run `insight demo` or `insight run --input FILE` first",
                                code="E403")
-        if what not in ("actions", "themes", "items"):
-            raise InsightError(f"--what must be actions, themes or items, not {what!r}", code="E502")
+        if what not in ("actions", "themes", "items", "quarantine"):
+            raise InsightError(f"--what must be actions, themes, items or quarantine, not {what!r}", code="E502")
         frame = store.load(run_id, what).drop(columns=["run_id"])
         text = do_export(frame, fmt, meta={"run_id": run_id, "what": what})
     except InsightError as exc:
         _fail(exc)
     if output:
         output.write_text(text, encoding="utf-8")
+        store.record_export(run_id, what, fmt, str(output.resolve()))  # so an erasure can rewrite it
         err.print(f"wrote {len(frame)} {what} of run {run_id} to {output}")
     else:
         sys.stdout.write(text)

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from insight import schema as S
-from insight.clean import clean, non_actionable_reason, normalise
+from insight.clean import clean, finalise_duplicates, non_actionable_reason, normalise
 from insight.config import CleanConfig, IngestConfig, load_config
 from insight.ingest import map_columns, validate
 from insight.pii import redact_pii
@@ -54,7 +54,8 @@ def test_normalise_strips_signature_and_controls():
 
 def _cleaned(tiny_frame):
     df = validate(map_columns(tiny_frame, IngestConfig(columns={"item_id": "id"})), IngestConfig())
-    return clean(df, CleanConfig(pii=load_config().clean.pii))
+    out, report = clean(df, CleanConfig(pii=load_config().clean.pii))
+    return finalise_duplicates(out), report
 
 
 def test_stage_accounts_for_every_row(tiny_frame):

@@ -1,0 +1,107 @@
+"""Operations beside the main run (composition layer, like ``flow``): ingest-only runs and erasure.
+
+``ingest_only`` runs the read and clean stages and stores the accounting, so a data engineer can check an
+export before analysing it. ``erase_customer`` honours a deletion request across the store, the embedding
+cache and the exports insight wrote; it is idempotent and logs only a salted hash of the customer id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import secrets
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import embed as embed_stage
+from . import export as export_stage
+from . import schema as S
+from .config import Config, load_config, resolve
+from .flow import Reporter, Silent, read_and_clean, versions
+
+log = logging.getLogger("insight.erase")
+SALT_ENV = "INSIGHT_ERASURE_SALT"
+
+
+def counts_of(items: pd.DataFrame) -> S.Counts:
+    return S.Counts(read=len(items), **{k: int((items[S.STATUS] == v).sum()) for k, v in [
+        ("stored", S.STORED), ("duplicates", S.DUPLICATE), ("quarantined", S.QUARANTINED),
+        ("non_actionable", S.NON_ACTIONABLE)]})
+
+
+def ingest_only(source: str | Path | pd.DataFrame, config: Config | None = None, *, store: bool = True,
+                reporter: Reporter | None = None) -> S.RunResult:
+    """Read, validate and clean one export; store the accounting (a run of kind ``ingest``) unless told not to."""
+    cfg = config or load_config()
+    items, pii, digest = read_and_clean(source, cfg, reporter or Silent())
+    counts = counts_of(items)
+    manifest = {
+        "created_at": datetime.now(timezone.utc).isoformat(), "input_sha256": digest,
+        "input": str(source) if not isinstance(source, pd.DataFrame) else "<frame>",
+        "config": cfg.model_dump(mode="json"), "versions": versions(), "pii_redactions": pii,
+        "reasons": reason_table(items).to_dict("records"),
+        "languages": items.loc[items[S.STATUS] == S.STORED, S.LANGUAGE].value_counts().to_dict(),
+    }
+    result = S.RunResult(run_id=f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}",
+                         counts=counts, items=items, themes=None, actions=None, weekly=None, segments=None,
+                         manifest=manifest)
+    if store:
+        resolve("store", cfg.store.backend)(cfg.store_url).publish(result, source=manifest["input"], kind="ingest")
+    return result
+
+
+def reason_table(items: pd.DataFrame) -> pd.DataFrame:
+    """Outcome x reason counts: the accounting behind ``read = stored + duplicates + ...``."""
+    table = items.groupby([S.STATUS, items[S.REASON].fillna("-")]).size().rename("rows").reset_index()
+    table.columns = ["outcome", "reason", "rows"]
+    order = {s: i for i, s in enumerate(S.STATUSES)}
+    return table.sort_values(["outcome", "rows"], key=lambda c: c.map(order) if c.name == "outcome" else -c
+                             ).reset_index(drop=True)
+
+
+def _salt(cfg: Config) -> bytes:
+    if os.environ.get(SALT_ENV):
+        return os.environ[SALT_ENV].encode()
+    path = cfg.home_path / "erasure.salt"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(16))
+        path.chmod(0o600)
+    return path.read_text().strip().encode()
+
+
+def subject_hash(customer_id: str, cfg: Config) -> str:
+    return hashlib.sha256(_salt(cfg) + customer_id.strip().encode()).hexdigest()
+
+
+def erase_customer(customer_id: str, config: Config | None = None) -> dict[str, Any]:
+    """Remove a customer's items from every stored run, the embedding cache and insight's own exports."""
+    from .ingest import _pseudonymise_contact
+
+    cfg = config or load_config()
+    store = resolve("store", cfg.store.backend)(cfg.store_url)
+    ids = sorted({customer_id.strip(), str(_pseudonymise_contact(customer_id.strip()))})
+    hashed = subject_hash(customer_id, cfg)
+    done = store.erase_customer(ids, hashed)
+    keys = [embed_stage.text_key(t) for t in done["texts"]]
+    forgotten = 0
+    for npz in sorted((cfg.home_path / "cache").glob("embeddings-*.npz")):
+        model = npz.name.removeprefix("embeddings-").removesuffix(".npz")
+        forgotten += embed_stage.EmbeddingCache(npz.parent, model).remove(keys)
+    rewritten = []
+    for e in store.managed_exports().to_dict("records"):
+        path = Path(e["path"])
+        if path.exists() and e["run_id"] in done["runs_affected"]:
+            frame = store.load(e["run_id"], e["what"]).drop(columns=["run_id"])
+            path.write_text(export_stage.export(frame, e["format"], meta={"run_id": e["run_id"], "what": e["what"]}),
+                            encoding="utf-8")
+            rewritten.append(str(path))
+    log.info("erased subject %s: %d items in %d runs", hashed[:16], done["items_removed"],
+             len(done["runs_affected"]))
+    return {"subject_hash": hashed, "items_removed": done["items_removed"], "runs_affected": done["runs_affected"],
+            "cache_vectors_removed": forgotten, "exports_rewritten": rewritten}

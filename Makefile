@@ -31,6 +31,7 @@ test: venv
 
 bench:
 	$(BIN)/python benchmarks/bench_pipeline.py
+	$(BIN)/python benchmarks/bench_clean.py
 
 clean:
 	rm -rf .insight build *.egg-info

@@ -235,10 +235,24 @@ def near_duplicates(items: pd.DataFrame, X: np.ndarray, threshold: float, keys: 
     (or None). Within a customer the groups are tiny; with ``dedupe_on: []`` the whole set is one scope and is
     compared in blocks.
     """
-    out = pd.Series(None, index=items.index, dtype=object)
+    result: list[str | None] = [None] * len(items)
     present = [k for k in keys if k in items.columns]
     if (keys and not present) or len(items) < 2:
-        return out
+        return pd.Series(result, index=items.index, dtype=object)
+    ids = items[S.ID].to_numpy()
+    groups = items.groupby(present, sort=False).indices.values() if present else [np.arange(len(items))]
+    for rows in groups:
+        rows = np.asarray(rows)
+        for start in range(0, len(rows), 2048):
+            block = rows[start:start + 2048]
+            sims = X[block] @ X[rows[: start + len(block)]].T
+            for bi, r in enumerate(block):
+                hits = np.flatnonzero(sims[bi, : start + bi] >= threshold)
+                if len(hits):
+                    first = rows[hits[0]]
+                    result[r] = result[first] or ids[first]
+    out = pd.Series(result, index=items.index, dtype=object)
+    return out
     ids = items[S.ID].to_numpy()
     groups = items.groupby(present, sort=False).indices.values() if present else [np.arange(len(items))]
     for rows in groups:

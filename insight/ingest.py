@@ -544,8 +544,8 @@ def infer_mapping(sample: pd.DataFrame) -> dict[str, Any]:
                 used.add(hit)
                 break
     if S.TEXT not in proposal:  # the column with the longest free text
-        lengths = {c: sample[c].astype(str).str.len().mean() for c in cols if c not in used
-                   and sample[c].dtype == object}
+        lengths = {c: sample[c].dropna().astype(str).str.len().mean() for c in cols if c not in used
+                   and (sample[c].dtype == object or pd.api.types.is_string_dtype(sample[c]))}
         if lengths:
             proposal[S.TEXT] = max(lengths, key=lengths.get)
     if "title" in proposal and S.TEXT in proposal:

@@ -29,6 +29,18 @@ if run_id:
         st.caption(f"Self-check against the input's ground-truth labels: root-cause accuracy {check['accuracy']:.1%} "
                    f"on {check['n']:,} items.")
 
+    with st.expander("Data quality: why rows were set aside"):
+        reasons = []
+        for outcome, key in [("non_actionable", "non_actionable_reasons"), ("quarantined", "quarantine_reasons"),
+                             ("duplicate", "duplicate_reasons")]:
+            reasons += [{"outcome": outcome, "reason": r, "rows": n} for r, n in (manifest.get(key) or {}).items()]
+        if reasons:
+            st.dataframe(reasons, hide_index=True)
+        quarantined = data.frame(run_id, "quarantine")
+        if not quarantined.empty:
+            st.caption("Quarantined rows, with the file and line they came from:")
+            st.dataframe(quarantined[["source", "source_line", "reason", "detail", "text"]], hide_index=True)
+
     st.subheader("Volume by root cause, per week")
     weekly = data.frame(run_id, "weekly")
     if not weekly.empty:

@@ -1,0 +1,149 @@
+"""Profiles and mapping inference, timestamps, language routing, near-duplicates, quarantine storage, erasure."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from insight import schema as S
+from insight.clean import finalise_duplicates, near_duplicates
+from insight.config import IngestConfig, load_config
+from insight.embed import EmbeddingCache, text_key
+from insight.flow import run_and_store
+from insight.ingest import infer_mapping, list_profiles, map_columns, parse_timestamps, read_feedback, validate
+from insight.language import LanguageDetector
+from insight.ops import erase_customer, ingest_only
+from insight.store import SQLStore, erasures
+from pipelines.cli import app
+
+
+def test_every_packaged_profile_loads_and_maps_text():
+    profiles = list_profiles()
+    assert {"generic", "zendesk", "shopify_reviews", "app_store", "survey"} <= set(profiles)
+    for name, prof in profiles.items():
+        if name != "generic":
+            assert "text" in prof["columns"], name
+
+
+def test_profile_joins_title_and_body_and_sets_channel(tmp_path):
+    path = tmp_path / "reviews.csv"
+    pd.DataFrame({"title": ["Fell apart", None], "body": ["seams ripped after one wash", "too small"],
+                  "rating": [1, 2], "created_at": ["2026-01-02", "2026-01-03"],
+                  "email": ["a@x.example", "b@x.example"]}).to_csv(path, index=False)
+    df = read_feedback(path, IngestConfig(profile="shopify_reviews"))
+    assert df[S.TEXT].tolist() == ["Fell apart. seams ripped after one wash", "too small"]
+    assert set(df[S.CHANNEL]) == {"review"}
+    assert df[S.CUSTOMER_ID].str.startswith("h:").all()  # an e-mail used as an id is pseudonymised
+
+
+def test_infer_mapping_from_headers_and_values():
+    sample = pd.DataFrame({"Ticket ID": ["1", "2"], "Created At": ["2026-01-01", "2026-01-02"],
+                           "Requester": ["x", "y"], "Notes blob": ["my parcel never arrived, " * 3, "refund " * 9]})
+    proposal = infer_mapping(sample)
+    assert proposal["columns"]["item_id"] == "Ticket ID"
+    assert proposal["columns"]["timestamp"] == "Created At"
+    assert proposal["columns"]["text"] == "Notes blob"  # no synonym: the longest free text wins
+    zendesk = pd.DataFrame(columns=["Id", "Subject", "Description", "Created at", "Requester id", "Via"])
+    assert infer_mapping(zendesk)["profile"] == "zendesk"
+
+
+def test_cli_infer_prints_a_mapping(tmp_path):
+    path = tmp_path / "x.csv"
+    pd.DataFrame({"Review Text": ["nice but late"], "Rating": [3]}).to_csv(path, index=False)
+    out = CliRunner().invoke(app, ["ingest", str(path), "--infer", "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["columns"] == {"text": "Review Text", "rating": "Rating"}
+
+
+def test_timestamps_iso_mixed_epoch_and_bounds():
+    values = pd.Series(["2026-01-05T10:00:00+01:00", "05 Jan 2026 10:00", "1767607200", "1767607200000", "",
+                        None, "garbage"])
+    parsed, given = parse_timestamps(values)
+    assert str(parsed[0]) == "2026-01-05 09:00:00+00:00"
+    assert parsed[1].day == 5 and parsed[2].year == 2026 and parsed[3] == parsed[2]
+    assert given.tolist() == [True, True, True, True, False, False, True] and pd.isna(parsed[6])
+    df = validate(map_columns(pd.DataFrame({"text": ["a", "b"], "timestamp": ["2999-01-01", "1970-01-02"]}),
+                              IngestConfig()), IngestConfig())
+    assert df[S.REASON].tolist() == ["future_timestamp", "implausible_timestamp"]
+
+
+@pytest.mark.parametrize("text,lang", [
+    ("mi pedido no ha llegado todavía y nadie responde", "es"),
+    ("Das Paket ist beschädigt angekommen und der Service antwortet nicht", "de"),
+    ("bhai mera order abhi tak nahi aaya", "hi"),
+    ("my parcel is late again and nobody answers", "en"),
+    ("super", "und"),
+])
+def test_language_detection(text, lang):
+    assert LanguageDetector().detect([text]) == [lang]
+
+
+def test_other_languages_set_aside_or_flagged(tmp_path):
+    frame = pd.DataFrame({"text": ["my parcel is late again, where is it", "mi pedido no ha llegado todavía, ayuda"]})
+    aside = ingest_only(frame, load_config(home=str(tmp_path), clean={"other_languages": "set_aside"}), store=False)
+    assert aside.items[S.REASON].tolist()[1] == "other_language"
+    kept = ingest_only(frame, load_config(home=str(tmp_path)), store=False)
+    assert kept.counts.stored == 2 and kept.items[S.LANGUAGE].tolist() == ["en", "es"]
+
+
+def test_near_duplicates_within_customer_only():
+    items = pd.DataFrame({S.ID: ["a", "b", "c", "d"], S.CUSTOMER_ID: ["x", "x", "y", "x"]})
+    X = np.array([[1, 0], [0.999, 0.04], [1, 0], [0, 1]], dtype=np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    near = near_duplicates(items, X, 0.95, ["customer_id"])
+    assert near.tolist() == [None, "a", None, None]
+    assert near_duplicates(items, X, 0.95, [])[2] == "a"  # dedupe on text alone: across customers too
+
+
+def test_repeated_and_conflicting_ids(tmp_path):
+    frame = pd.DataFrame({"id": ["1", "1", "2", "2"], "text": ["late parcel", "late parcel", "refund?", "other"]})
+    r = ingest_only(frame, load_config(home=str(tmp_path), ingest={"columns": {"item_id": "id"}}), store=False)
+    assert r.items[S.REASON].fillna("-").tolist() == ["-", "repeated_record", "-", "conflicting_id"]
+    assert r.items[S.ID].is_unique
+    counted = finalise_duplicates(r.items)
+    assert counted[S.DUP_COUNT].tolist() == [2, 0, 1, 1]
+
+
+def test_quarantine_is_stored_with_source_and_reason(tmp_path, tiny_frame, fast_config):
+    path = tmp_path / "in.csv"
+    tiny_frame.to_csv(path, index=False)
+    cfg = fast_config.model_copy(update={"ingest": IngestConfig(columns={"item_id": "id"})})
+    result = ingest_only(path, cfg)
+    q = SQLStore(cfg.store_url).load(result.run_id, "quarantine")
+    assert sorted(q["reason"]) == ["bad_rating", "bad_timestamp"]
+    assert (q["source"] == "in.csv").all() and q["source_line"].notna().all()
+
+
+def test_erasure_everywhere_and_idempotent(tmp_path, tiny_frame, fast_config):
+    cfg = fast_config.model_copy(update={
+        "ingest": IngestConfig(columns={"item_id": "id"}),
+        "embed": fast_config.embed.model_copy(update={"cache": True}),
+        "rank": fast_config.rank.model_copy(update={"min_theme_size": 3}),
+        "themes": fast_config.themes.model_copy(update={"min_cluster_size": 3, "n_components": 5}),
+    })
+    result = run_and_store(tiny_frame, cfg)
+    store = SQLStore(cfg.store_url)
+    export = tmp_path / "items.json"
+    CliRunner().invoke(app, ["export", "--what", "items", "--format", "json", "--out", str(export)],
+                       env={"INSIGHT_HOME": str(cfg.home_path)})
+    assert "p1" in export.read_text() and store.managed_exports()["path"].tolist() == [str(export.resolve())]
+    text = result.items.loc[result.items[S.ID] == "P1", S.CLEAN_TEXT].item()
+    cache = EmbeddingCache(cfg.home_path / "cache", "hashing-384")
+    assert cache.get_many([text_key(text)])
+
+    done = erase_customer("p1", cfg)
+    assert done["items_removed"] == 1 and done["cache_vectors_removed"] == 1
+    items = store.load(result.run_id, "items")
+    assert "p1" not in set(items[S.CUSTOMER_ID]) and text not in set(items["text"])
+    assert '"p1"' not in export.read_text()
+    assert not EmbeddingCache(cfg.home_path / "cache", "hashing-384").get_many([text_key(text)])
+    for quotes in store.load(result.run_id, "actions")["evidence"]:
+        assert text not in quotes
+    again = erase_customer("p1", cfg)
+    assert again["items_removed"] == 0
+    with store.engine.connect() as conn:
+        logged = conn.execute(erasures.select()).mappings().all()
+    assert len(logged) == 2 and all("p1" not in str(dict(r)) for r in logged)
+    assert logged[0]["subject_hash"] == done["subject_hash"] != "p1"

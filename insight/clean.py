@@ -17,7 +17,7 @@ import pandas as pd
 from . import schema as S
 from .config import CleanConfig
 from .language import UNDETERMINED, LanguageDetector
-from .pii import Redactor
+from .pii import NameRedactor, Redactor
 
 # ---------------------------------------------------------------- normalisation
 
@@ -118,6 +118,7 @@ class CleanState:
         self.canonical: dict[str, str] = {}  # dedupe key -> canonical item id
         self.ids: dict[str, str] = {}  # item id -> its text key (an id seen twice is a repeated record)
         self.redactor: Redactor | None = None
+        self.names: NameRedactor | None = None
         self.detector: LanguageDetector | None = None
 
 
@@ -143,6 +144,12 @@ def clean(df: pd.DataFrame, cfg: CleanConfig, state: CleanState | None = None
             t, found = state.redactor.redact(t)
             report.update(found)
         texts.append(t)
+    if cfg.pii.enabled and cfg.pii.names:
+        state.names = state.names or NameRedactor()
+        texts, found = state.names.redact_many(texts)
+        report.update(found)
+    if cfg.pii.keep_raw:
+        out[S.RAW_TEXT] = out[S.TEXT].astype(object)
     out[S.CLEAN_TEXT] = pd.Series(texts, index=out.index, dtype=object)
     out[S.TEXT] = out[S.CLEAN_TEXT]  # the raw text is not kept: only the redacted one travels on
 

@@ -42,6 +42,8 @@ class IngestConfig(_Section):
 class PIIConfig(_Section):
     enabled: bool = True
     order_number_patterns: list[str] = Field(default_factory=list)
+    names: bool = False  # people's names and places via spaCy NER: slower, off by default
+    keep_raw: bool = False  # store the unredacted text too (only where your data policy allows it)
 
 
 class CleanConfig(_Section):

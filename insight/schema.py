@@ -35,6 +35,7 @@ OPTIONAL_COLUMNS = (
 
 # columns added by the stages
 CLEAN_TEXT = "clean_text"
+RAW_TEXT = "raw_text"  # only when clean.pii.keep_raw is set
 STATUS = "status"
 REASON = "reason"
 DUP_OF = "duplicate_of"

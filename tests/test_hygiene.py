@@ -147,3 +147,15 @@ def test_erasure_everywhere_and_idempotent(tmp_path, tiny_frame, fast_config):
         logged = conn.execute(erasures.select()).mappings().all()
     assert len(logged) == 2 and all("p1" not in str(dict(r)) for r in logged)
     assert logged[0]["subject_hash"] == done["subject_hash"] != "p1"
+
+
+def test_optional_name_redaction_and_raw_text_policy(tmp_path):
+    frame = pd.DataFrame({"text": ["Sarah Connor in Manchester never got her parcel, mail sarah@example.com"]})
+    plain = ingest_only(frame, load_config(home=str(tmp_path)), store=False)
+    assert "[EMAIL]" in plain.items[S.CLEAN_TEXT][0] and "Sarah Connor" in plain.items[S.CLEAN_TEXT][0]
+    assert S.RAW_TEXT not in plain.items.columns
+    named = ingest_only(frame, load_config(home=str(tmp_path), clean={"pii": {"names": True}}), store=False)
+    text = named.items[S.CLEAN_TEXT][0]
+    assert "Sarah Connor" not in text and "[NAME]" in text and "[PLACE]" in text
+    raw = ingest_only(frame, load_config(home=str(tmp_path), clean={"pii": {"keep_raw": True}}), store=False)
+    assert raw.items[S.RAW_TEXT][0] == frame["text"][0]

@@ -78,11 +78,14 @@ class ThemesConfig(_Section):
 
 
 class TagConfig(_Section):
-    backend: str = "prototype"
+    backend: str = "prototype"  # prototype (zero-shot from the taxonomy) or model (a trained, saved tagger)
+    model_path: str | None = None  # with backend: model, e.g. models/tagger/shop-v1
     taxonomy: str = "default"
     keyword_weight: float = 0.35
     temperature: float = 0.05
-    abstain_below: float = 0.35
+    abstain_below: float = 0.35  # zero-shot: below this top probability, send to review
+    min_margin: float = 0.05  # zero-shot: top-two closer than this, send to review
+    multi_label_min: float = 0.3  # every cause at least this probable is listed in ``labels``
 
 
 class MeasureConfig(_Section):
@@ -276,6 +279,7 @@ REGISTRY: dict[str, dict[str, str]] = {
     },
     "tagger": {
         "prototype": "insight.tag:PrototypeTagger",
+        "model": "insight.tagmodels:CalibratedTagger",
     },
     "store": {
         "sql": "insight.store:SQLStore",

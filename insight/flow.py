@@ -26,7 +26,9 @@ from . import embed as embed_stage
 from . import ingest, measure, rank, themes
 from . import schema as S
 from . import tag as tag_stage
+from .calibration import AbstainPolicy
 from .config import Config, Taxonomy, load_config, load_taxonomy, resolve
+from .errors import ConfigError
 
 
 class Reporter(Protocol):
@@ -84,9 +86,8 @@ def run(source: str | Path | pd.DataFrame, config: Config | None = None, *, taxo
             items.loc[live, S.CLEAN_TEXT].tolist(), X, labels, clusterer.centroids_, cfg.themes.n_keywords,
             cfg.themes.n_examples, cfg.themes.key_phrases)
     with stage("tag"):
-        tagger = tag_stage.fit_zero_shot(tax, lambda t: embed_stage.embed_texts(t, emb, cache), cfg.tag.temperature)
-        tags = tag_stage.tag_items(items.loc[live, S.CLEAN_TEXT].tolist(), X, tagger, tax, cfg.tag.keyword_weight,
-                                   cfg.tag.abstain_below)
+        proba, policy, tagger_info = _tag_proba(items.loc[live, S.CLEAN_TEXT].tolist(), X, tax, emb, cache, cfg)
+        tags = tag_stage.tag_items(proba, tax.keys, policy, cfg.tag.multi_label_min)
     with stage("measure"):
         items = _attach(items, live, labels, sims, tags, cfg.clean.languages)
         stored = items[items[S.STATUS] == S.STORED]
@@ -103,6 +104,7 @@ def run(source: str | Path | pd.DataFrame, config: Config | None = None, *, taxo
             ("non_actionable", S.NON_ACTIONABLE)]},
     )
     manifest = _manifest(cfg, tax, emb, input_hash, timings, pii, items, theme_table, source)
+    manifest["tagger"] = tagger_info
     run_id = f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
     return S.RunResult(run_id=run_id, counts=counts, items=items, themes=theme_table, actions=actions,
                        weekly=weekly, segments=segments, manifest=manifest)
@@ -170,6 +172,25 @@ def _clusterer(cfg: Config):
         max_discovery_sample=t.max_discovery_sample, assign_threshold=t.assign_threshold, random_state=cfg.seed)
 
 
+def _tag_proba(texts: list[str], X: np.ndarray, tax: Taxonomy, emb, cache, cfg: Config):
+    """Probabilities in taxonomy order from the configured tagger, with the abstain policy that goes with it."""
+    t = cfg.tag
+    if t.backend == "model":
+        from .tagmodels import load_model
+
+        if not t.model_path:
+            raise ConfigError("tag.backend is 'model' but tag.model_path is not set", code="E104")
+        model, meta = load_model(t.model_path, taxonomy_fingerprint=tax.fingerprint(), embedder=emb.name)
+        proba = tag_stage.in_key_order(model.predict_proba(X, texts) if model.needs_texts else
+                                       model.predict_proba(X), list(model.classes_), tax.keys)
+        return proba, model.policy, {"kind": meta["kind"], "path": str(t.model_path),
+                                     "training_data_sha256": meta["training_data_sha256"]}
+    resolve("tagger", t.backend)  # validates the name
+    tagger = tag_stage.fit_zero_shot(tax, lambda s: embed_stage.embed_texts(s, emb, cache), t.temperature)
+    proba = tag_stage.combined_proba(texts, X, tagger, tax, t.keyword_weight)
+    return proba, AbstainPolicy(min_confidence=t.abstain_below, min_margin=t.min_margin), {"kind": "zero-shot"}
+
+
 def _attach(items: pd.DataFrame, live: pd.Series, labels: np.ndarray, sims: np.ndarray,
             tags: pd.DataFrame, languages: list[str]) -> pd.DataFrame:
     out = items.copy()
@@ -178,12 +199,13 @@ def _attach(items: pd.DataFrame, live: pd.Series, labels: np.ndarray, sims: np.n
     out.loc[idx, S.THEME] = [themes.theme_key(int(lab)) for lab in labels]
     out[S.THEME_SIM] = np.nan
     out.loc[idx, S.THEME_SIM] = np.round(sims, 4)
-    for col in ["root_cause", "confidence", "second_cause", "needs_review"]:
+    for col in tag_stage.TAG_COLUMNS:
         out[col] = None
-        out.loc[idx, col] = tags[col].to_numpy()
+        out.loc[idx, col] = pd.Series(tags[col].tolist(), index=idx, dtype=object)
     if S.LANGUAGE in out.columns:  # the model reads English: other languages go to the review queue
         foreign = live & ~out[S.LANGUAGE].isin([*languages, "und"])
         out.loc[foreign, "needs_review"] = True
+        out.loc[foreign & (out["review_reason"].fillna("") == ""), "review_reason"] = "other_language"
     negative, escalation = measure.negativity(out[S.CLEAN_TEXT], out[S.RATING])
     out[S.NEGATIVE] = negative
     out["escalation"] = escalation

@@ -16,13 +16,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from . import embed as embed_stage
 from . import export as export_stage
 from . import schema as S
 from .config import Config, load_config, resolve
-from .flow import Reporter, Silent, read_and_clean, versions
+from .flow import Reporter, Silent, build_embedder, read_and_clean, versions
 
 log = logging.getLogger("insight.erase")
 SALT_ENV = "INSIGHT_ERASURE_SALT"
@@ -105,3 +106,57 @@ def erase_customer(customer_id: str, config: Config | None = None) -> dict[str, 
              len(done["runs_affected"]))
     return {"subject_hash": hashed, "items_removed": done["items_removed"], "runs_affected": done["runs_affected"],
             "cache_vectors_removed": forgotten, "exports_rewritten": rewritten}
+
+
+def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, config: Config | None = None,
+                 taxonomy_source: str | None = None, include_seeds: bool = True) -> dict[str, Any]:
+    """Train a calibrated tagger from labelled feedback (``text``, ``label`` = taxonomy keys) and save it.
+
+    The taxonomy's seed examples join the training data, so causes with few labels still have examples. A
+    stratified 20 % is held out for the metrics written into the model's metadata; the saved model is then
+    trained on everything.
+    """
+    from sklearn.model_selection import train_test_split
+
+    from .calibration import coverage_report
+    from .config import load_taxonomy
+    from .errors import InputError
+    from .evaluate import _prepare, fit_calibrated
+    from .tag import taxonomy_training_set
+    from .tagmodels import data_hash, save_model
+
+    cfg = config or load_config()
+    tax = load_taxonomy(taxonomy_source or cfg.tag.taxonomy)
+    unknown = sorted(set(labelled["label"]) - set(tax.keys))
+    if unknown:
+        raise InputError(f"labels that are not root causes of taxonomy {tax.name!r}: {unknown[:10]}; "
+                         f"valid: {', '.join(tax.keys)}", code="E214")
+    texts, labels = labelled["text"].astype(str).tolist(), labelled["label"].tolist()
+    if include_seeds:
+        seed_texts, seed_labels = taxonomy_training_set(tax)
+        texts, labels = texts + seed_texts, labels + seed_labels
+    emb = build_embedder(cfg)
+    cache = embed_stage.EmbeddingCache(cfg.home_path / "cache", emb.name) if cfg.embed.cache else None
+    prepared = _prepare(texts, cfg)
+    X = embed_stage.embed_texts(prepared, emb, cache)
+    y = np.asarray(labels)
+    metrics: dict[str, Any] = {"n_train": len(y)}
+    counts = pd.Series(y).value_counts()
+    if counts.min() >= 2 and len(y) >= 5 * len(counts):
+        tr, ho = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y, random_state=cfg.seed)
+        probe = fit_calibrated(X[tr], y[tr], seed=cfg.seed, texts=[prepared[i] for i in tr])
+        proba = probe.predict_proba(X[ho], [prepared[i] for i in ho]) if probe.needs_texts else \
+            probe.predict_proba(X[ho])
+        held_y = np.searchsorted(probe.classes_, y[ho])
+        metrics.update({k: round(v, 4) for k, v in coverage_report(proba, held_y, probe.policy).items()})
+        metrics["n_held_out"] = int(len(ho))
+    model = fit_calibrated(X, y, seed=cfg.seed, texts=prepared)
+    if out_dir is None:
+        base = Path("models") / "tagger"
+        version = 1 + max([int(p.name.rsplit("-v", 1)[-1]) for p in base.glob(f"{tax.name}-v*")
+                           if p.name.rsplit("-v", 1)[-1].isdigit()] or [0])
+        out_dir = base / f"{tax.name}-v{version}"
+    folder = save_model(model, out_dir, taxonomy_fingerprint=tax.fingerprint(), embedder=emb.name,
+                        training_hash=data_hash(texts, labels), metrics=metrics)
+    return {"path": str(folder), "kind": type(model.base).__name__, "metrics": metrics,
+            "temperature": round(model.temperature, 4)}

@@ -65,7 +65,8 @@ items = Table(
     Column("duplicate_count", Integer),
     Column("theme_id", String(40), index=True), Column("theme_similarity", Float),
     Column("root_cause", String(60), index=True), Column("confidence", Float), Column("second_cause", String(60)),
-    Column("needs_review", Boolean), Column("negative", Boolean), Column("true_root_cause", String(60)),
+    Column("needs_review", Boolean), Column("review_reason", String(40)), Column("labels", JSON),
+    Column("probabilities", JSON), Column("negative", Boolean), Column("true_root_cause", String(60)),
 )
 
 themes = Table(

@@ -8,12 +8,12 @@ description and seed examples are its prototypes. Keyword hits are separate evid
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
+from .calibration import AbstainPolicy
 from .config import Taxonomy
 
 
@@ -69,48 +69,110 @@ def taxonomy_training_set(taxonomy: Taxonomy) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
-def keyword_evidence(texts: Sequence[str], taxonomy: Taxonomy) -> np.ndarray:
-    """Per text and root cause: how many of its keywords occur (word-bounded, case-folded), squashed to 0..1."""
-    keys = taxonomy.keys
-    patterns = []
-    for key in keys:
-        words = sorted(taxonomy.root_causes[key].keywords, key=len, reverse=True)
-        patterns.append(re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
-                        if words else None)
-    hits = np.zeros((len(texts), len(keys)), dtype=np.float32)
-    for i, t in enumerate(texts):
-        for j, p in enumerate(patterns):
-            if p is not None:
-                hits[i, j] = len(p.findall(t))
+class KeywordMatcher:
+    """Taxonomy keywords matched on lemmas with spaCy's PhraseMatcher: "refunded", "refunds" and "refunding"
+    all count for the keyword "refund", and "parcels arrived" for "parcel arrive".
+
+    Running the tagger and lemmatizer over every text is slow (hundreds per second), so each distinct word is
+    lemmatised once, without context, and cached; texts are only tokenised. Feedback reuses a small vocabulary,
+    so this is fast and close enough for keyword evidence.
+    """
+
+    def __init__(self, taxonomy: Taxonomy) -> None:
+        self.taxonomy = taxonomy
+        self._nlp = None
+        self._matcher = None
+        self._lemmas: dict[str, str] = {}
+
+    def _load(self):
+        if self._matcher is None:
+            from spacy.matcher import PhraseMatcher
+
+            from .themes import load_spacy
+
+            nlp = load_spacy()
+            keep = {"tok2vec", "tagger", "attribute_ruler", "lemmatizer"}
+            nlp.select_pipes(enable=[p for p in nlp.pipe_names if p in keep])
+            self._nlp = nlp
+            matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+            for key in self.taxonomy.keys:
+                words = [w.lower() for w in self.taxonomy.root_causes[key].keywords]
+                if words:
+                    matcher.add(key, [self._lemma_doc(w) for w in words])
+            self._matcher = matcher
+        return self._nlp, self._matcher
+
+    def _lemma_doc(self, text: str):
+        from spacy.tokens import Doc
+
+        words = [t.text for t in self._nlp.tokenizer(text.lower()[:2000]) if not t.is_space]
+        todo = sorted(w for w in set(words) if w not in self._lemmas)
+        for w, doc in zip(todo, self._nlp.pipe(todo, batch_size=512)):
+            self._lemmas[w] = (doc[0].lemma_.lower() if len(doc) else "") or w
+        return Doc(self._nlp.vocab, words=[self._lemmas[w] for w in words] or ["-"])
+
+    def counts(self, texts: Sequence[str]) -> np.ndarray:
+        nlp, matcher = self._load()
+        keys = self.taxonomy.keys
+        index = {nlp.vocab.strings[k]: j for j, k in enumerate(keys)}
+        hits = np.zeros((len(texts), len(keys)), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for match_id, _, _ in matcher(self._lemma_doc(t)):
+                hits[i, index[match_id]] += 1
+        return hits
+
+
+def keyword_evidence(texts: Sequence[str], taxonomy: Taxonomy, matcher: KeywordMatcher | None = None) -> np.ndarray:
+    """Per text and root cause: how many of its keywords occur (lemma match), squashed to 0..1."""
+    hits = (matcher or KeywordMatcher(taxonomy)).counts(texts)
     return 1.0 - np.exp(-hits)  # 0 hits -> 0, 1 -> 0.63, 2 -> 0.86
 
 
-def tag_items(texts: Sequence[str], X: np.ndarray, tagger, taxonomy: Taxonomy, keyword_weight: float = 0.35,
-              abstain_below: float = 0.35) -> pd.DataFrame:
-    """Root cause, confidence, the runner-up and a review flag for every item."""
+TAG_COLUMNS = ["root_cause", "confidence", "second_cause", "needs_review", "review_reason", "labels",
+               "probabilities"]
+
+
+def tag_items(proba: np.ndarray, keys: list[str], policy: AbstainPolicy, multi_label_min: float = 0.3
+              ) -> pd.DataFrame:
+    """Root cause, confidence, runner-up, every cause above ``multi_label_min`` (an item may report two
+    problems), the full probability table, and whether (and why) it goes to the review queue."""
+    if len(proba) == 0:
+        return pd.DataFrame(columns=TAG_COLUMNS)
+    top2 = np.argsort(-proba, axis=1, kind="stable")[:, :2]
+    rows = np.arange(len(proba))
+    abstain, reason = policy.decide(proba)
+    names = np.array(keys)
+    return pd.DataFrame({
+        "root_cause": names[top2[:, 0]],
+        "confidence": proba[rows, top2[:, 0]].round(4),
+        "second_cause": names[top2[:, 1]] if proba.shape[1] > 1 else names[top2[:, 0]],
+        "needs_review": abstain,
+        "review_reason": reason,
+        "labels": [[keys[j] for j in np.flatnonzero(p >= multi_label_min)] or [keys[int(p.argmax())]]
+                   for p in proba],
+        "probabilities": [{keys[j]: round(float(p[j]), 4) for j in np.flatnonzero(p >= 0.01)} for p in proba],
+    })
+
+
+def in_key_order(proba: np.ndarray, classes: Sequence[str], keys: list[str]) -> np.ndarray:
+    """Columns rearranged to the taxonomy's order; a cause the model never saw gets probability 0."""
+    out = np.zeros((len(proba), len(keys)), dtype=np.float64)
+    pos = {c: i for i, c in enumerate(classes)}
+    for j, k in enumerate(keys):
+        if k in pos:
+            out[:, j] = proba[:, pos[k]]
+    return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
+
+
+def combined_proba(texts: Sequence[str], X: np.ndarray, tagger, taxonomy: Taxonomy, keyword_weight: float = 0.35,
+                   matcher: KeywordMatcher | None = None) -> np.ndarray:
+    """The tagger's probabilities in taxonomy order, blended with keyword evidence where a text has any."""
     keys = taxonomy.keys
-    if len(texts) == 0:
-        return pd.DataFrame(columns=["root_cause", "confidence", "second_cause", "needs_review", *_prob_cols(keys)])
-    proba = tagger.predict_proba(X)
-    order = [list(tagger.classes_).index(k) for k in keys]
-    proba = proba[:, order]
-    ev = keyword_evidence(texts, taxonomy)
+    proba = in_key_order(tagger.predict_proba(X), list(tagger.classes_), keys)
+    ev = keyword_evidence(texts, taxonomy, matcher)
     kw = ev / np.maximum(ev.sum(axis=1, keepdims=True), 1e-9)
     has_kw = ev.sum(axis=1, keepdims=True) > 0
-    mixed = np.where(has_kw, (1 - keyword_weight) * proba + keyword_weight * kw, proba)
-    top2 = np.argsort(-mixed, axis=1, kind="stable")[:, :2]
-    rows = np.arange(len(mixed))
-    conf = mixed[rows, top2[:, 0]]
-    margin = conf - mixed[rows, top2[:, 1]]
-    out = pd.DataFrame({
-        "root_cause": np.array(keys)[top2[:, 0]],
-        "confidence": conf.round(4),
-        "second_cause": np.array(keys)[top2[:, 1]],
-        "needs_review": (conf < abstain_below) | (margin < 0.05),
-    })
-    for j, k in enumerate(keys):
-        out[f"p_{k}"] = mixed[:, j].round(4)
-    return out
+    return np.where(has_kw, (1 - keyword_weight) * proba + keyword_weight * kw, proba)
 
 
 def _prob_cols(keys: list[str]) -> list[str]:

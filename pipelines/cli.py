@@ -287,6 +287,100 @@ def app_cmd(port: int = typer.Option(8501, help="Port for the review app."),
     raise typer.Exit(subprocess.call(cmd, env=env))
 
 
+train_app = typer.Typer(no_args_is_help=True, help="Train components from labelled feedback.")
+app.add_typer(train_app, name="train")
+
+
+@train_app.command("tagger")
+def train_tagger_cmd(
+        input: Path = typer.Option(..., "--input", help="Labelled feedback (CSV, JSONL, Parquet...)."),
+        text_column: str = typer.Option("text", "--text-column"),
+        label_column: str = typer.Option("label", "--label-column", help="Values must be taxonomy keys."),
+        out_dir: Optional[Path] = typer.Option(None, "--out", help="Model folder; default models/tagger/<name>-vN."),
+        taxonomy: Optional[str] = typer.Option(None, "--taxonomy"),
+        config: Optional[Path] = ConfigOpt, as_json: bool = JsonOpt) -> None:
+    """Train a calibrated root-cause tagger and save it (JSON + npz, no pickle); use it with tag.backend: model."""
+    from insight.errors import InsightError
+    from insight.evaluate import load_labelled
+    from insight.ops import train_tagger
+
+    try:
+        cfg = _load(config)
+        done = train_tagger(load_labelled(input, text_column, label_column), out_dir, cfg, taxonomy)
+    except InsightError as exc:
+        _fail(exc)
+    if as_json:
+        sys.stdout.write(json.dumps(done) + "\n")
+        return
+    out.print(f"saved {done['kind']} to {done['path']} (temperature {done['temperature']}); held-out: "
+              + ", ".join(f"{k} {v}" for k, v in done["metrics"].items()))
+    out.print(f"use it with:  tag: {{backend: model, model_path: {done['path']}}}")
+
+
+eval_app = typer.Typer(no_args_is_help=True, help="Quality figures on labelled data (prints, asserts nothing).")
+app.add_typer(eval_app, name="eval")
+
+
+def _labelled(dataset: Optional[str], input: Optional[Path], text_column: str, label_column: str,
+              train: Optional[Path], cfg):
+    from insight.evaluate import load_dataset, load_labelled
+
+    if dataset:
+        return load_dataset(dataset, cfg.data_path)
+    if input is None:
+        raise typer.BadParameter("give --dataset banking77|clinc150 or --input PATH")
+    test = load_labelled(input, text_column, label_column)
+    return (load_labelled(train, text_column, label_column) if train else None), test
+
+
+@eval_app.command("tagging")
+def eval_tagging_cmd(
+        dataset: Optional[str] = typer.Option(None, "--dataset", help="banking77 or clinc150 (from the data dir)."),
+        input: Optional[Path] = typer.Option(None, "--input", help="A labelled file to evaluate on."),
+        train: Optional[Path] = typer.Option(None, "--train", help="Labelled training file (few-shot/supervised)."),
+        text_column: str = typer.Option("text", "--text-column"),
+        label_column: str = typer.Option("label", "--label-column"),
+        taxonomy: str = typer.Option("default", "--taxonomy",
+                                     help="default, a YAML path, or 'labels' (the dataset's labels, zero-shot)."),
+        mode: str = typer.Option("zero-shot", "--mode", help="zero-shot, few-shot or supervised."),
+        shots: Optional[int] = typer.Option(None, "--shots", help="Examples per class in few-shot mode."),
+        seeds: int = typer.Option(1, "--seeds", help="Repeat few-shot sampling with this many seeds; mean."),
+        finetune: bool = typer.Option(False, "--finetune", help="SetFit-style contrastive fine-tune first."),
+        finetune_steps: Optional[int] = typer.Option(None, "--finetune-steps"),
+        config: Optional[Path] = ConfigOpt, as_json: bool = JsonOpt) -> None:
+    """Root-cause tagging: accuracy, macro-F1, ECE, coverage and precision at coverage."""
+    from insight.config import load_taxonomy
+    from insight.errors import InsightError
+    from insight.evaluate import eval_tagging, label_key, taxonomy_from_labels
+
+    try:
+        cfg = _load(config)
+        train_df, test_df = _labelled(dataset, input, text_column, label_column, train, cfg)
+        if mode not in ("zero-shot", "few-shot", "supervised"):
+            raise InsightError(f"--mode must be zero-shot, few-shot or supervised, not {mode!r}", code="E213")
+        tax = None
+        if mode == "zero-shot":
+            if taxonomy == "labels":
+                tax = taxonomy_from_labels(test_df["label"].tolist())
+                test_df = test_df.assign(label=test_df["label"].map(label_key))
+            else:
+                tax = load_taxonomy(taxonomy)
+        result = eval_tagging(train_df, test_df, mode=mode, shots=shots, seeds=seeds, taxonomy=tax, config=cfg,
+                              finetune=finetune, finetune_steps=finetune_steps,
+                              progress=None if as_json else lambda m: err.print(m))
+    except InsightError as exc:
+        _fail(exc)
+    result["dataset"] = dataset or str(input)
+    if as_json:
+        sys.stdout.write(json.dumps(result) + "\n")
+        return
+    t = Table(title=f"Tagging on {result['dataset']} ({mode}{f', k={shots}' if shots else ''})")
+    for k in ["n", "accuracy", "macro_f1", "ece", "coverage", "precision_at_coverage"]:
+        t.add_column(k, justify="right")
+    t.add_row(*[str(result[k]) for k in ["n", "accuracy", "macro_f1", "ece", "coverage", "precision_at_coverage"]])
+    out.print(t)
+
+
 def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     app()

@@ -1,8 +1,17 @@
 import numpy as np
 
+from insight.calibration import AbstainPolicy
 from insight.config import load_taxonomy
 from insight.embed import HashingEmbedder
-from insight.tag import PrototypeTagger, fit_zero_shot, keyword_evidence, softmax, tag_items
+from insight.tag import (
+    PrototypeTagger,
+    combined_proba,
+    fit_zero_shot,
+    in_key_order,
+    keyword_evidence,
+    softmax,
+    tag_items,
+)
 
 
 def test_prototype_tagger_fit_predict():
@@ -33,8 +42,21 @@ def test_tag_items_columns_and_review_flag():
     emb = HashingEmbedder()
     tagger = fit_zero_shot(tax, emb.encode)
     texts = ["my parcel is a week late and the courier lost it", "card declined payment failed", "zzz"]
-    out = tag_items(texts, emb.encode(texts), tagger, tax)
+    proba = combined_proba(texts, emb.encode(texts), tagger, tax)
+    assert np.allclose(proba.sum(axis=1), 1, atol=1e-6)
+    out = tag_items(proba, tax.keys, AbstainPolicy(min_confidence=0.35, min_margin=0.05))
     assert list(out["root_cause"][:2]) == ["delivery", "payments"]
-    assert {f"p_{k}" for k in tax.keys} <= set(out.columns)
-    assert np.allclose(out[[f"p_{k}" for k in tax.keys]].sum(axis=1), 1, atol=1e-3)
     assert out["confidence"].between(0, 1).all()
+    assert out["review_reason"][2] in ("low_confidence", "small_margin") and out["needs_review"][2]
+    assert all(set(p) <= set(tax.keys) for p in out["probabilities"])
+
+
+def test_multi_label_lists_every_likely_cause():
+    keys = ["delivery", "payments", "other"]
+    out = tag_items(np.array([[0.5, 0.45, 0.05], [0.9, 0.05, 0.05]]), keys, AbstainPolicy(), multi_label_min=0.3)
+    assert out["labels"].tolist() == [["delivery", "payments"], ["delivery"]]
+
+
+def test_in_key_order_fills_unseen_causes():
+    p = in_key_order(np.array([[0.25, 0.75]]), ["payments", "delivery"], ["delivery", "account", "payments"])
+    assert np.allclose(p, [[0.75, 0.0, 0.25]])

@@ -1,0 +1,204 @@
+"""Evaluation of taggers on labelled data (composition layer: uses the clean, embed and tag stages).
+
+Datasets are read from the data directory (``config.data_dir``, default ``../shared/data``, or
+``$INSIGHT_DATA_DIR``); nothing is copied into the project. Every figure comes with the exact protocol in the
+returned dict, so a closing note can quote it.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import clean as clean_stage
+from . import embed as embed_stage
+from .calibration import AbstainPolicy, apply_temperature, class_thresholds, coverage_report, fit_temperature
+from .config import Config, Taxonomy, load_config, load_taxonomy
+from .errors import InputError
+from .flow import build_embedder
+from .pii import Redactor
+from .tag import combined_proba, fit_zero_shot
+from .tagmodels import CalibratedTagger, LexicalLogisticTagger, LogisticTagger
+
+DATASETS = ("banking77", "clinc150")
+
+
+def load_dataset(name: str, data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(train, test) frames with ``text`` and ``label``; CLINC150 uses its in-scope intents."""
+    if name == "banking77":
+        folder = data_dir / "banking77"
+        frames = [pd.read_csv(folder / f"{part}.csv").rename(columns={"category": "label"}) for part in
+                  ("train", "test")]
+    elif name == "clinc150":
+        data = json.loads((data_dir / "clinc150" / "data_full.json").read_text(encoding="utf-8"))
+        frames = [pd.DataFrame(data[part], columns=["text", "label"]) for part in ("train", "test")]
+    else:
+        raise InputError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}", code="E209")
+    return frames[0], frames[1]
+
+
+def load_labelled(path: Path, text_column: str, label_column: str) -> pd.DataFrame:
+    """``text`` and ``label`` from any export the ingest readers understand."""
+    from .config import IngestConfig
+    from .ingest import read_feedback
+
+    raw = read_feedback(path, IngestConfig(columns={"text": text_column} if text_column != "text" else {}))
+    label = "text" if label_column == text_column else label_column
+    if label not in raw.columns:
+        raise InputError(f"{path}: label column {label_column!r} not found", code="E205")
+    frame = pd.DataFrame({"text": raw["text"], "label": raw[label]}).dropna()
+    return frame.assign(text=frame["text"].astype(str), label=frame["label"].astype(str))
+
+
+def label_key(label: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in label.lower()).strip("_") or "x"
+
+
+def taxonomy_from_labels(labels: list[str]) -> Taxonomy:
+    """A taxonomy whose root causes are a dataset's labels, described by their own names (zero-shot)."""
+    causes = {}
+    for key, lab in sorted((label_key(lab), lab) for lab in set(labels)):
+        words = lab.replace("_", " ")
+        causes[key] = {"description": words, "owner": "-", "seeds": [words], "playbook": {"title": words}}
+    return Taxonomy.model_validate({"name": "from-labels", "root_causes": causes})
+
+
+def _prepare(texts: list[str], cfg: Config) -> list[str]:
+    """The same text the pipeline would embed: normalised and PII-redacted."""
+    redactor = Redactor.from_config(cfg.clean.pii)
+    return [redactor.redact(clean_stage.normalise(t))[0] for t in texts]
+
+
+def eval_tagging(train: pd.DataFrame | None, test: pd.DataFrame, *, mode: str = "supervised",
+                 shots: int | None = None, seeds: int = 1, taxonomy: Taxonomy | None = None,
+                 config: Config | None = None, finetune: bool = False, finetune_steps: int | None = None,
+                 progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Accuracy, macro-F1, ECE, coverage and precision at coverage for one protocol (mean over seeds)."""
+    from sklearn.metrics import f1_score
+
+    cfg = config or load_config()
+    say = progress or (lambda _m: None)
+    emb = build_embedder(cfg)
+    cache = embed_stage.EmbeddingCache(cfg.home_path / "cache", emb.name) if cfg.embed.cache else None
+
+    def encode(texts: list[str], embedder=emb, c=cache) -> np.ndarray:
+        return embed_stage.embed_texts(_prepare(texts, cfg), embedder, c)
+
+    test_texts = test["text"].tolist()
+    say(f"embedding {len(test_texts)} test texts")
+    X_test = encode(test_texts)
+    runs: list[dict[str, float]] = []
+    if mode == "zero-shot":
+        tax = taxonomy or load_taxonomy(cfg.tag.taxonomy)
+        unknown = sorted(set(test["label"]) - set(tax.keys))
+        if unknown:
+            raise InputError(f"labels not in the taxonomy: {unknown[:10]}", code="E210")
+        tagger = fit_zero_shot(tax, encode, cfg.tag.temperature)
+        proba = combined_proba(_prepare(test_texts, cfg), X_test, tagger, tax, cfg.tag.keyword_weight)
+        y = np.array([tax.keys.index(v) for v in test["label"]])
+        runs.append(_metrics(proba, y, AbstainPolicy(min_confidence=cfg.tag.abstain_below, min_margin=0.05),
+                             f1_score))
+        classes = tax.keys
+    else:
+        if train is None:
+            raise InputError("few-shot and supervised evaluation need training data", code="E211")
+        classes = sorted(set(train["label"]))
+        for seed in range(seeds):
+            part = _sample(train, shots, seed) if mode == "few-shot" else train
+            say(f"seed {seed}: {len(part)} training texts")
+            if finetune:
+                with tempfile.TemporaryDirectory() as tmp:
+                    from .finetune import finetune_encoder
+
+                    folder = finetune_encoder(_prepare(part["text"].tolist(), cfg), part["label"].tolist(),
+                                              Path(tmp) / "encoder", seed=seed, max_steps=finetune_steps,
+                                              progress=lambda s, n, loss: say(f"fine-tune step {s}/{n} loss {loss:.3f}")
+                                              if s % 20 == 0 or s == n else None)
+                    tuned = embed_stage.SentenceTransformerEmbedder(model_path=str(folder))
+                    X_part = embed_stage.embed_texts(_prepare(part["text"].tolist(), cfg), tuned)
+                    X_eval = embed_stage.embed_texts(_prepare(test_texts, cfg), tuned)
+            else:
+                X_part, X_eval = encode(part["text"].tolist()), X_test
+            part_texts = _prepare(part["text"].tolist(), cfg)
+            tagger = fit_calibrated(X_part, part["label"].to_numpy(), seed=seed, texts=part_texts)
+            proba = tagger.predict_proba(X_eval, _prepare(test_texts, cfg))
+            y = np.array([list(tagger.classes_).index(v) if v in tagger.classes_ else -1 for v in test["label"]])
+            runs.append(_metrics(proba, y, tagger.policy, f1_score))
+    out = {k: round(float(np.mean([r[k] for r in runs])), 4) for k in runs[0]}
+    out.update({"n": int(len(test)), "n_classes": len(classes), "mode": mode, "shots": shots, "seeds": len(runs),
+                "finetune": finetune, "per_seed_accuracy": [round(r["accuracy"], 4) for r in runs]})
+    if len(runs) > 1:
+        out["accuracy_std"] = round(float(np.std([r["accuracy"] for r in runs])), 4)
+    return out
+
+
+def _sample(train: pd.DataFrame, shots: int | None, seed: int) -> pd.DataFrame:
+    if not shots:
+        raise InputError("--shots K is needed in few-shot mode", code="E212")
+    rng = np.random.default_rng(seed)
+    picked: list = []
+    for _, group in train.groupby("label", sort=True):
+        picked += rng.choice(group.index.to_numpy(), min(shots, len(group)), replace=False).tolist()
+    return train.loc[sorted(picked)].reset_index(drop=True)
+
+
+def fit_calibrated(X: np.ndarray, y: np.ndarray, *, seed: int = 0, C: float = 10.0,
+                   target_precision: float | None = None, texts: list[str] | None = None) -> CalibratedTagger:
+    """Logistic regression with a temperature fitted on held-out predictions.
+
+    With many labels a stratified 10 % is held out; it also decides between the embedding-only model and the
+    one that adds n-gram features (``LexicalLogisticTagger``), keeping whichever is more accurate there. With few
+    labels (few-shot), out-of-fold predictions from cross-validation calibrate the embedding-only model, so no
+    example is wasted. The final model is fitted on everything.
+    """
+    from sklearn.model_selection import StratifiedKFold, train_test_split
+
+    y = np.asarray(y)
+    classes = np.array(sorted(set(y.tolist())))
+    counts = pd.Series(y).value_counts()
+    if counts.min() >= 10 and len(y) >= 20 * len(classes):
+        tr, ho = train_test_split(np.arange(len(y)), test_size=0.1, stratify=y, random_state=seed)
+        held = LogisticTagger(C=C).fit(X[tr], y[tr]).predict_proba(X[ho])
+        held_y = np.searchsorted(classes, y[ho])
+        if texts is not None:
+            t_tr, t_ho = [texts[i] for i in tr], [texts[i] for i in ho]
+            lexical = LexicalLogisticTagger(C=C).fit(X[tr], y[tr], texts=t_tr).predict_proba(X[ho], texts=t_ho)
+            if (lexical.argmax(1) == held_y).mean() > (held.argmax(1) == held_y).mean():
+                temperature = fit_temperature(lexical, held_y)
+                return CalibratedTagger(LexicalLogisticTagger(C=C).fit(X, y, texts=texts), temperature,
+                                        _policy(lexical, held_y, temperature, target_precision))
+    else:
+        folds = int(min(5, counts.min())) if counts.min() >= 2 else 0
+        if folds < 2:
+            return CalibratedTagger(LogisticTagger(C=C).fit(X, y))
+        held = np.zeros((len(y), len(classes)))
+        for tr, ho in StratifiedKFold(folds, shuffle=True, random_state=seed).split(X, y):
+            model = LogisticTagger(C=C).fit(X[tr], y[tr])
+            cols = np.searchsorted(classes, model.classes_)
+            held[np.ix_(ho, cols)] = model.predict_proba(X[ho])
+        held_y = np.searchsorted(classes, y)
+    temperature = fit_temperature(held, held_y)
+    return CalibratedTagger(LogisticTagger(C=C).fit(X, y), temperature,
+                            _policy(held, held_y, temperature, target_precision))
+
+
+def _policy(held: np.ndarray, held_y: np.ndarray, temperature: float, target_precision: float | None
+            ) -> AbstainPolicy:
+    policy = AbstainPolicy()
+    if target_precision:
+        policy.class_thresholds = class_thresholds(apply_temperature(held, temperature), held_y,
+                                                   target_precision).tolist()
+    return policy
+
+
+def _metrics(proba: np.ndarray, y: np.ndarray, policy: AbstainPolicy, f1_score) -> dict[str, float]:
+    known = y >= 0
+    rep = coverage_report(proba[known], y[known], policy)
+    rep["macro_f1"] = float(f1_score(y[known], proba[known].argmax(axis=1), average="macro"))
+    return rep

@@ -1,0 +1,189 @@
+"""Calibration math on known cases, abstention, and safe save/load of taggers."""
+
+import json
+
+import numpy as np
+import pytest
+
+from insight.calibration import (
+    BELOW_CLASS_THRESHOLD,
+    LOW_CONFIDENCE,
+    SMALL_MARGIN,
+    AbstainPolicy,
+    apply_temperature,
+    class_thresholds,
+    coverage_report,
+    expected_calibration_error,
+    fit_temperature,
+)
+from insight.config import load_taxonomy
+from insight.embed import HashingEmbedder
+from insight.evaluate import fit_calibrated, taxonomy_from_labels
+from insight.tag import fit_zero_shot
+from insight.tagmodels import CalibratedTagger, HybridTagger, LogisticTagger, ModelError, load_model, save_model
+
+
+def test_ece_of_perfectly_calibrated_and_overconfident():
+    # 10 items at confidence 0.8, 8 of them right: calibrated, ECE 0
+    proba = np.array([[0.8, 0.2]] * 10)
+    y = np.array([0] * 8 + [1] * 2)
+    assert expected_calibration_error(proba, y) == pytest.approx(0.0)
+    # confidence 0.9 but only half right: ECE 0.4
+    proba = np.array([[0.9, 0.1]] * 10)
+    y = np.array([0] * 5 + [1] * 5)
+    assert expected_calibration_error(proba, y) == pytest.approx(0.4)
+
+
+def test_temperature_keeps_ranking_and_fixes_overconfidence():
+    rng = np.random.default_rng(0)
+    n, k = 2000, 5
+    logits = rng.normal(size=(n, k)) * 2
+    true_p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    y = np.array([rng.choice(k, p=p) for p in true_p])
+    overconfident = apply_temperature(true_p, 0.4)  # sharpened: too sure of itself
+    t = fit_temperature(overconfident, y)
+    assert t == pytest.approx(2.5, rel=0.15)
+    fixed = apply_temperature(overconfident, t)
+    assert (fixed.argmax(1) == overconfident.argmax(1)).all()
+    assert expected_calibration_error(fixed, y) < expected_calibration_error(overconfident, y) / 2
+
+
+def test_apply_temperature_one_is_identity():
+    p = np.array([[0.7, 0.2, 0.1]])
+    assert np.allclose(apply_temperature(p, 1.0), p)
+
+
+def test_abstain_reasons():
+    policy = AbstainPolicy(min_confidence=0.5, min_margin=0.1, class_thresholds=[0.0, 0.9])
+    proba = np.array([[0.9, 0.1], [0.46, 0.54], [0.52, 0.48], [0.2, 0.8], [0.05, 0.95]])
+    abstain, reason = policy.decide(proba)
+    assert reason.tolist() == ["", SMALL_MARGIN, SMALL_MARGIN, BELOW_CLASS_THRESHOLD, ""]
+    low = AbstainPolicy(min_confidence=0.6).decide(np.array([[0.4, 0.35, 0.25]]))[1]
+    assert low.tolist() == [LOW_CONFIDENCE]
+    assert abstain.tolist() == [False, True, True, True, False]
+
+
+def test_class_thresholds_reach_target_precision():
+    proba = np.array([[0.95, 0.05], [0.9, 0.1], [0.8, 0.2], [0.7, 0.3], [0.6, 0.4], [0.55, 0.45]])
+    y = np.array([0, 0, 0, 1, 0, 1])
+    thr = class_thresholds(proba, y, target_precision=1.0, min_support=3)
+    assert thr[0] == pytest.approx(0.8) and thr[1] == 0.0
+
+
+def test_coverage_report():
+    proba = np.array([[0.9, 0.1], [0.55, 0.45], [0.2, 0.8]])
+    rep = coverage_report(proba, np.array([0, 1, 1]), AbstainPolicy(min_confidence=0.5, min_margin=0.2))
+    assert rep["coverage"] == pytest.approx(2 / 3) and rep["precision_at_coverage"] == 1.0
+    assert rep["accuracy"] == pytest.approx(2 / 3)
+
+
+def _data():
+    emb = HashingEmbedder(dim=64)
+    texts = ["parcel late", "parcel lost courier", "where is my parcel", "refund missing", "refund please",
+             "no refund yet", "card declined", "payment failed card", "charged twice card"] * 3
+    labels = ["delivery"] * 3 + ["returns_refunds"] * 3 + ["payments"] * 3
+    return emb, texts, labels * 3
+
+
+def test_fit_calibrated_and_round_trip(tmp_path):
+    emb, texts, labels = _data()
+    X = emb.encode(texts)
+    tagger = fit_calibrated(X, np.array(labels), target_precision=0.9)
+    folder = save_model(tagger, tmp_path / "m-v1", taxonomy_fingerprint="abc", embedder=emb.name,
+                        training_hash="h", metrics={"accuracy": 1.0})
+    loaded, meta = load_model(folder, taxonomy_fingerprint="abc", embedder=emb.name)
+    assert np.allclose(loaded.predict_proba(X), tagger.predict_proba(X), atol=1e-6)
+    assert meta["metrics"]["accuracy"] == 1.0 and meta["versions"]["numpy"]
+    assert loaded.policy.class_thresholds == pytest.approx(tagger.policy.class_thresholds)
+    assert not any(p.suffix in (".pkl", ".pickle", ".joblib") for p in folder.iterdir())
+
+
+def test_hybrid_round_trip_keeps_unlabelled_classes(tmp_path):
+    emb, texts, labels = _data()
+    tax = load_taxonomy()
+    hybrid = HybridTagger(fit_zero_shot(tax, emb.encode)).fit(emb.encode(texts), labels)
+    X = emb.encode(["my account is locked", "parcel late"])
+    p = hybrid.predict_proba(X)
+    assert p.shape == (2, len(tax.keys)) and np.allclose(p.sum(1), 1)
+    assert p[0, tax.keys.index("account")] > 0  # never labelled, still scored by its prototypes
+    folder = save_model(CalibratedTagger(hybrid), tmp_path / "h", taxonomy_fingerprint=tax.fingerprint(),
+                        embedder=emb.name, training_hash="h")
+    loaded, _ = load_model(folder, taxonomy_fingerprint=tax.fingerprint())
+    assert np.allclose(loaded.predict_proba(X), p, atol=1e-6)
+
+
+def test_refuses_mismatched_or_tampered_models(tmp_path):
+    emb, texts, labels = _data()
+    tagger = CalibratedTagger(LogisticTagger().fit(emb.encode(texts), labels))
+    folder = save_model(tagger, tmp_path / "m", taxonomy_fingerprint="tax-1", embedder="emb-1", training_hash="h")
+    with pytest.raises(ModelError, match="taxonomy"):
+        load_model(folder, taxonomy_fingerprint="tax-2")
+    with pytest.raises(ModelError, match="expects embeddings"):
+        load_model(folder, embedder="emb-2")
+    with pytest.raises(ModelError, match="already holds"):
+        save_model(tagger, folder, taxonomy_fingerprint="t", embedder="e", training_hash="h")
+    meta = json.loads((folder / "metadata.json").read_text())
+    meta["format"] = "something-else"
+    (folder / "metadata.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="format"):
+        load_model(folder)
+    meta["format"] = "insight-tagger/1"
+    (folder / "metadata.json").write_text(json.dumps(meta))
+    (folder / "weights.npz").write_bytes((folder / "weights.npz").read_bytes()[:-10] + b"0123456789")
+    with pytest.raises(ModelError, match="checksum"):
+        load_model(folder)
+    with pytest.raises(ModelError, match="no saved tagger"):
+        load_model(tmp_path / "nothing")
+
+
+def test_taxonomy_from_labels():
+    tax = taxonomy_from_labels(["card_arrival", "Top-up failed", "card_arrival"])
+    assert tax.keys == ["card_arrival", "top_up_failed"]
+    assert tax.root_causes["top_up_failed"].description == "Top-up failed"
+
+
+def test_lexical_tagger_round_trip(tmp_path):
+    from insight.tagmodels import LexicalLogisticTagger
+
+    emb, texts, labels = _data()
+    X = emb.encode(texts)
+    tagger = CalibratedTagger(LexicalLogisticTagger().fit(X, labels, texts=texts), temperature=1.3)
+    with pytest.raises(ModelError, match="texts"):
+        tagger.predict_proba(X)
+    p = tagger.predict_proba(X, texts)
+    assert (tagger.classes_[p.argmax(1)] == np.array(labels)).mean() == 1.0
+    folder = save_model(tagger, tmp_path / "lex", taxonomy_fingerprint=None, embedder=emb.name, training_hash="h")
+    loaded, meta = load_model(folder)
+    assert meta["kind"] == "lexical" and np.allclose(loaded.predict_proba(X, texts), p, atol=1e-6)
+
+
+def test_train_then_run_with_the_saved_model(tmp_path, tiny_frame, fast_config):
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    labelled = tmp_path / "labelled.csv"
+    rows = [(t, "delivery") for t in ["parcel late", "courier lost my parcel", "where is my parcel", "parcel stuck",
+                                      "delivery late again", "parcel never arrived"]]
+    rows += [(t, "returns_refunds") for t in ["refund missing", "no refund yet", "return label broken",
+                                              "refund for my return", "where is my refund", "refund late"]]
+    pd.DataFrame(rows, columns=["comment", "cause"]).to_csv(labelled, index=False)
+    cfg_file = tmp_path / "fast.yaml"
+    cfg_file.write_text("embed: {backend: hashing, cache: false}\nthemes: {key_phrases: false, min_cluster_size: 3}\n"
+                        "rank: {min_theme_size: 3}\ningest: {columns: {item_id: id}}\n")
+    runner = CliRunner()
+    trained = runner.invoke(app, ["train", "tagger", "--input", str(labelled), "--text-column", "comment",
+                                  "--label-column", "cause", "--out", str(tmp_path / "m-v1"), "--config",
+                                  str(cfg_file), "--json"])
+    assert trained.exit_code == 0, trained.output
+    assert json.loads(trained.stdout)["metrics"]["n_train"] == 12 + sum(
+        len(rc.seeds) + 1 for rc in load_taxonomy().root_causes.values())
+    cfg_file.write_text(cfg_file.read_text() + f"tag: {{backend: model, model_path: {tmp_path / 'm-v1'}}}\n")
+    data = tmp_path / "in.csv"
+    tiny_frame.to_csv(data, index=False)
+    ran = runner.invoke(app, ["run", "--input", str(data), "--config", str(cfg_file), "--json"])
+    assert ran.exit_code == 0, ran.output
+    bad = runner.invoke(app, ["train", "tagger", "--input", str(labelled), "--text-column", "comment",
+                              "--label-column", "comment", "--config", str(cfg_file)])
+    assert bad.exit_code == 2 and "not root causes" in bad.output

@@ -46,7 +46,8 @@ _EMPTY = {
     "", "n/a", "na", "n.a.", "none", "nil", "nothing", "no comment", "no comments", "-", "--", ".", "..", "...",
     "no", "nope", "ok", "okay", "k", "yes", "null", "test", "testing", "asdf", "nothing to say", "no feedback",
     "not applicable", "nothing else", "all good", "nothing to add", "?", "??", "???", "no thanks", "no thank you",
-    "nothing more", "no issues", "no issue", "no problem", "no complaints", "none so far", "hi", "hello",
+    "nothing more", "no issues", "no issue", "no problem", "no complaints", "none so far", "hi", "hello", "hey",
+    "hi there", "hello there", "hey there", "hey hi", "hii", "hiii", "helo",
 }
 # Praise-only feedback is made of these words and nothing else ("very good service thank you sir"). Any other
 # word - a product, a problem, a negation - makes the text actionable. One capitalised unknown word is allowed:
@@ -100,6 +101,8 @@ def non_actionable_reason(text: str, min_chars: int = 3) -> str | None:
         return "empty"
     if not _HAS_LETTER.search(text):
         return "no_words"  # emoji, punctuation or digits only
+    if " ".join(re.sub(r"[^\w\s']", " ", low).split()) in _EMPTY:  # "hello?", "hey 🙏"
+        return "empty"
     if _AUTO_REPLY.search(text):
         return "auto_reply"
     if _STARS.match(text) or _praise_only(text):

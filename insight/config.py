@@ -67,6 +67,9 @@ class EmbedConfig(_Section):
 
 class ThemesConfig(_Section):
     backend: str = "hdbscan"
+    reducer: Literal["umap", "pca"] = "umap"
+    n_neighbors: int = 15
+    partition: Literal["ward", "hdbscan"] = "ward"  # how HDBSCAN's number of themes becomes a partition
     n_components: int = 10
     min_cluster_size: int | None = None  # None: scaled to the number of items
     min_samples: int | None = None

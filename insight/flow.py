@@ -81,7 +81,7 @@ def run(source: str | Path | pd.DataFrame, config: Config | None = None, *, taxo
     with stage("themes"):
         clusterer = _clusterer(cfg)
         labels = clusterer.fit_predict(X)
-        _, sims = clusterer.assign_with_similarity(X)
+        sims = clusterer.similarity(X, labels)
         theme_table = themes.describe_themes(
             items.loc[live, S.CLEAN_TEXT].tolist(), X, labels, clusterer.centroids_, cfg.themes.n_keywords,
             cfg.themes.n_examples, cfg.themes.key_phrases)
@@ -169,7 +169,8 @@ def _clusterer(cfg: Config):
     t = cfg.themes
     return resolve("clusterer", t.backend)(
         n_components=t.n_components, min_cluster_size=t.min_cluster_size, min_samples=t.min_samples,
-        max_discovery_sample=t.max_discovery_sample, assign_threshold=t.assign_threshold, random_state=cfg.seed)
+        max_discovery_sample=t.max_discovery_sample, assign_threshold=t.assign_threshold, random_state=cfg.seed,
+        reducer=t.reducer, n_neighbors=t.n_neighbors, partition=t.partition)
 
 
 def _tag_proba(texts: list[str], X: np.ndarray, tax: Taxonomy, emb, cache, cfg: Config):

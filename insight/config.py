@@ -67,6 +67,7 @@ class EmbedConfig(_Section):
 
 class ThemesConfig(_Section):
     backend: str = "hdbscan"
+    mode: Literal["discover", "assign"] = "discover"  # assign: new items join registered themes, no reclustering
     reducer: Literal["umap", "pca"] = "umap"
     n_neighbors: int = 15
     partition: Literal["ward", "hdbscan"] = "ward"  # how HDBSCAN's number of themes becomes a partition

@@ -24,6 +24,7 @@ import pandas as pd
 from . import clean as clean_stage
 from . import embed as embed_stage
 from . import ingest, measure, rank, themes
+from . import registry as reg_mod
 from . import schema as S
 from . import tag as tag_stage
 from .calibration import AbstainPolicy
@@ -54,8 +55,13 @@ def build_embedder(cfg: Config, on_batch: Callable[[int], None] | None = None) -
 
 
 def run(source: str | Path | pd.DataFrame, config: Config | None = None, *, taxonomy: Taxonomy | None = None,
-        embedder: embed_stage.Embedder | None = None, reporter: Reporter | None = None) -> S.RunResult:
-    """Run every stage on one export (a path) or an already-loaded frame; nothing is stored."""
+        embedder: embed_stage.Embedder | None = None, reporter: Reporter | None = None,
+        registry: reg_mod.Registry | None = None, previous: dict[str, str] | None = None) -> S.RunResult:
+    """Run every stage on one export (a path) or an already-loaded frame; nothing is stored.
+
+    ``registry`` and ``previous`` (each item's theme id in the last run) make theme ids stable across runs;
+    without them every theme is new.
+    """
     cfg = config or load_config()
     tax = taxonomy or load_taxonomy(cfg.tag.taxonomy)
     rep = reporter or Silent()
@@ -79,17 +85,14 @@ def run(source: str | Path | pd.DataFrame, config: Config | None = None, *, taxo
             items, X = _collapse_near_duplicates(items, live, X, cfg)
             live = items[S.STATUS] == S.STORED
     with stage("themes"):
-        clusterer = _clusterer(cfg)
-        labels = clusterer.fit_predict(X)
-        sims = clusterer.similarity(X, labels)
-        theme_table = themes.describe_themes(
-            items.loc[live, S.CLEAN_TEXT].tolist(), X, labels, clusterer.centroids_, cfg.themes.n_keywords,
-            cfg.themes.n_examples, cfg.themes.key_phrases)
+        keys = items.loc[live, S.ID].tolist()
+        theme_ids, sims, theme_table, new_registry, events = _themes(
+            items.loc[live, S.CLEAN_TEXT].tolist(), X, keys, registry or reg_mod.Registry(), previous or {}, cfg)
     with stage("tag"):
         proba, policy, tagger_info = _tag_proba(items.loc[live, S.CLEAN_TEXT].tolist(), X, tax, emb, cache, cfg)
         tags = tag_stage.tag_items(proba, tax.keys, policy, cfg.tag.multi_label_min)
     with stage("measure"):
-        items = _attach(items, live, labels, sims, tags, cfg.clean.languages)
+        items = _attach(items, live, theme_ids, sims, tags, cfg.clean.languages)
         stored = items[items[S.STATUS] == S.STORED]
         theme_stats, theme_table, segments, sentences, weekly = _measure(stored, theme_table, cfg)
     with stage("rank"):
@@ -105,18 +108,57 @@ def run(source: str | Path | pd.DataFrame, config: Config | None = None, *, taxo
     )
     manifest = _manifest(cfg, tax, emb, input_hash, timings, pii, items, theme_table, source)
     manifest["tagger"] = tagger_info
+    manifest["theme_event_counts"] = dict(Counter(e["event"] for e in events))
     run_id = f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
     return S.RunResult(run_id=run_id, counts=counts, items=items, themes=theme_table, actions=actions,
-                       weekly=weekly, segments=segments, manifest=manifest)
+                       weekly=weekly, segments=segments, manifest=manifest, registry=new_registry,
+                       theme_events=events)
 
 
 def run_and_store(source: str | Path | pd.DataFrame, config: Config | None = None, **kwargs: Any) -> S.RunResult:
     """``run`` then publish the result to the configured store in one transaction."""
     cfg = config or load_config()
-    result = run(source, cfg, **kwargs)
     store = resolve("store", cfg.store.backend)(cfg.store_url)
+    kwargs.setdefault("registry", store.load_registry())
+    kwargs.setdefault("previous", store.previous_themes())
+    result = run(source, cfg, **kwargs)
     store.publish(result, source=str(source) if not isinstance(source, pd.DataFrame) else "<frame>")
     return result
+
+
+def _themes(texts: list[str], X: np.ndarray, keys: list[str], registry: reg_mod.Registry,
+            previous: dict[str, str], cfg: Config):
+    """Discover (or, in assign mode, only assign), match to the registry, describe. Returns per-item stable
+    theme ids, similarities, the theme table, the updated registry and the events."""
+    t = cfg.themes
+    if t.mode == "assign" and registry.active().any():
+        ids, sims = reg_mod.assign_to_registry(X, registry, t.assign_threshold)
+        order = [i for i in registry.ids if i in set(ids)]
+        local = np.array([order.index(i) if i != S.UNTHEMED else S.NOISE for i in ids])
+        centroids = registry.centroids[[registry.ids.index(i) for i in order]] if order else \
+            np.zeros((0, X.shape[1]), dtype=np.float32)
+        table = themes.describe_themes(texts, X, local, centroids, t.n_keywords, t.n_examples, t.key_phrases)
+        table["theme_id"] = order
+        table["label"] = [registry.pinned_labels.get(i, registry.labels[registry.ids.index(i)]) for i in order]
+        return ids, np.asarray(sims), table, registry, [{"event": "assigned", "items": len(ids)}]
+    clusterer = _clusterer(cfg)
+    labels = clusterer.fit_predict(X)
+    sizes = np.bincount(labels[labels >= 0], minlength=len(clusterer.centroids_)).tolist()
+    draft = themes.ctfidf_keywords(texts, labels, 3)
+    names = [" / ".join(draft.get(c, [])) or f"theme {c + 1}" for c in range(len(sizes))]
+    stable, events, new_reg = reg_mod.match(registry, clusterer.centroids_, labels, keys, previous, sizes, names)
+    labels = reg_mod.sticky(labels, X, clusterer.centroids_, stable, keys, previous)
+    sims = clusterer.similarity(X, labels)
+    table = themes.describe_themes(texts, X, labels, clusterer.centroids_, t.n_keywords, t.n_examples,
+                                   t.key_phrases)
+    local_ids = table["theme_id"].tolist()
+    to_stable = {themes.theme_key(c): stable[c] for c in range(len(stable))}
+    table["theme_id"] = [to_stable[i] for i in local_ids]
+    table["label"] = [new_reg.pinned_labels.get(i, lab) for i, lab in zip(table["theme_id"], table["label"])]
+    for tid, lab in zip(table["theme_id"], table["label"]):
+        new_reg.labels[new_reg.ids.index(tid)] = lab
+    ids = [stable[c] if c != S.NOISE else S.UNTHEMED for c in labels]
+    return ids, sims, table, new_reg, events
 
 
 # ---------------------------------------------------------------- wiring helpers (no logic of their own)
@@ -192,12 +234,12 @@ def _tag_proba(texts: list[str], X: np.ndarray, tax: Taxonomy, emb, cache, cfg: 
     return proba, AbstainPolicy(min_confidence=t.abstain_below, min_margin=t.min_margin), {"kind": "zero-shot"}
 
 
-def _attach(items: pd.DataFrame, live: pd.Series, labels: np.ndarray, sims: np.ndarray,
+def _attach(items: pd.DataFrame, live: pd.Series, theme_ids: list[str], sims: np.ndarray,
             tags: pd.DataFrame, languages: list[str]) -> pd.DataFrame:
     out = items.copy()
     idx = out.index[live.to_numpy()]
     out[S.THEME] = None
-    out.loc[idx, S.THEME] = [themes.theme_key(int(lab)) for lab in labels]
+    out.loc[idx, S.THEME] = pd.Series(theme_ids, index=idx, dtype=object)
     out[S.THEME_SIM] = np.nan
     out.loc[idx, S.THEME_SIM] = np.round(sims, 4)
     for col in tag_stage.TAG_COLUMNS:

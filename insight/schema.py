@@ -86,6 +86,8 @@ class RunResult:
     weekly: Any  # pandas.DataFrame, volume by week x root cause
     segments: Any  # pandas.DataFrame, segment lift table
     manifest: dict[str, Any] = field(default_factory=dict)
+    registry: Any = None  # insight.registry.Registry after this run (stable theme ids)
+    theme_events: list[dict[str, Any]] = field(default_factory=list)
 
     def summary(self, top: int = 5) -> dict[str, Any]:
         """The JSON object that ``insight run --json`` prints."""

@@ -134,6 +134,20 @@ erasures = Table(
     Column("items_removed", Integer), Column("runs_affected", Integer),
 )
 
+registry_themes = Table(
+    "registry_themes", metadata,
+    Column("theme_id", String(40), primary_key=True),
+    Column("label", Text), Column("status", String(16)), Column("centroid", JSON), Column("pinned_label", Text),
+    Column("updated_run", String(40)),
+)
+
+theme_events = Table(
+    "theme_events", metadata,
+    Column("event_id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(40), index=True), Column("at", DateTime(timezone=True)),
+    Column("event", String(20)), Column("theme_id", String(40)), Column("detail", JSON),
+)
+
 FRAMES = {"items": items, "themes": themes, "actions": actions, "weekly": weekly, "segments": segments,
           "quarantine": quarantine}
 
@@ -190,8 +204,53 @@ class SQLStore:
                     rec["run_id"] = result.run_id
                 if records:
                     conn.execute(table.insert(), records)
+            if result.registry is not None and kind == "pipeline":
+                self._write_registry(conn, result.registry.to_records(), result.run_id)
+                self._write_events(conn, result.theme_events, result.run_id)
             conn.execute(update(runs).where(runs.c.run_id == result.run_id).values(status="published"))
         return result.run_id
+
+    # ------------------------------------------------------------ theme registry
+
+    def _write_registry(self, conn, records: list[dict[str, Any]], run_id: str) -> None:
+        conn.execute(registry_themes.delete())
+        if records:
+            conn.execute(registry_themes.insert(), [{**r, "updated_run": run_id} for r in records])
+
+    def _write_events(self, conn, events: list[dict[str, Any]], run_id: str) -> None:
+        now = datetime.now(timezone.utc)
+        rows = [{"run_id": run_id, "at": now, "event": e["event"], "theme_id": e.get("theme_id"),
+                 "detail": _jsonable(e)} for e in events]
+        if rows:
+            conn.execute(theme_events.insert(), rows)
+
+    def load_registry(self):
+        from .registry import Registry
+
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(registry_themes)).mappings().all()
+        return Registry.from_records([dict(r) for r in rows])
+
+    def save_registry(self, registry, events: list[dict[str, Any]], run_id: str = "review") -> None:
+        """Reviewers' edits: the new registry state and its events, in one transaction."""
+        with self.engine.begin() as conn:
+            self._write_registry(conn, registry.to_records(), run_id)
+            self._write_events(conn, events, run_id)
+
+    def theme_events(self) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(theme_events).order_by(theme_events.c.event_id)).mappings().all()
+        return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in theme_events.columns])
+
+    def previous_themes(self) -> dict[str, str]:
+        """Each item's stable theme id in the latest pipeline run (for matching and hysteresis)."""
+        run_id = self.latest_run_id()
+        if run_id is None:
+            return {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(items.c.item_id, items.c.theme_id).where(
+                items.c.run_id == run_id, items.c.theme_id.is_not(None))).all()
+        return {i: t for i, t in rows if t and t != S.UNTHEMED}
 
     # ------------------------------------------------------------ reading
 

@@ -202,3 +202,71 @@ def _metrics(proba: np.ndarray, y: np.ndarray, policy: AbstainPolicy, f1_score) 
     rep = coverage_report(proba[known], y[known], policy)
     rep["macro_f1"] = float(f1_score(y[known], proba[known].argmax(axis=1), average="macro"))
     return rep
+
+
+def _discover(X: np.ndarray, keys: list[str], cfg: Config, registry=None, previous=None):
+    """Themes as the pipeline finds them: cluster, match to a registry, hysteresis. Per-item stable ids."""
+    from .flow import _clusterer
+    from .registry import Registry, match, sticky
+
+    clusterer = _clusterer(cfg)
+    labels = clusterer.fit_predict(X)
+    sizes = np.bincount(labels[labels >= 0], minlength=len(clusterer.centroids_)).tolist()
+    ids, events, reg = match(registry or Registry(), clusterer.centroids_, labels, keys, previous or {}, sizes,
+                             [""] * len(sizes))
+    labels = sticky(labels, X, clusterer.centroids_, ids, keys, previous or {})
+    return [ids[c] if c >= 0 else "unthemed" for c in labels], labels, reg, events
+
+
+def eval_themes(test: pd.DataFrame, config: Config | None = None) -> dict[str, Any]:
+    """NMI and ARI of the discovered themes against gold labels, the unthemed share and the theme count."""
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    cfg = config or load_config()
+    emb = build_embedder(cfg)
+    cache = embed_stage.EmbeddingCache(cfg.home_path / "cache", emb.name) if cfg.embed.cache else None
+    X = embed_stage.embed_texts(_prepare(test["text"].tolist(), cfg), emb, cache)
+    _, labels, _, _ = _discover(X, [str(i) for i in range(len(X))], cfg)
+    y = test["label"].to_numpy()
+    return {"n": int(len(X)), "nmi": round(float(normalized_mutual_info_score(y, labels)), 4),
+            "ari": round(float(adjusted_rand_score(y, labels)), 4),
+            "noise_share": round(float((labels < 0).mean()), 4), "n_themes": int(len(set(labels[labels >= 0]))),
+            "n_gold_labels": int(len(set(y)))}
+
+
+def eval_stability(test: pd.DataFrame, config: Config | None = None, new_share: float = 0.1, seed: int = 0
+                   ) -> dict[str, Any]:
+    """Do theme ids survive? (1) the same items shuffled; (2) 10 % new items added, with full rediscovery
+    matched to the registry, and with incremental assignment (no reclustering)."""
+    from .registry import incremental_assign
+
+    cfg = config or load_config()
+    emb = build_embedder(cfg)
+    cache = embed_stage.EmbeddingCache(cfg.home_path / "cache", emb.name) if cfg.embed.cache else None
+    X = embed_stage.embed_texts(_prepare(test["text"].tolist(), cfg), emb, cache)
+    keys = [f"item{i}" for i in range(len(X))]
+    rng = np.random.default_rng(seed)
+    ids, _, reg, _ = _discover(X, keys, cfg)
+    perm = rng.permutation(len(X))
+    ids_shuffled, _, _, _ = _discover(X[perm], [keys[i] for i in perm], cfg, reg, dict(zip(keys, ids)))
+    back = dict(zip([keys[i] for i in perm], ids_shuffled))
+    shuffled_same = float(np.mean([back[k] == i for k, i in zip(keys, ids)]))
+
+    new = rng.random(len(X)) < new_share
+    old_idx = np.flatnonzero(~new)
+    old_keys = [keys[i] for i in old_idx]
+    ids_old, _, reg_old, _ = _discover(X[old_idx], old_keys, cfg)
+    previous = dict(zip(old_keys, ids_old))
+    ids_all, _, _, events = _discover(X, keys, cfg, reg_old, previous)
+    after = dict(zip(keys, ids_all))
+    kept = float(np.mean([after[k] == previous[k] for k in old_keys]))
+    # incremental mode (themes.mode: assign): the weekly job's own function, no reclustering
+    assigned_all, _ = incremental_assign(X, keys, reg_old, previous, cfg.themes.assign_threshold)
+    by_key = dict(zip(keys, assigned_all))
+    kept_incremental = float(np.mean([by_key[k] == previous[k] for k in old_keys]))
+    assigned = [by_key[keys[i]] for i in np.flatnonzero(new)]
+    return {"n": int(len(X)), "shuffled_same_id_share": round(shuffled_same, 4),
+            "new_items": int(new.sum()), "old_items_keeping_id_rediscovery": round(kept, 4),
+            "old_items_keeping_id_incremental": round(kept_incremental, 4),
+            "new_items_assigned_incremental": round(float(np.mean([a != "unthemed" for a in assigned])), 4),
+            "rediscovery_events": dict(pd.Series([e["event"] for e in events]).value_counts())}

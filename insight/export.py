@@ -14,7 +14,8 @@ import pandas as pd
 
 from .errors import ExportError
 
-FORMATS = ("csv", "json")
+FORMATS = ("csv", "json", "jira", "markdown")
+_PRIORITY = [(0.9, "Highest"), (0.7, "High"), (0.4, "Medium"), (0.0, "Low")]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -44,9 +45,64 @@ def to_json(frame: pd.DataFrame, meta: dict[str, Any] | None = None) -> str:
     return json.dumps({**(meta or {}), "rows": records}, indent=2, ensure_ascii=False)
 
 
+def to_jira(actions: pd.DataFrame) -> str:
+    """Jira's CSV import: Summary, Description, Priority (by impact rank), Labels, Component (the owner team)."""
+    if actions.empty:
+        return to_csv(pd.DataFrame(columns=["Summary", "Description", "Priority", "Labels", "Component"]))
+    top = float(actions["impact"].max()) or 1.0
+    rows = []
+    for a in actions.to_dict("records"):
+        share = float(a["impact"]) / top
+        priority = next(p for cut, p in _PRIORITY if share >= cut)
+        quotes = "\n".join(f"> {q}" for q in (a.get("evidence") or []))
+        steps = "\n".join(f"- {x}" for x in (a.get("steps") or []))
+        description = (f"{a.get('segment_sentence') or ''}\n\nImpact {float(a['impact']):.0f} "
+                       f"(recent items {a.get('recent_volume')}, growth {a.get('growth')}x, spike weeks "
+                       f"{a.get('spike_weeks') or '-'}).\n\nEvidence:\n{quotes}\n\nPlaybook:\n{steps}").strip()
+        labels = " ".join(x for x in ["insight", a.get("root_cause") or "", a.get("theme_id") or ""] if x)
+        rows.append({"Summary": a["title"], "Description": description, "Priority": priority, "Labels": labels,
+                     "Component": a.get("owner") or ""})
+    return to_csv(pd.DataFrame(rows))
+
+
+def to_markdown(brief: dict[str, Any]) -> str:
+    """The weekly brief: top actions, spikes, new themes and what changed since the last run."""
+    actions: pd.DataFrame = brief.get("actions", pd.DataFrame())
+    lines = [f"# Weekly brief: run {brief.get('run_id', '')}", ""]
+    counts = brief.get("counts") or {}
+    if counts:
+        lines += [f"{counts.get('read', 0):,} feedback items read, {counts.get('stored', 0):,} analysed "
+                  f"({counts.get('duplicates', 0):,} duplicates, {counts.get('non_actionable', 0):,} "
+                  f"non-actionable, {counts.get('quarantined', 0):,} quarantined).", ""]
+    lines += ["## Top actions", ""]
+    for a in actions.head(brief.get("top", 5)).to_dict("records"):
+        lines.append(f"{a['rank']}. **{_md(a['title'])}** (owner: {_md(a['owner'])}, impact {float(a['impact']):.0f}"
+                     f", status: {a.get('status', 'proposed')})")
+        if a.get("segment_sentence"):
+            lines.append(f"   - {_md(a['segment_sentence'])}")
+        for q in (a.get("evidence") or [])[:2]:
+            lines.append(f"   - > {_md(q)}")
+    spikes = brief.get("spikes") or []
+    lines += ["", "## Spikes", ""] + ([f"- {_md(s)}" for s in spikes] or ["- none this week"])
+    new = brief.get("new_themes") or []
+    lines += ["", "## New themes (seen in two runs in a row)", ""] + ([f"- {_md(t)}" for t in new] or ["- none"])
+    changed = brief.get("changes") or {}
+    lines += ["", "## What changed", ""] + ([f"- {k}: {v}" for k, v in changed.items()] or ["- first run"])
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: Any) -> str:
+    """Keep quotes from breaking the brief: no raw HTML, no accidental headings or tables."""
+    return str(text).replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|").replace("\n", " ")
+
+
 def export(frame: pd.DataFrame, fmt: str, meta: dict[str, Any] | None = None) -> str:
     if fmt == "csv":
         return to_csv(frame)
     if fmt == "json":
         return to_json(frame, meta)
+    if fmt == "jira":
+        return to_jira(frame)
+    if fmt == "markdown":
+        return to_markdown({**(meta or {}), "actions": frame})
     raise ExportError(f"unknown export format {fmt!r}; valid: {', '.join(FORMATS)}", code="E501")

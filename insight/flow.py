@@ -132,7 +132,7 @@ def _themes(texts: list[str], X: np.ndarray, keys: list[str], registry: reg_mod.
     theme ids, similarities, the theme table, the updated registry and the events."""
     t = cfg.themes
     if t.mode == "assign" and registry.active().any():
-        ids, sims = reg_mod.assign_to_registry(X, registry, t.assign_threshold)
+        ids, sims = reg_mod.incremental_assign(X, keys, registry, previous, t.assign_threshold)
         order = [i for i in registry.ids if i in set(ids)]
         local = np.array([order.index(i) if i != S.UNTHEMED else S.NOISE for i in ids])
         centroids = registry.centroids[[registry.ids.index(i) for i in order]] if order else \
@@ -257,7 +257,12 @@ def _attach(items: pd.DataFrame, live: pd.Series, theme_ids: list[str], sims: np
 
 def _measure(stored: pd.DataFrame, theme_table: pd.DataFrame, cfg: Config):
     m = cfg.measure
-    theme_stats = measure.group_stats(stored, S.THEME, m.recent_weeks)
+    tests = measure.spike_tests(stored, S.THEME, m.segment_columns, m.recent_weeks, m.fdr)
+    theme_stats = measure.group_stats(stored, S.THEME, m.recent_weeks, measure.spike_weeks(tests, S.THEME))
+    repeat = measure.repeat_contact_rate(stored, S.THEME)
+    at_risk = measure.value_at_risk(stored, S.THEME, m.recent_weeks)
+    theme_stats["repeat_contact_rate"] = theme_stats[S.THEME].map(repeat)
+    theme_stats["value_at_risk"] = theme_stats[S.THEME].map(at_risk)
     mix = measure.dominant(stored, S.THEME, S.ROOT_CAUSE)
     unthemed = stored[stored[S.THEME] == S.UNTHEMED]
     if len(unthemed):
@@ -272,7 +277,9 @@ def _measure(stored: pd.DataFrame, theme_table: pd.DataFrame, cfg: Config):
     stats = theme_stats.merge(theme_table[[S.THEME, "label", S.ROOT_CAUSE]], on=S.THEME, how="left")
     windows = dict(zip(stats[S.THEME], stats["spike_weeks"]))
     by_theme = measure.segment_lift(stored, S.THEME, m.segment_columns, m.min_segment_n, windows=windows, fdr=m.fdr)
-    cause_stats = measure.group_stats(stored, S.ROOT_CAUSE, m.recent_weeks)
+    cause_tests = measure.spike_tests(stored, S.ROOT_CAUSE, m.segment_columns, m.recent_weeks, m.fdr)
+    cause_stats = measure.group_stats(stored, S.ROOT_CAUSE, m.recent_weeks, measure.spike_weeks(cause_tests,
+                                                                                                S.ROOT_CAUSE))
     cause_windows = dict(zip(cause_stats[S.ROOT_CAUSE], cause_stats["spike_weeks"])) if len(cause_stats) else {}
     by_cause = measure.segment_lift(stored, S.ROOT_CAUSE, m.segment_columns, m.min_segment_n, windows=cause_windows,
                                     fdr=m.fdr)

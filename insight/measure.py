@@ -82,8 +82,12 @@ def detect_spikes(counts: np.ndarray, recent_weeks: int, alpha: float = 1e-3, mi
     return out
 
 
-def group_stats(items: pd.DataFrame, by: str, recent_weeks: int) -> pd.DataFrame:
-    """Per group (theme or root cause): volume, recent volume, growth, week-over-week, negativity, spikes."""
+def group_stats(items: pd.DataFrame, by: str, recent_weeks: int, spikes: dict[str, list[int]] | None = None
+                ) -> pd.DataFrame:
+    """Per group (theme or root cause): volume, recent volume, growth, week-over-week, negativity, spikes.
+
+    ``spikes`` (from ``spike_tests``) replaces the single-series test when given.
+    """
     weekly = weekly_volume(items, by)
     if weekly.empty:
         return pd.DataFrame()
@@ -106,7 +110,7 @@ def group_stats(items: pd.DataFrame, by: str, recent_weeks: int) -> pd.DataFrame
             "wow_change": round(float((last - prev) / prev), 3) if prev else None,
             "negative_share": round(float(g[S.NEGATIVE].mean()), 3),
             "escalation_share": round(float(g["escalation"].mean()), 3),
-            "spike_weeks": detect_spikes(counts, recent),
+            "spike_weeks": spikes.get(key, []) if spikes is not None else detect_spikes(counts, recent),
             "weekly_counts": counts.tolist(),
         })
     return pd.DataFrame(rows)
@@ -182,3 +186,75 @@ def dominant(items: pd.DataFrame, by: str, col: str) -> pd.DataFrame:
     top = counts.groupby(by).head(1).copy()
     top[f"{col}_share"] = (top["n"] / top[by].map(items.groupby(by).size())).round(3)
     return top.drop(columns="n").reset_index(drop=True)
+
+
+def spike_tests(items: pd.DataFrame, by: str, segment_columns: list[str], recent_weeks: int, fdr: float = 0.05,
+                min_count: int = 5, min_cell: int = 10) -> pd.DataFrame:
+    """Every group x segment cell (and each group overall) tested for each recent week; BH across all of them.
+
+    Baseline: the median weekly count before the recent window (floored at 1), or, with more than a year of
+    history, the larger of that and the same weeks a year earlier (seasonality). A week is tested only when it
+    has at least ``min_count`` items and twice the baseline; its Poisson tail probability is the p-value.
+    Hundreds of cells are tested at once, so alerts are the cells whose Benjamini-Hochberg q-value is within
+    ``fdr``.
+    """
+    from scipy.stats import poisson
+
+    if items.empty:
+        return pd.DataFrame(columns=[by, "column", "value", "week", "count", "baseline", "p_value", "q_value"])
+    n_weeks = int(items[S.WEEK].max())
+    recent = min(recent_weeks, max(n_weeks - 1, 1))
+    cells = [(key, None, None, g) for key, g in items.groupby(by)]
+    for col in [c for c in segment_columns if c in items.columns]:
+        for (key, value), g in items[items[col].notna()].groupby([by, col]):
+            if len(g) >= min_cell:
+                cells.append((key, col, str(value), g))
+    rows = []
+    for key, col, value, g in cells:
+        counts = np.bincount(g[S.WEEK].astype(int), minlength=n_weeks + 1)[1:]
+        if n_weeks <= recent:
+            continue
+        base = max(float(np.median(counts[: n_weeks - recent])), 1.0)
+        for w in range(n_weeks - recent, n_weeks):
+            seasonal = base
+            if w >= 53:  # a year of history: the same weeks last year set the bar too
+                seasonal = max(base, float(np.median(counts[w - 53:w - 50])))
+            c = int(counts[w])
+            p = float(poisson.sf(c - 1, seasonal)) if c >= min_count and c >= 2 * seasonal else 1.0
+            rows.append({by: key, "column": col, "value": value, "week": w + 1, "count": c,
+                         "baseline": round(seasonal, 2), "p_value": p})
+    out = pd.DataFrame(rows, columns=[by, "column", "value", "week", "count", "baseline", "p_value"])
+    out["q_value"] = benjamini_hochberg(out["p_value"].to_numpy()) if len(out) else []
+    out["alert"] = out["q_value"] <= fdr
+    return out
+
+
+def spike_weeks(tests: pd.DataFrame, by: str) -> dict[str, list[int]]:
+    """Alerted weeks per group, from its overall cell (segments explain a spike; they do not make one)."""
+    hits = tests[tests["alert"] & tests["column"].isna()]
+    return {k: sorted(g["week"].astype(int).tolist()) for k, g in hits.groupby(by)}
+
+
+def repeat_contact_rate(items: pd.DataFrame, by: str) -> dict[str, float]:
+    """Share of a group's items whose customer (or order) wrote about it more than once: unresolved problems."""
+    keys = [c for c in (S.CUSTOMER_ID, S.ORDER_ID) if c in items.columns]
+    if not keys:
+        return {}
+    out = {}
+    for key, g in items.groupby(by):
+        repeated = np.zeros(len(g), dtype=bool)
+        for c in keys:
+            v = g[c]
+            repeated |= (v.notna() & v.duplicated(keep=False)).to_numpy()
+        out[key] = round(float(repeated.mean()), 3)
+    return out
+
+
+def value_at_risk(items: pd.DataFrame, by: str, recent_weeks: int) -> dict[str, float]:
+    """Order value behind a group's recent complaints (distinct orders), where order values are known."""
+    if "order_value" not in items.columns:
+        return {}
+    n_weeks = int(items[S.WEEK].max()) if len(items) else 0
+    recent = items[items[S.WEEK] > n_weeks - recent_weeks]
+    dedup = recent.drop_duplicates([by, S.ORDER_ID]) if S.ORDER_ID in recent.columns else recent
+    return dedup.groupby(by)["order_value"].sum().round(2).to_dict()

@@ -160,3 +160,72 @@ def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, conf
                         training_hash=data_hash(texts, labels), metrics=metrics)
     return {"path": str(folder), "kind": type(model.base).__name__, "metrics": metrics,
             "temperature": round(model.temperature, 4)}
+
+
+def weekly_brief(store, run_id: str) -> dict[str, Any]:
+    """What the Markdown brief says: top actions, spikes, themes new for two runs in a row, what changed."""
+    run = store.get_run(run_id)
+    actions = store.load(run_id, "actions")
+    segments = store.load(run_id, "segments")
+    spikes = []
+    for a in actions.to_dict("records"):
+        if a.get("spike_weeks"):
+            spikes.append(f"{a['theme_label']} ({a['root_cause']}): spike in week(s) "
+                          f"{', '.join(map(str, a['spike_weeks']))}" + (f"; {a['segment_sentence']}"
+                                                                       if a.get("segment_sentence") else ""))
+    spikes += segments.loc[(segments["level"] == "root_cause") & segments["column"].isin(
+        ["carrier", "payment_provider", "warehouse", "product_category"]), "sentence"].head(5).tolist()
+    events = store.theme_events()
+    this = events[events["run_id"] == run_id]
+    runs = store.list_runs("pipeline")
+    older = runs[runs["created_at"] < run["created_at"]]
+    new_themes = []
+    if len(older):
+        prev = events[events["run_id"] == older.iloc[0]["run_id"]]
+        born_before = set(prev.loc[prev["event"] == "born", "theme_id"])
+        persisted = set(this.loc[this["event"].isin(["persisted", "drifted"]), "theme_id"])
+        themes = store.load(run_id, "themes").set_index("theme_id")
+        new_themes = [f"{t}: {themes.at[t, 'label']} ({int(themes.at[t, 'size'])} items)"
+                      for t in sorted(born_before & persisted) if t in themes.index]
+    changes = this["event"].value_counts().to_dict() if len(older) else {}
+    return {"run_id": run_id, "counts": run["counts"], "actions": actions, "spikes": spikes,
+            "new_themes": new_themes, "changes": changes}
+
+
+def edit_theme(op: str, config: Config | None = None, **kw: Any) -> dict[str, Any]:
+    """A reviewer's edit of the theme registry (rename, merge, split, move), stored with its event.
+
+    Edits are training data for the next run: a pinned name survives rediscovery, merged themes stay merged,
+    a split theme's parts are registered with their own centroids, and moved items are recorded as labelled
+    examples. Merge and split read the latest run's items and embed them (from the cache).
+    """
+    from . import registry as reg_mod
+    from .errors import InsightError
+
+    cfg = config or load_config()
+    store = resolve("store", cfg.store.backend)(cfg.store_url)
+    reg = store.load_registry()
+    if op == "rename":
+        event = reg_mod.rename(reg, kw["theme_id"], kw["label"])
+    elif op == "move":
+        event = reg_mod.move(reg, kw["item_ids"], kw["theme_id"])
+    elif op in ("merge", "split"):
+        run_id = store.latest_run_id()
+        if run_id is None:
+            raise InsightError("no stored run to take the themes' items from", code="E701")
+        items = store.load(run_id, "items")
+        wanted = kw["theme_ids"] if op == "merge" else [kw["theme_id"]]
+        members = items[items["theme_id"].isin(wanted + ([kw["into"]] if op == "merge" else []))]
+        emb = build_embedder(cfg)
+        cache = embed_stage.EmbeddingCache(cfg.home_path / "cache", emb.name) if cfg.embed.cache else None
+        X = embed_stage.embed_texts(members["text"].fillna("").tolist(), emb, cache)
+        if op == "merge":
+            event = reg_mod.merge(reg, kw["theme_ids"], kw["into"], X, members["theme_id"].to_numpy())
+        else:
+            seeds = embed_stage.embed_texts(kw["seeds"], emb, cache) if kw.get("seeds") else None
+            event, part, ids = reg_mod.split(reg, kw["theme_id"], X, k=kw.get("k", 2), seeds=seeds)
+            event["sizes"] = {i: int((part == n).sum()) for n, i in enumerate(ids)}
+    else:
+        raise InsightError(f"unknown theme edit {op!r}; valid: rename, merge, split, move", code="E702")
+    store.save_registry(reg, [event])
+    return event

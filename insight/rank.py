@@ -15,6 +15,7 @@ themes it covers, instead of crowding the top of the list with the same incident
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -39,9 +40,31 @@ def impact_score(row: dict) -> tuple[float, dict]:
         "severity": round(severity, 3),
         "growth": round(growth, 3),
         "spike_factor": spike,
+        "repeat_contact_rate": _num(row.get("repeat_contact_rate")),
+        "value_at_risk": _num(row.get("value_at_risk")),
         "formula": "recent_volume x severity x sqrt(growth) x spike_factor",
     }
+    lo, hi = impact_interval(row, severity, spike)
+    explanation["impact_interval_90"] = [lo, hi]
     return round(impact, 3), explanation
+
+
+def _num(v) -> float | None:
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else round(float(v), 3)
+
+
+def impact_interval(row: dict, severity: float, spike: float, n: int = 400, seed: int = 0) -> tuple[float, float]:
+    """A 90 % bootstrap interval: recent and baseline volumes redrawn as Poisson counts, negativity as binomial."""
+    rng = np.random.default_rng(seed)
+    recent = rng.poisson(max(float(row["recent_volume"]), 0.0), n).astype(float)
+    weeks_recent = max(float(row["recent_volume"]) / max(float(row.get("recent_weekly") or 0) or 1.0, 1e-9), 1.0)
+    base_rate = float(row.get("baseline_weekly") or 0.0)
+    base = rng.poisson(base_rate * 8, n) / 8  # about eight baseline weeks
+    neg = rng.binomial(np.maximum(recent.astype(int), 1), float(row["negative_share"])) / np.maximum(recent, 1)
+    sev = severity - float(row["negative_share"]) + neg
+    growth = (recent / weeks_recent + 1) / (base + 1)
+    draws = recent * sev * np.sqrt(growth) * spike
+    return round(float(np.percentile(draws, 5)), 2), round(float(np.percentile(draws, 95)), 2)
 
 
 def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.DataFrame, taxonomy: Taxonomy,
@@ -116,7 +139,7 @@ def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | Non
     quotes: list[str] = []
     seen: set[str] = set()
     for text in pool[S.CLEAN_TEXT]:
-        key = " ".join(text.lower().split())[:80]
+        key = " ".join(re.findall(r"[a-z0-9]+", text.lower())[:10])  # the same message with a different ending
         if key in seen:
             continue
         seen.add(key)

@@ -146,7 +146,7 @@ def match(registry: Registry, centroids: np.ndarray, labels: np.ndarray, item_ke
 
 
 def sticky(labels: np.ndarray, X: np.ndarray, centroids: np.ndarray, stable_ids: list[str], item_keys: list[str],
-           previous: dict[str, str], margin: float = 0.05) -> np.ndarray:
+           previous: dict[str, str], margin: float = 0.1) -> np.ndarray:
     """Keep an item in its previous theme when that theme still exists and fits it almost as well as the best."""
     out = labels.copy()
     pos = {tid: c for c, tid in enumerate(stable_ids)}
@@ -235,3 +235,13 @@ def _check(registry: Registry, theme_id: str) -> None:
 
         raise InsightError(f"unknown theme {theme_id!r}; registered: {', '.join(registry.ids[:10])}...",
                            code="E700")
+
+
+def incremental_assign(X: np.ndarray, keys: list[str], registry: Registry, previous: dict[str, str],
+                       threshold: float) -> tuple[list[str], np.ndarray]:
+    """The weekly job without reclustering: items seen before keep their theme while it is active; new items
+    go to the nearest active theme (or stay unthemed)."""
+    ids, sims = assign_to_registry(X, registry, threshold)
+    active = {t for t, st in zip(registry.ids, registry.status) if st == "active"}
+    kept = [previous[k] if previous.get(k) in active else i for k, i in zip(keys, ids)]
+    return kept, sims

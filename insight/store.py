@@ -148,6 +148,17 @@ theme_events = Table(
     Column("event", String(20)), Column("theme_id", String(40)), Column("detail", JSON),
 )
 
+action_log = Table(
+    "action_log", metadata,
+    Column("entry_id", Integer, primary_key=True, autoincrement=True),
+    Column("action_key", String(60), index=True),  # the stable theme id the action is about
+    Column("status", String(20)), Column("by", Text), Column("at", DateTime(timezone=True)), Column("note", Text),
+)
+
+ACTION_STATUSES = ("proposed", "approved", "rejected", "in_progress", "done")
+_TRANSITIONS = {"proposed": {"approved", "rejected"}, "approved": {"in_progress", "rejected", "done"},
+                "in_progress": {"done", "rejected"}, "rejected": {"proposed"}, "done": {"proposed"}}
+
 FRAMES = {"items": items, "themes": themes, "actions": actions, "weekly": weekly, "segments": segments,
           "quarantine": quarantine}
 
@@ -195,6 +206,10 @@ class SQLStore:
                 run_id=result.run_id, created_at=datetime.now(timezone.utc), status="pending", source=source,
                 kind=kind, counts=result.counts.as_dict(), manifest=_jsonable(result.manifest),
             ))
+            if result.actions is not None and len(result.actions):
+                status = self._action_status(conn)
+                result.actions["status"] = [status.get(k, {}).get("status", "proposed")
+                                            for k in result.actions["theme_id"]]
             for name, frame in frames.items():
                 if frame is None:
                     continue
@@ -209,6 +224,40 @@ class SQLStore:
                 self._write_events(conn, result.theme_events, result.run_id)
             conn.execute(update(runs).where(runs.c.run_id == result.run_id).values(status="published"))
         return result.run_id
+
+    # ------------------------------------------------------------ action lifecycle
+
+    def _action_status(self, conn) -> dict[str, dict[str, Any]]:
+        rows = conn.execute(select(action_log).order_by(action_log.c.entry_id)).mappings().all()
+        return {r["action_key"]: dict(r) for r in rows}
+
+    def set_action_status(self, action_key: str, status: str, by: str, note: str = "") -> dict[str, Any]:
+        """Move an action along proposed -> approved -> in_progress -> done (or rejected); who and when are kept.
+
+        The status belongs to the action's theme, so it carries over to later runs while the theme persists.
+        """
+        if status not in ACTION_STATUSES:
+            raise StoreError(f"unknown status {status!r}; valid: {', '.join(ACTION_STATUSES)}", code="E404")
+        if not by:
+            raise StoreError("say who changed the status (by=...)", code="E405")
+        with self.engine.begin() as conn:
+            current = self._action_status(conn).get(action_key, {}).get("status", "proposed")
+            if status != current and status not in _TRANSITIONS[current]:
+                raise StoreError(f"an action that is {current!r} cannot become {status!r}; allowed: "
+                                 f"{', '.join(sorted(_TRANSITIONS[current]))}", code="E406")
+            entry = {"action_key": action_key, "status": status, "by": by, "at": datetime.now(timezone.utc),
+                     "note": note}
+            conn.execute(action_log.insert().values(**entry))
+            conn.execute(update(actions).where(actions.c.theme_id == action_key).values(status=status))
+        return entry
+
+    def action_history(self, action_key: str | None = None) -> pd.DataFrame:
+        query = select(action_log).order_by(action_log.c.entry_id)
+        if action_key:
+            query = query.where(action_log.c.action_key == action_key)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in action_log.columns])
 
     # ------------------------------------------------------------ theme registry
 

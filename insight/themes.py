@@ -189,12 +189,12 @@ _EXTRA_STOP = {
 }
 
 
-def ctfidf_keywords(texts: Sequence[str], labels: np.ndarray, n: int = 8, min_share: float = 0.03
+def ctfidf_keywords(texts: Sequence[str], labels: np.ndarray, n: int = 8, min_share: float = 0.1
                     ) -> dict[int, list[str]]:
     """Class-based TF-IDF (as in BERTopic): terms frequent in one theme and rare across themes.
 
     Term frequency counts members that use a term (not raw repeats), and a term must appear in at least two
-    members and ``min_share`` of the theme, so one long message cannot name a theme.
+    members and ``min_share`` of the theme, so one long message (or one person's "hiya") cannot name a theme.
     """
     from scipy import sparse
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer

@@ -242,7 +242,7 @@ def runs(config: Optional[Path] = ConfigOpt, as_json: bool = JsonOpt) -> None:
 
 @app.command()
 def export(run: str = typer.Option("latest", "--run", help="Run id, or 'latest'."),
-           fmt: str = typer.Option("csv", "--format", "-f", help="csv or json."),
+           fmt: str = typer.Option("csv", "--format", "-f", help="csv, json, jira (CSV import) or markdown (brief)."),
            what: str = typer.Option("actions", "--what", help="actions, themes, items or quarantine."),
            output: Optional[Path] = typer.Option(None, "--out", "-o", help="File to write; default stdout."),
            config: Optional[Path] = ConfigOpt) -> None:
@@ -260,7 +260,13 @@ def export(run: str = typer.Option("latest", "--run", help="Run id, or 'latest'.
         if what not in ("actions", "themes", "items", "quarantine"):
             raise InsightError(f"--what must be actions, themes, items or quarantine, not {what!r}", code="E502")
         frame = store.load(run_id, what).drop(columns=["run_id"])
-        text = do_export(frame, fmt, meta={"run_id": run_id, "what": what})
+        if fmt == "markdown":
+            from insight.export import to_markdown
+            from insight.ops import weekly_brief
+
+            text = to_markdown(weekly_brief(store, run_id))
+        else:
+            text = do_export(frame, fmt, meta={"run_id": run_id, "what": what})
     except InsightError as exc:
         _fail(exc)
     if output:
@@ -269,6 +275,78 @@ def export(run: str = typer.Option("latest", "--run", help="Run id, or 'latest'.
         err.print(f"wrote {len(frame)} {what} of run {run_id} to {output}")
     else:
         sys.stdout.write(text)
+
+
+@app.command()
+def action(key: str = typer.Argument(..., help="The action's theme id (see the actions export)."),
+           status: str = typer.Option(..., "--status", help="approved, rejected, in_progress, done or proposed."),
+           by: str = typer.Option(..., "--by", help="Who decided."),
+           note: str = typer.Option("", "--note"), config: Optional[Path] = ConfigOpt) -> None:
+    """Move an action through its lifecycle; the decision carries over to later runs while its theme persists."""
+    from insight import open_store
+    from insight.errors import InsightError
+
+    try:
+        entry = open_store(_load(config)).set_action_status(key, status, by, note)
+    except InsightError as exc:
+        _fail(exc)
+    out.print(f"{key}: {entry['status']} by {entry['by']} at {entry['at']:%Y-%m-%d %H:%M} UTC")
+
+
+themes_app = typer.Typer(no_args_is_help=True, help="Review the theme registry: rename, merge, split, move.")
+app.add_typer(themes_app, name="themes")
+
+
+def _edit(op: str, config: Optional[Path], **kw) -> None:
+    from insight.errors import InsightError
+    from insight.ops import edit_theme
+
+    try:
+        event = edit_theme(op, _load(config), **kw)
+    except InsightError as exc:
+        _fail(exc)
+    out.print(json.dumps(event, default=str))
+
+
+@themes_app.command("list")
+def themes_list(config: Optional[Path] = ConfigOpt) -> None:
+    """Registered themes with their stable ids and status."""
+    from insight import open_store
+
+    reg = open_store(_load(config)).load_registry()
+    t = Table(title="Theme registry")
+    for col in ["theme id", "label", "status"]:
+        t.add_column(col)
+    for i, lab, st in zip(reg.ids, reg.labels, reg.status):
+        t.add_row(i, reg.pinned_labels.get(i, lab), st)
+    out.print(t)
+
+
+@themes_app.command("rename")
+def themes_rename(theme_id: str, label: str, config: Optional[Path] = ConfigOpt) -> None:
+    """Give a theme a name that survives rediscovery."""
+    _edit("rename", config, theme_id=theme_id, label=label)
+
+
+@themes_app.command("merge")
+def themes_merge(theme_ids: list[str], into: str = typer.Option(..., "--into"),
+                 config: Optional[Path] = ConfigOpt) -> None:
+    """Merge themes into one (which keeps its id)."""
+    _edit("merge", config, theme_ids=theme_ids, into=into)
+
+
+@themes_app.command("split")
+def themes_split(theme_id: str, k: int = typer.Option(2, "--k"),
+                 seed: list[str] = typer.Option([], "--seed", help="Example text of a part (repeat per part)."),
+                 config: Optional[Path] = ConfigOpt) -> None:
+    """Split a theme into k parts, or around example texts."""
+    _edit("split", config, theme_id=theme_id, k=k, seeds=seed or None)
+
+
+@themes_app.command("move")
+def themes_move(item_ids: list[str], to: str = typer.Option(..., "--to"), config: Optional[Path] = ConfigOpt) -> None:
+    """Record that items belong to another theme (labelled examples for the next run)."""
+    _edit("move", config, item_ids=item_ids, theme_id=to)
 
 
 @app.command("app")
@@ -378,6 +456,58 @@ def eval_tagging_cmd(
     for k in ["n", "accuracy", "macro_f1", "ece", "coverage", "precision_at_coverage"]:
         t.add_column(k, justify="right")
     t.add_row(*[str(result[k]) for k in ["n", "accuracy", "macro_f1", "ece", "coverage", "precision_at_coverage"]])
+    out.print(t)
+
+
+@eval_app.command("themes")
+def eval_themes_cmd(
+        dataset: Optional[str] = typer.Option(None, "--dataset", help="banking77 or clinc150 (test split)."),
+        input: Optional[Path] = typer.Option(None, "--input"),
+        text_column: str = typer.Option("text", "--text-column"),
+        label_column: str = typer.Option("label", "--label-column"),
+        config: Optional[Path] = ConfigOpt, as_json: bool = JsonOpt) -> None:
+    """Theme discovery against gold labels: NMI, ARI, unthemed share, number of themes."""
+    from insight.errors import InsightError
+    from insight.evaluate import eval_themes
+
+    try:
+        cfg = _load(config)
+        _, test_df = _labelled(dataset, input, text_column, label_column, None, cfg)
+        result = {**eval_themes(test_df, cfg), "dataset": dataset or str(input)}
+    except InsightError as exc:
+        _fail(exc)
+    _print_result(result, as_json, f"Themes on {result['dataset']}")
+
+
+@eval_app.command("stability")
+def eval_stability_cmd(
+        dataset: Optional[str] = typer.Option("banking77", "--dataset"),
+        input: Optional[Path] = typer.Option(None, "--input"),
+        text_column: str = typer.Option("text", "--text-column"),
+        label_column: str = typer.Option("label", "--label-column"),
+        config: Optional[Path] = ConfigOpt, as_json: bool = JsonOpt) -> None:
+    """Do theme ids survive a shuffled rerun and 10 % new items?"""
+    from insight.errors import InsightError
+    from insight.evaluate import eval_stability
+
+    try:
+        cfg = _load(config)
+        _, test_df = _labelled(None if input else dataset, input, text_column, label_column, None, cfg)
+        result = {**eval_stability(test_df, cfg), "dataset": str(input) if input else dataset}
+    except InsightError as exc:
+        _fail(exc)
+    _print_result(result, as_json, f"Theme stability on {result['dataset']}")
+
+
+def _print_result(result: dict, as_json: bool, title: str) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(result, default=str) + "\n")
+        return
+    t = Table(title=title)
+    t.add_column("figure")
+    t.add_column("value", justify="right")
+    for k, v in result.items():
+        t.add_row(k, str(v))
     out.print(t)
 
 

@@ -40,14 +40,14 @@ def test_accounting(demo_run):
     assert c.quarantined == 4 and c.duplicates > 0 and c.non_actionable > 0
 
 
-def test_both_incidents_in_top_five_with_their_segment(demo_run):
+def test_both_incidents_in_top_three_with_segment_and_owner(demo_run):
     result, _ = demo_run
-    top = result.summary(top=5)["top_actions"]
+    top = result.summary(top=3)["top_actions"]
     for spec in INCIDENTS.values():
-        hits = [a for a in top if a["root_cause"] == spec["root_cause"]
+        hits = [a for a in top if a["root_cause"] == spec["root_cause"] and a["owner"] == spec["owner"]
                 and (a["segment"] == f"{spec['column']}={spec['value']}"
                      or any(spec["value"].lower() in e.lower() for e in a["evidence"]))]
-        assert hits, f"{spec} not in top 5: {json.dumps(top, indent=1)[:2000]}"
+        assert hits, f"{spec} not in top 3: {json.dumps(top, indent=1)[:2000]}"
 
 
 def test_incident_spikes_found_in_their_weeks(demo_run):

@@ -6,7 +6,17 @@ import pytest
 
 from insight import schema as S
 from insight.errors import InsightError
-from insight.registry import Registry, assign_to_registry, match, merge, move, rename, split, sticky
+from insight.registry import (
+    Registry,
+    assign_to_registry,
+    incremental_assign,
+    match,
+    merge,
+    move,
+    rename,
+    split,
+    sticky,
+)
 
 
 def unit(*rows):
@@ -116,3 +126,34 @@ def test_ids_stable_across_runs_and_row_order(tmp_path, fast_config):
     assert (a == b).all()  # same items in another order: same themes, same ids
     events = SQLStore(cfg.store_url).theme_events()
     assert set(events.loc[events["run_id"] == second.run_id, "event"]) <= {"persisted", "drifted"}
+
+
+def test_incremental_assign_keeps_known_items():
+    _, _, reg, *_ = first_run(2)
+    X = unit([0, 1, 0, 0], [1, 0.05, 0, 0])
+    ids, _ = incremental_assign(X, ["old", "new"], reg, {"old": "TH0001"}, 0.5)
+    assert ids == ["TH0001", "TH0001"]  # the old item keeps its theme though it now sits closer to TH0002
+
+
+def test_cli_theme_edits_are_stored_as_events(tiny_frame, fast_config):
+    from typer.testing import CliRunner
+
+    from insight.flow import run_and_store
+    from insight.store import SQLStore
+    from pipelines.cli import app
+
+    ingest = fast_config.ingest.model_copy(update={"columns": {"item_id": "id"}})
+    themes = fast_config.themes.model_copy(update={"min_cluster_size": 3, "n_components": 5})
+    cfg = fast_config.model_copy(update={"ingest": ingest, "themes": themes})
+    result = run_and_store(tiny_frame, cfg)
+    tid = result.themes[result.themes["theme_id"] != S.UNTHEMED]["theme_id"].iloc[0]
+    env = {"INSIGHT_HOME": str(cfg.home_path)}
+    runner = CliRunner()
+    assert runner.invoke(app, ["themes", "rename", tid, "Late parcels"], env=env).exit_code == 0
+    assert runner.invoke(app, ["themes", "split", tid, "--k", "2"], env=env).exit_code == 0
+    assert runner.invoke(app, ["themes", "move", "L1", "--to", tid], env=env).exit_code == 0
+    store = SQLStore(cfg.store_url)
+    events = store.theme_events()
+    assert {"renamed", "split", "moved"} <= set(events["event"])
+    again = run_and_store(tiny_frame, cfg)
+    assert "Late parcels" in set(again.themes["label"])  # the reviewer's name survives rediscovery

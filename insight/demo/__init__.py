@@ -14,8 +14,10 @@ DEMO_FILE = "storefront.csv"
 
 #: what the demo was built to contain; the self-check and the tests compare a run against it
 INCIDENTS = {
-    "carrier_delay": {"column": "carrier", "value": "Parcelo", "weeks": (9, 10), "root_cause": "delivery"},
-    "payment_outage": {"column": "payment_provider", "value": "CardBridge", "weeks": (11,), "root_cause": "payments"},
+    "carrier_delay": {"column": "carrier", "value": "Parcelo", "weeks": (9, 10), "root_cause": "delivery",
+                      "owner": "Logistics & Carrier Management"},
+    "payment_outage": {"column": "payment_provider", "value": "CardBridge", "weeks": (11,), "root_cause": "payments",
+                       "owner": "Payments"},
 }
 
 

@@ -1,0 +1,118 @@
+"""Spike control on a stationary history, action lifecycle across runs, and every export format."""
+
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from insight import schema as S
+from insight.errors import StoreError
+from insight.export import to_jira, to_markdown
+from insight.measure import spike_tests
+
+
+def test_stationary_history_gives_few_false_alerts():
+    """200 theme x segment cells, 20 weekly runs on a stable Poisson history: alerts must stay rare."""
+    rng = np.random.default_rng(42)
+    rates = rng.uniform(0.5, 30, 40)  # 40 themes x 5 carriers = 200 cells
+    weeks = 32
+    rows = []
+    for t, lam in enumerate(rates):
+        for seg in range(5):
+            for w in range(1, weeks + 1):
+                rows += [{"theme_id": f"T{t}", "carrier": f"C{seg}", S.WEEK: w}] * int(rng.poisson(lam / 5))
+    history = pd.DataFrame(rows)
+    alerts = cells = weeks_with_alert = 0
+    for now in range(13, weeks + 1):  # 20 weekly runs, each testing its newest week
+        window = history[history[S.WEEK] <= now]
+        tests = spike_tests(window, "theme_id", ["carrier"], recent_weeks=1)
+        seg_tests = tests[tests["column"] == "carrier"]
+        alerts += int(seg_tests["alert"].sum())
+        cells += len(seg_tests)
+        weeks_with_alert += bool(tests["alert"].any())
+    assert cells >= 190 * 20
+    assert alerts / cells <= 0.05
+    assert weeks_with_alert / 20 <= 0.05
+    print(f"\nstationary: {alerts} false cell alerts in {cells} cell-weeks; {weeks_with_alert}/20 weeks alerted")
+
+
+def test_a_real_spike_is_found_in_its_cell():
+    rng = np.random.default_rng(1)
+    rows = [{"theme_id": "late", "carrier": c, S.WEEK: w} for w in range(1, 13) for c in ("A", "B")
+            for _ in range(int(rng.poisson(6)))]
+    rows += [{"theme_id": "late", "carrier": "A", S.WEEK: w} for w in (11, 12) for _ in range(40)]
+    tests = spike_tests(pd.DataFrame(rows), "theme_id", ["carrier"], recent_weeks=3)
+    hits = tests[tests["alert"] & tests["column"].notna()]
+    assert {(r["column"], r["value"], r["week"]) for r in hits.to_dict("records")} == {
+        ("carrier", "A", 11), ("carrier", "A", 12)}
+    assert set(tests.loc[tests["alert"] & tests["column"].isna(), "week"]) == {11, 12}  # the theme overall too
+
+
+ACTIONS = pd.DataFrame([{
+    "rank": 1, "theme_id": "TH0001", "theme_label": "late parcels", "root_cause": "delivery", "owner": "Logistics",
+    "title": "=Escalate late parcels (carrier Parcelo)", "steps": ["Open an SLA review"], "impact": 120.0,
+    "explanation": {"formula": "x"}, "segment": "carrier=Parcelo",
+    "segment_sentence": "delivery complaints are 3.1x baseline for carrier Parcelo since week 9 (n = 212)",
+    "volume": 300, "recent_volume": 200, "growth": 2.5, "spike_weeks": [9, 10],
+    "evidence": ["parcel | late <b>again</b>", "@courier never came"], "status": "approved", "related_themes": []},
+    {"rank": 2, "theme_id": "TH0002", "theme_label": "refunds", "root_cause": "returns_refunds", "owner": "Returns",
+     "title": "Speed up refunds", "steps": [], "impact": 30.0, "explanation": {}, "segment": "",
+     "segment_sentence": "", "volume": 50, "recent_volume": 20, "growth": 1.0, "spike_weeks": [],
+     "evidence": ["refund?"], "status": "proposed", "related_themes": []}])
+
+
+def test_jira_csv_round_trip_and_injection():
+    back = pd.read_csv(io.StringIO(to_jira(ACTIONS)), keep_default_na=False)
+    assert list(back.columns) == ["Summary", "Description", "Priority", "Labels", "Component"]
+    assert back["Summary"][0] == "'=Escalate late parcels (carrier Parcelo)"  # formula neutralised
+    assert back["Priority"].tolist() == ["Highest", "Low"]
+    assert "parcel | late" in back["Description"][0] and back["Component"][1] == "Returns"
+    assert back["Labels"][0] == "insight delivery TH0001"
+
+
+def test_markdown_brief_round_trip():
+    text = to_markdown({"run_id": "r1", "counts": {"read": 10, "stored": 8}, "actions": ACTIONS,
+                        "spikes": ["late parcels: spike in week(s) 9, 10"], "new_themes": ["TH0003: x"],
+                        "changes": {"persisted": 3, "born": 1}})
+    assert text.startswith("# Weekly brief: run r1")
+    for heading in ("## Top actions", "## Spikes", "## New themes", "## What changed"):
+        assert heading in text
+    assert "&lt;b&gt;" in text and "<b>" not in text and "parcel \\| late" in text
+    assert "1. **=Escalate late parcels (carrier Parcelo)** (owner: Logistics, impact 120, status: approved)" in text
+
+
+def test_action_lifecycle_persists_across_runs(tiny_frame, fast_config):
+    from typer.testing import CliRunner
+
+    from insight.flow import run_and_store
+    from insight.store import SQLStore
+    from pipelines.cli import app
+
+    cfg = fast_config.model_copy(update={
+        "ingest": fast_config.ingest.model_copy(update={"columns": {"item_id": "id"}}),
+        "rank": fast_config.rank.model_copy(update={"min_theme_size": 3}),
+        "themes": fast_config.themes.model_copy(update={"min_cluster_size": 3, "n_components": 5}),
+    })
+    first = run_and_store(tiny_frame, cfg)
+    store = SQLStore(cfg.store_url)
+    key = first.actions.iloc[0]["theme_id"]
+    with pytest.raises(StoreError, match="cannot become"):
+        store.set_action_status(key, "done", by="ana")
+    with pytest.raises(StoreError, match="who"):
+        store.set_action_status(key, "approved", by="")
+    store.set_action_status(key, "approved", by="ana", note="carrier call booked")
+    assert store.load(first.run_id, "actions").set_index("theme_id").at[key, "status"] == "approved"
+    second = run_and_store(tiny_frame, cfg)
+    assert second.actions.set_index("theme_id").at[key, "status"] == "approved"  # no duplicate proposal
+    out = CliRunner().invoke(app, ["action", key, "--status", "in_progress", "--by", "ben"],
+                             env={"INSIGHT_HOME": str(cfg.home_path)})
+    assert out.exit_code == 0, out.output
+    history = store.action_history(key)
+    assert history["status"].tolist() == ["approved", "in_progress"] and history["by"].tolist() == ["ana", "ben"]
+    for fmt in ("jira", "markdown", "json", "csv"):
+        res = CliRunner().invoke(app, ["export", "--format", fmt], env={"INSIGHT_HOME": str(cfg.home_path)})
+        assert res.exit_code == 0, res.output
+        if fmt == "json":
+            assert json.loads(res.stdout)["rows"][0]["theme_id"]

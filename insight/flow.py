@@ -119,7 +119,7 @@ def run_and_store(source: str | Path | pd.DataFrame, config: Config | None = Non
     """``run`` then publish the result to the configured store in one transaction."""
     cfg = config or load_config()
     store = resolve("store", cfg.store.backend)(cfg.store_url)
-    kwargs.setdefault("registry", store.load_registry())
+    kwargs.setdefault("registry", reg_mod.Registry.from_records(store.registry_records()))
     kwargs.setdefault("previous", store.previous_themes())
     result = run(source, cfg, **kwargs)
     store.publish(result, source=str(source) if not isinstance(source, pd.DataFrame) else "<frame>")

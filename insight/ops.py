@@ -204,7 +204,7 @@ def edit_theme(op: str, config: Config | None = None, **kw: Any) -> dict[str, An
 
     cfg = config or load_config()
     store = resolve("store", cfg.store.backend)(cfg.store_url)
-    reg = store.load_registry()
+    reg = reg_mod.Registry.from_records(store.registry_records())
     if op == "rename":
         event = reg_mod.rename(reg, kw["theme_id"], kw["label"])
     elif op == "move":
@@ -227,5 +227,5 @@ def edit_theme(op: str, config: Config | None = None, **kw: Any) -> dict[str, An
             event["sizes"] = {i: int((part == n).sum()) for n, i in enumerate(ids)}
     else:
         raise InsightError(f"unknown theme edit {op!r}; valid: rename, merge, split, move", code="E702")
-    store.save_registry(reg, [event])
+    store.save_registry(reg.to_records(), [event])
     return event

@@ -273,17 +273,17 @@ class SQLStore:
         if rows:
             conn.execute(theme_events.insert(), rows)
 
-    def load_registry(self):
-        from .registry import Registry
-
+    def registry_records(self) -> list[dict[str, Any]]:
+        """The registered themes as plain records (``Registry.from_records`` rebuilds the registry)."""
         with self.engine.connect() as conn:
             rows = conn.execute(select(registry_themes)).mappings().all()
-        return Registry.from_records([dict(r) for r in rows])
+        return [dict(r) for r in rows]
 
-    def save_registry(self, registry, events: list[dict[str, Any]], run_id: str = "review") -> None:
+    def save_registry(self, records: list[dict[str, Any]], events: list[dict[str, Any]],
+                      run_id: str = "review") -> None:
         """Reviewers' edits: the new registry state and its events, in one transaction."""
         with self.engine.begin() as conn:
-            self._write_registry(conn, registry.to_records(), run_id)
+            self._write_registry(conn, records, run_id)
             self._write_events(conn, events, run_id)
 
     def theme_events(self) -> pd.DataFrame:

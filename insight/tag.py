@@ -88,7 +88,7 @@ class KeywordMatcher:
         if self._matcher is None:
             from spacy.matcher import PhraseMatcher
 
-            from .themes import load_spacy
+            from .nlp import load_spacy
 
             nlp = load_spacy()
             keep = {"tok2vec", "tagger", "attribute_ruler", "lemmatizer"}

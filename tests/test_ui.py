@@ -76,3 +76,14 @@ def test_empty_store_explains_what_to_do(path, home):
     at = page(path).run()
     assert not at.exception
     assert any("insight demo" in i.value for i in at.info)
+
+
+def test_approve_an_action_from_the_page(with_run):
+    at = page("ui/actions.py").run()
+    key = with_run.actions.iloc[0]["theme_id"]
+    at.selectbox(key=f"st-{key}").select("approved")
+    at.text_input(key=f"by-{key}").input("cx-lead")
+    at.button[0].click().run()
+    assert not at.exception
+    assert any(f"{key} is now approved" in s.value for s in at.success)
+    assert any("approved by cx-lead" in c.value for c in at.caption)

@@ -33,6 +33,23 @@ if run_id:
             st.markdown("**Playbook**")
             for step in a["steps"] or []:
                 st.markdown(f"- {step}")
+            with st.form(f"status-{a['theme_id']}"):
+                cols = st.columns([2, 2, 3, 1])
+                options = ["proposed", "approved", "rejected", "in_progress", "done"]
+                new = cols[0].selectbox("Status", options, index=options.index(a["status"] or "proposed"),
+                                        key=f"st-{a['theme_id']}")
+                who = cols[1].text_input("By", key=f"by-{a['theme_id']}")
+                note = cols[2].text_input("Note", key=f"note-{a['theme_id']}")
+                if cols[3].form_submit_button("Save"):
+                    try:
+                        data.set_action_status(a["theme_id"], new, who, note)
+                        st.success(f"{a['theme_id']} is now {new}")
+                    except Exception as exc:  # the store explains invalid transitions and missing names
+                        st.error(str(exc))
+            history = data.action_history(a["theme_id"])
+            if len(history):
+                st.caption("History: " + "; ".join(f"{r['status']} by {r['by']} ({str(r['at'])[:16]})"
+                                                    for r in history.to_dict("records")))
             themes = [a["theme_id"], *(a["related_themes"] or [])]
             st.caption(f"Themes: {', '.join(themes)} · root cause: {a['root_cause']} · status: {a['status']} · "
                        f"why this rank: {a['explanation']}")

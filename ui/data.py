@@ -57,6 +57,17 @@ def run_info(run_id: str) -> dict:
     return _run_info(_url(), run_id)
 
 
+def set_action_status(theme_id: str, status: str, by: str, note: str = "") -> dict:
+    """A reviewer's decision on an action; cached frames are dropped so every page shows it."""
+    entry = _store(_url()).set_action_status(theme_id, status, by, note)
+    _frame.clear()
+    return entry
+
+
+def action_history(theme_id: str) -> pd.DataFrame:
+    return _store(_url()).action_history(theme_id)
+
+
 def pick_run() -> str | None:
     """Sidebar run picker shared by every page; None (with a hint) when nothing is stored yet."""
     listed = runs()

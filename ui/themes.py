@@ -41,6 +41,10 @@ if run_id:
             st.markdown(f"- {sentence}")
     items = data.frame(run_id, "items")
     members = items[items["theme_id"] == chosen][["item_id", "timestamp", "channel", "rating", "root_cause",
-                                                  "confidence", "text"]]
+                                                  "confidence", "needs_review", "review_reason", "text"]]
     with st.expander(f"All {len(members)} items"):
         st.dataframe(members, hide_index=True, width="stretch")
+    queue = items[(items["status"] == "stored") & items["needs_review"].fillna(False).astype(bool)]
+    with st.expander(f"Review queue: {len(queue)} items the tagger was unsure about"):
+        st.dataframe(queue[["item_id", "theme_id", "root_cause", "second_cause", "confidence", "review_reason",
+                            "text"]], hide_index=True, width="stretch")

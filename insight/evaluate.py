@@ -238,6 +238,8 @@ def eval_stability(test: pd.DataFrame, config: Config | None = None, new_share: 
                    ) -> dict[str, Any]:
     """Do theme ids survive? (1) the same items shuffled; (2) 10 % new items added, with full rediscovery
     matched to the registry, and with incremental assignment (no reclustering)."""
+    from sklearn.metrics import normalized_mutual_info_score
+
     from .registry import incremental_assign
 
     cfg = config or load_config()
@@ -257,7 +259,7 @@ def eval_stability(test: pd.DataFrame, config: Config | None = None, new_share: 
     old_keys = [keys[i] for i in old_idx]
     ids_old, _, reg_old, _ = _discover(X[old_idx], old_keys, cfg)
     previous = dict(zip(old_keys, ids_old))
-    ids_all, _, _, events = _discover(X, keys, cfg, reg_old, previous)
+    ids_all, labels_all, _, events = _discover(X, keys, cfg, reg_old, previous)
     after = dict(zip(keys, ids_all))
     kept = float(np.mean([after[k] == previous[k] for k in old_keys]))
     # incremental mode (themes.mode: assign): the weekly job's own function, no reclustering
@@ -269,4 +271,7 @@ def eval_stability(test: pd.DataFrame, config: Config | None = None, new_share: 
             "new_items": int(new.sum()), "old_items_keeping_id_rediscovery": round(kept, 4),
             "old_items_keeping_id_incremental": round(kept_incremental, 4),
             "new_items_assigned_incremental": round(float(np.mean([a != "unthemed" for a in assigned])), 4),
-            "rediscovery_events": dict(pd.Series([e["event"] for e in events]).value_counts())}
+            "rediscovery_events": {k: int(v) for k, v in
+                                   pd.Series([e["event"] for e in events]).value_counts().items()},
+            **({"nmi_after_rediscovery": round(float(normalized_mutual_info_score(test["label"], labels_all)), 4)}
+               if "label" in test.columns else {})}

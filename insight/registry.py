@@ -146,7 +146,7 @@ def match(registry: Registry, centroids: np.ndarray, labels: np.ndarray, item_ke
 
 
 def sticky(labels: np.ndarray, X: np.ndarray, centroids: np.ndarray, stable_ids: list[str], item_keys: list[str],
-           previous: dict[str, str], margin: float = 0.1) -> np.ndarray:
+           previous: dict[str, str], margin: float = 0.25) -> np.ndarray:
     """Keep an item in its previous theme when that theme still exists and fits it almost as well as the best."""
     out = labels.copy()
     pos = {tid: c for c, tid in enumerate(stable_ids)}

@@ -220,10 +220,12 @@ def ctfidf_keywords(texts: Sequence[str], labels: np.ndarray, n: int = 8, min_sh
     idf = np.log(1 + avg / np.maximum(tf.sum(axis=0), 1))
     score = (tf / np.maximum(tf.sum(axis=1, keepdims=True), 1)) * idf
     enough = (tf >= 2) & (tf >= min_share * sizes[:, None])
+    tf_share = tf / np.maximum(sizes[:, None], 1)
     out = {}
     for row, i in enumerate(ids):
         # terms shared by several members first; a theme with none falls back to its best single terms
         ranked = np.where(enough[row], score[row], 0.0) if enough[row].any() else score[row]
+        ranked = ranked * np.sqrt(tf_share[row])  # words many members use make better names than rare ones
         words: list[str] = []
         for j in np.argsort(-ranked, kind="stable")[: n * 4]:
             w = vocab[j]

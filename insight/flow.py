@@ -100,12 +100,7 @@ def run(source: str | Path | pd.DataFrame, config: Config | None = None, *, taxo
                                   ].rename(columns={"group_id": S.THEME})
         actions = rank.rank_actions(theme_stats, theme_segments, stored, tax, cfg.rank, sentences)
 
-    counts = S.Counts(
-        read=len(items),
-        **{k: int((items[S.STATUS] == v).sum()) for k, v in
-           [("stored", S.STORED), ("duplicates", S.DUPLICATE), ("quarantined", S.QUARANTINED),
-            ("non_actionable", S.NON_ACTIONABLE)]},
-    )
+    counts = counts_of(items)
     manifest = _manifest(cfg, tax, emb, input_hash, timings, pii, items, theme_table, source)
     manifest["tagger"] = tagger_info
     manifest["theme_event_counts"] = dict(Counter(e["event"] for e in events))
@@ -113,6 +108,13 @@ def run(source: str | Path | pd.DataFrame, config: Config | None = None, *, taxo
     return S.RunResult(run_id=run_id, counts=counts, items=items, themes=theme_table, actions=actions,
                        weekly=weekly, segments=segments, manifest=manifest, registry=new_registry,
                        theme_events=events)
+
+
+def counts_of(items: pd.DataFrame) -> S.Counts:
+    """The row accounting of a run; ``Counts`` refuses to exist if the outcomes do not add up to ``read``."""
+    return S.Counts(read=len(items), **{k: int((items[S.STATUS] == v).sum()) for k, v in [
+        ("stored", S.STORED), ("duplicates", S.DUPLICATE), ("quarantined", S.QUARANTINED),
+        ("non_actionable", S.NON_ACTIONABLE)]})
 
 
 def run_and_store(source: str | Path | pd.DataFrame, config: Config | None = None, **kwargs: Any) -> S.RunResult:

@@ -23,16 +23,10 @@ from . import embed as embed_stage
 from . import export as export_stage
 from . import schema as S
 from .config import Config, load_config, resolve
-from .flow import Reporter, Silent, build_embedder, read_and_clean, versions
+from .flow import Reporter, Silent, build_embedder, counts_of, read_and_clean, versions
 
 log = logging.getLogger("insight.erase")
 SALT_ENV = "INSIGHT_ERASURE_SALT"
-
-
-def counts_of(items: pd.DataFrame) -> S.Counts:
-    return S.Counts(read=len(items), **{k: int((items[S.STATUS] == v).sum()) for k, v in [
-        ("stored", S.STORED), ("duplicates", S.DUPLICATE), ("quarantined", S.QUARANTINED),
-        ("non_actionable", S.NON_ACTIONABLE)]})
 
 
 def ingest_only(source: str | Path | pd.DataFrame, config: Config | None = None, *, store: bool = True,

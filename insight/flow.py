@@ -95,10 +95,14 @@ def run(source: str | Path | pd.DataFrame, config: Config | None = None, *, taxo
         items = _attach(items, live, theme_ids, sims, tags, cfg.clean.languages)
         stored = items[items[S.STATUS] == S.STORED]
         theme_stats, theme_table, segments, sentences, weekly = _measure(stored, theme_table, cfg)
+        cause_level = segments[segments["level"] == "root_cause"]
+        cause_sentences = {(g, f"{c}={v}"): t for g, c, v, t in
+                           zip(cause_level["group_id"], cause_level["column"], cause_level["value"],
+                               cause_level["sentence"])}
     with stage("rank"):
         theme_segments = segments[(segments["level"] == "theme") & segments["column"].isin(cfg.measure.cause_columns)
                                   ].rename(columns={"group_id": S.THEME})
-        actions = rank.rank_actions(theme_stats, theme_segments, stored, tax, cfg.rank, sentences)
+        actions = rank.rank_actions(theme_stats, theme_segments, stored, tax, cfg.rank, sentences, cause_sentences)
 
     counts = counts_of(items)
     manifest = _manifest(cfg, tax, emb, input_hash, timings, pii, items, theme_table, source)

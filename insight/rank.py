@@ -68,7 +68,8 @@ def impact_interval(row: dict, severity: float, spike: float, n: int = 400, seed
 
 
 def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.DataFrame, taxonomy: Taxonomy,
-                 cfg: RankConfig, segment_sentences: dict[str, str] | None = None) -> pd.DataFrame:
+                 cfg: RankConfig, segment_sentences: dict[str, str] | None = None,
+                 cause_sentences: dict[tuple[str, str], str] | None = None) -> pd.DataFrame:
     """One proposed action per ranked theme, highest impact first."""
     if theme_stats.empty:
         return pd.DataFrame(columns=ACTION_COLUMNS)
@@ -95,6 +96,10 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
         return pd.DataFrame(columns=ACTION_COLUMNS)
     merged = _merge_same_problem(sorted(rows, key=lambda r: (-r["impact"], r["theme_id"])))
     for r in merged:
+        # an action spanning several themes is about the root cause in that segment: say so, with its full n
+        wider = (cause_sentences or {}).get((r["root_cause"], r["segment"]))
+        if r["related_themes"] and wider:
+            r["segment_sentence"] = wider
         r["evidence"] = pick_evidence(items, [r["theme_id"], *r["related_themes"]], r.pop("_segment"),
                                       r["spike_weeks"], cfg.n_evidence)
     out = pd.DataFrame(merged).sort_values(["impact", "theme_id"], ascending=[False, True], kind="stable")

@@ -47,3 +47,13 @@ def test_same_cause_same_segment_becomes_one_action():
     merged = out[out["root_cause"] == "payments"].iloc[0]
     assert merged["related_themes"] == ["T002"] and merged["segment"] == "carrier=X"
     assert merged["volume"] == 70
+
+
+def test_merged_action_speaks_for_the_root_cause_segment():
+    stats = pd.DataFrame([stats_row("T001", 40, 20, cause="payments"), stats_row("T002", 30, 15, cause="payments")])
+    seg = pd.DataFrame([{S.THEME: t, "column": "carrier", "value": "X", "n": 10, "lift": 3.0, "since_week": 1}
+                        for t in ["T001", "T002"]])
+    wide = {("payments", "carrier=X"): "payments complaints are 3.0x baseline for carrier X since week 1 (n = 60)"}
+    out = rank_actions(stats, seg, items_for({"T001": 40, "T002": 30}), load_taxonomy(), RankConfig(),
+                       {"T001": "narrow sentence"}, wide)
+    assert out.iloc[0]["segment_sentence"].endswith("(n = 60)")

@@ -88,11 +88,16 @@ def run(source: str | Path | pd.DataFrame, config: Config | None = None, *, taxo
         keys = items.loc[live, S.ID].tolist()
         theme_ids, sims, theme_table, new_registry, events = _themes(
             items.loc[live, S.CLEAN_TEXT].tolist(), X, keys, registry or reg_mod.Registry(), previous or {}, cfg)
+        sub_ids, sub_parts = themes.subthemes(items.loc[live, S.CLEAN_TEXT].tolist(), X, theme_ids,
+                                              seed=cfg.seed)
+        theme_table["subthemes"] = theme_table["theme_id"].map(lambda t: sub_parts.get(t, []))
     with stage("tag"):
         proba, policy, tagger_info = _tag_proba(items.loc[live, S.CLEAN_TEXT].tolist(), X, tax, emb, cache, cfg)
         tags = tag_stage.tag_items(proba, tax.keys, policy, cfg.tag.multi_label_min)
     with stage("measure"):
         items = _attach(items, live, theme_ids, sims, tags, cfg.clean.languages)
+        items[S.SUBTHEME] = None
+        items.loc[live, S.SUBTHEME] = pd.Series(sub_ids, index=items.index[live.to_numpy()], dtype=object)
         stored = items[items[S.STATUS] == S.STORED]
         theme_stats, theme_table, segments, sentences, weekly = _measure(stored, theme_table, cfg)
         cause_level = segments[segments["level"] == "root_cause"]
@@ -276,6 +281,9 @@ def _measure(stored: pd.DataFrame, theme_table: pd.DataFrame, cfg: Config):
             "theme_id": S.UNTHEMED, "label": "Unthemed (fits no theme yet)", "keywords": [], "key_phrases": [],
             "examples": unthemed.sort_values(S.ID)[S.CLEAN_TEXT].head(cfg.themes.n_examples).tolist(),
             "size": len(unthemed)}])], ignore_index=True)
+    shares = stored.groupby(S.THEME)[S.ROOT_CAUSE].value_counts(normalize=True).round(3)
+    mix = mix.assign(root_cause_mix=mix[S.THEME].map(
+        lambda t: {k: float(v) for k, v in shares.loc[t].items()} if t in shares.index.get_level_values(0) else {}))
     theme_table = theme_table.merge(mix, on=S.THEME, how="left").merge(
         theme_stats[[S.THEME, "recent_volume", "growth", "negative_share", "escalation_share", "spike_weeks",
                      "weekly_counts", "volume", "baseline_weekly", "recent_weekly", "wow_change"]],

@@ -43,6 +43,7 @@ DUP_COUNT = "duplicate_count"
 WEEK = "week"
 THEME = "theme_id"
 THEME_SIM = "theme_similarity"
+SUBTHEME = "subtheme_id"  # root cause > theme > sub-theme
 ROOT_CAUSE = "root_cause"
 CONFIDENCE = "confidence"
 NEGATIVE = "negative"

@@ -63,7 +63,7 @@ items = Table(
     Column("product_category", String(120)),
     Column("text", Text), Column("raw_text", Text), Column("duplicate_of", String(200)),
     Column("duplicate_count", Integer),
-    Column("theme_id", String(40), index=True), Column("theme_similarity", Float),
+    Column("theme_id", String(40), index=True), Column("subtheme_id", String(48)), Column("theme_similarity", Float),
     Column("root_cause", String(60), index=True), Column("confidence", Float), Column("second_cause", String(60)),
     Column("needs_review", Boolean), Column("review_reason", String(40)), Column("labels", JSON),
     Column("probabilities", JSON), Column("negative", Boolean), Column("true_root_cause", String(60)),
@@ -77,6 +77,7 @@ themes = Table(
     Column("size", Integer), Column("recent_volume", Integer), Column("growth", Float),
     Column("negative_share", Float), Column("keywords", JSON), Column("key_phrases", JSON),
     Column("examples", JSON), Column("spike_weeks", JSON), Column("weekly_counts", JSON),
+    Column("root_cause_mix", JSON), Column("subthemes", JSON),
 )
 
 actions = Table(

@@ -311,3 +311,34 @@ def _short(text: str, n: int = 40) -> str:
 
 def theme_key(label: int) -> str:
     return "unthemed" if label == NOISE else f"T{label + 1:03d}"
+
+
+def subthemes(texts: Sequence[str], X: np.ndarray, theme_ids: Sequence[str], min_size: int = 20,
+              max_parts: int = 4, seed: int = 42) -> tuple[list[str], dict[str, list[dict]]]:
+    """The third level of the hierarchy (root cause > theme > sub-theme): each large theme split by Ward linkage
+    into 2-``max_parts`` parts, named by their own c-TF-IDF words. Rows are taken in a content-derived order so
+    the parts do not depend on input order. Returns each item's sub-theme id and, per theme, its parts."""
+    from sklearn.cluster import AgglomerativeClustering
+
+    theme_ids = list(theme_ids)
+    out = [f"{t}.1" if t != "unthemed" else "unthemed" for t in theme_ids]
+    parts: dict[str, list[dict]] = {}
+    keys = _content_keys(np.asarray(X, dtype=np.float32), seed) if len(X) else np.array([])
+    for theme in sorted(set(theme_ids) - {"unthemed"}):
+        members = np.array([i for i, t in enumerate(theme_ids) if t == theme])
+        members = members[np.argsort(keys[members], kind="stable")]
+        if len(members) < min_size:
+            parts[theme] = [{"id": f"{theme}.1", "label": "", "size": int(len(members))}]
+            continue
+        k = int(np.clip(len(members) // 15, 2, max_parts))
+        local = AgglomerativeClustering(k, linkage="ward").fit_predict(X[members])
+        sizes = np.bincount(local, minlength=k)
+        rank = np.empty(k, dtype=int)
+        rank[np.lexsort((np.arange(k), -sizes))] = np.arange(k)
+        local = rank[local]
+        words = ctfidf_keywords([texts[i] for i in members], local, 2)
+        parts[theme] = [{"id": f"{theme}.{j + 1}", "label": " / ".join(words.get(j, [])),
+                         "size": int((local == j).sum())} for j in range(k)]
+        for i, j in zip(members, local):
+            out[i] = f"{theme}.{j + 1}"
+    return out, parts

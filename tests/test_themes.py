@@ -57,3 +57,19 @@ def test_describe_and_representatives():
     assert list(table["theme_id"]) == [theme_key(i) for i in range(len(table))]
     assert table["size"].sum() == (c.labels_ != NOISE).sum()
     assert theme_key(NOISE) == "unthemed"
+
+
+def test_subthemes_split_large_themes_only_and_ignore_row_order():
+    from insight.themes import subthemes
+
+    X, y = blobs(5, n=40)
+    theme_ids = ["TH0001"] * 80 + ["TH0002"] * 40
+    theme_ids[-5:] = ["unthemed"] * 5
+    texts = [f"word{i % 7} other{i % 3}" for i in range(len(X))]
+    subs, parts = subthemes(texts, X, theme_ids, min_size=45)
+    assert len(parts["TH0001"]) >= 2 and len(parts["TH0002"]) == 1  # 35 items: below the size for a split
+    assert all(s.startswith(t) for s, t in zip(subs, theme_ids) if t != "unthemed")
+    assert subs[-1] == "unthemed" and sum(p["size"] for p in parts["TH0001"]) == 80
+    perm = np.random.default_rng(0).permutation(len(X))
+    subs2, _ = subthemes([texts[i] for i in perm], X[perm], [theme_ids[i] for i in perm], min_size=45)
+    assert [subs2[j] for j in np.argsort(perm)] == subs

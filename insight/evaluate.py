@@ -87,10 +87,11 @@ def eval_tagging(train: pd.DataFrame | None, test: pd.DataFrame, *, mode: str = 
     emb = build_embedder(cfg)
     cache = embed_stage.EmbeddingCache(cfg.home_path / "cache", emb.name) if cfg.embed.cache else None
 
-    def encode(texts: list[str], embedder=emb, c=cache) -> np.ndarray:
-        return embed_stage.embed_texts(_prepare(texts, cfg), embedder, c)
+    def encode(texts: list[str]) -> np.ndarray:
+        """Texts already cleaned the way the pipeline cleans them (``_prepare``)."""
+        return embed_stage.embed_texts(texts, emb, cache)
 
-    test_texts = test["text"].tolist()
+    test_texts = _prepare(test["text"].tolist(), cfg)  # cleaned once, used for vectors and n-grams alike
     say(f"embedding {len(test_texts)} test texts")
     X_test = encode(test_texts)
     runs: list[dict[str, float]] = []
@@ -99,8 +100,8 @@ def eval_tagging(train: pd.DataFrame | None, test: pd.DataFrame, *, mode: str = 
         unknown = sorted(set(test["label"]) - set(tax.keys))
         if unknown:
             raise InputError(f"labels not in the taxonomy: {unknown[:10]}", code="E210")
-        tagger = fit_zero_shot(tax, encode, cfg.tag.temperature)
-        proba = combined_proba(_prepare(test_texts, cfg), X_test, tagger, tax, cfg.tag.keyword_weight)
+        tagger = fit_zero_shot(tax, lambda t: encode(_prepare(t, cfg)), cfg.tag.temperature)
+        proba = combined_proba(test_texts, X_test, tagger, tax, cfg.tag.keyword_weight)
         y = np.array([tax.keys.index(v) for v in test["label"]])
         runs.append(_metrics(proba, y, AbstainPolicy(min_confidence=cfg.tag.abstain_below, min_margin=0.05),
                              f1_score))
@@ -111,23 +112,23 @@ def eval_tagging(train: pd.DataFrame | None, test: pd.DataFrame, *, mode: str = 
         classes = sorted(set(train["label"]))
         for seed in range(seeds):
             part = _sample(train, shots, seed) if mode == "few-shot" else train
+            part_texts = _prepare(part["text"].tolist(), cfg)
             say(f"seed {seed}: {len(part)} training texts")
             if finetune:
                 with tempfile.TemporaryDirectory() as tmp:
                     from .finetune import finetune_encoder
 
-                    folder = finetune_encoder(_prepare(part["text"].tolist(), cfg), part["label"].tolist(),
-                                              Path(tmp) / "encoder", seed=seed, max_steps=finetune_steps,
+                    folder = finetune_encoder(part_texts, part["label"].tolist(), Path(tmp) / "encoder", seed=seed,
+                                              max_steps=finetune_steps,
                                               progress=lambda s, n, loss: say(f"fine-tune step {s}/{n} loss {loss:.3f}")
                                               if s % 20 == 0 or s == n else None)
                     tuned = embed_stage.SentenceTransformerEmbedder(model_path=str(folder))
-                    X_part = embed_stage.embed_texts(_prepare(part["text"].tolist(), cfg), tuned)
-                    X_eval = embed_stage.embed_texts(_prepare(test_texts, cfg), tuned)
+                    X_part = embed_stage.embed_texts(part_texts, tuned)
+                    X_eval = embed_stage.embed_texts(test_texts, tuned)
             else:
-                X_part, X_eval = encode(part["text"].tolist()), X_test
-            part_texts = _prepare(part["text"].tolist(), cfg)
+                X_part, X_eval = encode(part_texts), X_test
             tagger = fit_calibrated(X_part, part["label"].to_numpy(), seed=seed, texts=part_texts)
-            proba = tagger.predict_proba(X_eval, _prepare(test_texts, cfg))
+            proba = tagger.predict_proba(X_eval, test_texts)
             y = np.array([list(tagger.classes_).index(v) if v in tagger.classes_ else -1 for v in test["label"]])
             runs.append(_metrics(proba, y, tagger.policy, f1_score))
     out = {k: round(float(np.mean([r[k] for r in runs])), 4) for k in runs[0]}

@@ -155,9 +155,9 @@ def _themes(texts: list[str], X: np.ndarray, keys: list[str], registry: reg_mod.
     clusterer = _clusterer(cfg)
     labels = clusterer.fit_predict(X)
     sizes = np.bincount(labels[labels >= 0], minlength=len(clusterer.centroids_)).tolist()
-    draft = themes.ctfidf_keywords(texts, labels, 3)
-    names = [" / ".join(draft.get(c, [])) or f"theme {c + 1}" for c in range(len(sizes))]
-    stable, events, new_reg = reg_mod.match(registry, clusterer.centroids_, labels, keys, previous, sizes, names)
+    # labels are written into the registry below, once the final themes are described
+    stable, events, new_reg = reg_mod.match(registry, clusterer.centroids_, labels, keys, previous, sizes,
+                                            [""] * len(sizes))
     labels = reg_mod.sticky(labels, X, clusterer.centroids_, stable, keys, previous)
     sims = clusterer.similarity(X, labels)
     table = themes.describe_themes(texts, X, labels, clusterer.centroids_, t.n_keywords, t.n_examples,

@@ -468,16 +468,9 @@ def eval_themes_cmd(
         label_column: str = typer.Option("label", "--label-column"),
         config: Optional[Path] = ConfigOpt, as_json: bool = JsonOpt) -> None:
     """Theme discovery against gold labels: NMI, ARI, unthemed share, number of themes."""
-    from insight.errors import InsightError
     from insight.evaluate import eval_themes
 
-    try:
-        cfg = _load(config)
-        _, test_df = _labelled(dataset, input, text_column, label_column, None, cfg)
-        result = {**eval_themes(test_df, cfg), "dataset": dataset or str(input)}
-    except InsightError as exc:
-        _fail(exc)
-    _print_result(result, as_json, f"Themes on {result['dataset']}")
+    _run_eval(eval_themes, "Themes", dataset, input, text_column, label_column, config, as_json)
 
 
 @eval_app.command("stability")
@@ -488,16 +481,23 @@ def eval_stability_cmd(
         label_column: str = typer.Option("label", "--label-column"),
         config: Optional[Path] = ConfigOpt, as_json: bool = JsonOpt) -> None:
     """Do theme ids survive a shuffled rerun and 10 % new items?"""
-    from insight.errors import InsightError
     from insight.evaluate import eval_stability
+
+    _run_eval(eval_stability, "Theme stability", dataset, input, text_column, label_column, config, as_json)
+
+
+def _run_eval(evaluate, title: str, dataset: Optional[str], input: Optional[Path], text_column: str,
+              label_column: str, config: Optional[Path], as_json: bool) -> None:
+    """Load the labelled test data (a named dataset, or --input), evaluate, render."""
+    from insight.errors import InsightError
 
     try:
         cfg = _load(config)
         _, test_df = _labelled(None if input else dataset, input, text_column, label_column, None, cfg)
-        result = {**eval_stability(test_df, cfg), "dataset": str(input) if input else dataset}
+        result = {**evaluate(test_df, cfg), "dataset": str(input) if input else dataset}
     except InsightError as exc:
         _fail(exc)
-    _print_result(result, as_json, f"Theme stability on {result['dataset']}")
+    _print_result(result, as_json, f"{title} on {result['dataset']}")
 
 
 def _print_result(result: dict, as_json: bool, title: str) -> None:

@@ -23,7 +23,7 @@ from .config import Config, Taxonomy, load_config, load_taxonomy
 from .errors import InputError
 from .flow import build_embedder
 from .pii import Redactor
-from .tag import combined_proba, fit_zero_shot
+from .tag import combined_proba, fit_zero_shot, taxonomy_training_set
 from .tagmodels import CalibratedTagger, LexicalLogisticTagger, LogisticTagger
 
 DATASETS = ("banking77", "clinc150")
@@ -78,8 +78,15 @@ def _prepare(texts: list[str], cfg: Config) -> list[str]:
 def eval_tagging(train: pd.DataFrame | None, test: pd.DataFrame, *, mode: str = "supervised",
                  shots: int | None = None, seeds: int = 1, taxonomy: Taxonomy | None = None,
                  config: Config | None = None, finetune: bool = False, finetune_steps: int | None = None,
+                 finetune_epochs: float = 10.0, finetune_lr: float = 1e-4, finetune_classes: int = 32,
+                 pseudo_per_class: int = 0,
                  progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Accuracy, macro-F1, ECE, coverage and precision at coverage for one protocol (mean over seeds)."""
+    """Accuracy, macro-F1, ECE, coverage and precision at coverage for one protocol (mean over seeds).
+
+    With ``finetune`` the encoder is fine-tuned per seed on the sampled labels; ``pseudo_per_class`` > 0 adds that
+    many pseudo-labelled texts per class from the unlabelled rest of the training file (its labels hidden), the
+    way a user's own untagged feedback would be used. The test file is never used for training.
+    """
     from sklearn.metrics import f1_score
 
     cfg = config or load_config()
@@ -110,16 +117,33 @@ def eval_tagging(train: pd.DataFrame | None, test: pd.DataFrame, *, mode: str = 
         if train is None:
             raise InputError("few-shot and supervised evaluation need training data", code="E211")
         classes = sorted(set(train["label"]))
+        tax_texts: list[str] = []
+        tax_labels: list[str] = []
+        if taxonomy is not None:  # what a user gives besides labels: each cause's description and seeds
+            unknown = sorted(set(classes) - set(taxonomy.keys))
+            if unknown:
+                raise InputError(f"training labels not in the taxonomy: {unknown[:10]}", code="E210")
+            raw_texts, tax_labels = taxonomy_training_set(taxonomy)
+            tax_texts = _prepare(raw_texts, cfg)
         for seed in range(seeds):
             part = _sample(train, shots, seed) if mode == "few-shot" else train
-            part_texts = _prepare(part["text"].tolist(), cfg)
-            say(f"seed {seed}: {len(part)} training texts")
+            part_texts = _prepare(part["text"].tolist(), cfg) + tax_texts
+            part_labels = np.array(part["label"].tolist() + tax_labels)
+            say(f"seed {seed}: {len(part)} labelled texts" + (f" + {len(tax_texts)} from the taxonomy"
+                                                               if tax_texts else ""))
             if finetune:
+                fit_texts, fit_labels = list(part_texts), part_labels.tolist()
+                if pseudo_per_class:
+                    extra_texts, extra_labels = _pseudo_from_pool(train, part, part_texts, part_labels,
+                                                                  pseudo_per_class, encode, cfg)
+                    fit_texts, fit_labels = fit_texts + extra_texts, fit_labels + extra_labels
+                    say(f"seed {seed}: {len(extra_texts)} pseudo-labelled texts from the unlabelled pool")
                 with tempfile.TemporaryDirectory() as tmp:
                     from .finetune import finetune_encoder
 
-                    folder = finetune_encoder(part_texts, part["label"].tolist(), Path(tmp) / "encoder", seed=seed,
-                                              max_steps=finetune_steps,
+                    folder = finetune_encoder(fit_texts, fit_labels, Path(tmp) / "encoder", seed=seed,
+                                              max_steps=finetune_steps, epochs=finetune_epochs,
+                                              learning_rate=finetune_lr, classes_per_batch=finetune_classes,
                                               progress=lambda s, n, loss: say(f"fine-tune step {s}/{n} loss {loss:.3f}")
                                               if s % 20 == 0 or s == n else None)
                     tuned = embed_stage.SentenceTransformerEmbedder(model_path=str(folder))
@@ -127,13 +151,15 @@ def eval_tagging(train: pd.DataFrame | None, test: pd.DataFrame, *, mode: str = 
                     X_eval = embed_stage.embed_texts(test_texts, tuned)
             else:
                 X_part, X_eval = encode(part_texts), X_test
-            tagger = fit_calibrated(X_part, part["label"].to_numpy(), seed=seed, texts=part_texts)
+            tagger = fit_calibrated(X_part, part_labels, seed=seed, texts=part_texts)
             proba = tagger.predict_proba(X_eval, test_texts)
             y = np.array([list(tagger.classes_).index(v) if v in tagger.classes_ else -1 for v in test["label"]])
             runs.append(_metrics(proba, y, tagger.policy, f1_score))
     out = {k: round(float(np.mean([r[k] for r in runs])), 4) for k in runs[0]}
     out.update({"n": int(len(test)), "n_classes": len(classes), "mode": mode, "shots": shots, "seeds": len(runs),
-                "finetune": finetune, "per_seed_accuracy": [round(r["accuracy"], 4) for r in runs]})
+                "finetune": finetune, "pseudo_per_class": pseudo_per_class if finetune else 0,
+                "taxonomy_examples": len(tax_texts) if mode != "zero-shot" else 0,
+                "per_seed_accuracy": [round(r["accuracy"], 4) for r in runs]})
     if len(runs) > 1:
         out["accuracy_std"] = round(float(np.std([r["accuracy"] for r in runs])), 4)
     return out
@@ -147,6 +173,18 @@ def _sample(train: pd.DataFrame, shots: int | None, seed: int) -> pd.DataFrame:
     for _, group in train.groupby("label", sort=True):
         picked += rng.choice(group.index.to_numpy(), min(shots, len(group)), replace=False).tolist()
     return train.loc[sorted(picked)].reset_index(drop=True)
+
+
+def _pseudo_from_pool(train: pd.DataFrame, part: pd.DataFrame, texts: list[str], labels: np.ndarray,
+                      per_class: int, encode, cfg: Config) -> tuple[list[str], list[str]]:
+    """Pseudo-labels for the training texts that were not sampled, from a frozen-encoder model of the sample."""
+    from .finetune import pseudo_labels
+
+    pool = train.drop(index=train.index[train["text"].isin(set(part["text"]))])
+    pool_texts = _prepare(pool["text"].tolist(), cfg)
+    model = LogisticTagger(C=10.0).fit(encode(texts), labels)
+    rows, cols = pseudo_labels(model.predict_proba(encode(pool_texts)), per_class)
+    return [pool_texts[i] for i in rows], [str(model.classes_[c]) for c in cols]
 
 
 def fit_calibrated(X: np.ndarray, y: np.ndarray, *, seed: int = 0, C: float = 10.0,

@@ -230,15 +230,19 @@ def _tag_proba(texts: list[str], X: np.ndarray, tax: Taxonomy, emb, cache, cfg: 
     """Probabilities in taxonomy order from the configured tagger, with the abstain policy that goes with it."""
     t = cfg.tag
     if t.backend == "model":
-        from .tagmodels import load_model
+        from .tagmodels import encoder_path, load_model
 
         if not t.model_path:
             raise ConfigError("tag.backend is 'model' but tag.model_path is not set", code="E104")
         model, meta = load_model(t.model_path, taxonomy_fingerprint=tax.fingerprint(), embedder=emb.name)
+        tuned = encoder_path(t.model_path, meta)
+        if tuned is not None:  # a head trained on a fine-tuned encoder reads that encoder's vectors
+            X = embed_stage.embed_texts(texts, embed_stage.SentenceTransformerEmbedder(model_path=str(tuned)))
         proba = tag_stage.in_key_order(model.predict_proba(X, texts) if model.needs_texts else
                                        model.predict_proba(X), list(model.classes_), tax.keys)
         return proba, model.policy, {"kind": meta["kind"], "path": str(t.model_path),
-                                     "training_data_sha256": meta["training_data_sha256"]}
+                                     "training_data_sha256": meta["training_data_sha256"],
+                                     "finetuned_encoder": tuned is not None}
     resolve("tagger", t.backend)  # validates the name
     tagger = tag_stage.fit_zero_shot(tax, lambda s: embed_stage.embed_texts(s, emb, cache), t.temperature)
     proba = tag_stage.combined_proba(texts, X, tagger, tax, t.keyword_weight)

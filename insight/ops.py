@@ -103,13 +103,22 @@ def erase_customer(customer_id: str, config: Config | None = None) -> dict[str, 
 
 
 def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, config: Config | None = None,
-                 taxonomy_source: str | None = None, include_seeds: bool = True) -> dict[str, Any]:
+                 taxonomy_source: str | None = None, include_seeds: bool = True, *, finetune: bool = False,
+                 unlabelled: list[str] | None = None, pseudo_per_class: int = 0, finetune_epochs: float = 10.0,
+                 finetune_lr: float = 1e-4, progress: Reporter | None = None) -> dict[str, Any]:
     """Train a calibrated tagger from labelled feedback (``text``, ``label`` = taxonomy keys) and save it.
 
     The taxonomy's seed examples join the training data, so causes with few labels still have examples. A
-    stratified 20 % is held out for the metrics written into the model's metadata; the saved model is then
+    stratified 20 % is held out for the metrics written into the model's metadata; the saved head is then
     trained on everything.
+
+    With ``finetune`` the encoder is contrastively fine-tuned on the other 80 % (plus ``pseudo_per_class``
+    pseudo-labelled texts per class from ``unlabelled`` feedback) and kept only if the held-out accuracy beats
+    the frozen encoder's; the tuned encoder is saved as safetensors inside the model folder, with its checksum.
     """
+    import shutil
+    import tempfile
+
     from sklearn.model_selection import train_test_split
 
     from .calibration import coverage_report
@@ -117,9 +126,10 @@ def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, conf
     from .errors import InputError
     from .evaluate import _prepare, fit_calibrated
     from .tag import taxonomy_training_set
-    from .tagmodels import data_hash, save_model
+    from .tagmodels import LogisticTagger, ModelError, data_hash, save_model
 
     cfg = config or load_config()
+    report = progress or Silent()
     tax = load_taxonomy(taxonomy_source or cfg.tag.taxonomy)
     unknown = sorted(set(labelled["label"]) - set(tax.keys))
     if unknown:
@@ -136,24 +146,71 @@ def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, conf
     y = np.asarray(labels)
     metrics: dict[str, Any] = {"n_train": len(y)}
     counts = pd.Series(y).value_counts()
-    if counts.min() >= 2 and len(y) >= 5 * len(counts):
-        tr, ho = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y, random_state=cfg.seed)
-        probe = fit_calibrated(X[tr], y[tr], seed=cfg.seed, texts=[prepared[i] for i in tr])
-        proba = probe.predict_proba(X[ho], [prepared[i] for i in ho]) if probe.needs_texts else \
-            probe.predict_proba(X[ho])
-        held_y = np.searchsorted(probe.classes_, y[ho])
-        metrics.update({k: round(v, 4) for k, v in coverage_report(proba, held_y, probe.policy).items()})
-        metrics["n_held_out"] = int(len(ho))
-    model = fit_calibrated(X, y, seed=cfg.seed, texts=prepared)
-    if out_dir is None:
-        base = Path("models") / "tagger"
-        version = 1 + max([int(p.name.rsplit("-v", 1)[-1]) for p in base.glob(f"{tax.name}-v*")
-                           if p.name.rsplit("-v", 1)[-1].isdigit()] or [0])
-        out_dir = base / f"{tax.name}-v{version}"
-    folder = save_model(model, out_dir, taxonomy_fingerprint=tax.fingerprint(), embedder=emb.name,
-                        training_hash=data_hash(texts, labels), metrics=metrics)
+    held_out = bool(counts.min() >= 2 and len(y) >= 5 * len(counts))
+    if finetune and not held_out:
+        raise InputError("fine-tuning needs at least 2 labelled texts per root cause (and 5 per cause overall) "
+                         "to check on held-out labels that it beats the frozen encoder", code="E215")
+
+    def held_metrics(features: np.ndarray, tr: np.ndarray, ho: np.ndarray) -> dict[str, float]:
+        probe = fit_calibrated(features[tr], y[tr], seed=cfg.seed, texts=[prepared[i] for i in tr])
+        proba = probe.predict_proba(features[ho], [prepared[i] for i in ho]) if probe.needs_texts else \
+            probe.predict_proba(features[ho])
+        return coverage_report(proba, np.searchsorted(probe.classes_, y[ho]), probe.policy)
+
+    tmp = tempfile.TemporaryDirectory()
+    tuned_dir: Path | None = None
+    try:
+        if held_out:
+            tr, ho = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y, random_state=cfg.seed)
+            frozen = held_metrics(X, tr, ho)
+            metrics.update({k: round(v, 4) for k, v in frozen.items()})
+            metrics["n_held_out"] = int(len(ho))
+            if finetune:
+                from .finetune import finetune_encoder, pseudo_labels
+
+                fit_texts, fit_labels = [prepared[i] for i in tr], y[tr].tolist()
+                if unlabelled and pseudo_per_class:
+                    pool = _prepare(list(unlabelled), cfg)
+                    labeller = LogisticTagger(C=10.0).fit(X[tr], y[tr])
+                    rows, cols = pseudo_labels(labeller.predict_proba(embed_stage.embed_texts(pool, emb, cache)),
+                                               pseudo_per_class)
+                    fit_texts += [pool[i] for i in rows]
+                    fit_labels += [str(labeller.classes_[c]) for c in cols]
+                    metrics["n_pseudo_labelled"] = int(len(rows))
+
+                def step(done: int, total: int, _loss: float) -> None:
+                    if done == 1:
+                        report.stage("fine-tune", total)
+                    report.advance(1)
+
+                candidate = finetune_encoder(fit_texts, fit_labels, Path(tmp.name) / "encoder", seed=cfg.seed,
+                                             epochs=finetune_epochs, learning_rate=finetune_lr, progress=step)
+                X_tuned = embed_stage.embed_texts(prepared, embed_stage.SentenceTransformerEmbedder(
+                    model_path=str(candidate)))
+                tuned = held_metrics(X_tuned, tr, ho)
+                metrics["finetuned_accuracy"] = round(tuned["accuracy"], 4)
+                metrics["frozen_accuracy"] = metrics["accuracy"]
+                if tuned["accuracy"] > frozen["accuracy"]:  # a tie keeps the cheaper, frozen encoder
+                    tuned_dir, X = candidate, X_tuned
+                    metrics.update({k: round(v, 4) for k, v in tuned.items()})
+                metrics["encoder"] = "fine-tuned" if tuned_dir else "frozen (the fine-tuned one did not win)"
+        model = fit_calibrated(X, y, seed=cfg.seed, texts=prepared)
+        if out_dir is None:
+            base = Path("models") / "tagger"
+            version = 1 + max([int(p.name.rsplit("-v", 1)[-1]) for p in base.glob(f"{tax.name}-v*")
+                               if p.name.rsplit("-v", 1)[-1].isdigit()] or [0])
+            out_dir = base / f"{tax.name}-v{version}"
+        if tuned_dir is not None:
+            if (Path(out_dir) / "metadata.json").exists():
+                raise ModelError(f"{out_dir} already holds a model; save a new version in a new folder", code="E603")
+            shutil.copytree(tuned_dir, Path(out_dir) / "encoder")
+        folder = save_model(model, out_dir, taxonomy_fingerprint=tax.fingerprint(), embedder=emb.name,
+                            training_hash=data_hash(texts, labels), metrics=metrics,
+                            encoder_dir="encoder" if tuned_dir else None)
+    finally:
+        tmp.cleanup()
     return {"path": str(folder), "kind": type(model.base).__name__, "metrics": metrics,
-            "temperature": round(model.temperature, 4)}
+            "temperature": round(model.temperature, 4), "finetuned": tuned_dir is not None}
 
 
 def weekly_brief(store, run_id: str) -> dict[str, Any]:

@@ -63,7 +63,7 @@ def taxonomy_training_set(taxonomy: Taxonomy) -> tuple[list[str], list[str]]:
     """Texts and labels that teach a tagger the taxonomy: every description and seed example."""
     texts, labels = [], []
     for key, rc in taxonomy.root_causes.items():
-        for t in [rc.description, *rc.seeds]:
+        for t in dict.fromkeys([rc.description, *rc.seeds]):  # a seed that repeats the description counts once
             texts.append(t)
             labels.append(key)
     return texts, labels

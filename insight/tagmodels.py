@@ -273,13 +273,15 @@ def save_model(tagger: CalibratedTagger, folder: str | Path, *, taxonomy_fingerp
     kind, params, arrays = _state(tagger.base)
     np.savez(folder / "weights.npz", **arrays)
     weights_sha = hashlib.sha256((folder / "weights.npz").read_bytes()).hexdigest()
+    encoder_sha = _encoder_sha(folder / encoder_dir) if encoder_dir else None
     meta = {
         "format": FORMAT, "kind": kind, "params": params, "classes": tagger.classes_.tolist(),
         "temperature": tagger.temperature,
         "policy": {"min_confidence": tagger.policy.min_confidence, "min_margin": tagger.policy.min_margin,
                    "class_thresholds": list(map(float, tagger.policy.class_thresholds))},
         "taxonomy_fingerprint": taxonomy_fingerprint, "embedder": embedder, "encoder_dir": encoder_dir,
-        "training_data_sha256": training_hash, "weights_sha256": weights_sha, "metrics": metrics or {},
+        "encoder_sha256": encoder_sha, "training_data_sha256": training_hash, "weights_sha256": weights_sha,
+        "metrics": metrics or {},
         "created_at": datetime.now(timezone.utc).isoformat(), "versions": _versions(),
     }
     (folder / "metadata.json").write_text(json.dumps(meta, indent=2, sort_keys=True), encoding="utf-8")
@@ -306,6 +308,14 @@ def load_model(folder: str | Path, *, taxonomy_fingerprint: str | None = None, e
     if hashlib.sha256(weights.read_bytes()).hexdigest() != meta.get("weights_sha256"):
         raise ModelError(f"{weights} does not match the checksum in its metadata (corrupted or edited)",
                          code="E608")
+    if meta.get("encoder_dir"):
+        encoder = folder / meta["encoder_dir"]
+        if not (encoder / "model.safetensors").is_file():
+            raise ModelError(f"{folder} needs its fine-tuned encoder in {encoder} (model.safetensors missing)",
+                             code="E610")
+        if _encoder_sha(encoder) != meta.get("encoder_sha256"):
+            raise ModelError(f"{encoder} does not match the checksum in its metadata (corrupted or edited)",
+                             code="E608")
     with np.load(weights, allow_pickle=False) as z:
         arrays = {k: z[k] for k in z.files}
     classes = np.asarray(meta["classes"])
@@ -328,6 +338,16 @@ def load_model(folder: str | Path, *, taxonomy_fingerprint: str | None = None, e
         base.classes_ = classes
     policy = AbstainPolicy(**meta["policy"])
     return CalibratedTagger(base, meta["temperature"], policy), meta
+
+
+def _encoder_sha(encoder: Path) -> str:
+    """Checksum of a fine-tuned encoder's weights (safetensors: loading them cannot run code)."""
+    return hashlib.sha256((encoder / "model.safetensors").read_bytes()).hexdigest()
+
+
+def encoder_path(folder: str | Path, meta: dict[str, Any]) -> Path | None:
+    """The fine-tuned encoder saved with a model, or None when it tags frozen-encoder embeddings."""
+    return Path(folder) / meta["encoder_dir"] if meta.get("encoder_dir") else None
 
 
 def _versions() -> dict[str, str]:

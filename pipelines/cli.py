@@ -293,6 +293,26 @@ def action(key: str = typer.Argument(..., help="The action's theme id (see the a
     out.print(f"{key}: {entry['status']} by {entry['by']} at {entry['at']:%Y-%m-%d %H:%M} UTC")
 
 
+@app.command()
+def correct(run_id: str = typer.Argument(..., help="The run the item was tagged in (see `insight runs`)."),
+            item_id: str = typer.Argument(..., help="The item's id."),
+            cause: str = typer.Option(..., "--cause", help="The right root cause (a taxonomy key)."),
+            by: str = typer.Option(..., "--by", help="Who corrected it."),
+            note: str = typer.Option("", "--note"), config: Optional[Path] = ConfigOpt) -> None:
+    """Correct an item's root cause; corrections train the next tagger (`insight train tagger --from-corrections`)."""
+    from insight import open_store
+    from insight.config import load_taxonomy
+    from insight.errors import InsightError
+
+    try:
+        cfg = _load(config)
+        entry = open_store(cfg).correct_tag(run_id, item_id, cause, by, valid=load_taxonomy(cfg.tag.taxonomy).keys,
+                                            note=note)
+    except InsightError as exc:
+        _fail(exc)
+    out.print(f"{item_id}: {entry['old_cause']} -> {entry['new_cause']} by {entry['by']}")
+
+
 themes_app = typer.Typer(no_args_is_help=True, help="Review the theme registry: rename, merge, split, move.")
 app.add_typer(themes_app, name="themes")
 
@@ -372,7 +392,9 @@ app.add_typer(train_app, name="train")
 
 @train_app.command("tagger")
 def train_tagger_cmd(
-        input: Path = typer.Option(..., "--input", help="Labelled feedback (CSV, JSONL, Parquet...)."),
+        input: Optional[Path] = typer.Option(None, "--input", help="Labelled feedback (CSV, JSONL, Parquet...)."),
+        from_corrections: bool = typer.Option(False, "--from-corrections",
+                                              help="Add reviewers' corrections from the store (latest per text)."),
         text_column: str = typer.Option("text", "--text-column"),
         label_column: str = typer.Option("label", "--label-column", help="Values must be taxonomy keys."),
         out_dir: Optional[Path] = typer.Option(None, "--out", help="Model folder; default models/tagger/<name>-vN."),
@@ -391,8 +413,18 @@ def train_tagger_cmd(
     try:
         cfg = _load(config)
         pool = load_labelled(unlabelled, text_column, text_column)["text"].tolist() if unlabelled else None
+        import pandas as pd
+
+        frames = [load_labelled(input, text_column, label_column)] if input else []
+        if from_corrections:
+            from insight import open_store
+            from insight.ops import corrections_as_labels
+
+            frames.append(corrections_as_labels(open_store(cfg)))
+        if not frames:
+            raise typer.BadParameter("give --input FILE, --from-corrections, or both")
         with RichReporter(err) as reporter:
-            done = train_tagger(load_labelled(input, text_column, label_column), out_dir, cfg, taxonomy,
+            done = train_tagger(pd.concat(frames, ignore_index=True), out_dir, cfg, taxonomy,
                                 finetune=finetune, unlabelled=pool, pseudo_per_class=pseudo if pool else 0,
                                 progress=reporter)
     except InsightError as exc:

@@ -87,3 +87,17 @@ def test_approve_an_action_from_the_page(with_run):
     assert not at.exception
     assert any(f"{key} is now approved" in s.value for s in at.success)
     assert any("approved by cx-lead" in c.value for c in at.caption)
+
+
+def test_correct_a_root_cause_from_the_themes_page(with_run):
+    at = page("ui/themes.py").run()
+    item = at.selectbox(key="fix-item").value
+    at.selectbox(key="fix-cause").select("inventory")
+    at.text_input(key="fix-by").input("cx-lead")
+    at.button(key="FormSubmitter:correct-tag-Save").click().run()
+    assert not at.exception
+    assert any(f"{item}:" in s.value and "-> inventory" in s.value for s in at.success)
+    from insight import load_config, open_store
+
+    log = open_store(load_config()).tag_corrections()
+    assert log.iloc[-1][["item_id", "new_cause", "by"]].tolist() == [item, "inventory", "cx-lead"]

@@ -64,6 +64,20 @@ def set_action_status(theme_id: str, status: str, by: str, note: str = "") -> di
     return entry
 
 
+def root_causes() -> list[str]:
+    """The configured taxonomy's keys: the choices a reviewer may correct a tag to."""
+    from insight.config import load_taxonomy
+
+    return load_taxonomy(settings().tag.taxonomy).keys
+
+
+def correct_tag(run_id: str, item_id: str, root_cause: str, by: str, note: str = "") -> dict:
+    """A reviewer's root cause for one item; it trains the next tagger. Cached frames are dropped."""
+    entry = _store(_url()).correct_tag(run_id, item_id, root_cause, by, valid=root_causes(), note=note)
+    _frame.clear()
+    return entry
+
+
 def action_history(theme_id: str) -> pd.DataFrame:
     return _store(_url()).action_history(theme_id)
 

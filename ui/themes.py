@@ -5,6 +5,30 @@ import streamlit as st
 
 from ui import data
 
+
+def _correction_form(run_id: str, queue: pd.DataFrame, members: pd.DataFrame) -> None:
+    """Correct one item's root cause: queued items first, then this theme's; corrections train the next tagger."""
+    candidates = pd.concat([queue, members]).drop_duplicates("item_id")
+    if candidates.empty:
+        return
+    texts = dict(zip(candidates["item_id"], candidates["text"].fillna("").str.slice(0, 80)))
+    causes = data.root_causes()
+    with st.form("correct-tag"):
+        st.markdown("**Correct a root cause** (the next `insight train tagger --from-corrections` learns from it)")
+        cols = st.columns([4, 2, 2, 1])
+        item = cols[0].selectbox("Item", list(texts), format_func=lambda i: f"{i}: {texts[i]}", key="fix-item")
+        current = candidates.set_index("item_id").at[item, "root_cause"]
+        cause = cols[1].selectbox("Root cause", causes, index=causes.index(current) if current in causes else 0,
+                                  key="fix-cause")
+        who = cols[2].text_input("By", key="fix-by")
+        if cols[3].form_submit_button("Save"):
+            try:
+                entry = data.correct_tag(run_id, item, cause, who)
+                st.success(f"{item}: {entry['old_cause']} -> {entry['new_cause']}")
+            except Exception as exc:  # the store names the missing reviewer or an unknown cause
+                st.error(str(exc))
+
+
 st.title("Themes")
 run_id = data.pick_run()
 if run_id:
@@ -52,3 +76,5 @@ if run_id:
     with st.expander(f"Review queue: {len(queue)} items the tagger was unsure about"):
         st.dataframe(queue[["item_id", "theme_id", "root_cause", "second_cause", "confidence", "review_reason",
                             "text"]], hide_index=True, width="stretch")
+    _correction_form(run_id, queue, members)
+

@@ -181,6 +181,8 @@ def _pseudo_from_pool(train: pd.DataFrame, part: pd.DataFrame, texts: list[str],
     from .finetune import pseudo_labels
 
     pool = train.drop(index=train.index[train["text"].isin(set(part["text"]))])
+    if pool.empty:  # supervised mode: every training text is labelled already
+        return [], []
     pool_texts = _prepare(pool["text"].tolist(), cfg)
     model = LogisticTagger(C=10.0).fit(encode(texts), labels)
     rows, cols = pseudo_labels(model.predict_proba(encode(pool_texts)), per_class)

@@ -53,12 +53,13 @@ def bf16_available() -> bool:
 def finetune_encoder(texts: Sequence[str], labels: Sequence[str], out_dir: str | Path, *,
                      base_path: str | None = None, epochs: float = 10.0, classes_per_batch: int = 32,
                      per_class: int = 4, learning_rate: float = 1e-4, temperature: float = 0.05, seed: int = 42,
-                     max_steps: int | None = None, precision: str = "auto",
+                     max_steps: int | None = None, step_cap: int | None = None, precision: str = "auto",
                      progress: Callable[[int, int, float], None] | None = None) -> Path:
     """Fine-tune and save the encoder; returns the folder to load with ``SentenceTransformerEmbedder``.
 
-    ``epochs`` counts passes over ``texts`` (batches of ``classes_per_batch`` x ``per_class``); ``precision`` is
-    ``auto`` (bf16 where the CPU has it), ``bf16`` or ``fp32``.
+    ``epochs`` counts passes over ``texts`` (batches of ``classes_per_batch`` x ``per_class``), at most
+    ``step_cap`` steps; ``max_steps`` fixes the count instead. ``precision`` is ``auto`` (bf16 where the CPU has
+    it), ``bf16`` or ``fp32``.
     """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
@@ -81,7 +82,7 @@ def finetune_encoder(texts: Sequence[str], labels: Sequence[str], out_dir: str |
     if len(usable) < 2:
         raise ValueError("contrastive fine-tuning needs examples of at least two classes")
     batch_size = min(classes_per_batch, len(usable)) * per_class
-    steps = max_steps or max(1, math.ceil(epochs * len(texts) / batch_size))
+    steps = max_steps or min(max(1, math.ceil(epochs * len(texts) / batch_size)), step_cap or 10**9)
 
     try:  # transformers' own weight-loading bar would interleave with the caller's progress
         from transformers.utils import logging as hf_logging

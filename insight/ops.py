@@ -184,7 +184,8 @@ def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, conf
                     report.advance(1)
 
                 candidate = finetune_encoder(fit_texts, fit_labels, Path(tmp.name) / "encoder", seed=cfg.seed,
-                                             epochs=finetune_epochs, learning_rate=finetune_lr, progress=step)
+                                             epochs=finetune_epochs, learning_rate=finetune_lr, progress=step,
+                                             step_cap=1000)  # about 10 minutes on a laptop CPU
                 X_tuned = embed_stage.embed_texts(prepared, embed_stage.SentenceTransformerEmbedder(
                     model_path=str(candidate)))
                 tuned = held_metrics(X_tuned, tr, ho)

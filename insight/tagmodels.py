@@ -309,6 +309,9 @@ def load_model(folder: str | Path, *, taxonomy_fingerprint: str | None = None, e
         raise ModelError(f"{weights} does not match the checksum in its metadata (corrupted or edited)",
                          code="E608")
     if meta.get("encoder_dir"):
+        if Path(meta["encoder_dir"]).name != meta["encoder_dir"]:  # inside the model folder, nowhere else
+            raise ModelError(f"{folder}: encoder_dir must name a sub-folder, not {meta['encoder_dir']!r}",
+                             code="E610")
         encoder = folder / meta["encoder_dir"]
         if not (encoder / "model.safetensors").is_file():
             raise ModelError(f"{folder} needs its fine-tuned encoder in {encoder} (model.safetensors missing)",

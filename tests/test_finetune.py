@@ -96,6 +96,10 @@ def test_a_tuned_encoder_that_wins_is_saved_checked_and_used(tmp_path, fast_conf
     weights.unlink()
     with pytest.raises(ModelError, match="model.safetensors missing"):
         load_model(tmp_path / "m-v1")
+    meta_file = tmp_path / "m-v1" / "metadata.json"
+    meta_file.write_text(meta_file.read_text().replace('"encoder_dir": "encoder"', '"encoder_dir": "../elsewhere"'))
+    with pytest.raises(ModelError, match="sub-folder"):
+        load_model(tmp_path / "m-v1")
 
 
 @pytest.mark.integration

@@ -121,7 +121,7 @@ def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, conf
 
     from sklearn.model_selection import train_test_split
 
-    from .calibration import coverage_report
+    from .calibration import apply_temperature, coverage_report, fit_temperature
     from .config import load_taxonomy
     from .errors import InputError
     from .evaluate import _prepare, fit_calibrated
@@ -151,18 +151,22 @@ def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, conf
         raise InputError("fine-tuning needs at least 2 labelled texts per root cause (and 5 per cause overall) "
                          "to check on held-out labels that it beats the frozen encoder", code="E215")
 
-    def held_metrics(features: np.ndarray, tr: np.ndarray, ho: np.ndarray) -> dict[str, float]:
+    def held_metrics(features: np.ndarray, tr: np.ndarray, ho: np.ndarray) -> tuple[dict[str, float], float]:
+        """Held-out report, and the temperature that calibrates the raw held-out probabilities."""
         probe = fit_calibrated(features[tr], y[tr], seed=cfg.seed, texts=[prepared[i] for i in tr])
-        proba = probe.predict_proba(features[ho], [prepared[i] for i in ho]) if probe.needs_texts else \
-            probe.predict_proba(features[ho])
-        return coverage_report(proba, np.searchsorted(probe.classes_, y[ho]), probe.policy)
+        held_texts = [prepared[i] for i in ho]
+        raw = probe.base.predict_proba(features[ho], texts=held_texts) if probe.needs_texts else \
+            probe.base.predict_proba(features[ho])
+        held_y = np.searchsorted(probe.classes_, y[ho])
+        return coverage_report(apply_temperature(raw, probe.temperature), held_y, probe.policy), \
+            fit_temperature(raw, held_y)
 
     tmp = tempfile.TemporaryDirectory()
     tuned_dir: Path | None = None
     try:
         if held_out:
             tr, ho = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y, random_state=cfg.seed)
-            frozen = held_metrics(X, tr, ho)
+            frozen, _ = held_metrics(X, tr, ho)
             metrics.update({k: round(v, 4) for k, v in frozen.items()})
             metrics["n_held_out"] = int(len(ho))
             if finetune:
@@ -188,7 +192,7 @@ def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, conf
                                              step_cap=1000)  # about 10 minutes on a laptop CPU
                 X_tuned = embed_stage.embed_texts(prepared, embed_stage.SentenceTransformerEmbedder(
                     model_path=str(candidate)))
-                tuned = held_metrics(X_tuned, tr, ho)
+                tuned, tuned_temperature = held_metrics(X_tuned, tr, ho)
                 metrics["finetuned_accuracy"] = round(tuned["accuracy"], 4)
                 metrics["frozen_accuracy"] = metrics["accuracy"]
                 if tuned["accuracy"] > frozen["accuracy"]:  # a tie keeps the cheaper, frozen encoder
@@ -196,6 +200,10 @@ def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, conf
                     metrics.update({k: round(v, 4) for k, v in tuned.items()})
                 metrics["encoder"] = "fine-tuned" if tuned_dir else "frozen (the fine-tuned one did not win)"
         model = fit_calibrated(X, y, seed=cfg.seed, texts=prepared)
+        if tuned_dir is not None:
+            # The encoder has seen every training text but the held-out ones, so only they calibrate honestly.
+            model.temperature = tuned_temperature
+            metrics["temperature_from"] = "held-out texts the fine-tuned encoder never saw"
         if out_dir is None:
             base = Path("models") / "tagger"
             version = 1 + max([int(p.name.rsplit("-v", 1)[-1]) for p in base.glob(f"{tax.name}-v*")

@@ -77,6 +77,7 @@ def test_a_tuned_encoder_that_wins_is_saved_checked_and_used(tmp_path, fast_conf
     assert 1 <= m["n_pseudo_labelled"] <= 3 and len(set(pool) & set(SEEN)) == m["n_pseudo_labelled"]
     assert done["finetuned"] and m["encoder"] == "fine-tuned"
     assert m["finetuned_accuracy"] > m["frozen_accuracy"]
+    assert m["temperature_from"].startswith("held-out")  # not from texts the tuned encoder was trained on
     model, meta = load_model(tmp_path / "m-v1")
     assert meta["encoder_dir"] == "encoder" and len(meta["encoder_sha256"]) == 64
     assert not list((tmp_path / "m-v1").rglob("*.bin")) and not list((tmp_path / "m-v1").rglob("*.pkl"))

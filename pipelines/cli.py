@@ -412,9 +412,9 @@ def train_tagger_cmd(
 
     try:
         cfg = _load(config)
-        pool = load_labelled(unlabelled, text_column, text_column)["text"].tolist() if unlabelled else None
         import pandas as pd
 
+        pool = load_labelled(unlabelled, text_column, text_column)["text"].tolist() if unlabelled else None
         frames = [load_labelled(input, text_column, label_column)] if input else []
         if from_corrections:
             from insight import open_store

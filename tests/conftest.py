@@ -27,6 +27,16 @@ def fast_config(home):
     return load_config(embed={"backend": "hashing", "cache": False}, themes={"key_phrases": False})
 
 
+@pytest.fixture
+def tiny_config(fast_config):
+    """``fast_config`` sized for ``tiny_frame``: its ``id`` column as item id, themes and actions of 3+ items."""
+    return fast_config.model_copy(update={
+        "ingest": fast_config.ingest.model_copy(update={"columns": {"item_id": "id"}}),
+        "rank": fast_config.rank.model_copy(update={"min_theme_size": 3}),
+        "themes": fast_config.themes.model_copy(update={"min_cluster_size": 3, "n_components": 5}),
+    })
+
+
 def _week(i: int, day: int = 0) -> str:
     return (pd.Timestamp("2026-01-05", tz="UTC") + pd.Timedelta(days=7 * i + day)).isoformat()
 

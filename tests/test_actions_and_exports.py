@@ -83,18 +83,14 @@ def test_markdown_brief_round_trip():
     assert "1. **=Escalate late parcels (carrier Parcelo)** (owner: Logistics, impact 120, status: approved)" in text
 
 
-def test_action_lifecycle_persists_across_runs(tiny_frame, fast_config):
+def test_action_lifecycle_persists_across_runs(tiny_frame, tiny_config):
     from typer.testing import CliRunner
 
     from insight.flow import run_and_store
     from insight.store import SQLStore
     from pipelines.cli import app
 
-    cfg = fast_config.model_copy(update={
-        "ingest": fast_config.ingest.model_copy(update={"columns": {"item_id": "id"}}),
-        "rank": fast_config.rank.model_copy(update={"min_theme_size": 3}),
-        "themes": fast_config.themes.model_copy(update={"min_cluster_size": 3, "n_components": 5}),
-    })
+    cfg = tiny_config
     first = run_and_store(tiny_frame, cfg)
     store = SQLStore(cfg.store_url)
     key = first.actions.iloc[0]["theme_id"]

@@ -15,14 +15,9 @@ from insight.store import SQLStore
 
 
 @pytest.fixture
-def stored(tiny_frame, fast_config):
-    cfg = fast_config.model_copy(update={
-        "ingest": fast_config.ingest.model_copy(update={"columns": {"item_id": "id"}}),
-        "rank": fast_config.rank.model_copy(update={"min_theme_size": 3}),
-        "themes": fast_config.themes.model_copy(update={"min_cluster_size": 3, "n_components": 5}),
-    })
-    result = run_and_store(tiny_frame, cfg)
-    return cfg, result.run_id, SQLStore(cfg.store_url)
+def stored(tiny_frame, tiny_config):
+    result = run_and_store(tiny_frame, tiny_config)
+    return tiny_config, result.run_id, SQLStore(tiny_config.store_url)
 
 
 def test_a_correction_updates_the_run_and_is_kept(stored):

@@ -6,15 +6,6 @@ from insight.flow import run, run_and_store
 from insight.store import SQLStore
 
 
-@pytest.fixture
-def tiny_config(fast_config):
-    return fast_config.model_copy(update={
-        "ingest": fast_config.ingest.model_copy(update={"columns": {"item_id": "id"}}),
-        "rank": fast_config.rank.model_copy(update={"min_theme_size": 3}),
-        "themes": fast_config.themes.model_copy(update={"min_cluster_size": 3, "n_components": 5}),
-    })
-
-
 def test_run_accounts_for_every_row(tiny_frame, tiny_config):
     result = run(tiny_frame, tiny_config)
     c = result.counts

@@ -237,7 +237,10 @@ def _tag_proba(texts: list[str], X: np.ndarray, tax: Taxonomy, emb, cache, cfg: 
         model, meta = load_model(t.model_path, taxonomy_fingerprint=tax.fingerprint(), embedder=emb.name)
         tuned = encoder_path(t.model_path, meta)
         if tuned is not None:  # a head trained on a fine-tuned encoder reads that encoder's vectors
-            X = embed_stage.embed_texts(texts, embed_stage.SentenceTransformerEmbedder(model_path=str(tuned)))
+            tuned_cache = embed_stage.EmbeddingCache(cfg.home_path / "cache", f"tuned-{meta['encoder_sha256'][:16]}"
+                                                     ) if cfg.embed.cache else None
+            X = embed_stage.embed_texts(texts, embed_stage.SentenceTransformerEmbedder(model_path=str(tuned)),
+                                        tuned_cache)
         proba = tag_stage.in_key_order(model.predict_proba(X, texts) if model.needs_texts else
                                        model.predict_proba(X), list(model.classes_), tax.keys)
         return proba, model.policy, {"kind": meta["kind"], "path": str(t.model_path),

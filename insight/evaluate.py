@@ -31,6 +31,10 @@ DATASETS = ("banking77", "clinc150")
 
 def load_dataset(name: str, data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(train, test) frames with ``text`` and ``label``; CLINC150 uses its in-scope intents."""
+    if name in DATASETS and not (data_dir / name).is_dir():
+        raise InputError(f"dataset {name!r} not found in data directory {data_dir.resolve()}; point "
+                         f"$INSIGHT_DATA_DIR (or data_dir in the config) at the folder that holds {name}/",
+                         code="E209")
     if name == "banking77":
         folder = data_dir / "banking77"
         frames = [pd.read_csv(folder / f"{part}.csv").rename(columns={"category": "label"}) for part in

@@ -180,3 +180,12 @@ def test_pseudo_labels_come_only_from_texts_that_were_not_sampled(fast_config):
                                       lambda t: embed_stage.embed_texts(t, emb), fast_config)
     assert len(extra) == len(labels) <= 6 and not set(extra) & set(texts)
     assert set(labels) <= set(train["label"]) and pd.Series(labels).value_counts().max() <= 2
+
+
+def test_missing_dataset_folder_is_a_clear_error(tmp_path):
+    from insight.errors import InputError
+    from insight.evaluate import load_dataset
+
+    with pytest.raises(InputError, match="INSIGHT_DATA_DIR") as info:
+        load_dataset("banking77", tmp_path)
+    assert info.value.code == "E209"

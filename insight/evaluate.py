@@ -83,7 +83,7 @@ def eval_tagging(train: pd.DataFrame | None, test: pd.DataFrame, *, mode: str = 
                  shots: int | None = None, seeds: int = 1, taxonomy: Taxonomy | None = None,
                  config: Config | None = None, finetune: bool = False, finetune_steps: int | None = None,
                  finetune_epochs: float = 10.0, finetune_lr: float = 1e-4, finetune_classes: int = 32,
-                 pseudo_per_class: int = 0,
+                 pseudo_per_class: int = 0, pseudo_spread: float = 2.5, head_pseudo_per_class: int = 80,
                  progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Accuracy, macro-F1, ECE, coverage and precision at coverage for one protocol (mean over seeds).
 
@@ -135,11 +135,14 @@ def eval_tagging(train: pd.DataFrame | None, test: pd.DataFrame, *, mode: str = 
             part_labels = np.array(part["label"].tolist() + tax_labels)
             say(f"seed {seed}: {len(part)} labelled texts" + (f" + {len(tax_texts)} from the taxonomy"
                                                                if tax_texts else ""))
+            extra = None
             if finetune:
+                pool_texts = _pool_texts(train, part, cfg) if pseudo_per_class else []
                 fit_texts, fit_labels = list(part_texts), part_labels.tolist()
-                if pseudo_per_class:
-                    extra_texts, extra_labels = _pseudo_from_pool(train, part, part_texts, part_labels,
-                                                                  pseudo_per_class, encode, cfg)
+                if pool_texts:
+                    extra_texts, extra_labels = _pseudo_from_pool(pool_texts, part_texts, part_labels,
+                                                                  pseudo_per_class, encode,
+                                                                  spread=pseudo_spread, seed=seed)
                     fit_texts, fit_labels = fit_texts + extra_texts, fit_labels + extra_labels
                     say(f"seed {seed}: {len(extra_texts)} pseudo-labelled texts from the unlabelled pool")
                 with tempfile.TemporaryDirectory() as tmp:
@@ -151,17 +154,22 @@ def eval_tagging(train: pd.DataFrame | None, test: pd.DataFrame, *, mode: str = 
                                               progress=lambda s, n, loss: say(f"fine-tune step {s}/{n} loss {loss:.3f}")
                                               if s % 20 == 0 or s == n else None)
                     tuned = embed_stage.SentenceTransformerEmbedder(model_path=str(folder))
-                    X_part = embed_stage.embed_texts(part_texts, tuned)
-                    X_eval = embed_stage.embed_texts(test_texts, tuned)
+                    X_part = np.hstack([encode(part_texts), embed_stage.embed_texts(part_texts, tuned)])
+                    X_eval = np.hstack([X_test, embed_stage.embed_texts(test_texts, tuned)])
+                    if pool_texts and head_pseudo_per_class:
+                        X_pool = np.hstack([encode(pool_texts), embed_stage.embed_texts(pool_texts, tuned)])
+                        extra = head_pseudo_rows(X_part, part_labels, X_pool, pool_texts, head_pseudo_per_class)
             else:
                 X_part, X_eval = encode(part_texts), X_test
-            tagger = fit_calibrated(X_part, part_labels, seed=seed, texts=part_texts)
+            tagger = fit_calibrated(X_part, part_labels, seed=seed, texts=part_texts, extra=extra)
             proba = tagger.predict_proba(X_eval, test_texts)
             y = np.array([list(tagger.classes_).index(v) if v in tagger.classes_ else -1 for v in test["label"]])
             runs.append(_metrics(proba, y, tagger.policy, f1_score))
     out = {k: round(float(np.mean([r[k] for r in runs])), 4) for k in runs[0]}
     out.update({"n": int(len(test)), "n_classes": len(classes), "mode": mode, "shots": shots, "seeds": len(runs),
                 "finetune": finetune, "pseudo_per_class": pseudo_per_class if finetune else 0,
+                "pseudo_spread": pseudo_spread if finetune and pseudo_per_class else None,
+                "head_pseudo_per_class": head_pseudo_per_class if finetune and pseudo_per_class else 0,
                 "taxonomy_examples": len(tax_texts) if mode != "zero-shot" else 0,
                 "per_seed_accuracy": [round(r["accuracy"], 4) for r in runs]})
     if len(runs) > 1:
@@ -179,57 +187,89 @@ def _sample(train: pd.DataFrame, shots: int | None, seed: int) -> pd.DataFrame:
     return train.loc[sorted(picked)].reset_index(drop=True)
 
 
-def _pseudo_from_pool(train: pd.DataFrame, part: pd.DataFrame, texts: list[str], labels: np.ndarray,
-                      per_class: int, encode, cfg: Config) -> tuple[list[str], list[str]]:
-    """Pseudo-labels for the training texts that were not sampled, from a frozen-encoder model of the sample."""
+def _pool_texts(train: pd.DataFrame, part: pd.DataFrame, cfg: Config) -> list[str]:
+    """The training texts that were not sampled, cleaned: the stand-in for a user's untagged feedback."""
+    pool = train.drop(index=train.index[train["text"].isin(set(part["text"]))])
+    return _prepare(pool["text"].tolist(), cfg)
+
+
+def _pseudo_from_pool(pool_texts: list[str], texts: list[str], labels: np.ndarray, per_class: int, encode, *,
+                      spread: float = 1.0, seed: int = 0) -> tuple[list[str], list[str]]:
+    """Pseudo-labels for the unlabelled ``pool_texts``, from a frozen-encoder model of the labelled sample."""
     from .finetune import pseudo_labels
 
-    pool = train.drop(index=train.index[train["text"].isin(set(part["text"]))])
-    if pool.empty:  # supervised mode: every training text is labelled already
-        return [], []
-    pool_texts = _prepare(pool["text"].tolist(), cfg)
     model = LogisticTagger(C=10.0).fit(encode(texts), labels)
-    rows, cols = pseudo_labels(model.predict_proba(encode(pool_texts)), per_class)
+    rows, cols = pseudo_labels(model.predict_proba(encode(pool_texts)), per_class, spread=spread, seed=seed)
     return [pool_texts[i] for i in rows], [str(model.classes_[c]) for c in cols]
 
 
+def head_pseudo_rows(X: np.ndarray, y: np.ndarray, X_pool: np.ndarray, pool_texts: list[str], per_class: int
+                     ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The ``per_class`` pool rows per class that a head trained on ``X, y`` is surest about, as ``extra`` rows
+    for ``fit_calibrated``.
+
+    After fine-tuning, the tuned model labels untagged feedback better than the frozen one did, and a head that
+    also learns from its surest guesses sees many more phrasings than the few labels hold (self-training).
+    """
+    from .finetune import pseudo_labels
+
+    model = LogisticTagger(C=10.0).fit(X, y)
+    rows, cols = pseudo_labels(model.predict_proba(X_pool), per_class)
+    return X_pool[rows], model.classes_[cols], [pool_texts[i] for i in rows]
+
+
 def fit_calibrated(X: np.ndarray, y: np.ndarray, *, seed: int = 0, C: float = 10.0,
-                   target_precision: float | None = None, texts: list[str] | None = None) -> CalibratedTagger:
+                   target_precision: float | None = None, texts: list[str] | None = None,
+                   extra: tuple[np.ndarray, np.ndarray, list[str]] | None = None) -> CalibratedTagger:
     """Logistic regression with a temperature fitted on held-out predictions.
 
     With many labels a stratified 10 % is held out; it also decides between the embedding-only model and the
     one that adds n-gram features (``LexicalLogisticTagger``), keeping whichever is more accurate there. With few
     labels (few-shot), out-of-fold predictions from cross-validation calibrate the embedding-only model, so no
     example is wasted. The final model is fitted on everything.
+
+    ``extra`` (vectors, labels, texts) are pseudo-labelled rows: they join every fit but are never held out,
+    because a model's own guesses would make it look surer and more accurate than it is.
     """
     from sklearn.model_selection import StratifiedKFold, train_test_split
 
     y = np.asarray(y)
+    X_extra, y_extra, t_extra = extra if extra is not None else (np.zeros((0, X.shape[1])), np.array([], y.dtype), [])
+
+    def fit(model, rows: np.ndarray):
+        """``model`` fitted on the labelled ``rows`` plus every pseudo-labelled row."""
+        Xf, yf = np.vstack([X[rows], X_extra]), np.concatenate([y[rows], np.asarray(y_extra, dtype=y.dtype)])
+        if isinstance(model, LexicalLogisticTagger):
+            return model.fit(Xf, yf, texts=[texts[i] for i in rows] + list(t_extra))
+        return model.fit(Xf, yf)
+
+    every = np.arange(len(y))
     classes = np.array(sorted(set(y.tolist())))
+    if not set(np.asarray(y_extra).tolist()) <= set(classes.tolist()):
+        raise ValueError("pseudo-labels must name classes that have real labels")
     counts = pd.Series(y).value_counts()
     if counts.min() >= 10 and len(y) >= 20 * len(classes):
-        tr, ho = train_test_split(np.arange(len(y)), test_size=0.1, stratify=y, random_state=seed)
-        held = LogisticTagger(C=C).fit(X[tr], y[tr]).predict_proba(X[ho])
+        tr, ho = train_test_split(every, test_size=0.1, stratify=y, random_state=seed)
+        held = fit(LogisticTagger(C=C), tr).predict_proba(X[ho])
         held_y = np.searchsorted(classes, y[ho])
         if texts is not None:
-            t_tr, t_ho = [texts[i] for i in tr], [texts[i] for i in ho]
-            lexical = LexicalLogisticTagger(C=C).fit(X[tr], y[tr], texts=t_tr).predict_proba(X[ho], texts=t_ho)
+            lexical = fit(LexicalLogisticTagger(C=C), tr).predict_proba(X[ho], texts=[texts[i] for i in ho])
             if (lexical.argmax(1) == held_y).mean() > (held.argmax(1) == held_y).mean():
                 temperature = fit_temperature(lexical, held_y)
-                return CalibratedTagger(LexicalLogisticTagger(C=C).fit(X, y, texts=texts), temperature,
+                return CalibratedTagger(fit(LexicalLogisticTagger(C=C), every), temperature,
                                         _policy(lexical, held_y, temperature, target_precision))
     else:
         folds = int(min(5, counts.min())) if counts.min() >= 2 else 0
         if folds < 2:
-            return CalibratedTagger(LogisticTagger(C=C).fit(X, y))
+            return CalibratedTagger(fit(LogisticTagger(C=C), every))
         held = np.zeros((len(y), len(classes)))
         for tr, ho in StratifiedKFold(folds, shuffle=True, random_state=seed).split(X, y):
-            model = LogisticTagger(C=C).fit(X[tr], y[tr])
+            model = fit(LogisticTagger(C=C), tr)
             cols = np.searchsorted(classes, model.classes_)
             held[np.ix_(ho, cols)] = model.predict_proba(X[ho])
         held_y = np.searchsorted(classes, y)
     temperature = fit_temperature(held, held_y)
-    return CalibratedTagger(LogisticTagger(C=C).fit(X, y), temperature,
+    return CalibratedTagger(fit(LogisticTagger(C=C), every), temperature,
                             _policy(held, held_y, temperature, target_precision))
 
 

@@ -23,20 +23,28 @@ from pathlib import Path
 import numpy as np
 
 
-def pseudo_labels(proba: np.ndarray, per_class: int, min_confidence: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """(row indices, class columns) of the ``per_class`` most confident rows predicted as each class.
+def pseudo_labels(proba: np.ndarray, per_class: int, min_confidence: float = 0.0, *, spread: float = 1.0,
+                  seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(row indices, class columns) of ``per_class`` confident rows predicted as each class.
 
-    Taking the top rows of every class, rather than every row above one threshold, keeps rare causes in the mix:
-    a global threshold would hand most pseudo-labels to the classes the model already knows best.
+    Taking rows per class, rather than every row above one threshold, keeps rare causes in the mix: a global
+    threshold would hand most pseudo-labels to the classes the model already knows best. With ``spread`` > 1
+    the rows are drawn at random from each class's ``per_class * spread`` surest: the very surest texts sit
+    next to the labelled ones and teach the encoder little, while a wider band brings in the other ways
+    customers phrase a cause, at the cost of a few wrong labels, which contrastive training tolerates.
     """
     proba = np.asarray(proba, dtype=float)
     if proba.ndim != 2:
         raise ValueError("proba must be a 2-d array (rows x classes)")
+    if spread < 1:
+        raise ValueError(f"spread must be at least 1, not {spread}")
+    rng = np.random.default_rng(seed)
     top, conf = proba.argmax(axis=1), proba.max(axis=1)
     rows: list[int] = []
     for c in range(proba.shape[1]):
         members = np.flatnonzero((top == c) & (conf >= min_confidence))
-        rows += members[np.argsort(-conf[members], kind="stable")][:per_class].tolist()
+        band = members[np.argsort(-conf[members], kind="stable")][:max(per_class, round(per_class * spread))]
+        rows += (rng.choice(band, per_class, replace=False) if len(band) > per_class else band).tolist()
     picked = np.array(sorted(rows), dtype=int)
     return picked, top[picked]
 

@@ -230,7 +230,7 @@ def _tag_proba(texts: list[str], X: np.ndarray, tax: Taxonomy, emb, cache, cfg: 
     """Probabilities in taxonomy order from the configured tagger, with the abstain policy that goes with it."""
     t = cfg.tag
     if t.backend == "model":
-        from .tagmodels import encoder_path, load_model
+        from .tagmodels import encoder_path, head_features, load_model
 
         if not t.model_path:
             raise ConfigError("tag.backend is 'model' but tag.model_path is not set", code="E104")
@@ -239,8 +239,9 @@ def _tag_proba(texts: list[str], X: np.ndarray, tax: Taxonomy, emb, cache, cfg: 
         if tuned is not None:  # a head trained on a fine-tuned encoder reads that encoder's vectors
             tuned_cache = embed_stage.EmbeddingCache(cfg.home_path / "cache", f"tuned-{meta['encoder_sha256'][:16]}"
                                                      ) if cfg.embed.cache else None
-            X = embed_stage.embed_texts(texts, embed_stage.SentenceTransformerEmbedder(model_path=str(tuned)),
-                                        tuned_cache)
+            X_tuned = embed_stage.embed_texts(texts, embed_stage.SentenceTransformerEmbedder(model_path=str(tuned)),
+                                              tuned_cache)
+            X = np.hstack([X, X_tuned]) if head_features(meta) == ["frozen", "tuned"] else X_tuned
         proba = tag_stage.in_key_order(model.predict_proba(X, texts) if model.needs_texts else
                                        model.predict_proba(X), list(model.classes_), tax.keys)
         return proba, model.policy, {"kind": meta["kind"], "path": str(t.model_path),

@@ -104,7 +104,8 @@ def erase_customer(customer_id: str, config: Config | None = None) -> dict[str, 
 
 def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, config: Config | None = None,
                  taxonomy_source: str | None = None, include_seeds: bool = True, *, finetune: bool = False,
-                 unlabelled: list[str] | None = None, pseudo_per_class: int = 0, finetune_epochs: float = 10.0,
+                 unlabelled: list[str] | None = None, pseudo_per_class: int = 0, pseudo_spread: float = 2.5,
+                 head_pseudo_per_class: int = 80, finetune_epochs: float = 10.0,
                  finetune_lr: float = 1e-4, progress: Reporter | None = None) -> dict[str, Any]:
     """Train a calibrated tagger from labelled feedback (``text``, ``label`` = taxonomy keys) and save it.
 
@@ -113,8 +114,11 @@ def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, conf
     trained on everything.
 
     With ``finetune`` the encoder is contrastively fine-tuned on the other 80 % (plus ``pseudo_per_class``
-    pseudo-labelled texts per class from ``unlabelled`` feedback) and kept only if the held-out accuracy beats
+    pseudo-labelled texts per class from ``unlabelled`` feedback, drawn from the ``pseudo_per_class *
+    pseudo_spread`` surest) and kept only if the held-out accuracy beats
     the frozen encoder's; the tuned encoder is saved as safetensors inside the model folder, with its checksum.
+    A tuned model's head reads the frozen and the tuned vectors side by side and also learns from the
+    ``head_pseudo_per_class`` unlabelled texts per cause it is surest about (``head_pseudo_rows``).
     """
     import shutil
     import tempfile
@@ -124,7 +128,7 @@ def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, conf
     from .calibration import apply_temperature, coverage_report, fit_temperature
     from .config import load_taxonomy
     from .errors import InputError
-    from .evaluate import _prepare, fit_calibrated
+    from .evaluate import _prepare, fit_calibrated, head_pseudo_rows
     from .tag import taxonomy_training_set
     from .tagmodels import LogisticTagger, ModelError, data_hash, save_model
 
@@ -151,9 +155,12 @@ def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, conf
         raise InputError("fine-tuning needs at least 2 labelled texts per root cause (and 5 per cause overall) "
                          "to check on held-out labels that it beats the frozen encoder", code="E215")
 
-    def held_metrics(features: np.ndarray, tr: np.ndarray, ho: np.ndarray) -> tuple[dict[str, float], float]:
+    def held_metrics(features: np.ndarray, tr: np.ndarray, ho: np.ndarray, pool_features: np.ndarray | None = None
+                     ) -> tuple[dict[str, float], float]:
         """Held-out report, and the temperature that calibrates the raw held-out probabilities."""
-        probe = fit_calibrated(features[tr], y[tr], seed=cfg.seed, texts=[prepared[i] for i in tr])
+        extra = head_pseudo_rows(features[tr], y[tr], pool_features, pool, head_pseudo_per_class) \
+            if pool_features is not None else None
+        probe = fit_calibrated(features[tr], y[tr], seed=cfg.seed, texts=[prepared[i] for i in tr], extra=extra)
         held_texts = [prepared[i] for i in ho]
         raw = probe.base.predict_proba(features[ho], texts=held_texts) if probe.needs_texts else \
             probe.base.predict_proba(features[ho])
@@ -161,6 +168,8 @@ def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, conf
         return coverage_report(apply_temperature(raw, probe.temperature), held_y, probe.policy), \
             fit_temperature(raw, held_y)
 
+    pool = _prepare(list(unlabelled), cfg) if unlabelled and pseudo_per_class else []
+    pool_both: np.ndarray | None = None  # the pool's frozen and tuned vectors, for the head's self-training
     tmp = tempfile.TemporaryDirectory()
     tuned_dir: Path | None = None
     try:
@@ -173,14 +182,14 @@ def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, conf
                 from .finetune import finetune_encoder, pseudo_labels
 
                 fit_texts, fit_labels = [prepared[i] for i in tr], y[tr].tolist()
-                if unlabelled and pseudo_per_class:
-                    pool = _prepare(list(unlabelled), cfg)
+                if pool:
                     labeller = LogisticTagger(C=10.0).fit(X[tr], y[tr])
                     rows, cols = pseudo_labels(labeller.predict_proba(embed_stage.embed_texts(pool, emb, cache)),
-                                               pseudo_per_class)
+                                               pseudo_per_class, spread=pseudo_spread, seed=cfg.seed)
                     fit_texts += [pool[i] for i in rows]
                     fit_labels += [str(labeller.classes_[c]) for c in cols]
                     metrics["n_pseudo_labelled"] = int(len(rows))
+                    metrics["unlabelled_data_sha256"] = data_hash(pool, [""] * len(pool))
 
                 def step(done: int, total: int, _loss: float) -> None:
                     if done == 1:
@@ -190,16 +199,23 @@ def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, conf
                 candidate = finetune_encoder(fit_texts, fit_labels, Path(tmp.name) / "encoder", seed=cfg.seed,
                                              epochs=finetune_epochs, learning_rate=finetune_lr, progress=step,
                                              step_cap=1000)  # about 10 minutes on a laptop CPU
-                X_tuned = embed_stage.embed_texts(prepared, embed_stage.SentenceTransformerEmbedder(
-                    model_path=str(candidate)))
-                tuned, tuned_temperature = held_metrics(X_tuned, tr, ho)
+                tuned_emb = embed_stage.SentenceTransformerEmbedder(model_path=str(candidate))
+                X_tuned = np.hstack([X, embed_stage.embed_texts(prepared, tuned_emb)])
+                if pool and head_pseudo_per_class:
+                    pool_both = np.hstack([embed_stage.embed_texts(pool, emb, cache),
+                                           embed_stage.embed_texts(pool, tuned_emb)])
+                tuned, tuned_temperature = held_metrics(X_tuned, tr, ho, pool_both)
                 metrics["finetuned_accuracy"] = round(tuned["accuracy"], 4)
                 metrics["frozen_accuracy"] = metrics["accuracy"]
                 if tuned["accuracy"] > frozen["accuracy"]:  # a tie keeps the cheaper, frozen encoder
                     tuned_dir, X = candidate, X_tuned
+                    if pool_both is not None:
+                        metrics["head_pseudo_per_class"] = head_pseudo_per_class
                     metrics.update({k: round(v, 4) for k, v in tuned.items()})
                 metrics["encoder"] = "fine-tuned" if tuned_dir else "frozen (the fine-tuned one did not win)"
-        model = fit_calibrated(X, y, seed=cfg.seed, texts=prepared)
+        extra = head_pseudo_rows(X, y, pool_both, pool, head_pseudo_per_class) \
+            if tuned_dir is not None and pool_both is not None else None
+        model = fit_calibrated(X, y, seed=cfg.seed, texts=prepared, extra=extra)
         if tuned_dir is not None:
             # The encoder has seen every training text but the held-out ones, so only they calibrate honestly.
             model.temperature = tuned_temperature
@@ -215,7 +231,8 @@ def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, conf
             shutil.copytree(tuned_dir, Path(out_dir) / "encoder")
         folder = save_model(model, out_dir, taxonomy_fingerprint=tax.fingerprint(), embedder=emb.name,
                             training_hash=data_hash(texts, labels), metrics=metrics,
-                            encoder_dir="encoder" if tuned_dir else None)
+                            encoder_dir="encoder" if tuned_dir else None,
+                            head_features=["frozen", "tuned"] if tuned_dir else ["frozen"])
     finally:
         tmp.cleanup()
     return {"path": str(folder), "kind": type(model.base).__name__, "metrics": metrics,

@@ -264,8 +264,12 @@ def data_hash(texts: Sequence[str], labels: Sequence[str]) -> str:
 
 def save_model(tagger: CalibratedTagger, folder: str | Path, *, taxonomy_fingerprint: str | None,
                embedder: str, training_hash: str, metrics: dict[str, Any] | None = None,
-               encoder_dir: str | None = None) -> Path:
-    """Write ``metadata.json`` + ``weights.npz`` into ``folder`` (created; refuses to overwrite another model)."""
+               encoder_dir: str | None = None, head_features: list[str] | None = None) -> Path:
+    """Write ``metadata.json`` + ``weights.npz`` into ``folder`` (created; refuses to overwrite another model).
+
+    ``head_features`` names the vectors the head reads, side by side in that order: ``frozen`` (the packaged
+    encoder) and/or ``tuned`` (the fine-tuned one in ``encoder_dir``).
+    """
     folder = Path(folder)
     if (folder / "metadata.json").exists():
         raise ModelError(f"{folder} already holds a model; save a new version in a new folder", code="E603")
@@ -280,7 +284,8 @@ def save_model(tagger: CalibratedTagger, folder: str | Path, *, taxonomy_fingerp
         "policy": {"min_confidence": tagger.policy.min_confidence, "min_margin": tagger.policy.min_margin,
                    "class_thresholds": list(map(float, tagger.policy.class_thresholds))},
         "taxonomy_fingerprint": taxonomy_fingerprint, "embedder": embedder, "encoder_dir": encoder_dir,
-        "encoder_sha256": encoder_sha, "training_data_sha256": training_hash, "weights_sha256": weights_sha,
+        "encoder_sha256": encoder_sha, "head_features": head_features or (["tuned"] if encoder_dir else ["frozen"]),
+        "training_data_sha256": training_hash, "weights_sha256": weights_sha,
         "metrics": metrics or {},
         "created_at": datetime.now(timezone.utc).isoformat(), "versions": _versions(),
     }
@@ -351,6 +356,11 @@ def _encoder_sha(encoder: Path) -> str:
 def encoder_path(folder: str | Path, meta: dict[str, Any]) -> Path | None:
     """The fine-tuned encoder saved with a model, or None when it tags frozen-encoder embeddings."""
     return Path(folder) / meta["encoder_dir"] if meta.get("encoder_dir") else None
+
+
+def head_features(meta: dict[str, Any]) -> list[str]:
+    """The vectors a saved head reads, in order (models saved before the key existed read one kind)."""
+    return meta.get("head_features") or (["tuned"] if meta.get("encoder_dir") else ["frozen"])
 
 
 def _versions() -> dict[str, str]:

@@ -23,6 +23,9 @@ err = Console(stderr=True)
 
 ConfigOpt = typer.Option(None, "--config", "-c", help="YAML config overriding configs/default.yaml.")
 JsonOpt = typer.Option(False, "--json", help="Print one JSON object (run id, counts, top actions) and nothing else.")
+SpreadOpt = typer.Option(2.5, "--pseudo-spread", help="Draw each cause's N pseudo-labels at random from its N x "
+                                                      "SPREAD surest texts (1: the N surest). A wider band shows the "
+                                                      "encoder more ways customers phrase a cause.")
 
 
 class RichReporter:
@@ -403,7 +406,8 @@ def train_tagger_cmd(
                                                                 "only if it beats the frozen one on held-out labels."),
         unlabelled: Optional[Path] = typer.Option(None, "--unlabelled",
                                                   help="Untagged feedback (same text column) for pseudo-labels."),
-        pseudo: int = typer.Option(40, "--pseudo-per-class", help="Pseudo-labelled texts per cause from --unlabelled."),
+        pseudo: int = typer.Option(60, "--pseudo-per-class", help="Pseudo-labelled texts per cause from --unlabelled."),
+        spread: float = SpreadOpt,
         config: Optional[Path] = ConfigOpt, as_json: bool = JsonOpt) -> None:
     """Train a calibrated root-cause tagger and save it (JSON + npz, no pickle); use it with tag.backend: model."""
     from insight.errors import InsightError
@@ -426,7 +430,7 @@ def train_tagger_cmd(
         with RichReporter(err) as reporter:
             done = train_tagger(pd.concat(frames, ignore_index=True), out_dir, cfg, taxonomy,
                                 finetune=finetune, unlabelled=pool, pseudo_per_class=pseudo if pool else 0,
-                                progress=reporter)
+                                pseudo_spread=spread, progress=reporter)
     except InsightError as exc:
         _fail(exc)
     if as_json:
@@ -475,6 +479,7 @@ def eval_tagging_cmd(
         pseudo: int = typer.Option(0, "--pseudo-per-class",
                                    help="With --finetune: add this many pseudo-labelled texts per class from the "
                                         "unlabelled rest of the training file (self-training)."),
+        spread: float = SpreadOpt,
         config: Optional[Path] = ConfigOpt, as_json: bool = JsonOpt) -> None:
     """Root-cause tagging: accuracy, macro-F1, ECE, coverage and precision at coverage."""
     from insight.config import load_taxonomy
@@ -498,6 +503,7 @@ def eval_tagging_cmd(
         result = eval_tagging(train_df, test_df, mode=mode, shots=shots, seeds=seeds, taxonomy=tax, config=cfg,
                               finetune=finetune, finetune_steps=finetune_steps, finetune_epochs=finetune_epochs,
                               finetune_lr=finetune_lr, finetune_classes=finetune_classes, pseudo_per_class=pseudo,
+                              pseudo_spread=spread,
                               progress=None if as_json else lambda m: err.print(m))
     except InsightError as exc:
         _fail(exc)

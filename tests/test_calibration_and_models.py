@@ -98,6 +98,33 @@ def test_fit_calibrated_and_round_trip(tmp_path):
     assert not any(p.suffix in (".pkl", ".pickle", ".joblib") for p in folder.iterdir())
 
 
+def test_pseudo_labelled_rows_train_the_head_but_never_calibrate_it(monkeypatch):
+    import insight.evaluate as ev
+
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal([-1, 0], 0.1, (6, 2)), rng.normal([1, 0], 0.1, (6, 2))])
+    y = np.array(["a"] * 6 + ["b"] * 6)
+    far_up = np.array([[-1.0, 4.0]])  # nearer the a's than the b's, until pseudo-labels say otherwise
+    extra = (rng.normal([-1, 4], 0.1, (30, 2)), np.array(["b"] * 30), [""] * 30)
+    calibrated_on: list[int] = []
+    real_fit = ev.fit_temperature
+    monkeypatch.setattr(ev, "fit_temperature", lambda p, t: calibrated_on.append(len(t)) or real_fit(p, t))
+    assert fit_calibrated(X, y).predict(far_up)[0] == "a"
+    assert fit_calibrated(X, y, extra=extra).predict(far_up)[0] == "b"
+    assert calibrated_on == [12, 12]  # only the real labels, out of fold
+    with pytest.raises(ValueError, match="real labels"):
+        fit_calibrated(X, y, extra=(extra[0], np.array(["c"] * 30), extra[2]))
+
+
+def test_head_pseudo_rows_are_the_surest_per_class_with_their_texts():
+    from insight.evaluate import head_pseudo_rows
+
+    X = np.array([[-1.0, 0], [-1.1, 0.1], [1.0, 0], [1.1, -0.1]])
+    pool = np.array([[0.05, 0], [-2.0, 0], [2.0, 0.1], [-0.5, 0]])
+    rows_X, labels, texts = head_pseudo_rows(X, np.array(["a", "a", "b", "b"]), pool, ["mid", "A", "B", "a-ish"], 1)
+    assert texts == ["A", "B"] and labels.tolist() == ["a", "b"] and np.allclose(rows_X, pool[[1, 2]])
+
+
 def test_hybrid_round_trip_keeps_unlabelled_classes(tmp_path):
     emb, texts, labels = _data()
     tax = load_taxonomy()

@@ -28,6 +28,16 @@ def test_pseudo_labels_take_the_surest_rows_of_every_class():
         pseudo_labels(np.array([0.5, 0.5]), per_class=1)
 
 
+def test_pseudo_labels_with_spread_draw_from_a_wider_band_reproducibly():
+    proba = np.array([[0.9, 0.1], [0.6, 0.4], [0.95, 0.05], [0.8, 0.2], [0.2, 0.8]])
+    drawn = {tuple(pseudo_labels(proba, per_class=1, spread=2, seed=s)[0].tolist()) for s in range(20)}
+    assert drawn == {(0, 4), (2, 4)}  # class 0 from its two surest rows, never the unsure 1 or the third 3
+    assert pseudo_labels(proba, 2, spread=1.5, seed=3)[0].tolist() == pseudo_labels(proba, 2, spread=1.5,
+                                                                                   seed=3)[0].tolist()
+    with pytest.raises(ValueError, match="spread"):
+        pseudo_labels(proba, per_class=1, spread=0.5)
+
+
 def test_supcon_loss_is_lower_when_classes_are_grouped():
     torch = pytest.importorskip("torch")
     from insight.finetune import supcon_loss
@@ -80,6 +90,8 @@ def test_a_tuned_encoder_that_wins_is_saved_checked_and_used(tmp_path, fast_conf
     assert m["temperature_from"].startswith("held-out")  # not from texts the tuned encoder was trained on
     model, meta = load_model(tmp_path / "m-v1")
     assert meta["encoder_dir"] == "encoder" and len(meta["encoder_sha256"]) == 64
+    assert meta["head_features"] == ["frozen", "tuned"] and model.base.coef_.shape[1] == 384 + 384
+    assert m["head_pseudo_per_class"] == 80 and len(m["unlabelled_data_sha256"]) == 64
     assert not list((tmp_path / "m-v1").rglob("*.bin")) and not list((tmp_path / "m-v1").rglob("*.pkl"))
 
     cfg = fast_config.model_copy(update={"tag": fast_config.tag.model_copy(
@@ -170,15 +182,17 @@ def test_few_shot_eval_adds_the_taxonomy_and_checks_its_keys(fast_config):
 
 def test_pseudo_labels_come_only_from_texts_that_were_not_sampled(fast_config):
     from insight import embed as embed_stage
-    from insight.evaluate import _prepare, _pseudo_from_pool, _sample
+    from insight.evaluate import _pool_texts, _prepare, _pseudo_from_pool, _sample
 
     train, _ = _intents()
     part = _sample(train, 2, seed=0)
     emb = embed_stage.HashingEmbedder()
     texts = _prepare(part["text"].tolist(), fast_config)
-    extra, labels = _pseudo_from_pool(train, part, texts, part["label"].to_numpy(), 2,
-                                      lambda t: embed_stage.embed_texts(t, emb), fast_config)
-    assert len(extra) == len(labels) <= 6 and not set(extra) & set(texts)
+    pool = _pool_texts(train, part, fast_config)
+    assert len(pool) == len(train) - len(part) and not set(pool) & set(texts)
+    extra, labels = _pseudo_from_pool(pool, texts, part["label"].to_numpy(), 2,
+                                      lambda t: embed_stage.embed_texts(t, emb))
+    assert len(extra) == len(labels) <= 6 and set(extra) <= set(pool)
     assert set(labels) <= set(train["label"]) and pd.Series(labels).value_counts().max() <= 2
 
 

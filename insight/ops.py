@@ -168,7 +168,7 @@ def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, conf
         return coverage_report(apply_temperature(raw, probe.temperature), held_y, probe.policy), \
             fit_temperature(raw, held_y)
 
-    pool = _prepare(list(unlabelled), cfg) if unlabelled and pseudo_per_class else []
+    pool = _prepare(list(unlabelled), cfg) if finetune and unlabelled and pseudo_per_class else []
     pool_both: np.ndarray | None = None  # the pool's frozen and tuned vectors, for the head's self-training
     tmp = tempfile.TemporaryDirectory()
     tuned_dir: Path | None = None

@@ -6,8 +6,8 @@ is then trained on the new embeddings. The tuned encoder is saved by sentence-tr
 folder of its own, and is meant to be used only where it beats the frozen model on held-out labels.
 
 With a handful of labels the encoder sees too little of how customers phrase each cause. The unlabelled
-feedback the tagger is about to tag anyway fills that gap: ``pseudo_labels`` picks, per class, the texts the
-frozen model is surest about, and they join the contrastive batches (self-training). On CPUs with bf16 support
+feedback the tagger is about to tag anyway fills that gap: ``pseudo_labels`` draws, per class, from the texts
+the frozen model is surest about, and they join the contrastive batches (self-training). On CPUs with bf16 support
 the forward pass runs under bf16 autocast, which roughly halves the training time with the same result.
 """
 

@@ -241,7 +241,7 @@ def _tag_proba(texts: list[str], X: np.ndarray, tax: Taxonomy, emb, cache, cfg: 
                                                      ) if cfg.embed.cache else None
             X_tuned = embed_stage.embed_texts(texts, embed_stage.SentenceTransformerEmbedder(model_path=str(tuned)),
                                               tuned_cache)
-            X = np.hstack([X, X_tuned]) if head_features(meta) == ["frozen", "tuned"] else X_tuned
+            X = np.hstack([{"frozen": X, "tuned": X_tuned}[name] for name in head_features(meta)])
         proba = tag_stage.in_key_order(model.predict_proba(X, texts) if model.needs_texts else
                                        model.predict_proba(X), list(model.classes_), tax.keys)
         return proba, model.policy, {"kind": meta["kind"], "path": str(t.model_path),

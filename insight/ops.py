@@ -184,8 +184,9 @@ def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, conf
                 fit_texts, fit_labels = [prepared[i] for i in tr], y[tr].tolist()
                 if pool:
                     labeller = LogisticTagger(C=10.0).fit(X[tr], y[tr])
-                    rows, cols = pseudo_labels(labeller.predict_proba(embed_stage.embed_texts(pool, emb, cache)),
-                                               pseudo_per_class, spread=pseudo_spread, seed=cfg.seed)
+                    X_pool = embed_stage.embed_texts(pool, emb, cache)
+                    rows, cols = pseudo_labels(labeller.predict_proba(X_pool), pseudo_per_class,
+                                               spread=pseudo_spread, seed=cfg.seed)
                     fit_texts += [pool[i] for i in rows]
                     fit_labels += [str(labeller.classes_[c]) for c in cols]
                     metrics["n_pseudo_labelled"] = int(len(rows))
@@ -202,8 +203,7 @@ def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, conf
                 tuned_emb = embed_stage.SentenceTransformerEmbedder(model_path=str(candidate))
                 X_tuned = np.hstack([X, embed_stage.embed_texts(prepared, tuned_emb)])
                 if pool and head_pseudo_per_class:
-                    pool_both = np.hstack([embed_stage.embed_texts(pool, emb, cache),
-                                           embed_stage.embed_texts(pool, tuned_emb)])
+                    pool_both = np.hstack([X_pool, embed_stage.embed_texts(pool, tuned_emb)])
                 tuned, tuned_temperature = held_metrics(X_tuned, tr, ho, pool_both)
                 metrics["finetuned_accuracy"] = round(tuned["accuracy"], 4)
                 metrics["frozen_accuracy"] = metrics["accuracy"]

@@ -504,7 +504,7 @@ def eval_tagging_cmd(
                               finetune=finetune, finetune_steps=finetune_steps, finetune_epochs=finetune_epochs,
                               finetune_lr=finetune_lr, finetune_classes=finetune_classes, pseudo_per_class=pseudo,
                               pseudo_spread=spread,
-                              progress=None if as_json else lambda m: err.print(m))
+                              progress=lambda m: err.print(m))  # stderr: --json keeps stdout clean
     except InsightError as exc:
         _fail(exc)
     result["dataset"] = dataset or str(input)

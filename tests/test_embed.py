@@ -35,3 +35,15 @@ def test_only_unique_texts_are_embedded_and_cache_is_reused(tmp_path):
     assert cache.path.suffix == ".npz"
     with np.load(cache.path, allow_pickle=False) as z:  # plain arrays, no pickle
         assert z["vectors"].shape == (3, 32)
+
+
+def test_torch_device_uses_a_gpu_only_when_one_is_visible_and_keeps_an_explicit_choice(monkeypatch):
+    import torch
+
+    from insight.embed import torch_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert torch_device(None) == torch_device("auto") == "cpu"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert torch_device(None) == torch_device("auto") == "cuda"
+    assert torch_device("cpu") == "cpu" and torch_device("cuda:1") == "cuda:1"

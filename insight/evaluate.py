@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +89,8 @@ def eval_tagging(train: pd.DataFrame | None, test: pd.DataFrame, *, mode: str = 
 
     With ``finetune`` the encoder is fine-tuned per seed on the sampled labels; ``pseudo_per_class`` > 0 adds that
     many pseudo-labelled texts per class from the unlabelled rest of the training file (its labels hidden), the
-    way a user's own untagged feedback would be used. The test file is never used for training.
+    way a user's own untagged feedback would be used (``self_train``). The test file is never used for
+    training.
     """
     from sklearn.metrics import f1_score
 
@@ -138,21 +139,16 @@ def eval_tagging(train: pd.DataFrame | None, test: pd.DataFrame, *, mode: str = 
             extra = None
             if finetune:
                 pool_texts = _pool_texts(train, part, cfg) if pseudo_per_class else []
-                fit_texts, fit_labels = list(part_texts), part_labels.tolist()
-                if pool_texts:
-                    extra_texts, extra_labels = _pseudo_from_pool(pool_texts, part_texts, part_labels,
-                                                                  pseudo_per_class, encode,
-                                                                  spread=pseudo_spread, seed=seed)
-                    fit_texts, fit_labels = fit_texts + extra_texts, fit_labels + extra_labels
-                    say(f"seed {seed}: {len(extra_texts)} pseudo-labelled texts from the unlabelled pool")
                 with tempfile.TemporaryDirectory() as tmp:
-                    from .finetune import finetune_encoder
-
-                    folder = finetune_encoder(fit_texts, fit_labels, Path(tmp) / "encoder", seed=seed,
-                                              max_steps=finetune_steps, epochs=finetune_epochs,
-                                              learning_rate=finetune_lr, classes_per_batch=finetune_classes,
-                                              progress=lambda s, n, loss: say(f"fine-tune step {s}/{n} loss {loss:.3f}")
-                                              if s % 20 == 0 or s == n else None)
+                    folder, n_pseudo = self_train(
+                        part_texts, part_labels, pool_texts, encode(part_texts),
+                        encode(pool_texts) if pool_texts else np.zeros((0, 0)), Path(tmp) / "encoder",
+                        per_class=pseudo_per_class, spread=pseudo_spread, seed=seed, max_steps=finetune_steps,
+                        epochs=finetune_epochs, learning_rate=finetune_lr, classes_per_batch=finetune_classes,
+                        progress=lambda s, n, loss: say(f"fine-tune step {s}/{n} loss {loss:.3f}")
+                        if s % 20 == 0 or s == n else None)
+                    if n_pseudo:
+                        say(f"seed {seed}: fine-tuned with {n_pseudo} pseudo-labelled texts from the unlabelled pool")
                     tuned = embed_stage.SentenceTransformerEmbedder(model_path=str(folder))
                     X_part = np.hstack([encode(part_texts), embed_stage.embed_texts(part_texts, tuned)])
                     X_eval = np.hstack([X_test, embed_stage.embed_texts(test_texts, tuned)])
@@ -172,6 +168,8 @@ def eval_tagging(train: pd.DataFrame | None, test: pd.DataFrame, *, mode: str = 
                 "head_pseudo_per_class": head_pseudo_per_class if finetune and pseudo_per_class else 0,
                 "taxonomy_examples": len(tax_texts) if mode != "zero-shot" else 0,
                 "per_seed_accuracy": [round(r["accuracy"], 4) for r in runs]})
+    if finetune:  # a GPU fine-tune gives slightly different figures from a CPU one
+        out["device"] = embed_stage.torch_device()
     if len(runs) > 1:
         out["accuracy_std"] = round(float(np.std([r["accuracy"] for r in runs])), 4)
     return out
@@ -193,14 +191,27 @@ def _pool_texts(train: pd.DataFrame, part: pd.DataFrame, cfg: Config) -> list[st
     return _prepare(pool["text"].tolist(), cfg)
 
 
-def _pseudo_from_pool(pool_texts: list[str], texts: list[str], labels: np.ndarray, per_class: int, encode, *,
-                      spread: float = 1.0, seed: int = 0) -> tuple[list[str], list[str]]:
-    """Pseudo-labels for the unlabelled ``pool_texts``, from a frozen-encoder model of the labelled sample."""
-    from .finetune import pseudo_labels
+def self_train(texts: Sequence[str], labels: Sequence[str], pool: Sequence[str], X: np.ndarray,
+               X_pool: np.ndarray, out_dir: str | Path, *, per_class: int = 60, spread: float = 2.5, seed: int = 0,
+               **finetune_kw) -> tuple[Path, int]:
+    """Fine-tune on the labels plus pseudo-labelled ``pool`` texts; (encoder folder, number of pseudo-labels).
 
-    model = LogisticTagger(C=10.0).fit(encode(texts), labels)
-    rows, cols = pseudo_labels(model.predict_proba(encode(pool_texts)), per_class, spread=spread, seed=seed)
-    return [pool_texts[i] for i in rows], [str(model.classes_[c]) for c in cols]
+    The pseudo-labels come from a logistic head on the frozen vectors (``X`` for ``texts``, ``X_pool`` for
+    ``pool``), ``per_class`` per cause drawn from its ``per_class * spread`` surest (``pseudo_labels``). An
+    empty pool or ``per_class`` = 0 fine-tunes on the labels alone. Evaluation and ``train tagger`` both go
+    through here, so what is measured is what is shipped.
+    """
+    from .finetune import finetune_encoder, pseudo_labels
+
+    fit_texts, fit_labels = list(texts), [str(v) for v in labels]
+    n_pseudo = 0
+    if len(pool) and per_class:
+        labeller = LogisticTagger(C=10.0).fit(X, np.asarray(fit_labels))
+        rows, cols = pseudo_labels(labeller.predict_proba(X_pool), per_class, spread=spread, seed=seed)
+        fit_texts += [pool[i] for i in rows]
+        fit_labels += [str(labeller.classes_[c]) for c in cols]
+        n_pseudo = len(rows)
+    return finetune_encoder(fit_texts, fit_labels, out_dir, seed=seed, **finetune_kw), n_pseudo
 
 
 def head_pseudo_rows(X: np.ndarray, y: np.ndarray, X_pool: np.ndarray, pool_texts: list[str], per_class: int

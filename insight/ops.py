@@ -115,8 +115,8 @@ def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, conf
 
     With ``finetune`` the encoder is contrastively fine-tuned on the other 80 % (plus ``pseudo_per_class``
     pseudo-labelled texts per class from ``unlabelled`` feedback, drawn from the ``pseudo_per_class *
-    pseudo_spread`` surest) and kept only if the held-out accuracy beats
-    the frozen encoder's; the tuned encoder is saved as safetensors inside the model folder, with its checksum.
+    pseudo_spread`` surest, see ``evaluate.self_train``) and kept only if the held-out accuracy beats the frozen
+    encoder's; the tuned encoder is saved as safetensors inside the model folder, with its checksum.
     A tuned model's head reads the frozen and the tuned vectors side by side and also learns from the
     ``head_pseudo_per_class`` unlabelled texts per cause it is surest about (``head_pseudo_rows``).
     """
@@ -128,9 +128,9 @@ def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, conf
     from .calibration import apply_temperature, coverage_report, fit_temperature
     from .config import load_taxonomy
     from .errors import InputError
-    from .evaluate import _prepare, fit_calibrated, head_pseudo_rows
+    from .evaluate import _prepare, fit_calibrated, head_pseudo_rows, self_train
     from .tag import taxonomy_training_set
-    from .tagmodels import LogisticTagger, ModelError, data_hash, save_model
+    from .tagmodels import ModelError, data_hash, save_model
 
     cfg = config or load_config()
     report = progress or Silent()
@@ -179,27 +179,22 @@ def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, conf
             metrics.update({k: round(v, 4) for k, v in frozen.items()})
             metrics["n_held_out"] = int(len(ho))
             if finetune:
-                from .finetune import finetune_encoder, pseudo_labels
-
-                fit_texts, fit_labels = [prepared[i] for i in tr], y[tr].tolist()
-                if pool:
-                    labeller = LogisticTagger(C=10.0).fit(X[tr], y[tr])
-                    X_pool = embed_stage.embed_texts(pool, emb, cache)
-                    rows, cols = pseudo_labels(labeller.predict_proba(X_pool), pseudo_per_class,
-                                               spread=pseudo_spread, seed=cfg.seed)
-                    fit_texts += [pool[i] for i in rows]
-                    fit_labels += [str(labeller.classes_[c]) for c in cols]
-                    metrics["n_pseudo_labelled"] = int(len(rows))
-                    metrics["unlabelled_data_sha256"] = data_hash(pool, [""] * len(pool))
+                X_pool = embed_stage.embed_texts(pool, emb, cache) if pool else np.zeros((0, 0))
 
                 def step(done: int, total: int, _loss: float) -> None:
                     if done == 1:
                         report.stage("fine-tune", total)
                     report.advance(1)
 
-                candidate = finetune_encoder(fit_texts, fit_labels, Path(tmp.name) / "encoder", seed=cfg.seed,
-                                             epochs=finetune_epochs, learning_rate=finetune_lr, progress=step,
-                                             step_cap=1000)  # about 10 minutes on a laptop CPU
+                candidate, n_pseudo = self_train([prepared[i] for i in tr], y[tr].tolist(), pool, X[tr], X_pool,
+                                                 Path(tmp.name) / "encoder", per_class=pseudo_per_class,
+                                                 spread=pseudo_spread, seed=cfg.seed, epochs=finetune_epochs,
+                                                 learning_rate=finetune_lr, progress=step,
+                                                 step_cap=1000)  # about 10 minutes on a laptop CPU
+                metrics["finetune_device"] = embed_stage.torch_device()
+                if pool:
+                    metrics["n_pseudo_labelled"] = n_pseudo
+                    metrics["unlabelled_data_sha256"] = data_hash(pool, [""] * len(pool))
                 tuned_emb = embed_stage.SentenceTransformerEmbedder(model_path=str(candidate))
                 X_tuned = np.hstack([X, embed_stage.embed_texts(prepared, tuned_emb)])
                 if pool and head_pseudo_per_class:

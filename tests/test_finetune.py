@@ -92,6 +92,9 @@ def test_a_tuned_encoder_that_wins_is_saved_checked_and_used(tmp_path, fast_conf
     assert meta["encoder_dir"] == "encoder" and len(meta["encoder_sha256"]) == 64
     assert meta["head_features"] == ["frozen", "tuned"] and model.base.coef_.shape[1] == 384 + 384
     assert m["head_pseudo_per_class"] == 80 and len(m["unlabelled_data_sha256"]) == 64
+    import torch
+
+    assert m["finetune_device"] == ("cuda" if torch.cuda.is_available() else "cpu")  # recorded: figures differ
     assert not list((tmp_path / "m-v1").rglob("*.bin")) and not list((tmp_path / "m-v1").rglob("*.pkl"))
 
     cfg = fast_config.model_copy(update={"tag": fast_config.tag.model_copy(
@@ -180,20 +183,46 @@ def test_few_shot_eval_adds_the_taxonomy_and_checks_its_keys(fast_config):
     assert info.value.code == "E210"
 
 
-def test_pseudo_labels_come_only_from_texts_that_were_not_sampled(fast_config):
-    from insight import embed as embed_stage
-    from insight.evaluate import _pool_texts, _prepare, _pseudo_from_pool, _sample
+def test_the_pool_holds_only_texts_that_were_not_sampled(fast_config):
+    from insight.evaluate import _pool_texts, _prepare, _sample
 
     train, _ = _intents()
     part = _sample(train, 2, seed=0)
-    emb = embed_stage.HashingEmbedder()
     texts = _prepare(part["text"].tolist(), fast_config)
     pool = _pool_texts(train, part, fast_config)
     assert len(pool) == len(train) - len(part) and not set(pool) & set(texts)
-    extra, labels = _pseudo_from_pool(pool, texts, part["label"].to_numpy(), 2,
-                                      lambda t: embed_stage.embed_texts(t, emb))
-    assert len(extra) == len(labels) <= 6 and set(extra) <= set(pool)
-    assert set(labels) <= set(train["label"]) and pd.Series(labels).value_counts().max() <= 2
+
+
+def test_self_train_adds_per_class_pseudo_labels_from_the_frozen_vectors(tmp_path, monkeypatch):
+    import insight.finetune
+    from insight.evaluate import self_train
+
+    calls: list[tuple[list[str], list[str], dict]] = []
+
+    def record(texts, labels, out_dir, **kw):
+        calls.append((list(texts), list(labels), kw))
+        return Path(out_dir)
+
+    monkeypatch.setattr(insight.finetune, "finetune_encoder", record)
+    texts = ["my parcel is late", "the courier lost my package", "my card was declined", "payment failed twice"]
+    labels = ["delivery", "delivery", "payments", "payments"]
+    pool = ["my parcel never arrived", "the bank declined my card again", "where is my order", "card refused"]
+    # The labeller reads only the vectors it is given: these put the first two pool texts on the wrong side,
+    # so their pseudo-labels must follow the vectors, not the words.
+    X = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    X_pool = np.array([[0.0, 1.0], [1.0, 0.0], [0.9, 0.1], [0.2, 0.8]])
+    folder, n = self_train(texts, labels, pool, X, X_pool, tmp_path / "enc", per_class=1, spread=1.0, seed=3,
+                           epochs=2.0)
+    fit_texts, fit_labels, kw = calls[0]
+    assert folder == tmp_path / "enc" and n == 2 and fit_texts[:4] == texts and fit_labels[:4] == labels
+    assert dict(zip(fit_texts[4:], fit_labels[4:])) == {"my parcel never arrived": "payments",
+                                                        "the bank declined my card again": "delivery"}
+    assert kw == {"seed": 3, "epochs": 2.0}
+
+    calls.clear()  # no pool, or no pseudo-labels asked for: the labels alone
+    assert self_train(texts, labels, [], X, np.zeros((0, 0)), tmp_path / "a")[1] == 0
+    assert self_train(texts, labels, pool, X, X_pool, tmp_path / "b", per_class=0)[1] == 0
+    assert [c[0] for c in calls] == [texts, texts]
 
 
 def test_missing_dataset_folder_is_a_clear_error(tmp_path):

@@ -139,10 +139,10 @@ def eval_tagging(train: pd.DataFrame | None, test: pd.DataFrame, *, mode: str = 
             extra = None
             if finetune:
                 pool_texts = _pool_texts(train, part, cfg) if pseudo_per_class else []
+                X_frozen, X_pool_frozen = encode(part_texts), encode(pool_texts) if pool_texts else np.zeros((0, 0))
                 with tempfile.TemporaryDirectory() as tmp:
                     folder, n_pseudo = self_train(
-                        part_texts, part_labels, pool_texts, encode(part_texts),
-                        encode(pool_texts) if pool_texts else np.zeros((0, 0)), Path(tmp) / "encoder",
+                        part_texts, part_labels, pool_texts, X_frozen, X_pool_frozen, Path(tmp) / "encoder",
                         per_class=pseudo_per_class, spread=pseudo_spread, seed=seed, max_steps=finetune_steps,
                         epochs=finetune_epochs, learning_rate=finetune_lr, classes_per_batch=finetune_classes,
                         progress=lambda s, n, loss: say(f"fine-tune step {s}/{n} loss {loss:.3f}")
@@ -150,10 +150,10 @@ def eval_tagging(train: pd.DataFrame | None, test: pd.DataFrame, *, mode: str = 
                     if n_pseudo:
                         say(f"seed {seed}: fine-tuned with {n_pseudo} pseudo-labelled texts from the unlabelled pool")
                     tuned = embed_stage.SentenceTransformerEmbedder(model_path=str(folder))
-                    X_part = np.hstack([encode(part_texts), embed_stage.embed_texts(part_texts, tuned)])
+                    X_part = np.hstack([X_frozen, embed_stage.embed_texts(part_texts, tuned)])
                     X_eval = np.hstack([X_test, embed_stage.embed_texts(test_texts, tuned)])
                     if pool_texts and head_pseudo_per_class:
-                        X_pool = np.hstack([encode(pool_texts), embed_stage.embed_texts(pool_texts, tuned)])
+                        X_pool = np.hstack([X_pool_frozen, embed_stage.embed_texts(pool_texts, tuned)])
                         extra = head_pseudo_rows(X_part, part_labels, X_pool, pool_texts, head_pseudo_per_class)
             else:
                 X_part, X_eval = encode(part_texts), X_test

@@ -183,6 +183,21 @@ def test_few_shot_eval_adds_the_taxonomy_and_checks_its_keys(fast_config):
     assert info.value.code == "E210"
 
 
+@pytest.mark.integration
+def test_few_shot_eval_fine_tunes_on_the_sample_and_the_pool_never_the_test_file(fast_config, monkeypatch):
+    import insight.finetune
+    from insight.evaluate import _prepare, eval_tagging
+
+    monkeypatch.setattr(insight.finetune, "finetune_encoder", _copy_packaged_encoder)
+    train, test = _intents()
+    out = eval_tagging(train, test, mode="few-shot", shots=2, config=fast_config, finetune=True, pseudo_per_class=2)
+    train_texts, test_texts = set(_prepare(train["text"].tolist(), fast_config)), set(_prepare(test["text"].tolist(),
+                                                                                               fast_config))
+    assert 6 < len(SEEN) <= 12 and set(SEEN) <= train_texts and not set(SEEN) & test_texts
+    assert out["finetune"] and out["pseudo_per_class"] == 2 and out["head_pseudo_per_class"] == 80
+    assert out["device"] in ("cpu", "cuda") and 0.0 <= out["accuracy"] <= 1.0
+
+
 def test_the_pool_holds_only_texts_that_were_not_sampled(fast_config):
     from insight.evaluate import _pool_texts, _prepare, _sample
 

@@ -284,7 +284,7 @@ def save_model(tagger: CalibratedTagger, folder: str | Path, *, taxonomy_fingerp
         "policy": {"min_confidence": tagger.policy.min_confidence, "min_margin": tagger.policy.min_margin,
                    "class_thresholds": list(map(float, tagger.policy.class_thresholds))},
         "taxonomy_fingerprint": taxonomy_fingerprint, "embedder": embedder, "encoder_dir": encoder_dir,
-        "encoder_sha256": encoder_sha, "head_features": head_features or (["tuned"] if encoder_dir else ["frozen"]),
+        "encoder_sha256": encoder_sha, "head_features": head_features or _single_head_features(encoder_dir),
         "training_data_sha256": training_hash, "weights_sha256": weights_sha,
         "metrics": metrics or {},
         "created_at": datetime.now(timezone.utc).isoformat(), "versions": _versions(),
@@ -360,7 +360,12 @@ def encoder_path(folder: str | Path, meta: dict[str, Any]) -> Path | None:
 
 def head_features(meta: dict[str, Any]) -> list[str]:
     """The vectors a saved head reads, in order (models saved before the key existed read one kind)."""
-    return meta.get("head_features") or (["tuned"] if meta.get("encoder_dir") else ["frozen"])
+    return meta.get("head_features") or _single_head_features(meta.get("encoder_dir"))
+
+
+def _single_head_features(encoder_dir: str | None) -> list[str]:
+    """What a head reads when nothing says otherwise: its own encoder's vectors, tuned if it has one."""
+    return ["tuned"] if encoder_dir else ["frozen"]
 
 
 def _versions() -> dict[str, str]:

@@ -90,6 +90,10 @@ class TagConfig(_Section):
     abstain_below: float = 0.35  # zero-shot: below this top probability, send to review
     min_margin: float = 0.05  # zero-shot: top-two closer than this, send to review
     multi_label_min: float = 0.3  # every cause at least this probable is listed in ``labels``
+    # a tagger trained with untagged feedback also asks that feedback: its k nearest items' causes (0: off)
+    neighbours: int = Field(10, ge=0)
+    neighbour_weight: float = Field(0.5, ge=0, le=1)
+    neighbour_memory: int = Field(20000, ge=1)  # most untagged items a saved model remembers
 
 
 class MeasureConfig(_Section):

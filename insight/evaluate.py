@@ -24,7 +24,7 @@ from .errors import InputError
 from .flow import build_embedder
 from .pii import Redactor
 from .tag import combined_proba, fit_zero_shot, taxonomy_training_set
-from .tagmodels import CalibratedTagger, LexicalLogisticTagger, LogisticTagger
+from .tagmodels import CalibratedTagger, LexicalLogisticTagger, LogisticTagger, NeighbourTagger
 
 DATASETS = ("banking77", "clinc150")
 
@@ -84,17 +84,19 @@ def eval_tagging(train: pd.DataFrame | None, test: pd.DataFrame, *, mode: str = 
                  config: Config | None = None, finetune: bool = False, finetune_steps: int | None = None,
                  finetune_epochs: float = 10.0, finetune_lr: float = 1e-4, finetune_classes: int = 32,
                  pseudo_per_class: int = 0, pseudo_spread: float = 2.5, head_pseudo_per_class: int = 80,
-                 progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+                 neighbours: int | None = None, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Accuracy, macro-F1, ECE, coverage and precision at coverage for one protocol (mean over seeds).
 
     With ``finetune`` the encoder is fine-tuned per seed on the sampled labels; ``pseudo_per_class`` > 0 adds that
     many pseudo-labelled texts per class from the unlabelled rest of the training file (its labels hidden), the
-    way a user's own untagged feedback would be used (``self_train``). The test file is never used for
-    training.
+    way a user's own untagged feedback would be used (``self_train``), and the head then also reads the pool's
+    labels through its ``neighbours`` nearest rows (``NeighbourTagger``; default ``tag.neighbours``, 0 turns it
+    off). The test file is never used for training.
     """
     from sklearn.metrics import f1_score
 
     cfg = config or load_config()
+    neighbours = cfg.tag.neighbours if neighbours is None else neighbours
     say = progress or (lambda _m: None)
     emb = build_embedder(cfg)
     cache = embed_stage.EmbeddingCache(cfg.home_path / "cache", emb.name) if cfg.embed.cache else None
@@ -136,7 +138,7 @@ def eval_tagging(train: pd.DataFrame | None, test: pd.DataFrame, *, mode: str = 
             part_labels = np.array(part["label"].tolist() + tax_labels)
             say(f"seed {seed}: {len(part)} labelled texts" + (f" + {len(tax_texts)} from the taxonomy"
                                                                if tax_texts else ""))
-            extra = None
+            extra = pool = None
             if finetune:
                 pool_texts = _pool_texts(train, part, cfg) if pseudo_per_class else []
                 X_frozen, X_pool_frozen = encode(part_texts), encode(pool_texts) if pool_texts else np.zeros((0, 0))
@@ -155,9 +157,12 @@ def eval_tagging(train: pd.DataFrame | None, test: pd.DataFrame, *, mode: str = 
                     if pool_texts and head_pseudo_per_class:
                         X_pool = np.hstack([X_pool_frozen, embed_stage.embed_texts(pool_texts, tuned)])
                         extra = head_pseudo_rows(X_part, part_labels, X_pool, pool_texts, head_pseudo_per_class)
+                        pool = (X_pool, pool_texts)
             else:
                 X_part, X_eval = encode(part_texts), X_test
-            tagger = fit_calibrated(X_part, part_labels, seed=seed, texts=part_texts, extra=extra)
+            tagger = fit_calibrated(X_part, part_labels, seed=seed, texts=part_texts, extra=extra, pool=pool,
+                                    neighbours=neighbours, neighbour_weight=cfg.tag.neighbour_weight,
+                                    max_memory=cfg.tag.neighbour_memory)
             proba = tagger.predict_proba(X_eval, test_texts)
             y = np.array([list(tagger.classes_).index(v) if v in tagger.classes_ else -1 for v in test["label"]])
             runs.append(_metrics(proba, y, tagger.policy, f1_score))
@@ -166,6 +171,7 @@ def eval_tagging(train: pd.DataFrame | None, test: pd.DataFrame, *, mode: str = 
                 "finetune": finetune, "pseudo_per_class": pseudo_per_class if finetune else 0,
                 "pseudo_spread": pseudo_spread if finetune and pseudo_per_class else None,
                 "head_pseudo_per_class": head_pseudo_per_class if finetune and pseudo_per_class else 0,
+                "neighbours": neighbours if finetune and pseudo_per_class else 0,
                 "taxonomy_examples": len(tax_texts) if mode != "zero-shot" else 0,
                 "per_seed_accuracy": [round(r["accuracy"], 4) for r in runs]})
     if finetune:  # a GPU fine-tune gives slightly different figures from a CPU one
@@ -231,7 +237,9 @@ def head_pseudo_rows(X: np.ndarray, y: np.ndarray, X_pool: np.ndarray, pool_text
 
 def fit_calibrated(X: np.ndarray, y: np.ndarray, *, seed: int = 0, C: float = 10.0,
                    target_precision: float | None = None, texts: list[str] | None = None,
-                   extra: tuple[np.ndarray, np.ndarray, list[str]] | None = None) -> CalibratedTagger:
+                   extra: tuple[np.ndarray, np.ndarray, list[str]] | None = None,
+                   pool: tuple[np.ndarray, list[str]] | None = None, neighbours: int = 10,
+                   neighbour_weight: float = 0.5, max_memory: int = 20000) -> CalibratedTagger:
     """Logistic regression with a temperature fitted on held-out predictions.
 
     With many labels a stratified 10 % is held out; it also decides between the embedding-only model and the
@@ -241,6 +249,10 @@ def fit_calibrated(X: np.ndarray, y: np.ndarray, *, seed: int = 0, C: float = 10
 
     ``extra`` (vectors, labels, texts) are pseudo-labelled rows: they join every fit but are never held out,
     because a model's own guesses would make it look surer and more accurate than it is.
+
+    ``pool`` (vectors, texts) is untagged feedback: with ``neighbours`` > 0 every model, the held-out ones
+    included, becomes a ``NeighbourTagger`` that remembers its labelled rows and the pool, so the temperature
+    and thresholds are fitted on the blended probabilities the saved model will give.
     """
     from sklearn.model_selection import StratifiedKFold, train_test_split
 
@@ -251,8 +263,13 @@ def fit_calibrated(X: np.ndarray, y: np.ndarray, *, seed: int = 0, C: float = 10
         """``model`` fitted on the labelled ``rows`` plus every pseudo-labelled row."""
         Xf, yf = np.vstack([X[rows], X_extra]), np.concatenate([y[rows], np.asarray(y_extra, dtype=y.dtype)])
         if isinstance(model, LexicalLogisticTagger):
-            return model.fit(Xf, yf, texts=[texts[i] for i in rows] + list(t_extra))
-        return model.fit(Xf, yf)
+            model.fit(Xf, yf, texts=[texts[i] for i in rows] + list(t_extra))
+        else:
+            model.fit(Xf, yf)
+        if pool is None or not len(pool[0]) or not neighbours:
+            return model
+        return NeighbourTagger(model, k=neighbours, weight=neighbour_weight, max_memory=max_memory, seed=seed
+                               ).remember(X[rows], y[rows], pool[0], pool[1])
 
     every = np.arange(len(y))
     classes = np.array(sorted(set(y.tolist())))

@@ -155,12 +155,20 @@ def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, conf
         raise InputError("fine-tuning needs at least 2 labelled texts per root cause (and 5 per cause overall) "
                          "to check on held-out labels that it beats the frozen encoder", code="E215")
 
-    def held_metrics(features: np.ndarray, tr: np.ndarray, ho: np.ndarray, pool_features: np.ndarray | None = None
-                     ) -> tuple[dict[str, float], float]:
+    def calibrated(features: np.ndarray, rows: np.ndarray, pool_features: np.ndarray | None, self_training: bool):
+        """The head on ``rows``; with untagged feedback it remembers the pool (``NeighbourTagger``), and after a
+        fine-tune it also learns from the pool's surest guesses."""
+        extra = head_pseudo_rows(features[rows], y[rows], pool_features, pool, head_pseudo_per_class) \
+            if self_training and pool_features is not None and head_pseudo_per_class else None
+        return fit_calibrated(features[rows], y[rows], seed=cfg.seed, texts=[prepared[i] for i in rows], extra=extra,
+                              pool=(pool_features, pool) if pool_features is not None else None,
+                              neighbours=cfg.tag.neighbours, neighbour_weight=cfg.tag.neighbour_weight,
+                              max_memory=cfg.tag.neighbour_memory)
+
+    def held_metrics(features: np.ndarray, tr: np.ndarray, ho: np.ndarray, pool_features: np.ndarray | None = None,
+                     self_training: bool = False) -> tuple[dict[str, float], float]:
         """Held-out report, and the temperature that calibrates the raw held-out probabilities."""
-        extra = head_pseudo_rows(features[tr], y[tr], pool_features, pool, head_pseudo_per_class) \
-            if pool_features is not None else None
-        probe = fit_calibrated(features[tr], y[tr], seed=cfg.seed, texts=[prepared[i] for i in tr], extra=extra)
+        probe = calibrated(features, tr, pool_features, self_training)
         held_texts = [prepared[i] for i in ho]
         raw = probe.base.predict_proba(features[ho], texts=held_texts) if probe.needs_texts else \
             probe.base.predict_proba(features[ho])
@@ -175,18 +183,19 @@ def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, conf
     try:
         if held_out:
             tr, ho = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y, random_state=cfg.seed)
-            frozen, _ = held_metrics(X, tr, ho)
+            X_pool = embed_stage.embed_texts(pool, emb, cache) if pool else None
+            frozen, _ = held_metrics(X, tr, ho, X_pool)
             metrics.update({k: round(v, 4) for k, v in frozen.items()})
             metrics["n_held_out"] = int(len(ho))
             if finetune:
-                X_pool = embed_stage.embed_texts(pool, emb, cache) if pool else np.zeros((0, 0))
 
                 def step(done: int, total: int, _loss: float) -> None:
                     if done == 1:
                         report.stage("fine-tune", total)
                     report.advance(1)
 
-                candidate, n_pseudo = self_train([prepared[i] for i in tr], y[tr].tolist(), pool, X[tr], X_pool,
+                candidate, n_pseudo = self_train([prepared[i] for i in tr], y[tr].tolist(), pool, X[tr],
+                                                 np.zeros((0, 0)) if X_pool is None else X_pool,
                                                  Path(tmp.name) / "encoder", per_class=pseudo_per_class,
                                                  spread=pseudo_spread, seed=cfg.seed, epochs=finetune_epochs,
                                                  learning_rate=finetune_lr, progress=step,
@@ -197,20 +206,20 @@ def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, conf
                     metrics["unlabelled_data_sha256"] = data_hash(pool, [""] * len(pool))
                 tuned_emb = embed_stage.SentenceTransformerEmbedder(model_path=str(candidate))
                 X_tuned = np.hstack([X, embed_stage.embed_texts(prepared, tuned_emb)])
-                if pool and head_pseudo_per_class:
+                if X_pool is not None:
                     pool_both = np.hstack([X_pool, embed_stage.embed_texts(pool, tuned_emb)])
-                tuned, tuned_temperature = held_metrics(X_tuned, tr, ho, pool_both)
+                tuned, tuned_temperature = held_metrics(X_tuned, tr, ho, pool_both, self_training=True)
                 metrics["finetuned_accuracy"] = round(tuned["accuracy"], 4)
                 metrics["frozen_accuracy"] = metrics["accuracy"]
                 if tuned["accuracy"] > frozen["accuracy"]:  # a tie keeps the cheaper, frozen encoder
-                    tuned_dir, X = candidate, X_tuned
+                    tuned_dir, X, X_pool = candidate, X_tuned, pool_both
                     if pool_both is not None:
                         metrics["head_pseudo_per_class"] = head_pseudo_per_class
                     metrics.update({k: round(v, 4) for k, v in tuned.items()})
                 metrics["encoder"] = "fine-tuned" if tuned_dir else "frozen (the fine-tuned one did not win)"
-        extra = head_pseudo_rows(X, y, pool_both, pool, head_pseudo_per_class) \
-            if tuned_dir is not None and pool_both is not None else None
-        model = fit_calibrated(X, y, seed=cfg.seed, texts=prepared, extra=extra)
+        model = calibrated(X, np.arange(len(y)), X_pool if held_out else None, self_training=tuned_dir is not None)
+        if hasattr(model.base, "memory_"):
+            metrics.update(neighbours=model.base.k, memory_rows=len(model.base.memory_))
         if tuned_dir is not None:
             # The encoder has seen every training text but the held-out ones, so only they calibrate honestly.
             model.temperature = tuned_temperature

@@ -480,6 +480,9 @@ def eval_tagging_cmd(
                                    help="With --finetune: add this many pseudo-labelled texts per class from the "
                                         "unlabelled rest of the training file (self-training)."),
         spread: float = SpreadOpt,
+        neighbours: Optional[int] = typer.Option(None, "--neighbours", min=0,
+                                                 help="With --pseudo-per-class: blend in the causes of this many "
+                                                      "nearest untagged texts (default tag.neighbours; 0: off)."),
         config: Optional[Path] = ConfigOpt, as_json: bool = JsonOpt) -> None:
     """Root-cause tagging: accuracy, macro-F1, ECE, coverage and precision at coverage."""
     from insight.config import load_taxonomy
@@ -503,7 +506,7 @@ def eval_tagging_cmd(
         result = eval_tagging(train_df, test_df, mode=mode, shots=shots, seeds=seeds, taxonomy=tax, config=cfg,
                               finetune=finetune, finetune_steps=finetune_steps, finetune_epochs=finetune_epochs,
                               finetune_lr=finetune_lr, finetune_classes=finetune_classes, pseudo_per_class=pseudo,
-                              pseudo_spread=spread,
+                              pseudo_spread=spread, neighbours=neighbours,
                               progress=lambda m: err.print(m))  # stderr: --json keeps stdout clean
     except InsightError as exc:
         _fail(exc)

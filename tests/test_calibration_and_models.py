@@ -125,6 +125,77 @@ def test_head_pseudo_rows_are_the_surest_per_class_with_their_texts():
     assert texts == ["A", "B"] and labels.tolist() == ["a", "b"] and np.allclose(rows_X, pool[[1, 2]])
 
 
+class _LeansRight:
+    """A head that says "b" more the further right a vector points: p(b) = sigmoid(10 x)."""
+
+    classes_ = np.array(["a", "b"])
+
+    def predict_proba(self, X):
+        pb = 1 / (1 + np.exp(-10 * np.asarray(X)[:, 0]))
+        return np.column_stack([1 - pb, pb])
+
+
+def _up(x):
+    """Vectors pointing mostly up, leaning left (x < 0) or right (x > 0)."""
+    return np.column_stack([np.asarray(x, dtype=float), np.ones(len(x))])
+
+
+def test_neighbour_tagger_follows_the_untagged_feedback_around_an_item():
+    from insight.tagmodels import NeighbourTagger
+
+    query = _up([0.05])  # just right of the head's boundary, among untagged items that lean left
+    pool = _up([-0.05, -0.1, -0.15, 0.3])
+    labelled = np.array([[1.0, 0.0], [-1.0, 0.0]])
+    t = NeighbourTagger(_LeansRight(), k=3, weight=0.5).remember(labelled, ["b", "a"], pool)
+    assert _LeansRight().predict_proba(query).argmax() == 1
+    assert t.classes_[t.predict_proba(query).argmax()] == "a"
+    # the memory: labelled rows carry their label, untagged ones the head's own probabilities
+    assert t.memory_proba_[:2].tolist() == [[0, 1], [1, 0]]
+    assert np.allclose(t.memory_proba_[2:].astype(float), _LeansRight().predict_proba(pool), atol=1e-3)
+    nearest = _LeansRight().predict_proba(pool[:3]).mean(axis=0)  # the three most similar by cosine
+    assert np.allclose(t.neighbour_proba(query)[0], nearest, atol=1e-3)
+    assert np.allclose(t.predict_proba(_up([0.05, -0.4, 2.0])).sum(axis=1), 1)
+    off = NeighbourTagger(_LeansRight(), k=3, weight=0.0).remember(labelled, ["b", "a"], pool)
+    assert np.allclose(off.predict_proba(query), _LeansRight().predict_proba(query))
+    with pytest.raises(ModelError, match="does not know") as info:
+        NeighbourTagger(_LeansRight()).remember(labelled, ["b", "c"], pool)
+    assert info.value.code == "E611"
+    for bad in ({"k": 0}, {"weight": 1.5}):
+        with pytest.raises(ValueError):
+            NeighbourTagger(_LeansRight(), **bad)
+
+
+def test_neighbour_memory_is_capped_reproducibly_and_keeps_every_label():
+    from insight.tagmodels import NeighbourTagger
+
+    pool = _up(np.linspace(-1, 1, 50))
+    labelled = np.array([[1.0, 0.0], [-1.0, 0.0]])
+    made = [NeighbourTagger(_LeansRight(), max_memory=10, seed=s).remember(labelled, ["b", "a"], pool)
+            for s in (0, 0, 1)]
+    assert made[0].memory_.shape == (12, 2) and made[0].memory_.dtype == np.float16
+    assert made[0].memory_proba_[:2].tolist() == [[0, 1], [1, 0]]
+    assert np.array_equal(made[0].memory_, made[1].memory_) and not np.array_equal(made[0].memory_, made[2].memory_)
+
+
+def test_fit_calibrated_with_untagged_feedback_remembers_it_and_round_trips(tmp_path):
+    from insight.tagmodels import NeighbourTagger
+
+    emb, texts, labels = _data()
+    X, y = emb.encode(texts), np.array(labels)
+    pool_texts = ["my parcel is lost", "refund never came", "card was declined again"]
+    pool = emb.encode(pool_texts)
+    assert isinstance(fit_calibrated(X, y, pool=(pool, pool_texts), neighbours=0).base, LogisticTagger)
+    tagger = fit_calibrated(X, y, pool=(pool, pool_texts), neighbours=4, neighbour_weight=0.3)
+    assert isinstance(tagger.base, NeighbourTagger) and isinstance(tagger.base.base, LogisticTagger)
+    assert len(tagger.base.memory_) == len(X) + len(pool) and tagger.base.weight == 0.3
+    folder = save_model(tagger, tmp_path / "m-v1", taxonomy_fingerprint="abc", embedder=emb.name, training_hash="h")
+    loaded, meta = load_model(folder, taxonomy_fingerprint="abc", embedder=emb.name)
+    assert meta["kind"] == "neighbour" and meta["params"]["base_kind"] == "logistic" and meta["params"]["k"] == 4
+    queries = emb.encode(["parcel never arrived", "charged twice on my card"])
+    assert np.array_equal(loaded.predict_proba(queries), tagger.predict_proba(queries))
+    assert loaded.predict(queries).tolist() == ["delivery", "payments"]
+
+
 def test_hybrid_round_trip_keeps_unlabelled_classes(tmp_path):
     emb, texts, labels = _data()
     tax = load_taxonomy()

@@ -90,7 +90,10 @@ def test_a_tuned_encoder_that_wins_is_saved_checked_and_used(tmp_path, fast_conf
     assert m["temperature_from"].startswith("held-out")  # not from texts the tuned encoder was trained on
     model, meta = load_model(tmp_path / "m-v1")
     assert meta["encoder_dir"] == "encoder" and len(meta["encoder_sha256"]) == 64
-    assert meta["head_features"] == ["frozen", "tuned"] and model.base.coef_.shape[1] == 384 + 384
+    assert meta["head_features"] == ["frozen", "tuned"] and model.base.base.coef_.shape[1] == 384 + 384
+    # the untagged feedback is remembered too, as frozen + tuned vectors beside the labelled ones
+    assert meta["kind"] == "neighbour" and model.base.memory_.shape == (m["n_train"] + len(pool), 768)
+    assert m["neighbours"] == 10 and m["memory_rows"] == m["n_train"] + len(pool)
     assert m["head_pseudo_per_class"] == 80 and len(m["unlabelled_data_sha256"]) == 64
     import torch
 
@@ -187,14 +190,22 @@ def test_few_shot_eval_adds_the_taxonomy_and_checks_its_keys(fast_config):
 def test_few_shot_eval_fine_tunes_on_the_sample_and_the_pool_never_the_test_file(fast_config, monkeypatch):
     import insight.finetune
     from insight.evaluate import _prepare, eval_tagging
+    from insight.tagmodels import NeighbourTagger
 
     monkeypatch.setattr(insight.finetune, "finetune_encoder", _copy_packaged_encoder)
+    remembered: list[list[str]] = []
+    real_remember = NeighbourTagger.remember
+    monkeypatch.setattr(NeighbourTagger, "remember", lambda self, X, y, pool, pool_texts=None: remembered.append(
+        list(pool_texts)) or real_remember(self, X, y, pool, pool_texts))
     train, test = _intents()
     out = eval_tagging(train, test, mode="few-shot", shots=2, config=fast_config, finetune=True, pseudo_per_class=2)
     train_texts, test_texts = set(_prepare(train["text"].tolist(), fast_config)), set(_prepare(test["text"].tolist(),
                                                                                                fast_config))
     assert 6 < len(SEEN) <= 12 and set(SEEN) <= train_texts and not set(SEEN) & test_texts
     assert out["finetune"] and out["pseudo_per_class"] == 2 and out["head_pseudo_per_class"] == 80
+    # the head's memory of untagged feedback is the pool too: the test file never becomes a neighbour
+    assert out["neighbours"] == 10 and remembered
+    assert all(r and set(r) <= train_texts and not set(r) & test_texts for r in remembered)
     assert out["device"] in ("cpu", "cuda") and 0.0 <= out["accuracy"] <= 1.0
 
 

@@ -32,6 +32,7 @@ test: venv
 bench:
 	$(BIN)/python benchmarks/bench_pipeline.py
 	$(BIN)/python benchmarks/bench_clean.py
+	$(BIN)/python benchmarks/bench_neighbours.py
 
 clean:
 	rm -rf .insight build *.egg-info

@@ -84,6 +84,8 @@ class LexicalLogisticTagger:
     held-out labels. Needs the texts as well as the vectors: ``fit(X, y, texts=...)``.
     """
 
+    needs_texts = True  # callers pass ``texts=`` to fit and predict_proba
+
     def __init__(self, C: float = 10.0, max_iter: int = 3000, word_weight: float = 0.7, char_weight: float = 0.7
                  ) -> None:
         self.C = C
@@ -223,7 +225,7 @@ class NeighbourTagger:
 
     @property
     def needs_texts(self) -> bool:
-        return isinstance(self.base, LexicalLogisticTagger)
+        return getattr(self.base, "needs_texts", False)
 
     def _base_proba(self, X: np.ndarray, texts: Sequence[str] | None) -> np.ndarray:
         return self.base.predict_proba(X, texts=texts) if self.needs_texts else self.base.predict_proba(X)
@@ -292,7 +294,7 @@ class CalibratedTagger:
 
     @property
     def needs_texts(self) -> bool:
-        return isinstance(self.base, LexicalLogisticTagger) or getattr(self.base, "needs_texts", False)
+        return getattr(self.base, "needs_texts", False)
 
     def fit(self, X: np.ndarray, y: Sequence[str], texts: Sequence[str] | None = None) -> CalibratedTagger:
         self.base.fit(X, y, texts=texts) if self.needs_texts else self.base.fit(X, y)

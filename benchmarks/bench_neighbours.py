@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from insight.tagmodels import CalibratedTagger, LogisticTagger, NeighbourTagger, load_model, save_model
+from insight.tag import CalibratedTagger, LogisticTagger, NeighbourTagger, load_model, save_model
 
 
 def main() -> None:

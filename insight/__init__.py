@@ -1,7 +1,9 @@
 """insight: turn an online store's complaints, reviews and tickets into ranked operational fixes.
 
 Importing the package is cheap: the stages import torch, sentence-transformers, spaCy and HDBSCAN only when a
-run needs them. The public API is the composition layer plus the vocabulary and config loaders.
+run needs them. The public API is the composition layer (``run``, ``run_and_store``, ``open_store``, the entry
+operations in ``insight.operations``) plus the vocabulary and the config loaders. ``docs/ARCHITECTURE.md`` maps
+the packages.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from typing import Any
 __version__ = "0.1.0"
 
 __all__ = [
-    "Config", "Counts", "InsightError", "RunResult", "Taxonomy", "demo_path", "load_config", "load_taxonomy",
-    "run", "run_and_store", "open_store", "export",
+    "Config", "Counts", "InsightError", "RunResult", "Taxonomy", "demo_path", "export", "load_config",
+    "load_taxonomy", "open_store", "run", "run_and_store",
 ]
 
 _LAZY = {
@@ -27,16 +29,16 @@ _LAZY = {
     "run": ("insight.flow", "run"),
     "run_and_store": ("insight.flow", "run_and_store"),
     "demo_path": ("insight.demo", "demo_path"),
-    "export": ("insight.export", "export"),
+    "export": ("insight.report", "export"),
 }
 
 
 def open_store(config: Any = None):
     """The configured store (SQLite under the insight home by default)."""
-    from .config import load_config, resolve
+    from .assembly import store
+    from .config import load_config
 
-    cfg = config or load_config()
-    return resolve("store", cfg.store.backend)(cfg.store_url)
+    return store(config or load_config())
 
 
 def __getattr__(name: str) -> Any:

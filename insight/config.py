@@ -1,13 +1,13 @@
-"""Validated configuration and the name -> import-path registry of swappable components.
+"""Validated configuration and taxonomy (plumbing).
 
 Every section rejects unknown keys (``extra="forbid"``) so a typo in YAML is an error naming the key, never a
-silently ignored setting. Defaults live in ``configs/default.yaml`` (shipped as ``insight._configs``).
+silently ignored setting; backend names are checked against ``backends.BACKENDS`` here, at load time, so a wrong
+name fails before any file is read. Defaults live in ``configs/default.yaml`` (shipped as ``insight._configs``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
 from importlib import resources
@@ -17,7 +17,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import ComponentError, ConfigError
+from . import backends
+from .errors import ConfigError
 
 DATA_DIR_ENV = "INSIGHT_DATA_DIR"
 STORE_URL_ENV = "INSIGHT_STORE_URL"
@@ -26,6 +27,17 @@ HOME_ENV = "INSIGHT_HOME"
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _backend(role: backends.Role):
+    """A field validator: the value must be a registered backend name of ``role``."""
+
+    def check(value: str) -> str:
+        if value not in backends.BACKENDS[role]:
+            raise ValueError(f"unknown {role} {value!r}; valid names: {', '.join(backends.names(role))}")
+        return value
+
+    return field_validator("backend")(classmethod(lambda cls, v: check(v)))
 
 
 class IngestConfig(_Section):
@@ -64,6 +76,8 @@ class EmbedConfig(_Section):
     cache: bool = True
     dim: int = 384  # only used by the hashing backend
 
+    _known = _backend("embedder")
+
 
 class ThemesConfig(_Section):
     backend: str = "hdbscan"
@@ -80,6 +94,8 @@ class ThemesConfig(_Section):
     n_examples: int = 5
     key_phrases: bool = True
 
+    _known = _backend("clusterer")
+
 
 class TagConfig(_Section):
     backend: str = "prototype"  # prototype (zero-shot from the taxonomy) or model (a trained, saved tagger)
@@ -94,6 +110,8 @@ class TagConfig(_Section):
     neighbours: int = Field(10, ge=0)
     neighbour_weight: float = Field(0.5, ge=0, le=1)
     neighbour_memory: int = Field(20000, ge=1)  # most untagged items a saved model remembers
+
+    _known = _backend("tagger")
 
 
 class MeasureConfig(_Section):
@@ -118,6 +136,8 @@ class RankConfig(_Section):
 class StoreConfig(_Section):
     backend: str = "sql"
     url: str | None = None  # None: $INSIGHT_STORE_URL, else SQLite under the insight home folder
+
+    _known = _backend("store")
 
 
 class Config(_Section):
@@ -273,36 +293,3 @@ def _deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
-
-
-# ---------------------------------------------------------------- registry
-
-REGISTRY: dict[str, dict[str, str]] = {
-    "embedder": {
-        "sentence-transformers": "insight.embed:SentenceTransformerEmbedder",
-        "hashing": "insight.embed:HashingEmbedder",
-    },
-    "clusterer": {
-        "hdbscan": "insight.themes:HDBSCANClusterer",
-    },
-    "tagger": {
-        "prototype": "insight.tag:PrototypeTagger",
-        "model": "insight.tagmodels:CalibratedTagger",
-    },
-    "store": {
-        "sql": "insight.store:SQLStore",
-    },
-}
-
-Role = Literal["embedder", "clusterer", "tagger", "store"]
-
-
-def resolve(role: Role, name: str) -> Any:
-    """The class registered for ``name`` in ``role``; an unknown name lists the valid ones."""
-    table = REGISTRY[role]
-    if name not in table:
-        raise ComponentError(
-            f"unknown {role} {name!r}; valid names: {', '.join(sorted(table))}", code="E302"
-        )
-    module, _, attr = table[name].partition(":")
-    return getattr(importlib.import_module(module), attr)

@@ -5,8 +5,12 @@ Stages exchange pandas DataFrames whose columns are named here, so a rename happ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+import numpy as np
+import pandas as pd
 
 NOISE = -1  # HDBSCAN's outlier label: the item fits no theme ("unthemed")
 UNTHEMED = "unthemed"
@@ -74,6 +78,48 @@ class Counts:
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
 
+    @classmethod
+    def of(cls, items: pd.DataFrame) -> Counts:
+        """The row accounting of an item frame; refuses to exist if the outcomes do not add up to ``read``."""
+        status = items[STATUS]
+        return cls(read=len(items), stored=int((status == STORED).sum()), duplicates=int((status == DUPLICATE).sum()),
+                   quarantined=int((status == QUARANTINED).sum()),
+                   non_actionable=int((status == NON_ACTIONABLE).sum()))
+
+
+# ---------------------------------------------------------------- the stored rows of an item frame
+# Stages after clean work on the stored items only; these keep "which rows, in which order" in one place.
+
+def stored_items(items: pd.DataFrame) -> pd.DataFrame:
+    return items[items[STATUS] == STORED]
+
+
+def n_stored(items: pd.DataFrame) -> int:
+    return int((items[STATUS] == STORED).sum())
+
+
+def stored_texts(items: pd.DataFrame) -> list[str]:
+    """The clean (redacted) texts of the stored items, in row order: what is embedded, themed and tagged."""
+    return items.loc[items[STATUS] == STORED, CLEAN_TEXT].tolist()
+
+
+def fill_stored(items: pd.DataFrame, columns: dict[str, Sequence[Any]]) -> pd.DataFrame:
+    """A copy of ``items`` with each of ``columns`` set on the stored rows (values in row order), empty elsewhere.
+
+    Float columns are NaN off the stored rows, every other column None: a duplicate has no theme of its own.
+    """
+    out = items.copy()
+    idx = out.index[(out[STATUS] == STORED).to_numpy()]
+    for col, values in columns.items():
+        values = np.asarray(values) if isinstance(values, np.ndarray) else values
+        if isinstance(values, np.ndarray) and np.issubdtype(values.dtype, np.floating):
+            out[col] = np.nan
+            out.loc[idx, col] = values
+        else:
+            out[col] = None
+            out.loc[idx, col] = pd.Series(list(values), index=idx, dtype=object)
+    return out
+
 
 @dataclass
 class RunResult:
@@ -87,7 +133,7 @@ class RunResult:
     weekly: Any  # pandas.DataFrame, volume by week x root cause
     segments: Any  # pandas.DataFrame, segment lift table
     manifest: dict[str, Any] = field(default_factory=dict)
-    registry: Any = None  # insight.registry.Registry after this run (stable theme ids)
+    registry: Any = None  # insight.themes.Registry after this run (stable theme ids)
     theme_events: list[dict[str, Any]] = field(default_factory=list)
 
     def summary(self, top: int = 5) -> dict[str, Any]:

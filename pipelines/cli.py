@@ -12,14 +12,36 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+import click
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperGroup
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="insight: ranked operational fixes from customer feedback.")
 out = Console()
 err = Console(stderr=True)
+
+
+class _Commands(TyperGroup):
+    """Every command's coded errors are handled here, once: the message on stderr, exit status 2.
+
+    Sub-command groups run inside this group's ``invoke``, so ``insight eval ...`` and ``insight themes ...`` are
+    covered too. Anything else is a bug and keeps its traceback.
+    """
+
+    def invoke(self, ctx: click.Context):
+        from insight.errors import InsightError
+
+        try:
+            return super().invoke(ctx)
+        except InsightError as exc:
+            err.print(f"[bold red]error[/] {escape(str(exc))}")
+            raise typer.Exit(code=2) from None
+
+
+app = typer.Typer(cls=_Commands, add_completion=False, no_args_is_help=True,
+                  help="insight: ranked operational fixes from customer feedback.")
 
 ConfigOpt = typer.Option(None, "--config", "-c", help="YAML config overriding configs/default.yaml.")
 JsonOpt = typer.Option(False, "--json", help="Print one JSON object (run id, counts, top actions) and nothing else.")
@@ -66,11 +88,6 @@ def _load(config: Optional[Path], **overrides):
     return load_config(config, **overrides)
 
 
-def _fail(exc: Exception) -> None:
-    err.print(f"[bold red]error[/] {exc}")
-    raise typer.Exit(code=2)
-
-
 def _accounting(c: dict, title: str) -> None:
     acc = Table(title=title)
     for col in ["read", "stored", "duplicates", "quarantined", "non_actionable"]:
@@ -101,14 +118,10 @@ def _render(summary: dict, as_json: bool, store_url: str) -> None:
 
 
 def _run(source, cfg, as_json: bool) -> None:
-    from insight.errors import InsightError
     from insight.flow import run_and_store
 
-    try:
-        with RichReporter(err) as rep:
-            result = run_and_store(source, cfg, reporter=rep)
-    except InsightError as exc:
-        _fail(exc)
+    with RichReporter(err) as rep:
+        result = run_and_store(source, cfg, reporter=rep)
     _render(result.summary(), as_json, cfg.store_url)
 
 
@@ -116,12 +129,8 @@ def _run(source, cfg, as_json: bool) -> None:
 def demo(config: Optional[Path] = ConfigOpt, as_json: bool = JsonOpt) -> None:
     """Run the whole pipeline on the bundled demo storefront and store the run."""
     from insight.demo import DEMO_OVERRIDES, demo_path
-    from insight.errors import InsightError
 
-    try:
-        cfg = _load(config, **DEMO_OVERRIDES)
-    except InsightError as exc:
-        _fail(exc)
+    cfg = _load(config, **DEMO_OVERRIDES)
     _run(demo_path(), cfg, as_json)
 
 
@@ -138,12 +147,8 @@ def run_cmd(input: Path = typer.Option(..., "--input", "-i", help="CSV, JSONL, J
             config: Optional[Path] = ConfigOpt, profile: Optional[str] = ProfileOpt,
             as_json: bool = JsonOpt) -> None:
     """Run the pipeline on one export and store the run."""
-    from insight.errors import InsightError
 
-    try:
-        cfg = _load_with_profile(config, profile)
-    except InsightError as exc:
-        _fail(exc)
+    cfg = _load_with_profile(config, profile)
     _run(input, cfg, as_json)
 
 
@@ -156,31 +161,28 @@ def ingest(path: Path = typer.Argument(..., help="The export to check."),
     """Read and clean an export without analysing it: accounting, reasons, languages, PII report."""
     import yaml
 
-    from insight.errors import InsightError
     from insight.ingest import infer_mapping, sniff_columns
-    from insight.ops import ingest_only, reason_table
+    from insight.operations import ingest_only
+    from insight.report import reason_table
 
-    try:
-        if infer:
-            proposal = infer_mapping(sniff_columns(path))
-            if as_json:
-                sys.stdout.write(json.dumps(proposal) + "\n")
-                return
-            out.print(f"[bold]Proposed mapping for {path.name}[/] (paste under `ingest:` in your config):")
-            block = {"columns": proposal["columns"]}
-            if proposal["profile"]:
-                block = {"profile": proposal["profile"], **block}
-            out.print(yaml.safe_dump(block, sort_keys=False, allow_unicode=True).rstrip())
-            out.print(f"profile match: {proposal['profile_scores']}")
-            if proposal["unmapped"]:
-                out.print(f"kept as metadata, unmapped: {proposal['unmapped']}")
+    if infer:
+        proposal = infer_mapping(sniff_columns(path))
+        if as_json:
+            sys.stdout.write(json.dumps(proposal) + "\n")
             return
-        cfg = _load_with_profile(config, profile)
-        with RichReporter(err) as rep:
-            rep.stage("read+clean")
-            result = ingest_only(path, cfg, store=store, reporter=rep)
-    except InsightError as exc:
-        _fail(exc)
+        out.print(f"[bold]Proposed mapping for {path.name}[/] (paste under `ingest:` in your config):")
+        block = {"columns": proposal["columns"]}
+        if proposal["profile"]:
+            block = {"profile": proposal["profile"], **block}
+        out.print(yaml.safe_dump(block, sort_keys=False, allow_unicode=True).rstrip())
+        out.print(f"profile match: {proposal['profile_scores']}")
+        if proposal["unmapped"]:
+            out.print(f"kept as metadata, unmapped: {proposal['unmapped']}")
+        return
+    cfg = _load_with_profile(config, profile)
+    with RichReporter(err) as rep:
+        rep.stage("read+clean")
+        result = ingest_only(path, cfg, store=store, reporter=rep)
     reasons = reason_table(result.items)
     summary = {"run_id": result.run_id if store else None, "counts": result.counts.as_dict(),
                "non_actionable_share": round(result.counts.non_actionable / max(result.counts.read, 1), 4),
@@ -208,13 +210,9 @@ def ingest(path: Path = typer.Argument(..., help="The export to check."),
 def erase(customer_id: str = typer.Option(..., "--customer-id", help="The customer whose data must go."),
           config: Optional[Path] = ConfigOpt, as_json: bool = JsonOpt) -> None:
     """Erase one customer's items from every stored run, the embedding cache and managed exports."""
-    from insight.errors import InsightError
-    from insight.ops import erase_customer
+    from insight.operations import erase_customer
 
-    try:
-        done = erase_customer(customer_id, _load(config))
-    except InsightError as exc:
-        _fail(exc)
+    done = erase_customer(customer_id, _load(config))
     if as_json:
         sys.stdout.write(json.dumps(done) + "\n")
         return
@@ -251,27 +249,23 @@ def export(run: str = typer.Option("latest", "--run", help="Run id, or 'latest'.
            config: Optional[Path] = ConfigOpt) -> None:
     """Export a stored run's actions (or themes, items) as CSV or JSON."""
     from insight import open_store
-    from insight.errors import InsightError
-    from insight.export import export as do_export
+    from insight.errors import ExportError, StoreError
+    from insight.report import export as do_export
 
-    try:
-        store = open_store(_load(config))
-        run_id = store.latest_run_id() if run == "latest" else run
-        if run_id is None:
-            raise InsightError("no stored runs yet: run `insight demo` or `insight run --input FILE` first",
-                               code="E403")
-        if what not in ("actions", "themes", "items", "quarantine"):
-            raise InsightError(f"--what must be actions, themes, items or quarantine, not {what!r}", code="E502")
-        frame = store.load(run_id, what).drop(columns=["run_id"])
-        if fmt == "markdown":
-            from insight.export import to_markdown
-            from insight.ops import weekly_brief
+    store = open_store(_load(config))
+    run_id = store.latest_run_id() if run == "latest" else run
+    if run_id is None:
+        raise StoreError("no stored runs yet: run `insight demo` or `insight run --input FILE` first", code="E403")
+    if what not in ("actions", "themes", "items", "quarantine"):
+        raise ExportError(f"--what must be actions, themes, items or quarantine, not {what!r}", code="E502")
+    frame = store.load(run_id, what).drop(columns=["run_id"])
+    if fmt == "markdown":
+        from insight.operations import weekly_brief
+        from insight.report import to_markdown
 
-            text = to_markdown(weekly_brief(store, run_id))
-        else:
-            text = do_export(frame, fmt, meta={"run_id": run_id, "what": what})
-    except InsightError as exc:
-        _fail(exc)
+        text = to_markdown(weekly_brief(store, run_id))
+    else:
+        text = do_export(frame, fmt, meta={"run_id": run_id, "what": what})
     if output:
         output.write_text(text, encoding="utf-8")
         store.record_export(run_id, what, fmt, str(output.resolve()))  # so an erasure can rewrite it
@@ -287,12 +281,8 @@ def action(key: str = typer.Argument(..., help="The action's theme id (see the a
            note: str = typer.Option("", "--note"), config: Optional[Path] = ConfigOpt) -> None:
     """Move an action through its lifecycle; the decision carries over to later runs while its theme persists."""
     from insight import open_store
-    from insight.errors import InsightError
 
-    try:
-        entry = open_store(_load(config)).set_action_status(key, status, by, note)
-    except InsightError as exc:
-        _fail(exc)
+    entry = open_store(_load(config)).set_action_status(key, status, by, note)
     out.print(f"{key}: {entry['status']} by {entry['by']} at {entry['at']:%Y-%m-%d %H:%M} UTC")
 
 
@@ -305,14 +295,10 @@ def correct(run_id: str = typer.Argument(..., help="The run the item was tagged 
     """Correct an item's root cause; corrections train the next tagger (`insight train tagger --from-corrections`)."""
     from insight import open_store
     from insight.config import load_taxonomy
-    from insight.errors import InsightError
 
-    try:
-        cfg = _load(config)
-        entry = open_store(cfg).correct_tag(run_id, item_id, cause, by, valid=load_taxonomy(cfg.tag.taxonomy).keys,
-                                            note=note)
-    except InsightError as exc:
-        _fail(exc)
+    cfg = _load(config)
+    entry = open_store(cfg).correct_tag(run_id, item_id, cause, by, valid=load_taxonomy(cfg.tag.taxonomy).keys,
+                                        note=note)
     out.print(f"{item_id}: {entry['old_cause']} -> {entry['new_cause']} by {entry['by']}")
 
 
@@ -321,13 +307,9 @@ app.add_typer(themes_app, name="themes")
 
 
 def _edit(op: str, config: Optional[Path], **kw) -> None:
-    from insight.errors import InsightError
-    from insight.ops import edit_theme
+    from insight.operations import edit_theme
 
-    try:
-        event = edit_theme(op, _load(config), **kw)
-    except InsightError as exc:
-        _fail(exc)
+    event = edit_theme(op, _load(config), **kw)
     out.print(json.dumps(event, default=str))
 
 
@@ -335,7 +317,7 @@ def _edit(op: str, config: Optional[Path], **kw) -> None:
 def themes_list(config: Optional[Path] = ConfigOpt) -> None:
     """Registered themes with their stable ids and status."""
     from insight import open_store
-    from insight.registry import Registry
+    from insight.themes import Registry
 
     reg = Registry.from_records(open_store(_load(config)).registry_records())
     t = Table(title="Theme registry")
@@ -379,8 +361,9 @@ def app_cmd(port: int = typer.Option(8501, help="Port for the review app."),
     """Open the Streamlit review app on the stored runs."""
     script = Path(__file__).resolve().parent.parent / "app.py"
     if not script.is_file():
-        _fail(FileNotFoundError(f"app.py not found next to the pipelines package ({script}); "
-                                "install from a source checkout with `pip install -e .[app]`"))
+        err.print(f"[bold red]error[/] app.py not found next to the pipelines package ({script}); "
+                  "install from a source checkout with `pip install -e .[app]`")
+        raise typer.Exit(code=2)
     env = dict(os.environ)
     if config:
         env["INSIGHT_CONFIG"] = str(config.resolve())
@@ -410,29 +393,25 @@ def train_tagger_cmd(
         spread: float = SpreadOpt,
         config: Optional[Path] = ConfigOpt, as_json: bool = JsonOpt) -> None:
     """Train a calibrated root-cause tagger and save it (JSON + npz, no pickle); use it with tag.backend: model."""
-    from insight.errors import InsightError
     from insight.evaluate import load_labelled
-    from insight.ops import train_tagger
+    from insight.operations import train_tagger
 
-    try:
-        cfg = _load(config)
-        import pandas as pd
+    cfg = _load(config)
+    import pandas as pd
 
-        pool = load_labelled(unlabelled, text_column, text_column)["text"].tolist() if unlabelled else None
-        frames = [load_labelled(input, text_column, label_column)] if input else []
-        if from_corrections:
-            from insight import open_store
-            from insight.ops import corrections_as_labels
+    pool = load_labelled(unlabelled, text_column, text_column)["text"].tolist() if unlabelled else None
+    frames = [load_labelled(input, text_column, label_column)] if input else []
+    if from_corrections:
+        from insight import open_store
+        from insight.operations import corrections_as_labels
 
-            frames.append(corrections_as_labels(open_store(cfg)))
-        if not frames:
-            raise typer.BadParameter("give --input FILE, --from-corrections, or both")
-        with RichReporter(err) as reporter:
-            done = train_tagger(pd.concat(frames, ignore_index=True), out_dir, cfg, taxonomy,
-                                finetune=finetune, unlabelled=pool, pseudo_per_class=pseudo if pool else 0,
-                                pseudo_spread=spread, progress=reporter)
-    except InsightError as exc:
-        _fail(exc)
+        frames.append(corrections_as_labels(open_store(cfg)))
+    if not frames:
+        raise typer.BadParameter("give --input FILE, --from-corrections, or both")
+    with RichReporter(err) as reporter:
+        done = train_tagger(pd.concat(frames, ignore_index=True), out_dir, cfg, taxonomy,
+                            finetune=finetune, unlabelled=pool, pseudo_per_class=pseudo if pool else 0,
+                            pseudo_spread=spread, progress=reporter)
     if as_json:
         sys.stdout.write(json.dumps(done) + "\n")
         return
@@ -486,30 +465,24 @@ def eval_tagging_cmd(
         config: Optional[Path] = ConfigOpt, as_json: bool = JsonOpt) -> None:
     """Root-cause tagging: accuracy, macro-F1, ECE, coverage and precision at coverage."""
     from insight.config import load_taxonomy
-    from insight.errors import InsightError
     from insight.evaluate import eval_tagging, label_key, taxonomy_from_labels
 
-    try:
-        cfg = _load(config)
-        train_df, test_df = _labelled(dataset, input, text_column, label_column, train, cfg)
-        if mode not in ("zero-shot", "few-shot", "supervised"):
-            raise InsightError(f"--mode must be zero-shot, few-shot or supervised, not {mode!r}", code="E213")
-        tax = None
-        if taxonomy == "labels":
-            tax = taxonomy_from_labels(test_df["label"].tolist() + ([] if train_df is None else
-                                                                    train_df["label"].tolist()))
-            test_df = test_df.assign(label=test_df["label"].map(label_key))
-            if train_df is not None:
-                train_df = train_df.assign(label=train_df["label"].map(label_key))
-        elif taxonomy is not None:
-            tax = load_taxonomy(taxonomy)
-        result = eval_tagging(train_df, test_df, mode=mode, shots=shots, seeds=seeds, taxonomy=tax, config=cfg,
-                              finetune=finetune, finetune_steps=finetune_steps, finetune_epochs=finetune_epochs,
-                              finetune_lr=finetune_lr, finetune_classes=finetune_classes, pseudo_per_class=pseudo,
-                              pseudo_spread=spread, neighbours=neighbours,
-                              progress=lambda m: err.print(m))  # stderr: --json keeps stdout clean
-    except InsightError as exc:
-        _fail(exc)
+    cfg = _load(config)
+    train_df, test_df = _labelled(dataset, input, text_column, label_column, train, cfg)
+    tax = None
+    if taxonomy == "labels":
+        tax = taxonomy_from_labels(test_df["label"].tolist() + ([] if train_df is None else
+                                                                train_df["label"].tolist()))
+        test_df = test_df.assign(label=test_df["label"].map(label_key))
+        if train_df is not None:
+            train_df = train_df.assign(label=train_df["label"].map(label_key))
+    elif taxonomy is not None:
+        tax = load_taxonomy(taxonomy)
+    result = eval_tagging(train_df, test_df, mode=mode, shots=shots, seeds=seeds, taxonomy=tax, config=cfg,
+                          finetune=finetune, finetune_steps=finetune_steps, finetune_epochs=finetune_epochs,
+                          finetune_lr=finetune_lr, finetune_classes=finetune_classes, pseudo_per_class=pseudo,
+                          pseudo_spread=spread, neighbours=neighbours,
+                          progress=lambda m: err.print(m))  # stderr: --json keeps stdout clean
     result["dataset"] = dataset or str(input)
     if as_json:
         sys.stdout.write(json.dumps(result) + "\n")
@@ -550,14 +523,10 @@ def eval_stability_cmd(
 def _run_eval(evaluate, title: str, dataset: Optional[str], input: Optional[Path], text_column: str,
               label_column: str, config: Optional[Path], as_json: bool) -> None:
     """Load the labelled test data (a named dataset, or --input), evaluate, render."""
-    from insight.errors import InsightError
 
-    try:
-        cfg = _load(config)
-        _, test_df = _labelled(None if input else dataset, input, text_column, label_column, None, cfg)
-        result = {**evaluate(test_df, cfg), "dataset": str(input) if input else dataset}
-    except InsightError as exc:
-        _fail(exc)
+    cfg = _load(config)
+    _, test_df = _labelled(None if input else dataset, input, text_column, label_column, None, cfg)
+    result = {**evaluate(test_df, cfg), "dataset": str(input) if input else dataset}
     _print_result(result, as_json, f"{title} on {result['dataset']}")
 
 

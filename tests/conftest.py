@@ -1,15 +1,37 @@
-"""Shared fixtures: tiny readable frames and a fast config (hashing embedder) for unit tests; the real
-packaged model only in tests marked ``integration``. Nothing here touches the network."""
+"""Shared fixtures: tiny readable frames and a fast config (hashing embedder, PCA, no spaCy, no lingua) for unit
+tests; the real packaged model, UMAP, spaCy and lingua only in tests marked ``integration``. Nothing here touches
+the network."""
 
 from __future__ import annotations
 
 import os
+import sys
 
 import pandas as pd
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+# what a unit test must never load: each costs seconds (or a model) and has a fake or a cheap stand-in
+HEAVY = ("torch", "sentence_transformers", "umap", "lingua", "spacy", "streamlit")
+
+
+def pytest_collection_modifyitems(items):
+    """Unit tests first, then integration and UI tests: the heavy-module guard below then sees a clean process."""
+    items.sort(key=lambda item: bool(item.get_closest_marker("integration") or item.get_closest_marker("ui")))
+
+
+@pytest.fixture(autouse=True)
+def _unit_tests_stay_light(request):
+    """Fails a unit test (no ``integration``/``ui`` mark) that loads a heavy package: mark it, or use the fakes."""
+    if request.node.get_closest_marker("integration") or request.node.get_closest_marker("ui"):
+        yield
+        return
+    before = {m for m in HEAVY if m in sys.modules}
+    yield
+    loaded = sorted({m for m in HEAVY if m in sys.modules} - before)
+    assert not loaded, f"a unit test loaded {loaded}: mark it integration, or use fast_config's stand-ins"
 
 
 @pytest.fixture
@@ -24,7 +46,28 @@ def home(tmp_path, monkeypatch):
 def fast_config(home):
     from insight.config import load_config
 
-    return load_config(embed={"backend": "hashing", "cache": False}, themes={"key_phrases": False})
+    return load_config(embed={"backend": "hashing", "cache": False},
+                       themes={"key_phrases": False, "reducer": "pca"},  # no spaCy, no UMAP
+                       clean={"detect_languages": ["en"]},  # no lingua: one language needs no detector
+                       tag={"keyword_weight": 0.0})  # no spaCy lemmatizer: prototypes alone
+
+
+FAST_YAML = """\
+embed: {backend: hashing, cache: false}
+themes: {key_phrases: false, reducer: pca, min_cluster_size: 3}
+clean: {detect_languages: [en]}
+tag: {keyword_weight: 0.0}
+rank: {min_theme_size: 3}
+ingest: {columns: {item_id: id}}
+"""
+
+
+@pytest.fixture
+def fast_yaml(tmp_path, home):
+    """``fast_config`` sized for ``tiny_frame``, as a YAML file for the command line (``--config``)."""
+    p = tmp_path / "fast.yaml"
+    p.write_text(FAST_YAML)
+    return p
 
 
 @pytest.fixture

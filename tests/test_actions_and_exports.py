@@ -9,8 +9,8 @@ import pytest
 
 from insight import schema as S
 from insight.errors import StoreError
-from insight.export import to_jira, to_markdown
-from insight.measure import spike_tests
+from insight.report import to_jira, to_markdown
+from insight.report.measure import spike_tests
 
 
 def test_stationary_history_gives_few_false_alerts():

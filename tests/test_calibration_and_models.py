@@ -5,7 +5,20 @@ import json
 import numpy as np
 import pytest
 
-from insight.calibration import (
+from insight.config import load_taxonomy
+from insight.embed import HashingEmbedder
+from insight.errors import ModelError
+from insight.evaluate import taxonomy_from_labels
+from insight.tag import (
+    CalibratedTagger,
+    HybridTagger,
+    LogisticTagger,
+    fit_calibrated,
+    fit_zero_shot,
+    load_model,
+    save_model,
+)
+from insight.tag.calibration import (
     BELOW_CLASS_THRESHOLD,
     LOW_CONFIDENCE,
     SMALL_MARGIN,
@@ -16,11 +29,6 @@ from insight.calibration import (
     expected_calibration_error,
     fit_temperature,
 )
-from insight.config import load_taxonomy
-from insight.embed import HashingEmbedder
-from insight.evaluate import fit_calibrated, taxonomy_from_labels
-from insight.tag import fit_zero_shot
-from insight.tagmodels import CalibratedTagger, HybridTagger, LogisticTagger, ModelError, load_model, save_model
 
 
 def test_ece_of_perfectly_calibrated_and_overconfident():
@@ -99,7 +107,7 @@ def test_fit_calibrated_and_round_trip(tmp_path):
 
 
 def test_pseudo_labelled_rows_train_the_head_but_never_calibrate_it(monkeypatch):
-    import insight.evaluate as ev
+    import insight.tag.training as ev
 
     rng = np.random.default_rng(0)
     X = np.vstack([rng.normal([-1, 0], 0.1, (6, 2)), rng.normal([1, 0], 0.1, (6, 2))])
@@ -117,7 +125,7 @@ def test_pseudo_labelled_rows_train_the_head_but_never_calibrate_it(monkeypatch)
 
 
 def test_head_pseudo_rows_are_the_surest_per_class_with_their_texts():
-    from insight.evaluate import head_pseudo_rows
+    from insight.tag import head_pseudo_rows
 
     X = np.array([[-1.0, 0], [-1.1, 0.1], [1.0, 0], [1.1, -0.1]])
     pool = np.array([[0.05, 0], [-2.0, 0], [2.0, 0.1], [-0.5, 0]])
@@ -141,7 +149,7 @@ def _up(x):
 
 
 def test_neighbour_tagger_follows_the_untagged_feedback_around_an_item():
-    from insight.tagmodels import NeighbourTagger
+    from insight.tag import NeighbourTagger
 
     query = _up([0.05])  # just right of the head's boundary, among untagged items that lean left
     pool = _up([-0.05, -0.1, -0.15, 0.3])
@@ -166,7 +174,7 @@ def test_neighbour_tagger_follows_the_untagged_feedback_around_an_item():
 
 
 def test_neighbour_memory_is_capped_reproducibly_and_keeps_every_label():
-    from insight.tagmodels import NeighbourTagger
+    from insight.tag import NeighbourTagger
 
     pool = _up(np.linspace(-1, 1, 50))
     labelled = np.array([[1.0, 0.0], [-1.0, 0.0]])
@@ -178,7 +186,7 @@ def test_neighbour_memory_is_capped_reproducibly_and_keeps_every_label():
 
 
 def test_fit_calibrated_with_untagged_feedback_remembers_it_and_round_trips(tmp_path):
-    from insight.tagmodels import NeighbourTagger
+    from insight.tag import NeighbourTagger
 
     emb, texts, labels = _data()
     X, y = emb.encode(texts), np.array(labels)
@@ -241,7 +249,7 @@ def test_taxonomy_from_labels():
 
 
 def test_lexical_tagger_round_trip(tmp_path):
-    from insight.tagmodels import LexicalLogisticTagger
+    from insight.tag import LexicalLogisticTagger
 
     emb, texts, labels = _data()
     X = emb.encode(texts)
@@ -255,7 +263,7 @@ def test_lexical_tagger_round_trip(tmp_path):
     assert meta["kind"] == "lexical" and np.allclose(loaded.predict_proba(X, texts), p, atol=1e-6)
 
 
-def test_train_then_run_with_the_saved_model(tmp_path, tiny_frame, fast_config):
+def test_train_then_run_with_the_saved_model(tmp_path, tiny_frame, fast_yaml):
     import pandas as pd
     from typer.testing import CliRunner
 
@@ -267,9 +275,7 @@ def test_train_then_run_with_the_saved_model(tmp_path, tiny_frame, fast_config):
     rows += [(t, "returns_refunds") for t in ["refund missing", "no refund yet", "return label broken",
                                               "refund for my return", "where is my refund", "refund late"]]
     pd.DataFrame(rows, columns=["comment", "cause"]).to_csv(labelled, index=False)
-    cfg_file = tmp_path / "fast.yaml"
-    cfg_file.write_text("embed: {backend: hashing, cache: false}\nthemes: {key_phrases: false, min_cluster_size: 3}\n"
-                        "rank: {min_theme_size: 3}\ningest: {columns: {item_id: id}}\n")
+    cfg_file = fast_yaml
     runner = CliRunner()
     trained = runner.invoke(app, ["train", "tagger", "--input", str(labelled), "--text-column", "comment",
                                   "--label-column", "cause", "--out", str(tmp_path / "m-v1"), "--config",
@@ -277,7 +283,8 @@ def test_train_then_run_with_the_saved_model(tmp_path, tiny_frame, fast_config):
     assert trained.exit_code == 0, trained.output
     assert json.loads(trained.stdout)["metrics"]["n_train"] == 12 + sum(
         len(rc.seeds) + 1 for rc in load_taxonomy().root_causes.values())
-    cfg_file.write_text(cfg_file.read_text() + f"tag: {{backend: model, model_path: {tmp_path / 'm-v1'}}}\n")
+    cfg_file.write_text(cfg_file.read_text().replace("tag: {keyword_weight: 0.0}",
+                                                     f"tag: {{backend: model, model_path: {tmp_path / 'm-v1'}}}"))
     data = tmp_path / "in.csv"
     tiny_frame.to_csv(data, index=False)
     ran = runner.invoke(app, ["run", "--input", str(data), "--config", str(cfg_file), "--json"])

@@ -4,10 +4,9 @@ import pandas as pd
 import pytest
 
 from insight import schema as S
-from insight.clean import clean, finalise_duplicates, non_actionable_reason, normalise
+from insight.clean import clean, finalise_duplicates, non_actionable_reason, normalise, redact_pii
 from insight.config import CleanConfig, IngestConfig, load_config
 from insight.ingest import map_columns, validate
-from insight.pii import redact_pii
 
 ORDER = [re.compile(p) for p in load_config().clean.pii.order_number_patterns]
 
@@ -54,7 +53,7 @@ def test_normalise_strips_signature_and_controls():
 
 def _cleaned(tiny_frame):
     df = validate(map_columns(tiny_frame, IngestConfig(columns={"item_id": "id"})), IngestConfig())
-    out, report = clean(df, CleanConfig(pii=load_config().clean.pii))
+    out, report = clean(df, CleanConfig(pii=load_config().clean.pii, detect_languages=["en"]))
     return finalise_duplicates(out), report
 
 

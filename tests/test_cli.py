@@ -1,20 +1,11 @@
 import json
 
 import pandas as pd
-import pytest
 from typer.testing import CliRunner
 
 from pipelines.cli import app
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def fast_yaml(tmp_path, home):
-    p = tmp_path / "fast.yaml"
-    p.write_text("embed: {backend: hashing, cache: false}\nthemes: {key_phrases: false, min_cluster_size: 3}\n"
-                 "rank: {min_theme_size: 3}\ningest: {columns: {item_id: id}}\n")
-    return p
 
 
 def test_help_lists_commands():

@@ -1,6 +1,7 @@
 import pytest
 
-from insight.config import load_config, load_taxonomy, resolve
+from insight.backends import BACKENDS, resolve
+from insight.config import load_config, load_taxonomy
 from insight.errors import ComponentError, ConfigError
 
 EXPECTED_KEYS = ["inventory", "delivery", "checkout", "payments", "returns_refunds", "product_quality",
@@ -71,3 +72,16 @@ def test_registry_unknown_name_lists_valid():
     with pytest.raises(ComponentError) as e:
         resolve("embedder", "word2vec")
     assert "hashing" in str(e.value) and "sentence-transformers" in str(e.value)
+
+
+@pytest.mark.parametrize("section,role", [("embed", "embedder"), ("themes", "clusterer"), ("tag", "tagger"),
+                                          ("store", "store")])
+def test_unknown_backend_fails_when_the_config_loads(tmp_path, section, role):
+    """A typo in a backend name must fail before any file is read, naming the valid backends."""
+    p = tmp_path / "c.yaml"
+    p.write_text(f"{section}:\n  backend: nonsense\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    message = str(e.value)
+    assert f"{section}.backend" in message and "'nonsense'" in message
+    assert all(name in message for name in BACKENDS[role])

@@ -10,7 +10,7 @@ import pytest
 from insight.config import load_taxonomy
 from insight.errors import StoreError
 from insight.flow import run_and_store
-from insight.ops import corrections_as_labels, erase_customer
+from insight.operations import corrections_as_labels, erase_customer
 from insight.store import SQLStore
 
 

@@ -37,10 +37,11 @@ def test_only_unique_texts_are_embedded_and_cache_is_reused(tmp_path):
         assert z["vectors"].shape == (3, 32)
 
 
+@pytest.mark.integration  # imports torch
 def test_torch_device_uses_a_gpu_only_when_one_is_visible_and_keeps_an_explicit_choice(monkeypatch):
     import torch
 
-    from insight.embed import torch_device
+    from insight.nlp import torch_device
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert torch_device(None) == torch_device("auto") == "cpu"

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from insight.errors import ExportError
-from insight.export import export, neutralise
+from insight.report import export, neutralise
 
 
 @pytest.mark.parametrize("cell", ["=HYPERLINK(\"x\")", "+1+1", "-2", "@SUM(A1)", "\tx", "\rx"])

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from insight.finetune import pseudo_labels
+from insight.tag.finetune import pseudo_labels
 
 
 def test_pseudo_labels_take_the_surest_rows_of_every_class():
@@ -38,9 +38,10 @@ def test_pseudo_labels_with_spread_draw_from_a_wider_band_reproducibly():
         pseudo_labels(proba, per_class=1, spread=0.5)
 
 
+@pytest.mark.integration  # torch
 def test_supcon_loss_is_lower_when_classes_are_grouped():
     torch = pytest.importorskip("torch")
-    from insight.finetune import supcon_loss
+    from insight.tag.finetune import supcon_loss
 
     y = torch.tensor([0, 0, 1, 1])
     grouped = torch.nn.functional.normalize(torch.tensor([[1.0, 0.0], [0.99, 0.1], [0.0, 1.0], [0.1, 0.99]]), dim=1)
@@ -73,13 +74,14 @@ def _copy_packaged_encoder(texts, labels, out_dir, **_kw) -> Path:
 
 @pytest.mark.integration
 def test_a_tuned_encoder_that_wins_is_saved_checked_and_used(tmp_path, fast_config, tiny_frame, monkeypatch):
-    import insight.finetune
+    import insight.tag.finetune
+    from insight.errors import ModelError
     from insight.flow import run
-    from insight.ops import train_tagger
-    from insight.tagmodels import ModelError, load_model
+    from insight.operations import train_tagger
+    from insight.tag import load_model
 
     # Frozen = hashing vectors (lexical only); "tuned" = the real sentence encoder, which must win on held-out.
-    monkeypatch.setattr(insight.finetune, "finetune_encoder", _copy_packaged_encoder)
+    monkeypatch.setattr(insight.tag.finetune, "finetune_encoder", _copy_packaged_encoder)
     pool = ["my package never showed up", "the card got declined twice", "no money back for the return"]
     done = train_tagger(_labelled(), tmp_path / "m-v1", fast_config, finetune=True, unlabelled=pool,
                         pseudo_per_class=1)
@@ -123,13 +125,13 @@ def test_a_tuned_encoder_that_wins_is_saved_checked_and_used(tmp_path, fast_conf
 
 @pytest.mark.integration
 def test_a_tuned_encoder_that_does_not_win_is_dropped(tmp_path, home, monkeypatch):
-    import insight.finetune
+    import insight.tag.finetune
     from insight.config import load_config
-    from insight.ops import train_tagger
-    from insight.tagmodels import load_model
+    from insight.operations import train_tagger
+    from insight.tag import load_model
 
     # The "tuned" encoder is the frozen one itself: equal held-out accuracy is not a win.
-    monkeypatch.setattr(insight.finetune, "finetune_encoder", _copy_packaged_encoder)
+    monkeypatch.setattr(insight.tag.finetune, "finetune_encoder", _copy_packaged_encoder)
     done = train_tagger(_labelled(), tmp_path / "m-v1", load_config(embed={"cache": False}), finetune=True)
     assert not done["finetuned"] and done["metrics"]["encoder"].startswith("frozen")
     assert done["metrics"]["finetuned_accuracy"] == done["metrics"]["frozen_accuracy"]
@@ -139,7 +141,7 @@ def test_a_tuned_encoder_that_does_not_win_is_dropped(tmp_path, home, monkeypatc
 
 def test_finetune_needs_held_out_labels(tmp_path, fast_config):
     from insight.errors import InputError
-    from insight.ops import train_tagger
+    from insight.operations import train_tagger
 
     with pytest.raises(InputError, match="held-out") as info:
         train_tagger(_labelled().head(3), tmp_path / "m", fast_config, include_seeds=False, finetune=True)
@@ -149,7 +151,7 @@ def test_finetune_needs_held_out_labels(tmp_path, fast_config):
 @pytest.mark.integration
 def test_real_finetune_moves_the_encoder_and_saves_safetensors(tmp_path):
     from insight.embed import SentenceTransformerEmbedder
-    from insight.finetune import finetune_encoder
+    from insight.tag.finetune import finetune_encoder
 
     data = _labelled()
     folder = finetune_encoder(data["text"].tolist(), data["label"].tolist(), tmp_path / "enc", max_steps=3,
@@ -188,18 +190,18 @@ def test_few_shot_eval_adds_the_taxonomy_and_checks_its_keys(fast_config):
 
 @pytest.mark.integration
 def test_few_shot_eval_fine_tunes_on_the_sample_and_the_pool_never_the_test_file(fast_config, monkeypatch):
-    import insight.finetune
-    from insight.evaluate import _prepare, eval_tagging
-    from insight.tagmodels import NeighbourTagger
+    import insight.tag.finetune
+    from insight.evaluate import eval_tagging, prepare
+    from insight.tag import NeighbourTagger
 
-    monkeypatch.setattr(insight.finetune, "finetune_encoder", _copy_packaged_encoder)
+    monkeypatch.setattr(insight.tag.finetune, "finetune_encoder", _copy_packaged_encoder)
     remembered: list[list[str]] = []
     real_remember = NeighbourTagger.remember
     monkeypatch.setattr(NeighbourTagger, "remember", lambda self, X, y, pool, pool_texts=None: remembered.append(
         list(pool_texts)) or real_remember(self, X, y, pool, pool_texts))
     train, test = _intents()
     out = eval_tagging(train, test, mode="few-shot", shots=2, config=fast_config, finetune=True, pseudo_per_class=2)
-    train_texts, test_texts = set(_prepare(train["text"].tolist(), fast_config)), set(_prepare(test["text"].tolist(),
+    train_texts, test_texts = set(prepare(train["text"].tolist(), fast_config)), set(prepare(test["text"].tolist(),
                                                                                                fast_config))
     assert 6 < len(SEEN) <= 12 and set(SEEN) <= train_texts and not set(SEEN) & test_texts
     assert out["finetune"] and out["pseudo_per_class"] == 2 and out["head_pseudo_per_class"] == 80
@@ -210,18 +212,18 @@ def test_few_shot_eval_fine_tunes_on_the_sample_and_the_pool_never_the_test_file
 
 
 def test_the_pool_holds_only_texts_that_were_not_sampled(fast_config):
-    from insight.evaluate import _pool_texts, _prepare, _sample
+    from insight.evaluate import prepare, sample_shots, unlabelled_pool
 
     train, _ = _intents()
-    part = _sample(train, 2, seed=0)
-    texts = _prepare(part["text"].tolist(), fast_config)
-    pool = _pool_texts(train, part, fast_config)
+    part = sample_shots(train, 2, seed=0)
+    texts = prepare(part["text"].tolist(), fast_config)
+    pool = unlabelled_pool(train, part, fast_config)
     assert len(pool) == len(train) - len(part) and not set(pool) & set(texts)
 
 
 def test_self_train_adds_per_class_pseudo_labels_from_the_frozen_vectors(tmp_path, monkeypatch):
-    import insight.finetune
-    from insight.evaluate import self_train
+    import insight.tag.finetune
+    from insight.tag import self_train
 
     calls: list[tuple[list[str], list[str], dict]] = []
 
@@ -229,7 +231,7 @@ def test_self_train_adds_per_class_pseudo_labels_from_the_frozen_vectors(tmp_pat
         calls.append((list(texts), list(labels), kw))
         return Path(out_dir)
 
-    monkeypatch.setattr(insight.finetune, "finetune_encoder", record)
+    monkeypatch.setattr(insight.tag.finetune, "finetune_encoder", record)
     texts = ["my parcel is late", "the courier lost my package", "my card was declined", "payment failed twice"]
     labels = ["delivery", "delivery", "payments", "payments"]
     pool = ["my parcel never arrived", "the bank declined my card again", "where is my order", "card refused"]

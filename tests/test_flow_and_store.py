@@ -41,7 +41,8 @@ def test_publish_and_read_back(tiny_frame, tiny_config):
 def test_failed_publish_leaves_nothing_visible(tiny_frame, tiny_config, monkeypatch):
     result = run(tiny_frame, tiny_config)
     store = SQLStore(tiny_config.store_url)
-    import insight.store as st
+    import insight.store.sql as st
+    from insight.store.tables import items
 
     calls = {"n": 0}
     real = st._records
@@ -57,4 +58,4 @@ def test_failed_publish_leaves_nothing_visible(tiny_frame, tiny_config, monkeypa
         store.publish(result)
     assert store.list_runs().empty
     with store.engine.connect() as conn:
-        assert conn.execute(st.items.select()).first() is None
+        assert conn.execute(items.select()).first() is None

@@ -8,14 +8,14 @@ import pytest
 from typer.testing import CliRunner
 
 from insight import schema as S
-from insight.clean import finalise_duplicates, near_duplicates
+from insight.clean import LanguageDetector, finalise_duplicates, near_duplicates
 from insight.config import IngestConfig, load_config
 from insight.embed import EmbeddingCache, text_key
 from insight.flow import run_and_store
 from insight.ingest import infer_mapping, list_profiles, map_columns, parse_timestamps, read_feedback, validate
-from insight.language import LanguageDetector
-from insight.ops import erase_customer, ingest_only
-from insight.store import SQLStore, erasures
+from insight.operations import erase_customer, ingest_only
+from insight.store import SQLStore
+from insight.store.tables import erasures
 from pipelines.cli import app
 
 
@@ -69,6 +69,7 @@ def test_timestamps_iso_mixed_epoch_and_bounds():
     assert df[S.REASON].tolist() == ["future_timestamp", "implausible_timestamp"]
 
 
+@pytest.mark.integration  # lingua
 @pytest.mark.parametrize("text,lang", [
     ("mi pedido no ha llegado todavía y nadie responde", "es"),
     ("Das Paket ist beschädigt angekommen und der Service antwortet nicht", "de"),
@@ -80,6 +81,7 @@ def test_language_detection(text, lang):
     assert LanguageDetector().detect([text]) == [lang]
 
 
+@pytest.mark.integration  # lingua
 def test_other_languages_set_aside_or_flagged(tmp_path):
     frame = pd.DataFrame({"text": ["my parcel is late again, where is it", "mi pedido no ha llegado todavía, ayuda"]})
     aside = ingest_only(frame, load_config(home=str(tmp_path), clean={"other_languages": "set_aside"}), store=False)
@@ -149,6 +151,7 @@ def test_erasure_everywhere_and_idempotent(tmp_path, tiny_frame, fast_config):
     assert logged[0]["subject_hash"] == done["subject_hash"] != "p1"
 
 
+@pytest.mark.integration  # spaCy NER
 def test_optional_name_redaction_and_raw_text_policy(tmp_path):
     frame = pd.DataFrame({"text": ["Sarah Connor in Manchester never got her parcel, mail sarah@example.com"]})
     plain = ingest_only(frame, load_config(home=str(tmp_path)), store=False)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from insight import schema as S
 from insight.config import IngestConfig, load_config
 from insight.errors import InputError
-from insight.ops import ingest_only
+from insight.operations import ingest_only
 
 ALPHABET = string.ascii_letters + string.digits + " ,;|\t\"'\n\r=+-@.!?éüñ€£" + "日本"
 

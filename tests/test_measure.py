@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 
 from insight import schema as S
-from insight.measure import (
+from insight.report.measure import (
     add_weeks,
     benjamini_hochberg,
     detect_spikes,

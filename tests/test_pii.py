@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from insight.clean import PLACEHOLDERS, Redactor, iban_ok, luhn_ok, redact_pii
 from insight.config import load_config
-from insight.pii import PLACEHOLDERS, Redactor, iban_ok, luhn_ok, redact_pii
 
 CASES_PATH = Path(__file__).parent / "data" / "pii_cases.jsonl"
 TYPES = PLACEHOLDERS

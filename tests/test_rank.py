@@ -2,7 +2,7 @@ import pandas as pd
 
 from insight import schema as S
 from insight.config import RankConfig, load_taxonomy
-from insight.rank import impact_score, rank_actions
+from insight.report import impact_score, rank_actions
 
 
 def stats_row(theme, volume, recent, cause="delivery", growth=1.0, spikes=None, label=None):

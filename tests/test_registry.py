@@ -6,7 +6,7 @@ import pytest
 
 from insight import schema as S
 from insight.errors import InsightError
-from insight.registry import (
+from insight.themes import (
     Registry,
     assign_to_registry,
     incremental_assign,
@@ -135,23 +135,23 @@ def test_incremental_assign_keeps_known_items():
     assert ids == ["TH0001", "TH0001"]  # the old item keeps its theme though it now sits closer to TH0002
 
 
-def test_cli_theme_edits_are_stored_as_events(tiny_frame, fast_config):
+def test_cli_theme_edits_are_stored_as_events(tiny_frame, fast_yaml):
     from typer.testing import CliRunner
 
+    from insight.config import load_config
     from insight.flow import run_and_store
     from insight.store import SQLStore
     from pipelines.cli import app
 
-    ingest = fast_config.ingest.model_copy(update={"columns": {"item_id": "id"}})
-    themes = fast_config.themes.model_copy(update={"min_cluster_size": 3, "n_components": 5})
-    cfg = fast_config.model_copy(update={"ingest": ingest, "themes": themes})
+    cfg = load_config(fast_yaml, themes={"n_components": 5})
     result = run_and_store(tiny_frame, cfg)
     tid = result.themes[result.themes["theme_id"] != S.UNTHEMED]["theme_id"].iloc[0]
     env = {"INSIGHT_HOME": str(cfg.home_path)}
     runner = CliRunner()
-    assert runner.invoke(app, ["themes", "rename", tid, "Late parcels"], env=env).exit_code == 0
-    assert runner.invoke(app, ["themes", "split", tid, "--k", "2"], env=env).exit_code == 0
-    assert runner.invoke(app, ["themes", "move", "L1", "--to", tid], env=env).exit_code == 0
+    conf = ["--config", str(fast_yaml)]
+    assert runner.invoke(app, ["themes", "rename", tid, "Late parcels", *conf], env=env).exit_code == 0
+    assert runner.invoke(app, ["themes", "split", tid, "--k", "2", *conf], env=env).exit_code == 0
+    assert runner.invoke(app, ["themes", "move", "L1", "--to", tid, *conf], env=env).exit_code == 0
     store = SQLStore(cfg.store_url)
     events = store.theme_events()
     assert {"renamed", "split", "moved"} <= set(events["event"])

@@ -1,6 +1,6 @@
 import numpy as np
+import pytest
 
-from insight.calibration import AbstainPolicy
 from insight.config import load_taxonomy
 from insight.embed import HashingEmbedder
 from insight.tag import (
@@ -9,9 +9,9 @@ from insight.tag import (
     fit_zero_shot,
     in_key_order,
     keyword_evidence,
-    softmax,
     tag_items,
 )
+from insight.tag.calibration import AbstainPolicy, softmax
 
 
 def test_prototype_tagger_fit_predict():
@@ -29,6 +29,7 @@ def test_softmax_is_stable():
     assert np.allclose(p, [[0.5, 0.5, 0.0]])
 
 
+@pytest.mark.integration  # spaCy lemmas
 def test_keyword_evidence_is_word_bounded():
     tax = load_taxonomy()
     ev = keyword_evidence(["my refund never came", "refunded? no. returning it"], tax)
@@ -37,6 +38,7 @@ def test_keyword_evidence_is_word_bounded():
     assert ev[0, tax.keys.index("inventory")] == 0
 
 
+@pytest.mark.integration  # spaCy lemmas (keyword evidence)
 def test_tag_items_columns_and_review_flag():
     tax = load_taxonomy()
     emb = HashingEmbedder()

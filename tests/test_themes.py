@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from insight.schema import NOISE
 from insight.themes import HDBSCANClusterer, ctfidf_keywords, describe_themes, representatives, theme_key
@@ -13,9 +14,10 @@ def blobs(seed=0, n=60, d=24):
     return X.astype(np.float32), y
 
 
-def test_finds_planted_clusters():
+@pytest.mark.parametrize("reducer", ["pca", pytest.param("umap", marks=pytest.mark.integration)])
+def test_finds_planted_clusters(reducer):
     X, y = blobs()
-    labels = HDBSCANClusterer(n_components=5, min_cluster_size=10).fit_predict(X)
+    labels = HDBSCANClusterer(n_components=5, min_cluster_size=10, reducer=reducer).fit_predict(X)
     assert len(set(labels) - {NOISE}) == 3
     for k in range(3):  # each planted group maps to a single theme
         assert len(set(labels[y == k]) - {NOISE}) == 1
@@ -23,16 +25,16 @@ def test_finds_planted_clusters():
 
 def test_same_partition_in_any_row_order():
     X, _ = blobs(1)
-    a = HDBSCANClusterer(n_components=5, min_cluster_size=10).fit_predict(X)
+    a = HDBSCANClusterer(n_components=5, min_cluster_size=10, reducer="pca").fit_predict(X)
     perm = np.random.default_rng(3).permutation(len(X))
-    b = HDBSCANClusterer(n_components=5, min_cluster_size=10).fit_predict(X[perm])
+    b = HDBSCANClusterer(n_components=5, min_cluster_size=10, reducer="pca").fit_predict(X[perm])
     inv = np.argsort(perm)
     assert np.array_equal(a, b[inv])
 
 
 def test_assign_new_items_and_noise_threshold():
     X, y = blobs(2)
-    c = HDBSCANClusterer(n_components=5, min_cluster_size=10).fit(X)
+    c = HDBSCANClusterer(n_components=5, min_cluster_size=10, reducer="pca").fit(X)
     new = c.assign(X[:5])
     assert (new == c.labels_[:5]).all()
     far = -X[:1]  # opposite direction: similar to no centroid
@@ -50,7 +52,7 @@ def test_ctfidf_keywords_are_distinctive():
 def test_describe_and_representatives():
     X, y = blobs(4, n=12)
     texts = [f"text {i} group {g}" for i, g in enumerate(y)]
-    c = HDBSCANClusterer(n_components=5, min_cluster_size=5).fit(X)
+    c = HDBSCANClusterer(n_components=5, min_cluster_size=5, reducer="pca").fit(X)
     reps = representatives(X, c.labels_, c.centroids_, n=3)
     assert all(len(set(v)) == 3 for v in reps.values())
     table = describe_themes(texts, X, c.labels_, c.centroids_, phrases=False)

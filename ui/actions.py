@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from insight.export import export
+from insight.errors import InsightError
+from insight.report import export
 from ui import data
 
 st.title("Actions")
@@ -44,7 +45,7 @@ if run_id:
                     try:
                         data.set_action_status(a["theme_id"], new, who, note)
                         st.success(f"{a['theme_id']} is now {new}")
-                    except Exception as exc:  # the store explains invalid transitions and missing names
+                    except InsightError as exc:  # the store explains invalid transitions and missing names
                         st.error(str(exc))
             history = data.action_history(a["theme_id"])
             if len(history):

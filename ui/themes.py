@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from insight.errors import InsightError
 from ui import data
 
 
@@ -25,7 +26,7 @@ def _correction_form(run_id: str, queue: pd.DataFrame, members: pd.DataFrame) ->
             try:
                 entry = data.correct_tag(run_id, item, cause, who)
                 st.success(f"{item}: {entry['old_cause']} -> {entry['new_cause']}")
-            except Exception as exc:  # the store names the missing reviewer or an unknown cause
+            except InsightError as exc:  # the store names the missing reviewer or an unknown cause
                 st.error(str(exc))
 
 

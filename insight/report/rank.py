@@ -20,8 +20,8 @@ import re
 import numpy as np
 import pandas as pd
 
-from . import schema as S
-from .config import RankConfig, Taxonomy
+from .. import schema as S
+from ..config import RankConfig, Taxonomy
 
 ACTION_COLUMNS = [
     "rank", "theme_id", "theme_label", "root_cause", "owner", "title", "steps", "impact", "explanation",

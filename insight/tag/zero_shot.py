@@ -1,9 +1,9 @@
-"""Root-cause tagging: embedding prototypes from the taxonomy plus keyword evidence, with a confidence.
+"""Zero-shot root causes: embedding prototypes from the taxonomy plus keyword evidence.
 
-The tagger follows the sklearn shape (``fit(X, y)``, ``predict_proba(X)``) so a supervised tagger can replace it
-by name in config. Zero-shot use builds the training set from the taxonomy itself: each root cause's
-description and seed examples are its prototypes. Keyword hits are separate evidence, blended in by
-``tag_items`` because they need the text, not the vector.
+The prototype tagger follows the sklearn shape (``fit(X, y)``, ``predict_proba(X)``) so a supervised tagger can
+replace it. Zero-shot use builds the training set from the taxonomy itself: each root cause's description and
+seed examples are its prototypes. Keyword hits are separate evidence, blended in by ``combined_proba`` because
+they need the text, not the vector.
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-import pandas as pd
 
-from .calibration import AbstainPolicy
-from .config import Taxonomy
+from ..config import Taxonomy
+from .calibration import softmax
 
 
 class PrototypeTagger:
@@ -53,12 +52,6 @@ class PrototypeTagger:
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
 
-def softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
 def taxonomy_training_set(taxonomy: Taxonomy) -> tuple[list[str], list[str]]:
     """Texts and labels that teach a tagger the taxonomy: every description and seed example."""
     texts, labels = [], []
@@ -88,7 +81,7 @@ class KeywordMatcher:
         if self._matcher is None:
             from spacy.matcher import PhraseMatcher
 
-            from .nlp import load_spacy
+            from ..nlp import load_spacy
 
             nlp = load_spacy()
             keep = {"tok2vec", "tagger", "attribute_ruler", "lemmatizer"}
@@ -128,32 +121,6 @@ def keyword_evidence(texts: Sequence[str], taxonomy: Taxonomy, matcher: KeywordM
     return 1.0 - np.exp(-hits)  # 0 hits -> 0, 1 -> 0.63, 2 -> 0.86
 
 
-TAG_COLUMNS = ["root_cause", "confidence", "second_cause", "needs_review", "review_reason", "labels",
-               "probabilities"]
-
-
-def tag_items(proba: np.ndarray, keys: list[str], policy: AbstainPolicy, multi_label_min: float = 0.3
-              ) -> pd.DataFrame:
-    """Root cause, confidence, runner-up, every cause above ``multi_label_min`` (an item may report two
-    problems), the full probability table, and whether (and why) it goes to the review queue."""
-    if len(proba) == 0:
-        return pd.DataFrame(columns=TAG_COLUMNS)
-    top2 = np.argsort(-proba, axis=1, kind="stable")[:, :2]
-    rows = np.arange(len(proba))
-    abstain, reason = policy.decide(proba)
-    names = np.array(keys)
-    return pd.DataFrame({
-        "root_cause": names[top2[:, 0]],
-        "confidence": proba[rows, top2[:, 0]].round(4),
-        "second_cause": names[top2[:, 1]] if proba.shape[1] > 1 else names[top2[:, 0]],
-        "needs_review": abstain,
-        "review_reason": reason,
-        "labels": [[keys[j] for j in np.flatnonzero(p >= multi_label_min)] or [keys[int(p.argmax())]]
-                   for p in proba],
-        "probabilities": [{keys[j]: round(float(p[j]), 4) for j in np.flatnonzero(p >= 0.01)} for p in proba],
-    })
-
-
 def in_key_order(proba: np.ndarray, classes: Sequence[str], keys: list[str]) -> np.ndarray:
     """Columns rearranged to the taxonomy's order; a cause the model never saw gets probability 0."""
     out = np.zeros((len(proba), len(keys)), dtype=np.float64)
@@ -167,16 +134,13 @@ def in_key_order(proba: np.ndarray, classes: Sequence[str], keys: list[str]) -> 
 def combined_proba(texts: Sequence[str], X: np.ndarray, tagger, taxonomy: Taxonomy, keyword_weight: float = 0.35,
                    matcher: KeywordMatcher | None = None) -> np.ndarray:
     """The tagger's probabilities in taxonomy order, blended with keyword evidence where a text has any."""
-    keys = taxonomy.keys
-    proba = in_key_order(tagger.predict_proba(X), list(tagger.classes_), keys)
+    proba = in_key_order(tagger.predict_proba(X), list(tagger.classes_), taxonomy.keys)
+    if not keyword_weight:  # no weight, no evidence to look for (and no spaCy to load)
+        return proba
     ev = keyword_evidence(texts, taxonomy, matcher)
     kw = ev / np.maximum(ev.sum(axis=1, keepdims=True), 1e-9)
     has_kw = ev.sum(axis=1, keepdims=True) > 0
     return np.where(has_kw, (1 - keyword_weight) * proba + keyword_weight * kw, proba)
-
-
-def _prob_cols(keys: list[str]) -> list[str]:
-    return [f"p_{k}" for k in keys]
 
 
 def fit_zero_shot(taxonomy: Taxonomy, encode: Callable[[list[str]], np.ndarray], temperature: float = 0.05

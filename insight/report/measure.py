@@ -11,7 +11,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from . import schema as S
+from .. import schema as S
 
 _NEGATIVE = re.compile(
     r"\b(?:not|never|no|still|late|broken|broke|wrong|worst|terrible|awful|useless|disappointed|angry|refund|"
@@ -31,7 +31,7 @@ def add_weeks(items: pd.DataFrame) -> pd.DataFrame:
     """Week start (Monday, UTC) and a 1-based week number from the first week in the data."""
     out = items.copy()
     ts = pd.to_datetime(out[S.TIMESTAMP], utc=True)
-    start = ts.dt.tz_convert("UTC").dt.normalize() - pd.to_timedelta(ts.dt.weekday, unit="D")
+    start = ts.dt.tz_convert("UTC").dt.normalize() - pd.to_timedelta(ts.dt.day_of_week, unit="D")
     out["week_start"] = start
     first = start.min()
     out[S.WEEK] = ((start - first).dt.days // 7 + 1).astype("Int64") if len(out) else pd.Series(dtype="Int64")

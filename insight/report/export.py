@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import ExportError
+from ..errors import ExportError
 
 FORMATS = ("csv", "json", "jira", "markdown")
 _PRIORITY = [(0.9, "Highest"), (0.7, "High"), (0.4, "Medium"), (0.0, "Low")]

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..nlp import torch_device
+
 
 def pseudo_labels(proba: np.ndarray, per_class: int, min_confidence: float = 0.0, *, spread: float = 1.0,
                   seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -77,8 +79,7 @@ def finetune_encoder(texts: Sequence[str], labels: Sequence[str], out_dir: str |
 
     if precision not in ("auto", "bf16", "fp32"):
         raise ValueError(f"precision must be auto, bf16 or fp32, not {precision!r}")
-    if device in (None, "auto"):  # as embed.torch_device; stages do not import each other
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch_device(device)
     kind = torch.device(device).type
     use_bf16 = precision == "bf16" or (precision == "auto" and (kind == "cuda" or bf16_available()))
     if base_path is None:

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from .schema import NOISE, UNTHEMED
+from ..errors import ReviewError
+from ..schema import NOISE, UNTHEMED
 
 
 @dataclass
@@ -231,9 +232,7 @@ def move(registry: Registry, item_ids: list[str], to: str) -> dict[str, Any]:
 
 def _check(registry: Registry, theme_id: str) -> None:
     if theme_id not in registry.ids:
-        from .errors import InsightError
-
-        raise InsightError(f"unknown theme {theme_id!r}; registered: {', '.join(registry.ids[:10])}...",
+        raise ReviewError(f"unknown theme {theme_id!r}; registered: {', '.join(registry.ids[:10])}...",
                            code="E700")
 
 

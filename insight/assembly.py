@@ -1,0 +1,62 @@
+"""Building the configured components, and the embedding functions that stages are handed (composition layer).
+
+Every entry operation (``flow``, ``operations``, ``evaluate``) builds its parts here, by the names in config
+(``backends.py``), so the pipeline, evaluation and training run the same embedder, cache, clusterer and tagger.
+Stages never embed text themselves: they receive ``encode`` functions built here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .backends import resolve
+from .config import Config, Taxonomy
+from .embed import EmbeddingCache, SentenceTransformerEmbedder, embed_texts
+from .roles import Clusterer, Embedder, Store, Tagger
+
+Encode = Callable[[Sequence[str]], np.ndarray]
+
+
+def embedder(cfg: Config, progress: Callable[[int], None] | None = None) -> Embedder:
+    """The configured embedder; ``progress`` hears how many texts each batch embedded."""
+    return resolve("embedder", cfg.embed.backend).from_config(cfg.embed, progress)
+
+
+def vector_cache(cfg: Config, model_name: str) -> EmbeddingCache | None:
+    """The embedding cache for ``model_name`` under the insight home, or None when ``embed.cache`` is off."""
+    return EmbeddingCache(cfg.home_path / "cache", model_name) if cfg.embed.cache else None
+
+
+def encoder(cfg: Config, emb: Embedder) -> Encode:
+    """Texts -> vectors with ``emb``, each distinct text embedded once and cached."""
+    cache = vector_cache(cfg, emb.name)
+    return lambda texts: embed_texts(texts, emb, cache)
+
+
+def encoder_at(path: str | Path, cache: EmbeddingCache | None = None) -> Encode:
+    """Texts -> vectors with the fine-tuned sentence-transformers encoder saved in ``path``."""
+    emb = SentenceTransformerEmbedder(model_path=str(path))
+    return lambda texts: embed_texts(texts, emb, cache)
+
+
+def tuned_encoder(cfg: Config) -> Callable[[str, str], Encode]:
+    """(encoder folder, its checksum) -> encode; cached under the checksum, so a retrained encoder never reuses
+    another's vectors."""
+    return lambda path, sha: encoder_at(path, vector_cache(cfg, f"tuned-{sha[:16]}"))
+
+
+def clusterer(cfg: Config) -> Clusterer:
+    return resolve("clusterer", cfg.themes.backend).from_config(cfg.themes, cfg.seed)
+
+
+def tagger(cfg: Config, taxonomy: Taxonomy, emb: Embedder, encode: Encode) -> Tagger:
+    """The configured tagger, ready to tag: zero-shot fitted on the taxonomy, or a trained model loaded."""
+    built = resolve("tagger", cfg.tag.backend).from_config(cfg.tag, taxonomy)
+    return built.prepare(encode, emb.name, tuned_encoder(cfg))
+
+
+def store(cfg: Config) -> Store:
+    return resolve("store", cfg.store.backend).from_config(cfg)

@@ -1,0 +1,19 @@
+"""Clean stage: normalise, redact PII, flag non-actionable feedback, detect language, dedupe.
+
+``stage`` holds the stage function and the shared text preparation; ``hygiene`` normalisation and the
+non-actionable rules; ``pii``, ``addresses`` and ``names`` the redactors; ``language`` offline language
+identification; ``dedupe`` exact and near duplicates.
+"""
+
+from .dedupe import collapse_near_duplicates, finalise_duplicates, near_duplicates
+from .hygiene import non_actionable_reason, normalise
+from .language import UNDETERMINED, LanguageDetector
+from .names import NameRedactor
+from .pii import PLACEHOLDERS, Redactor, iban_ok, luhn_ok, redact_pii
+from .stage import CleanState, clean, clean_stream, prepare_texts
+
+__all__ = [
+    "PLACEHOLDERS", "UNDETERMINED", "CleanState", "LanguageDetector", "NameRedactor", "Redactor", "clean",
+    "clean_stream", "collapse_near_duplicates", "finalise_duplicates", "iban_ok", "luhn_ok", "near_duplicates",
+    "non_actionable_reason", "normalise", "prepare_texts", "redact_pii",
+]

@@ -1,0 +1,100 @@
+"""Text hygiene: normalisation and the non-actionable rules (empty answers, praise only, auto-replies).
+
+A non-actionable text is kept and counted with its reason; it simply cannot lead to an action.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+_CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\ufeff]")
+_WS = re.compile(r"\s+")
+_SIGNATURES = re.compile(
+    r"(?:\bsent from my (?:iphone|ipad|android|samsung|galaxy|phone|mobile)[^.\n]*|"
+    r"\bget outlook for (?:ios|android)\b)",
+    re.IGNORECASE,
+)
+
+
+def normalise(text: object) -> str:
+    """NFKC, no control characters, trailing mail-client signatures removed, whitespace collapsed."""
+    if text is None or (isinstance(text, float) and np.isnan(text)) or text is pd.NA:
+        return ""
+    s = unicodedata.normalize("NFKC", str(text))
+    s = _CONTROL.sub("", s)
+    s = _SIGNATURES.sub("", s)
+    return _WS.sub(" ", s).strip()
+
+
+_EMPTY = {
+    "", "n/a", "na", "n.a.", "none", "nil", "nothing", "no comment", "no comments", "-", "--", ".", "..", "...",
+    "no", "nope", "ok", "okay", "k", "yes", "null", "test", "testing", "asdf", "nothing to say", "no feedback",
+    "not applicable", "nothing else", "all good", "nothing to add", "?", "??", "???", "no thanks", "no thank you",
+    "nothing more", "no issues", "no issue", "no problem", "no complaints", "none so far", "hi", "hello", "hey",
+    "hi there", "hello there", "hey there", "hey hi", "hii", "hiii", "helo",
+}
+# Praise-only feedback is made of these words and nothing else ("very good service thank you sir"). Any other
+# word - a product, a problem, a negation - makes the text actionable. One capitalised unknown word is allowed:
+# it is usually the shop's or the agent's name ("Thanks Shopzilla", "thank you Priya").
+_POSITIVE = frozenset(
+    "good great nice excellent awesome amazing perfect fine love loved lovely happy satisfied fantastic superb "
+    "brilliant best wonderful cool super helpful polite kind friendly quick fast smooth easy gud gd nyc nic gr8 "
+    "thanks thank thx ty tq tnx thankyou thanku thnx thnks appreciated appreciate outstanding excelent exellent "
+    "awsome osm satisfactory supportive patient courteous 5star".split()
+)
+_FILLER = frozenset(
+    "very v so really too much all overall keep it up job work service services support experience person "
+    "behaviour behavior response communication staff team agent executive sir madam mam maam you u for the "
+    "your was is are a an and i am i'm im we me my with of to everything always app product products delivery "
+    "customer care shopping store shop quality done well ok okay is was its it's this that by from our "
+    "100 10 5 stars star highly recommend recommended again dear bro bhai ji help helped helping talking talk "
+    "information info conversation skills skill voice one performance explanation guidance support".split()
+)
+_TOKENS = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
+
+
+def _praise_only(text: str) -> bool:
+    words = _TOKENS.findall(text)
+    if not words or len(words) > 12:
+        return False
+    positive = unknown = 0
+    for w in words:
+        lw = w.lower()
+        if lw in _POSITIVE:
+            positive += 1
+        elif lw not in _FILLER:
+            if not w[0].isupper() or unknown:
+                return False
+            unknown += 1
+    return positive > 0 and (unknown == 0 or len(words) >= 2)
+
+
+_AUTO_REPLY = re.compile(
+    r"\b(?:out of (?:the )?office|automatic reply|automated reply|auto-?reply|autoreply|do not reply to this|"
+    r"this mailbox is not monitored|i am currently away)\b",
+    re.IGNORECASE,
+)
+_HAS_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+_STARS = re.compile(r"^\s*(?:\d(?:\.\d)?\s*(?:/\s*5)?\s*stars?|\*+)\s*[!.]*\s*$", re.IGNORECASE)
+
+
+def non_actionable_reason(text: str, min_chars: int = 3) -> str | None:
+    """Why this text cannot lead to an action (empty, placeholder answer, praise only...), or None."""
+    low = text.lower().strip(" !.,")
+    if low in _EMPTY:
+        return "empty"
+    if not _HAS_LETTER.search(text):
+        return "no_words"  # emoji, punctuation or digits only
+    if " ".join(re.sub(r"[^\w\s']", " ", low).split()) in _EMPTY:  # "hello?", "hey 🙏"
+        return "empty"
+    if _AUTO_REPLY.search(text):
+        return "auto_reply"
+    if _STARS.match(text) or _praise_only(text):
+        return "praise_only"
+    if len(low) < min_chars:
+        return "too_short"
+    return None

@@ -1,0 +1,181 @@
+"""Entry operations beside the pipeline run (composition layer, like ``flow``), each built from stages' public API.
+
+``ingest_only`` checks an export without analysing it; ``erase_customer`` honours a deletion request everywhere
+insight keeps data; ``train_tagger`` trains and saves a root-cause tagger; ``corrections_as_labels`` turns
+reviewers' corrections into training labels; ``weekly_brief`` gathers what the Markdown brief says;
+``edit_theme`` applies a reviewer's edit to the theme registry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import assembly, clean, ingest, report, tag, themes
+from . import schema as S
+from .config import Config, load_config, load_taxonomy
+from .embed import EmbeddingCache, text_key
+from .errors import ReviewError
+from .flow import read_and_clean
+from .provenance import new_run_id, now_iso, versions
+from .roles import Reporter, Silent, Store
+
+log = logging.getLogger("insight.erase")
+SALT_ENV = "INSIGHT_ERASURE_SALT"
+THEME_EDITS = ("rename", "merge", "split", "move")
+
+
+def ingest_only(source: ingest.Source, config: Config | None = None, *, store: bool = True,
+                reporter: Reporter | None = None) -> S.RunResult:
+    """Read, validate and clean one export; store the accounting (a run of kind ``ingest``) unless told not to."""
+    cfg = config or load_config()
+    items, pii = read_and_clean(source, cfg, reporter)
+    manifest = {
+        "created_at": now_iso(), "input_sha256": ingest.source_digest(source), "input": ingest.source_name(source),
+        "config": cfg.model_dump(mode="json"), "versions": versions(), "pii_redactions": pii,
+        "reasons": report.reason_table(items).to_dict("records"),
+        "languages": S.stored_items(items)[S.LANGUAGE].value_counts().to_dict(),
+    }
+    result = S.RunResult(run_id=new_run_id(), counts=S.Counts.of(items), items=items, themes=None, actions=None,
+                         weekly=None, segments=None, manifest=manifest)
+    if store:
+        assembly.store(cfg).publish(result, source=manifest["input"], kind="ingest")
+    return result
+
+
+def subject_hash(customer_id: str, cfg: Config) -> str:
+    """A salted hash of the customer id: the erasure log proves an erasure without naming the customer."""
+    return hashlib.sha256(_salt(cfg) + customer_id.strip().encode()).hexdigest()
+
+
+def _salt(cfg: Config) -> bytes:
+    if os.environ.get(SALT_ENV):
+        return os.environ[SALT_ENV].encode()
+    path = cfg.home_path / "erasure.salt"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(16))
+        path.chmod(0o600)
+    return path.read_text().strip().encode()
+
+
+def erase_customer(customer_id: str, config: Config | None = None) -> dict[str, Any]:
+    """Remove a customer's items from every stored run, the embedding cache and insight's own exports.
+
+    Idempotent; logs only a salted hash of the customer id.
+    """
+    cfg = config or load_config()
+    store = assembly.store(cfg)
+    ids = sorted({customer_id.strip(), str(ingest.pseudonymise_contact(customer_id.strip()))})
+    hashed = subject_hash(customer_id, cfg)
+    done = store.erase_customer(ids, hashed)
+    keys = [text_key(t) for t in done["texts"]]
+    forgotten = sum(cache.remove(keys) for cache in EmbeddingCache.every(cfg.home_path / "cache"))
+    rewritten = []
+    for e in store.managed_exports().to_dict("records"):
+        path = Path(e["path"])
+        if path.exists() and e["run_id"] in done["runs_affected"]:
+            frame = store.load(e["run_id"], e["what"]).drop(columns=["run_id"])
+            path.write_text(report.export(frame, e["format"], meta={"run_id": e["run_id"], "what": e["what"]}),
+                            encoding="utf-8")
+            rewritten.append(str(path))
+    log.info("erased subject %s: %d items in %d runs", hashed[:16], done["items_removed"],
+             len(done["runs_affected"]))
+    return {"subject_hash": hashed, "items_removed": done["items_removed"], "runs_affected": done["runs_affected"],
+            "cache_vectors_removed": forgotten, "exports_rewritten": rewritten}
+
+
+def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, config: Config | None = None,
+                 taxonomy_source: str | None = None, include_seeds: bool = True, *, finetune: bool = False,
+                 unlabelled: list[str] | None = None, pseudo_per_class: int = 0, pseudo_spread: float = 2.5,
+                 head_pseudo_per_class: int = 80, finetune_epochs: float = 10.0, finetune_lr: float = 1e-4,
+                 progress: Reporter | None = None) -> dict[str, Any]:
+    """Train a calibrated tagger from labelled feedback (``text``, ``label`` = taxonomy keys) and save it.
+
+    The taxonomy's seed examples join the training data, so causes with few labels still have examples. Texts
+    are prepared exactly as the pipeline prepares what it tags (``clean.prepare_texts``); the recipe itself is
+    ``tag.train_and_save``. The default folder is ``models/tagger/<taxonomy>-vN``, a new version each time.
+    """
+    cfg = config or load_config()
+    reporter = progress or Silent()
+    tax = load_taxonomy(taxonomy_source or cfg.tag.taxonomy)
+    tag.check_labels(labelled["label"], tax)
+    texts, labels = labelled["text"].astype(str).tolist(), labelled["label"].tolist()
+    if include_seeds:
+        seed_texts, seed_labels = tag.taxonomy_training_set(tax)
+        texts, labels = texts + seed_texts, labels + seed_labels
+    emb = assembly.embedder(cfg)
+    pool = clean.prepare_texts(unlabelled, cfg.clean)[0] if finetune and unlabelled and pseudo_per_class else []
+
+    def step(done: int, total: int) -> None:
+        if done == 1:
+            reporter.stage("fine-tune", total)
+        reporter.advance(1)
+
+    return tag.train_and_save(
+        clean.prepare_texts(texts, cfg.clean)[0], labels, out_dir or tag.next_model_dir(Path("models") / "tagger",
+                                                                                        tax.name),
+        encode=assembly.encoder(cfg, emb), encoder_at=assembly.encoder_at, embedder=emb.name, taxonomy=tax,
+        cfg=cfg.tag, seed=cfg.seed, finetune=finetune, pool=pool, pseudo_per_class=pseudo_per_class,
+        pseudo_spread=pseudo_spread, head_pseudo_per_class=head_pseudo_per_class, finetune_epochs=finetune_epochs,
+        finetune_lr=finetune_lr, on_step=step)
+
+
+def corrections_as_labels(store: Store) -> pd.DataFrame:
+    """Reviewers' corrections as training labels (``text``, ``label``): the latest correction of a text wins."""
+    found = store.tag_corrections()
+    if found.empty:
+        return pd.DataFrame({"text": pd.Series(dtype=str), "label": pd.Series(dtype=str)})
+    latest = found.dropna(subset=["text"]).drop_duplicates("text", keep="last")
+    return pd.DataFrame({"text": latest["text"].astype(str).to_numpy(), "label": latest["new_cause"].to_numpy()})
+
+
+def weekly_brief(store: Store, run_id: str) -> dict[str, Any]:
+    """What the Markdown brief says: top actions, spikes, themes new for two runs in a row, what changed."""
+    run = store.get_run(run_id)
+    runs = store.list_runs("pipeline")
+    older = runs[runs["created_at"] < run["created_at"]]
+    return report.brief(run, store.load(run_id, "actions"), store.load(run_id, "segments"),
+                        store.load(run_id, "themes"), store.theme_events(),
+                        str(older.iloc[0]["run_id"]) if len(older) else None)
+
+
+def edit_theme(op: str, config: Config | None = None, **kw: Any) -> dict[str, Any]:
+    """A reviewer's edit of the theme registry (rename, merge, split, move), stored with its event.
+
+    Edits are training data for the next run: a pinned name survives rediscovery, merged themes stay merged,
+    a split theme's parts are registered with their own centroids, and moved items are recorded as labelled
+    examples. Merge and split read the latest run's items and embed them (from the cache).
+    """
+    if op not in THEME_EDITS:
+        raise ReviewError(f"unknown theme edit {op!r}; valid: {', '.join(THEME_EDITS)}", code="E702")
+    cfg = config or load_config()
+    store = assembly.store(cfg)
+    reg = themes.Registry.from_records(store.registry_records())
+    if op == "rename":
+        event = themes.rename(reg, kw["theme_id"], kw["label"])
+    elif op == "move":
+        event = themes.move(reg, kw["item_ids"], kw["theme_id"])
+    else:
+        run_id = store.latest_run_id()
+        if run_id is None:
+            raise ReviewError("no stored run to take the themes' items from", code="E701")
+        items = store.load(run_id, "items")
+        wanted = kw["theme_ids"] + [kw["into"]] if op == "merge" else [kw["theme_id"]]
+        members = items[items["theme_id"].isin(wanted)]
+        encode = assembly.encoder(cfg, assembly.embedder(cfg))
+        X = encode(members["text"].fillna("").tolist())
+        if op == "merge":
+            event = themes.merge(reg, kw["theme_ids"], kw["into"], X, members["theme_id"].to_numpy())
+        else:
+            seeds = encode(kw["seeds"]) if kw.get("seeds") else None
+            event, part, ids = themes.split(reg, kw["theme_id"], X, k=kw.get("k", 2), seeds=seeds)
+            event["sizes"] = {i: int((part == n).sum()) for n, i in enumerate(ids)}
+    store.save_registry(reg.to_records(), [event])
+    return event

@@ -1,0 +1,28 @@
+"""Report stage: measures (volume, trend, spikes, segment lift), ranked actions, exports and the weekly brief.
+
+``measure`` holds the statistics, ``summary`` applies them to one run and writes its manifest, ``rank`` turns
+themes into actions with evidence, ``export`` writes CSV/JSON/Jira/Markdown, ``brief`` gathers the weekly brief.
+"""
+
+from .brief import brief
+from .export import FORMATS, export, neutralise, to_csv, to_jira, to_json, to_markdown
+from .measure import (
+    add_weeks,
+    benjamini_hochberg,
+    detect_spikes,
+    group_stats,
+    negativity,
+    segment_lift,
+    spike_tests,
+    spike_weeks,
+    weekly_volume,
+)
+from .rank import ACTION_COLUMNS, impact_score, pick_evidence, rank_actions
+from .summary import Measured, annotate, build_manifest, measure_run, reason_table, self_check
+
+__all__ = [
+    "ACTION_COLUMNS", "FORMATS", "Measured", "add_weeks", "annotate", "benjamini_hochberg", "brief",
+    "build_manifest", "detect_spikes", "export", "group_stats", "impact_score", "measure_run", "negativity",
+    "neutralise", "pick_evidence", "rank_actions", "reason_table", "segment_lift", "self_check", "spike_tests",
+    "spike_weeks", "to_csv", "to_jira", "to_json", "to_markdown", "weekly_volume",
+]

@@ -1,0 +1,38 @@
+"""The weekly brief's content, from frames a store returns: top actions, spikes, new themes, what changed.
+
+Pure: the composition layer loads the frames; ``export.to_markdown`` renders the result.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+CAUSE_COLUMNS = ("carrier", "payment_provider", "warehouse", "product_category")
+
+
+def brief(run: dict[str, Any], actions: pd.DataFrame, segments: pd.DataFrame, themes: pd.DataFrame,
+          events: pd.DataFrame, previous_run_id: str | None) -> dict[str, Any]:
+    """What the brief says about ``run``; ``events`` are every theme event, ``previous_run_id`` the run before."""
+    spikes = []
+    for a in actions.to_dict("records"):
+        if a.get("spike_weeks"):
+            spikes.append(f"{a['theme_label']} ({a['root_cause']}): spike in week(s) "
+                          f"{', '.join(map(str, a['spike_weeks']))}" + (f"; {a['segment_sentence']}"
+                                                                       if a.get("segment_sentence") else ""))
+    spikes += segments.loc[(segments["level"] == "root_cause") & segments["column"].isin(CAUSE_COLUMNS),
+                           "sentence"].head(5).tolist()
+    this = events[events["run_id"] == run["run_id"]]
+    new_themes: list[str] = []
+    if previous_run_id is not None:
+        # a theme born last run that is still there: new, and not a one-run fluke
+        prev = events[events["run_id"] == previous_run_id]
+        born_before = set(prev.loc[prev["event"] == "born", "theme_id"])
+        persisted = set(this.loc[this["event"].isin(["persisted", "drifted"]), "theme_id"])
+        indexed = themes.set_index("theme_id")
+        new_themes = [f"{t}: {indexed.at[t, 'label']} ({int(indexed.at[t, 'size'])} items)"
+                      for t in sorted(born_before & persisted) if t in indexed.index]
+    changes = this["event"].value_counts().to_dict() if previous_run_id is not None else {}
+    return {"run_id": run["run_id"], "counts": run["counts"], "actions": actions, "spikes": spikes,
+            "new_themes": new_themes, "changes": changes}

@@ -1,0 +1,172 @@
+"""Report stage, per run: annotate items (negativity, weeks), measure themes and causes, write the manifest.
+
+``measure_run`` turns the tagged, themed items into what ranking and the review app read: per-theme statistics,
+the theme table with its measures, segment lift with sentences, and weekly volume. Pure functions of frames.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from .. import schema as S
+from ..config import Config, MeasureConfig, Taxonomy
+from ..provenance import now_iso, versions
+from .measure import (
+    add_weeks,
+    dominant,
+    group_stats,
+    lift_sentence,
+    negativity,
+    repeat_contact_rate,
+    segment_lift,
+    spike_tests,
+    spike_weeks,
+    value_at_risk,
+    weekly_volume,
+)
+
+_THEME_MEASURES = [S.THEME, "recent_volume", "growth", "negative_share", "escalation_share", "spike_weeks",
+                   "weekly_counts", "volume", "baseline_weekly", "recent_weekly", "wow_change"]
+
+
+@dataclass
+class Measured:
+    """Everything ranking and the app need from the measures of one run."""
+
+    theme_stats: pd.DataFrame  # one row per theme: volume, growth, severity inputs, label, root cause
+    themes: pd.DataFrame  # the theme table with root-cause mix and measures (and an ``unthemed`` row)
+    segments: pd.DataFrame  # significant lift per theme and per root cause, with its sentence
+    theme_segments: pd.DataFrame  # the theme rows whose column may name who is behind an action
+    sentences: dict[str, str]  # theme id -> its strongest segment sentence
+    cause_sentences: dict[tuple[str, str], str]  # (root cause, "column=value") -> sentence
+    weekly: pd.DataFrame  # volume by week x root cause
+
+
+def annotate(items: pd.DataFrame) -> pd.DataFrame:
+    """Negativity and escalation cues per item, and its week (1-based from the first week in the data)."""
+    out = items.copy()
+    negative, escalation = negativity(out[S.CLEAN_TEXT], out[S.RATING])
+    out[S.NEGATIVE] = negative
+    out["escalation"] = escalation
+    return add_weeks(out)
+
+
+def measure_run(stored: pd.DataFrame, theme_table: pd.DataFrame, cfg: MeasureConfig, n_examples: int = 5
+                ) -> Measured:
+    """Theme and root-cause measures of the stored items, with segment lift rendered as sentences."""
+    tests = spike_tests(stored, S.THEME, cfg.segment_columns, cfg.recent_weeks, cfg.fdr)
+    theme_stats = group_stats(stored, S.THEME, cfg.recent_weeks, spike_weeks(tests, S.THEME))
+    theme_stats["repeat_contact_rate"] = theme_stats[S.THEME].map(repeat_contact_rate(stored, S.THEME))
+    theme_stats["value_at_risk"] = theme_stats[S.THEME].map(value_at_risk(stored, S.THEME, cfg.recent_weeks))
+    theme_table = _with_unthemed(theme_table, stored, n_examples)
+    theme_table = theme_table.merge(_cause_mix(stored), on=S.THEME, how="left").merge(
+        theme_stats[_THEME_MEASURES], on=S.THEME, how="left")
+    stats = theme_stats.merge(theme_table[[S.THEME, "label", S.ROOT_CAUSE]], on=S.THEME, how="left")
+    windows = dict(zip(stats[S.THEME], stats["spike_weeks"]))
+    by_theme = segment_lift(stored, S.THEME, cfg.segment_columns, cfg.min_segment_n, windows=windows, fdr=cfg.fdr)
+    cause_tests = spike_tests(stored, S.ROOT_CAUSE, cfg.segment_columns, cfg.recent_weeks, cfg.fdr)
+    cause_stats = group_stats(stored, S.ROOT_CAUSE, cfg.recent_weeks, spike_weeks(cause_tests, S.ROOT_CAUSE))
+    cause_windows = dict(zip(cause_stats[S.ROOT_CAUSE], cause_stats["spike_weeks"])) if len(cause_stats) else {}
+    by_cause = segment_lift(stored, S.ROOT_CAUSE, cfg.segment_columns, cfg.min_segment_n, windows=cause_windows,
+                            fdr=cfg.fdr)
+    segments = _sentences(by_theme, by_cause, theme_table)
+    theme_segments = segments[(segments["level"] == "theme") & segments["column"].isin(cfg.cause_columns)]
+    cause_level = segments[segments["level"] == "root_cause"]
+    cause_sentences = {(g, f"{c}={v}"): t for g, c, v, t in
+                       zip(cause_level["group_id"], cause_level["column"], cause_level["value"],
+                           cause_level["sentence"])}
+    return Measured(theme_stats=stats, themes=theme_table, segments=segments,
+                    theme_segments=theme_segments.rename(columns={"group_id": S.THEME}),
+                    sentences=theme_segments.groupby("group_id")["sentence"].first().to_dict(),
+                    cause_sentences=cause_sentences, weekly=weekly_volume(stored, S.ROOT_CAUSE))
+
+
+def _with_unthemed(theme_table: pd.DataFrame, stored: pd.DataFrame, n_examples: int) -> pd.DataFrame:
+    """Items that fit no theme are a row of their own: shown, never hidden."""
+    unthemed = stored[stored[S.THEME] == S.UNTHEMED]
+    if not len(unthemed):
+        return theme_table
+    return pd.concat([theme_table, pd.DataFrame([{
+        "theme_id": S.UNTHEMED, "label": "Unthemed (fits no theme yet)", "keywords": [], "key_phrases": [],
+        "examples": unthemed.sort_values(S.ID)[S.CLEAN_TEXT].head(n_examples).tolist(),
+        "size": len(unthemed)}])], ignore_index=True)
+
+
+def _cause_mix(stored: pd.DataFrame) -> pd.DataFrame:
+    """Each theme's dominant root cause, its share, and the whole mix of causes."""
+    mix = dominant(stored, S.THEME, S.ROOT_CAUSE)
+    shares = stored.groupby(S.THEME)[S.ROOT_CAUSE].value_counts(normalize=True).round(3)
+    present = set(shares.index.get_level_values(0))
+    return mix.assign(root_cause_mix=mix[S.THEME].map(
+        lambda t: {k: float(v) for k, v in shares.loc[t].items()} if t in present else {}))
+
+
+def _sentences(by_theme: pd.DataFrame, by_cause: pd.DataFrame, theme_table: pd.DataFrame) -> pd.DataFrame:
+    """Both lift tables in one frame (``level`` theme or root_cause), each row with its plain-English sentence."""
+    labels = dict(zip(theme_table[S.THEME], theme_table["label"]))
+    causes = dict(zip(theme_table[S.THEME], theme_table[S.ROOT_CAUSE]))
+
+    def subject(level: str, group: str) -> str:
+        if level == "theme":
+            return f"{str(causes.get(group, '')).replace('_', ' ')} complaints about \"{labels.get(group, group)}\""
+        return f"{group.replace('_', ' ')} complaints"
+
+    frames = []
+    for level, frame, key in [("theme", by_theme, S.THEME), ("root_cause", by_cause, S.ROOT_CAUSE)]:
+        f = frame.rename(columns={key: "group_id"})
+        f.insert(0, "level", level)
+        f["sentence"] = [lift_sentence(subject(level, g), r) for g, r in zip(f["group_id"], f.to_dict("records"))]
+        frames.append(f)
+    return pd.concat(frames, ignore_index=True)
+
+
+def build_manifest(cfg: Config, taxonomy: Taxonomy, embedder: str, source: str, input_hash: str,
+                   timings: dict[str, float], pii: dict[str, int], items: pd.DataFrame, theme_table: pd.DataFrame,
+                   tagger: dict[str, Any], events: list[dict[str, Any]]) -> dict[str, Any]:
+    """What a run records about itself: inputs, config, versions, timings, accounting reasons, self-check."""
+    stored = items[items[S.STATUS] == S.STORED]
+
+    def reasons(status: str) -> dict[str, int]:
+        return items.loc[items[S.STATUS] == status, S.REASON].value_counts().to_dict()
+
+    return {
+        "created_at": now_iso(), "input": source, "input_sha256": input_hash,
+        "config": cfg.model_dump(mode="json"), "config_fingerprint": cfg.fingerprint(),
+        "taxonomy": {"name": taxonomy.name, "version": taxonomy.version, "fingerprint": taxonomy.fingerprint()},
+        "components": {"embedder": embedder, "clusterer": cfg.themes.backend, "tagger": cfg.tag.backend,
+                       "store": cfg.store.backend},
+        "seed": cfg.seed, "versions": versions(), "timings_s": timings, "pii_redactions": pii,
+        "n_themes": int((theme_table[S.THEME] != S.UNTHEMED).sum()) if len(theme_table) else 0,
+        "unthemed_share": round(float((stored[S.THEME] == S.UNTHEMED).mean()), 3) if len(stored) else 0.0,
+        "needs_review_share": round(float(stored["needs_review"].astype(bool).mean()), 3) if len(stored) else 0.0,
+        "non_actionable_reasons": reasons(S.NON_ACTIONABLE), "quarantine_reasons": reasons(S.QUARANTINED),
+        "duplicate_reasons": reasons(S.DUPLICATE),
+        "languages": stored[S.LANGUAGE].value_counts().to_dict() if S.LANGUAGE in items.columns else {},
+        "self_check": self_check(stored), "tagger": tagger,
+        "theme_event_counts": dict(Counter(e["event"] for e in events)),
+    }
+
+
+def self_check(stored: pd.DataFrame) -> dict[str, Any] | None:
+    """Tagging accuracy against a ground-truth column when the input carries one (the demo does)."""
+    if S.TRUTH not in stored.columns:
+        return None
+    known = stored[stored[S.TRUTH].notna() & (stored[S.TRUTH].astype(str) != "")]
+    if known.empty:
+        return None
+    hit = known[S.ROOT_CAUSE].astype(str) == known[S.TRUTH].astype(str)
+    per = hit.groupby(known[S.TRUTH]).mean().round(3).to_dict()
+    return {"n": int(len(known)), "accuracy": round(float(hit.mean()), 4), "per_root_cause": per}
+
+
+def reason_table(items: pd.DataFrame) -> pd.DataFrame:
+    """Outcome x reason counts: the accounting behind ``read = stored + duplicates + ...``."""
+    table = items.groupby([S.STATUS, items[S.REASON].fillna("-")]).size().rename("rows").reset_index()
+    table.columns = ["outcome", "reason", "rows"]
+    order = {s: i for i, s in enumerate(S.STATUSES)}
+    return table.sort_values(["outcome", "rows"], key=lambda c: c.map(order) if c.name == "outcome" else -c
+                             ).reset_index(drop=True)

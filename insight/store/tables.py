@@ -1,0 +1,147 @@
+"""The store's tables (SQLAlchemy 2 Core): per-run frames under a ``run_id``, and the state kept across runs.
+
+The same definitions run on SQLite and PostgreSQL. Per run: ``runs`` (status, counts, manifest), ``items``,
+``themes``, ``actions``, ``weekly``, ``segments``, ``quarantine``. Across runs: the theme registry and its events,
+the action log, reviewers' corrections, managed exports and erasures.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+runs = Table(
+    "runs", metadata,
+    Column("run_id", String(40), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("kind", String(16), nullable=False, default="pipeline"),  # pipeline | ingest
+    Column("source", Text),
+    Column("counts", JSON),
+    Column("manifest", JSON),
+)
+
+items = Table(
+    "items", metadata,
+    Column("run_id", String(40), primary_key=True),
+    Column("item_id", String(200), primary_key=True),
+    Column("source", Text), Column("source_row", Integer), Column("source_line", Integer),
+    Column("status", String(16), index=True), Column("reason", String(40)), Column("detail", Text),
+    Column("language", String(8)),
+    Column("timestamp", DateTime(timezone=True)), Column("week", Integer),
+    Column("channel", String(60)), Column("rating", Float), Column("customer_id", String(120)),
+    Column("order_id", String(120)), Column("order_value", Float), Column("carrier", String(120)),
+    Column("warehouse", String(120)), Column("payment_provider", String(120)),
+    Column("product_category", String(120)),
+    Column("text", Text), Column("raw_text", Text), Column("duplicate_of", String(200)),
+    Column("duplicate_count", Integer),
+    Column("theme_id", String(40), index=True), Column("subtheme_id", String(48)), Column("theme_similarity", Float),
+    Column("root_cause", String(60), index=True), Column("confidence", Float), Column("second_cause", String(60)),
+    Column("needs_review", Boolean), Column("review_reason", String(40)), Column("labels", JSON),
+    Column("probabilities", JSON), Column("negative", Boolean), Column("true_root_cause", String(60)),
+)
+
+themes = Table(
+    "themes", metadata,
+    Column("run_id", String(40), primary_key=True),
+    Column("theme_id", String(40), primary_key=True),
+    Column("label", Text), Column("root_cause", String(60)), Column("root_cause_share", Float),
+    Column("size", Integer), Column("recent_volume", Integer), Column("growth", Float),
+    Column("negative_share", Float), Column("keywords", JSON), Column("key_phrases", JSON),
+    Column("examples", JSON), Column("spike_weeks", JSON), Column("weekly_counts", JSON),
+    Column("root_cause_mix", JSON), Column("subthemes", JSON),
+)
+
+actions = Table(
+    "actions", metadata,
+    Column("run_id", String(40), primary_key=True),
+    Column("rank", Integer, primary_key=True),
+    Column("theme_id", String(40)), Column("theme_label", Text), Column("root_cause", String(60)),
+    Column("owner", Text), Column("title", Text), Column("steps", JSON), Column("impact", Float),
+    Column("explanation", JSON), Column("segment", Text), Column("segment_sentence", Text),
+    Column("volume", Integer), Column("recent_volume", Integer), Column("growth", Float),
+    Column("spike_weeks", JSON), Column("evidence", JSON), Column("status", String(20)),
+    Column("related_themes", JSON), Column("version", Integer, nullable=False, default=1),
+)
+
+weekly = Table(
+    "weekly", metadata,
+    Column("run_id", String(40), primary_key=True),
+    Column("week", Integer, primary_key=True),
+    Column("root_cause", String(60), primary_key=True),
+    Column("week_start", DateTime(timezone=True)), Column("count", Integer),
+)
+
+segments = Table(
+    "segments", metadata,
+    Column("run_id", String(40), primary_key=True),
+    Column("level", String(20), primary_key=True),  # "theme" or "root_cause"
+    Column("group_id", String(60), primary_key=True),
+    Column("column", String(60), primary_key=True),
+    Column("value", String(200), primary_key=True),
+    Column("n", Integer), Column("lift", Float), Column("ci_low", Float), Column("ci_high", Float),
+    Column("since_week", Integer), Column("p_value", Float), Column("q_value", Float), Column("sentence", Text),
+)
+
+quarantine = Table(
+    "quarantine", metadata,
+    Column("run_id", String(40), primary_key=True),
+    Column("item_id", String(200), primary_key=True),
+    Column("source", Text), Column("source_row", Integer), Column("source_line", Integer),
+    Column("reason", String(40), index=True), Column("detail", Text),
+    Column("text", Text),  # redacted, as every stored text
+)
+
+exports = Table(
+    "exports", metadata,
+    Column("export_id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(40)), Column("what", String(20)), Column("format", String(20)),
+    Column("path", Text), Column("created_at", DateTime(timezone=True)),
+)
+
+erasures = Table(
+    "erasures", metadata,
+    Column("erasure_id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True)),
+    Column("subject_hash", String(64)),  # salted hash: the log never holds the customer id itself
+    Column("items_removed", Integer), Column("runs_affected", Integer),
+)
+
+registry_themes = Table(
+    "registry_themes", metadata,
+    Column("theme_id", String(40), primary_key=True),
+    Column("label", Text), Column("status", String(16)), Column("centroid", JSON), Column("pinned_label", Text),
+    Column("updated_run", String(40)),
+)
+
+theme_events = Table(
+    "theme_events", metadata,
+    Column("event_id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(40), index=True), Column("at", DateTime(timezone=True)),
+    Column("event", String(20)), Column("theme_id", String(40)), Column("detail", JSON),
+)
+
+action_log = Table(
+    "action_log", metadata,
+    Column("entry_id", Integer, primary_key=True, autoincrement=True),
+    Column("action_key", String(60), index=True),  # the stable theme id the action is about
+    Column("status", String(20)), Column("by", Text), Column("at", DateTime(timezone=True)), Column("note", Text),
+)
+
+tag_corrections = Table(  # reviewers' root-cause corrections: training labels for the next tagger
+    "tag_corrections", metadata,
+    Column("entry_id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(40), index=True), Column("item_id", String(200)),
+    Column("customer_id", String(120), index=True),  # so an erasure request removes the text here too
+    Column("text", Text),  # the redacted clean text, as stored with the item
+    Column("old_cause", String(60)), Column("new_cause", String(60)),
+    Column("by", Text), Column("at", DateTime(timezone=True)), Column("note", Text),
+)
+
+ACTION_STATUSES = ("proposed", "approved", "rejected", "in_progress", "done")
+TRANSITIONS = {"proposed": {"approved", "rejected"}, "approved": {"in_progress", "rejected", "done"},
+                "in_progress": {"done", "rejected"}, "rejected": {"proposed"}, "done": {"proposed"}}
+
+FRAMES = {"items": items, "themes": themes, "actions": actions, "weekly": weekly, "segments": segments,
+          "quarantine": quarantine}

@@ -1,0 +1,26 @@
+"""Themes stage: reduce + HDBSCAN on a bounded sample, assign everything, describe, keep ids stable.
+
+``discovery`` is the clusterer, ``describe`` names themes (keywords, key phrases, examples, sub-themes),
+``registry`` gives themes stable ids across runs and applies reviewers' edits, ``stage`` composes them.
+"""
+
+from .describe import ctfidf_keywords, describe_themes, key_phrases, representatives, subthemes, theme_key
+from .discovery import HDBSCANClusterer
+from .registry import (
+    Registry,
+    assign_to_registry,
+    incremental_assign,
+    match,
+    merge,
+    move,
+    rename,
+    split,
+    sticky,
+)
+from .stage import Discovery, Themes, discover, find_themes
+
+__all__ = [
+    "Discovery", "HDBSCANClusterer", "Registry", "Themes", "assign_to_registry", "ctfidf_keywords",
+    "describe_themes", "discover", "find_themes", "incremental_assign", "key_phrases", "match", "merge", "move",
+    "rename", "representatives", "split", "sticky", "subthemes", "theme_key",
+]

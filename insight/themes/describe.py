@@ -1,0 +1,180 @@
+"""Theme description: c-TF-IDF keywords, spaCy key phrases, representative examples, labels and sub-themes.
+
+A theme is only as useful as its name: keywords must be shared by several members (one long message cannot name
+a theme), examples are the medoid plus diverse others, and large themes are split once more into sub-themes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..schema import NOISE
+from .discovery import content_keys
+
+_TOKEN = r"(?u)\b[^\W\d_]{2,}\b"
+_EXTRA_STOP = {
+    "hi", "hello", "hey", "thanks", "thank", "pls", "plz", "please", "just", "im", "ive", "dont", "got", "get",
+    "like", "really", "order", "ordered", "item", "items", "time", "day", "days", "week", "weeks", "said", "told",
+    "want", "need", "know", "tbh", "lol", "ok", "okay", "regards", "guys", "team", "ur", "email", "phone", "card",
+    "don", "didn", "doesn", "isn", "wasn", "aren", "won", "ve", "ll", "re", "cheers", "kind", "dear", "sir",
+    "madam", "yes", "still", "also", "even", "one", "two", "three", "would", "could", "us", "it's", "came",
+}
+
+
+def ctfidf_keywords(texts: Sequence[str], labels: np.ndarray, n: int = 8, min_share: float = 0.1
+                    ) -> dict[int, list[str]]:
+    """Class-based TF-IDF (as in BERTopic): terms frequent in one theme and rare across themes.
+
+    Term frequency counts members that use a term (not raw repeats), and a term must appear in at least two
+    members and ``min_share`` of the theme, so one long message (or one person's "hiya") cannot name a theme.
+    """
+    from scipy import sparse
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+
+    ids = sorted(set(labels.tolist()) - {NOISE})
+    if not ids:
+        return {}
+    mask = labels != NOISE
+    docs = [t for t, keep in zip(texts, mask) if keep]
+    lab = labels[mask]
+    vec = CountVectorizer(stop_words=list(ENGLISH_STOP_WORDS | _EXTRA_STOP), ngram_range=(1, 2),
+                          token_pattern=_TOKEN, binary=True, lowercase=True)
+    try:
+        D = vec.fit_transform(docs)
+    except ValueError:  # nothing but stop words
+        return {i: [] for i in ids}
+    member = sparse.csr_matrix((np.ones(len(lab)), (np.searchsorted(ids, lab), np.arange(len(lab)))),
+                               shape=(len(ids), len(lab)))
+    tf = np.asarray((member @ D).todense(), dtype=float)
+    sizes = np.bincount(np.searchsorted(ids, lab), minlength=len(ids)).astype(float)
+    vocab = np.array(vec.get_feature_names_out())
+    avg = tf.sum() / len(ids)
+    idf = np.log(1 + avg / np.maximum(tf.sum(axis=0), 1))
+    score = (tf / np.maximum(tf.sum(axis=1, keepdims=True), 1)) * idf
+    enough = (tf >= 2) & (tf >= min_share * sizes[:, None])
+    tf_share = tf / np.maximum(sizes[:, None], 1)
+    out = {}
+    for row, i in enumerate(ids):
+        # terms shared by several members first; a theme with none falls back to its best single terms
+        ranked = np.where(enough[row], score[row], 0.0) if enough[row].any() else score[row]
+        ranked = ranked * np.sqrt(tf_share[row])  # words many members use make better names than rare ones
+        words: list[str] = []
+        for j in np.argsort(-ranked, kind="stable")[: n * 4]:
+            w = vocab[j]
+            if ranked[j] <= 0:
+                break
+            if any(w in kept or kept in w for kept in words):
+                continue
+            words.append(w)
+            if len(words) == n:
+                break
+        out[i] = words
+    return out
+
+
+def key_phrases(texts: Sequence[str], labels: np.ndarray, n: int = 5,
+                nlp_loader: Callable[[], object] | None = None) -> dict[int, list[str]]:
+    """The most frequent lemmatised noun phrases per theme (spaCy noun chunks, determiners dropped)."""
+    ids = sorted(set(labels.tolist()) - {NOISE})
+    if not ids:
+        return {}
+    from ..nlp import load_spacy
+
+    nlp = (nlp_loader or load_spacy)()
+    counts: dict[int, Counter[str]] = {i: Counter() for i in ids}
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    stop = ENGLISH_STOP_WORDS | _EXTRA_STOP | {"[email]", "[phone]", "[card]", "[order]", "[iban]"}
+    pairs = [(t[:500], lab) for t, lab in zip(texts, labels) if lab != NOISE]
+    for doc, (_, lab) in zip(nlp.pipe([t for t, _ in pairs], batch_size=128), pairs):
+        for chunk in doc.noun_chunks:
+            words = [tok.lemma_.lower() for tok in chunk if tok.pos_ not in ("DET", "PRON", "PUNCT", "NUM")
+                     and tok.lemma_.lower() not in stop and tok.is_alpha]
+            if words:
+                counts[lab][" ".join(words)] += 1
+    return {i: [p for p, c in counts[i].most_common(n) if c > 1] for i in ids}
+
+
+def representatives(X: np.ndarray, labels: np.ndarray, centroids: np.ndarray, n: int = 5) -> dict[int, list[int]]:
+    """Row positions of the medoid-like item plus diverse others (max-min diversity among the closest)."""
+    out: dict[int, list[int]] = {}
+    for i in range(len(centroids)):
+        members = np.flatnonzero(labels == i)
+        if len(members) == 0:
+            continue
+        sims = X[members] @ centroids[i]
+        pool = members[np.argsort(-sims, kind="stable")[: max(n * 4, 20)]]
+        chosen = [pool[0]]
+        while len(chosen) < min(n, len(pool)):
+            rest = [p for p in pool if p not in chosen]
+            closeness = np.max(X[rest] @ X[chosen].T, axis=1)
+            chosen.append(rest[int(np.argmin(closeness))])
+        out[i] = [int(c) for c in chosen]
+    return out
+
+
+def describe_themes(texts: Sequence[str], X: np.ndarray, labels: np.ndarray, centroids: np.ndarray,
+                    n_keywords: int = 8, n_examples: int = 5, phrases: bool = True,
+                    nlp_loader: Callable[[], object] | None = None) -> pd.DataFrame:
+    """One row per theme: id, label, keywords, key phrases, representative examples and size."""
+    texts = list(texts)
+    kw = ctfidf_keywords(texts, labels, n_keywords)
+    kp = key_phrases(texts, labels, nlp_loader=nlp_loader) if phrases else {}
+    reps = representatives(X, labels, centroids, n_examples)
+    rows = []
+    for i in sorted(kw):
+        words = kw.get(i, [])
+        examples = [texts[j] for j in reps.get(i, [])]
+        label = " / ".join(words[:3]) if words else _short(examples[0] if examples else f"theme {i + 1}")
+        rows.append({
+            "theme_id": theme_key(i),
+            "label": label,
+            "keywords": words,
+            "key_phrases": kp.get(i, []),
+            "examples": examples,
+            "size": int((labels == i).sum()),
+        })
+    return pd.DataFrame(rows, columns=["theme_id", "label", "keywords", "key_phrases", "examples", "size"])
+
+
+def _short(text: str, n: int = 40) -> str:
+    return text if len(text) <= n else text[: n - 3].rstrip() + "..."
+
+
+def theme_key(label: int) -> str:
+    return "unthemed" if label == NOISE else f"T{label + 1:03d}"
+
+
+def subthemes(texts: Sequence[str], X: np.ndarray, theme_ids: Sequence[str], min_size: int = 20,
+              max_parts: int = 4, seed: int = 42) -> tuple[list[str], dict[str, list[dict]]]:
+    """The third level of the hierarchy (root cause > theme > sub-theme): each large theme split by Ward linkage
+    into 2-``max_parts`` parts, named by their own c-TF-IDF words. Rows are taken in a content-derived order so
+    the parts do not depend on input order. Returns each item's sub-theme id and, per theme, its parts."""
+    from sklearn.cluster import AgglomerativeClustering
+
+    theme_ids = list(theme_ids)
+    out = [f"{t}.1" if t != "unthemed" else "unthemed" for t in theme_ids]
+    parts: dict[str, list[dict]] = {}
+    keys = content_keys(np.asarray(X, dtype=np.float32), seed) if len(X) else np.array([])
+    for theme in sorted(set(theme_ids) - {"unthemed"}):
+        members = np.array([i for i, t in enumerate(theme_ids) if t == theme])
+        members = members[np.argsort(keys[members], kind="stable")]
+        if len(members) < min_size:
+            parts[theme] = [{"id": f"{theme}.1", "label": "", "size": int(len(members))}]
+            continue
+        k = int(np.clip(len(members) // 15, 2, max_parts))
+        local = AgglomerativeClustering(k, linkage="ward").fit_predict(X[members])
+        sizes = np.bincount(local, minlength=k)
+        rank = np.empty(k, dtype=int)
+        rank[np.lexsort((np.arange(k), -sizes))] = np.arange(k)
+        local = rank[local]
+        words = ctfidf_keywords([texts[i] for i in members], local, 2)
+        parts[theme] = [{"id": f"{theme}.{j + 1}", "label": " / ".join(words.get(j, [])),
+                         "size": int((local == j).sum())} for j in range(k)]
+        for i, j in zip(members, local):
+            out[i] = f"{theme}.{j + 1}"
+    return out, parts

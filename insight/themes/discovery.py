@@ -1,0 +1,182 @@
+"""Theme discovery: reduce, cluster with HDBSCAN on a bounded sample, assign everything, describe.
+
+HDBSCAN is quadratic-ish on raw 384-d vectors, so discovery runs on PCA-reduced vectors of at most
+``max_discovery_sample`` items; every item (sampled or not) is then assigned to the nearest theme centroid in the
+full embedding space when it is similar enough, else it stays ``NOISE`` ("unthemed", shown, never hidden).
+Theme ids are ordered by size so the same partition always gets the same ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from ..config import ThemesConfig
+from ..schema import NOISE
+
+
+class HDBSCANClusterer:
+    """sklearn-style: ``fit_predict(X)`` discovers themes, ``assign(X_new)`` places new items without refitting.
+
+    Discovery: UMAP to ``n_components`` dimensions (cosine, ``n_neighbors``), then HDBSCAN with a minimum cluster
+    size scaled to N decides how many themes there are and which items are outliers. ``partition="ward"``
+    (default) then splits the reduced space into that many themes with Ward linkage, which draws steadier
+    borders between neighbouring themes than HDBSCAN's own density cut (on Banking77: NMI 0.835 against
+    0.829); ``partition="hdbscan"`` keeps HDBSCAN's clusters and gives each outlier the theme of its nearest
+    clustered neighbours. Either way an HDBSCAN outlier keeps a theme only when it is similar enough
+    (cosine >= ``assign_threshold``) to that theme's centroid; the rest stay unthemed. Rows are put in a
+    canonical, content-derived order first, so the same items in any order give the same themes. New items
+    are assigned to the nearest centroid in the original space.
+    """
+
+    def __init__(self, n_components: int = 10, min_cluster_size: int | None = None, min_samples: int | None = None,
+                 max_discovery_sample: int = 6000, assign_threshold: float = 0.45, random_state: int = 42,
+                 reducer: str = "umap", n_neighbors: int = 15, partition: str = "ward") -> None:
+        self.n_components = n_components
+        self.min_cluster_size = min_cluster_size
+        self.min_samples = min_samples
+        self.max_discovery_sample = max_discovery_sample
+        self.assign_threshold = assign_threshold
+        self.random_state = random_state
+        self.reducer = reducer
+        self.n_neighbors = n_neighbors
+        self.partition = partition
+
+    @classmethod
+    def from_config(cls, cfg: ThemesConfig, seed: int = 42) -> HDBSCANClusterer:
+        return cls(n_components=cfg.n_components, min_cluster_size=cfg.min_cluster_size,
+                   min_samples=cfg.min_samples, max_discovery_sample=cfg.max_discovery_sample,
+                   assign_threshold=cfg.assign_threshold, random_state=seed, reducer=cfg.reducer,
+                   n_neighbors=cfg.n_neighbors, partition=cfg.partition)
+
+    def _min_cluster_size(self, n: int) -> int:
+        if self.min_cluster_size is not None:
+            return self.min_cluster_size
+        return int(np.clip(round(n / 300), 8, 50))
+
+    def _reduce(self, X: np.ndarray) -> np.ndarray:
+        k = int(min(self.n_components, X.shape[1], len(X) - 2))
+        if self.reducer == "umap" and len(X) > self.n_neighbors + 2:
+            import warnings
+
+            with warnings.catch_warnings():  # umap warns at import (no TensorFlow) and in fit (n_jobs with a seed)
+                warnings.simplefilter("ignore")
+                import umap
+
+                return umap.UMAP(n_neighbors=self.n_neighbors, n_components=k, min_dist=0.0, metric="cosine",
+                                 random_state=self.random_state, n_jobs=1).fit_transform(X)
+        from sklearn.decomposition import PCA
+
+        Z = PCA(n_components=max(k, 1), random_state=self.random_state).fit_transform(X)
+        return Z / np.maximum(np.linalg.norm(Z, axis=1, keepdims=True), 1e-12)
+
+    def fit(self, X: np.ndarray) -> HDBSCANClusterer:
+        X = np.asarray(X, dtype=np.float32)
+        n = len(X)
+        self.n_features_in_ = X.shape[1] if X.ndim == 2 else 0
+        sample = _content_sample(X, self.max_discovery_sample, self.random_state)
+        sample = sample[np.argsort(content_keys(X[sample], self.random_state), kind="stable")]  # canonical order
+        if len(sample) < 3:
+            self.centroids_ = np.zeros((0, self.n_features_in_), dtype=np.float32)
+            self.labels_ = np.full(n, NOISE)
+            return self
+        from sklearn.cluster import HDBSCAN
+
+        Z = self._reduce(X[sample])
+        mcs = min(self._min_cluster_size(len(sample)), max(2, len(sample) // 2))
+        ms = self.min_samples if self.min_samples is not None else max(2, min(mcs, max(3, mcs // 3)))
+        raw = HDBSCAN(min_cluster_size=mcs, min_samples=ms, copy=True).fit_predict(Z)
+        k = int(raw.max()) + 1
+        if self.partition == "ward" and 1 < k < len(sample):
+            from sklearn.cluster import AgglomerativeClustering
+
+            part = AgglomerativeClustering(k, linkage="ward").fit_predict(Z)
+        else:
+            part = _soft_assign(Z, raw)
+        if k > 0:  # an HDBSCAN outlier keeps its theme only when it resembles it
+            sims = np.einsum("ij,ij->i", X[sample], _centroids(X[sample], part)[np.maximum(part, 0)])
+            part = np.where((raw == NOISE) & (sims < self.assign_threshold), NOISE, part)
+        kept = sorted(set(part.tolist()) - {NOISE})
+        remap = {old: new for new, old in enumerate(kept)}
+        soft = np.array([remap.get(v, NOISE) for v in part.tolist()])
+        centroids = _centroids(X[sample], soft)
+        # renumber by size (ties by centroid) so ids depend on neither HDBSCAN's order nor the row order
+        order = _size_order(soft, centroids)
+        rank = np.empty(len(order), dtype=int)
+        rank[order] = np.arange(len(order))
+        self.centroids_ = centroids[order]
+        labels = np.full(n, NOISE)
+        labels[sample] = np.where(soft == NOISE, NOISE, rank[np.maximum(soft, 0)])
+        rest = np.setdiff1d(np.arange(n), sample)
+        if len(rest):
+            labels[rest] = self.assign(X[rest])
+        self.labels_ = labels
+        return self
+
+    def fit_predict(self, X: np.ndarray) -> np.ndarray:
+        return self.fit(X).labels_
+
+    def assign(self, X: np.ndarray) -> np.ndarray:
+        """Nearest centroid by cosine when similar enough, else NOISE."""
+        return self.assign_with_similarity(X)[0]
+
+    def assign_with_similarity(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        X = np.asarray(X, dtype=np.float32)
+        if len(self.centroids_) == 0 or len(X) == 0:
+            return np.full(len(X), NOISE), np.zeros(len(X), dtype=np.float32)
+        sims = X @ self.centroids_.T
+        best = sims.argmax(axis=1)
+        top = sims[np.arange(len(X)), best]
+        return np.where(top >= self.assign_threshold, best, NOISE), top
+
+    def similarity(self, X: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """Cosine of each item to its own theme's centroid (0 for unthemed)."""
+        X = np.asarray(X, dtype=np.float32)
+        if len(self.centroids_) == 0:
+            return np.zeros(len(X), dtype=np.float32)
+        sims = np.einsum("ij,ij->i", X, self.centroids_[np.maximum(labels, 0)])
+        return np.where(labels == NOISE, 0.0, sims).astype(np.float32)
+
+
+def _soft_assign(Z: np.ndarray, labels: np.ndarray, k: int = 5) -> np.ndarray:
+    """Outliers take the majority theme of their ``k`` nearest clustered neighbours in the reduced space."""
+    clustered = labels != NOISE
+    if clustered.all() or not clustered.any():
+        return labels.copy()
+    from sklearn.neighbors import KNeighborsClassifier
+
+    knn = KNeighborsClassifier(n_neighbors=min(k, int(clustered.sum()))).fit(Z[clustered], labels[clustered])
+    out = labels.copy()
+    out[~clustered] = knn.predict(Z[~clustered])
+    return out
+
+
+def _centroids(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    ids = sorted(set(labels.tolist()) - {NOISE})
+    if not ids:
+        return np.zeros((0, X.shape[1]), dtype=np.float32)
+    C = np.vstack([X[labels == i].mean(axis=0) for i in ids])
+    return (C / np.maximum(np.linalg.norm(C, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+
+def _size_order(labels: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    sizes = np.bincount(labels[labels >= 0], minlength=len(centroids))
+    keys = tuple(np.round(centroids[:, j], 5) for j in reversed(range(min(3, centroids.shape[1]))))
+    order = np.lexsort((*keys, -sizes))
+    return order[sizes[order] > 0]
+
+
+def content_keys(X: np.ndarray, seed: int) -> np.ndarray:
+    """A hash of each row's content: an order that does not depend on the order rows arrived in."""
+    salt = str(seed).encode()
+    return np.array([hashlib.blake2b(row.tobytes(), digest_size=8, key=salt).digest() for row in
+                     np.round(X, 5).astype(np.float32)], dtype="S8")
+
+
+def _content_sample(X: np.ndarray, k: int, seed: int) -> np.ndarray:
+    """At most ``k`` rows chosen by a hash of their content, so the sample is the same in any row order."""
+    n = len(X)
+    if n <= k:
+        return np.arange(n)
+    return np.sort(np.argsort(content_keys(X, seed), kind="stable")[:k])

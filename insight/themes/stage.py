@@ -1,0 +1,100 @@
+"""Themes stage: discover themes (or assign to registered ones), give them stable ids, describe them.
+
+One function for the pipeline (``find_themes``) and one for evaluation (``discover``), so the themes that are
+measured are the themes that are shipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..config import ThemesConfig
+from ..roles import Clusterer
+from ..schema import NOISE, UNTHEMED
+from .describe import describe_themes, subthemes, theme_key
+from .registry import Registry, incremental_assign, match, sticky
+
+
+@dataclass
+class Discovery:
+    """Per-item stable theme ids, the local labels they came from, the updated registry and its events."""
+
+    ids: list[str]
+    labels: np.ndarray
+    stable: list[str]  # local theme number -> stable id
+    registry: Registry
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Themes:
+    """What the themes stage hands on: per-item theme, similarity and sub-theme; the theme table; the registry."""
+
+    ids: list[str]
+    similarity: np.ndarray
+    subtheme_ids: list[str]
+    table: pd.DataFrame
+    registry: Registry
+    events: list[dict[str, Any]]
+
+
+def discover(X: np.ndarray, keys: list[str], clusterer: Clusterer, registry: Registry | None = None,
+             previous: dict[str, str] | None = None) -> Discovery:
+    """Cluster, match the themes to the registry, keep borderline items where they were (hysteresis)."""
+    registry = registry or Registry()
+    previous = previous or {}
+    labels = clusterer.fit_predict(X)
+    sizes = np.bincount(labels[labels >= 0], minlength=len(clusterer.centroids_)).tolist()
+    # labels are written into the registry by find_themes, once the final themes are described
+    stable, events, new_registry = match(registry, clusterer.centroids_, labels, keys, previous, sizes,
+                                         [""] * len(sizes))
+    labels = sticky(labels, X, clusterer.centroids_, stable, keys, previous)
+    ids = [stable[c] if c != NOISE else UNTHEMED for c in labels]
+    return Discovery(ids=ids, labels=labels, stable=stable, registry=new_registry, events=events)
+
+
+def find_themes(texts: list[str], X: np.ndarray, keys: list[str], clusterer: Clusterer, cfg: ThemesConfig, *,
+                registry: Registry | None = None, previous: dict[str, str] | None = None, seed: int = 42) -> Themes:
+    """Discover (or, in ``assign`` mode with registered themes, only assign), describe, split into sub-themes.
+
+    ``registry`` and ``previous`` (each item's theme id in the last run) make theme ids stable across runs.
+    """
+    registry = registry or Registry()
+    previous = previous or {}
+    if cfg.mode == "assign" and registry.active().any():
+        ids, sims, table, events = _assign(texts, X, keys, registry, previous, cfg)
+        new_registry = registry
+    else:
+        found = discover(X, keys, clusterer, registry, previous)
+        ids, events, new_registry = found.ids, found.events, found.registry
+        sims = clusterer.similarity(X, found.labels)
+        table = describe_themes(texts, X, found.labels, clusterer.centroids_, cfg.n_keywords, cfg.n_examples,
+                                cfg.key_phrases)
+        to_stable = {theme_key(c): found.stable[c] for c in range(len(found.stable))}
+        table["theme_id"] = [to_stable[i] for i in table["theme_id"]]
+        table["label"] = [new_registry.pinned_labels.get(i, lab) for i, lab in zip(table["theme_id"], table["label"])]
+        for tid, lab in zip(table["theme_id"], table["label"]):
+            new_registry.labels[new_registry.ids.index(tid)] = lab
+    sub_ids, parts = subthemes(texts, X, ids, seed=seed)
+    table["subthemes"] = table["theme_id"].map(lambda t: parts.get(t, []))
+    return Themes(ids=ids, similarity=np.asarray(sims), subtheme_ids=sub_ids, table=table, registry=new_registry,
+                  events=events)
+
+
+def _assign(texts: list[str], X: np.ndarray, keys: list[str], registry: Registry, previous: dict[str, str],
+            cfg: ThemesConfig) -> tuple[list[str], np.ndarray, pd.DataFrame, list[dict[str, Any]]]:
+    """The weekly path without reclustering: registered themes keep their ids, labels and centroids."""
+    ids, sims = incremental_assign(X, keys, registry, previous, cfg.assign_threshold)
+    present = set(ids)
+    order = [i for i in registry.ids if i in present]
+    local = np.array([order.index(i) if i != UNTHEMED else NOISE for i in ids])
+    centroids = registry.centroids[[registry.ids.index(i) for i in order]] if order else \
+        np.zeros((0, X.shape[1]), dtype=np.float32)
+    table = describe_themes(texts, X, local, centroids, cfg.n_keywords, cfg.n_examples, cfg.key_phrases)
+    table["theme_id"] = order
+    table["label"] = [registry.pinned_labels.get(i, registry.labels[registry.ids.index(i)]) for i in order]
+    return ids, np.asarray(sims), table, [{"event": "assigned", "items": len(ids)}]

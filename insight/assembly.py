@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .backends import resolve
+from .clean import prepare_texts
 from .config import Config, Taxonomy
 from .embed import EmbeddingCache, SentenceTransformerEmbedder, embed_texts
 from .roles import Clusterer, Embedder, Store, Tagger
@@ -53,9 +54,18 @@ def clusterer(cfg: Config) -> Clusterer:
 
 
 def tagger(cfg: Config, taxonomy: Taxonomy, emb: Embedder, encode: Encode) -> Tagger:
-    """The configured tagger, ready to tag: zero-shot fitted on the taxonomy, or a trained model loaded."""
+    """The configured tagger, ready to tag: zero-shot fitted on the taxonomy, or a trained model loaded.
+
+    ``encode`` embeds prepared text; the taxonomy's own examples are prepared like any feedback first, as
+    evaluation and training prepare them.
+    """
     built = resolve("tagger", cfg.tag.backend).from_config(cfg.tag, taxonomy)
-    return built.prepare(encode, emb.name, tuned_encoder(cfg))
+    return built.prepare(prepared_encoder(cfg, encode), emb.name, tuned_encoder(cfg))
+
+
+def prepared_encoder(cfg: Config, encode: Encode) -> Encode:
+    """Raw texts -> vectors: ``clean.prepare_texts`` (normalise, truncate, redact), then ``encode``."""
+    return lambda texts: encode(prepare_texts(list(texts), cfg.clean)[0])
 
 
 def store(cfg: Config) -> Store:

@@ -60,11 +60,10 @@ def eval_tagging(train: pd.DataFrame | None, test: pd.DataFrame, *, mode: str = 
         unknown = sorted(set(test["label"]) - set(tax.keys))
         if unknown:
             raise InputError(f"labels not in the taxonomy: {unknown[:10]}", code="E210")
-        tagger = tag.fit_zero_shot(tax, lambda t: encode(prepare(t, cfg)), cfg.tag.temperature)
-        proba = tag.combined_proba(test_texts, X_test, tagger, tax, cfg.tag.keyword_weight)
+        tagger = tag.ZeroShotTagger.from_config(cfg.tag, tax).prepare(assembly.prepared_encoder(cfg, encode))
+        proba = tagger.predict_proba(X_test, test_texts)  # the pipeline's zero-shot tagger, as shipped
         y = np.array([tax.keys.index(v) for v in test["label"]])
-        runs.append(metrics(proba, y, tag.AbstainPolicy(min_confidence=cfg.tag.abstain_below, min_margin=0.05),
-                             f1_score))
+        runs.append(metrics(proba, y, tagger.policy, f1_score))
         classes = tax.keys
     else:
         if train is None:

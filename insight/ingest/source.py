@@ -1,6 +1,6 @@
 """One export (a file path or an already-loaded frame) as a stream of validated, canonical chunks.
 
-The composition layer reads every source through here, so the pipeline, ingest-only runs and batch jobs map and
+The composition layer reads every source through here, so the pipeline and ingest-only runs (and any later job) map and
 validate rows the same way; ``source_digest`` fingerprints the input for the run manifest.
 """
 

@@ -3,8 +3,8 @@
 ``tag.backend`` names one of the taggers below (``backends.py``): ``prototype`` tags zero-shot from the taxonomy,
 ``model`` loads a tagger trained with ``insight train tagger``. Both follow the Tagger role (``fit``,
 ``predict_proba``, ``classes_``, ``policy``) and are made ready by ``prepare``, which receives what only the
-composition layer can provide: a function that embeds texts with the pipeline's encoder, and one that embeds them
-with a fine-tuned encoder folder.
+composition layer can provide: a function that prepares and embeds raw texts as the pipeline does, and one that
+embeds texts with a fine-tuned encoder folder.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class ZeroShotTagger:
                    AbstainPolicy(min_confidence=cfg.abstain_below, min_margin=cfg.min_margin))
 
     def prepare(self, encode: Encode, embedder: str = "", encoder_at: EncoderAt | None = None) -> ZeroShotTagger:
-        """Fitted on the taxonomy's descriptions and seed examples, embedded with ``encode``."""
+        """Fitted on the taxonomy's descriptions and seed examples, prepared and embedded by ``encode``."""
         texts, labels = taxonomy_training_set(self.taxonomy)
         return self.fit(encode(texts), labels)
 
@@ -89,9 +89,9 @@ class ModelTagger:
         self.model_, self.meta_ = load_model(self.path, taxonomy_fingerprint=self.taxonomy_fingerprint,
                                              embedder=embedder or None)
         tuned = encoder_path(self.path, self.meta_)
-        self.tuned_encode_ = encoder_at(str(tuned), self.meta_["encoder_sha256"]) if tuned and encoder_at else None
-        if tuned and encoder_at is None:
-            raise ConfigError(f"{self.path} reads a fine-tuned encoder; say how to run it (encoder_at)", code="E104")
+        if tuned is not None and encoder_at is None:  # a caller's mistake, not a user's: no error code
+            raise ValueError(f"{self.path} reads a fine-tuned encoder: pass encoder_at to run it")
+        self.tuned_encode_ = encoder_at(str(tuned), self.meta_["encoder_sha256"]) if tuned is not None else None
         return self
 
     def fit(self, X: np.ndarray, y: Sequence[str], texts: Sequence[str] | None = None) -> ModelTagger:

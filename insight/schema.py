@@ -111,7 +111,6 @@ def fill_stored(items: pd.DataFrame, columns: dict[str, Sequence[Any]]) -> pd.Da
     out = items.copy()
     idx = out.index[(out[STATUS] == STORED).to_numpy()]
     for col, values in columns.items():
-        values = np.asarray(values) if isinstance(values, np.ndarray) else values
         if isinstance(values, np.ndarray) and np.issubdtype(values.dtype, np.floating):
             out[col] = np.nan
             out.loc[idx, col] = values

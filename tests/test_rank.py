@@ -57,3 +57,22 @@ def test_merged_action_speaks_for_the_root_cause_segment():
     out = rank_actions(stats, seg, items_for({"T001": 40, "T002": 30}), load_taxonomy(), RankConfig(),
                        {"T001": "narrow sentence"}, wide)
     assert out.iloc[0]["segment_sentence"].endswith("(n = 60)")
+
+
+def test_every_impact_lies_inside_its_own_interval_merged_actions_included():
+    """Regression: a merged action summed the themes' impacts but kept the head theme's interval (demo #1 read
+    394.1 against [47.7, 156.9])."""
+    stats = pd.DataFrame([stats_row("T001", 40, 20, cause="payments"), stats_row("T002", 30, 15, cause="payments"),
+                          stats_row("T003", 30, 12, cause="payments", growth=3.0, spikes=[4]),
+                          stats_row("T004", 12, 2)])
+    seg = pd.DataFrame([{S.THEME: t, "column": "carrier", "value": "X", "n": 10, "lift": 3.0, "since_week": 1}
+                        for t in ["T001", "T002", "T003"]])
+    out = rank_actions(stats, seg, items_for({"T001": 40, "T002": 30, "T003": 30, "T004": 12}), load_taxonomy(),
+                       RankConfig())
+    merged = out[out["related_themes"].map(len) > 0].iloc[0]
+    assert len(merged["related_themes"]) == 2
+    for a in out.to_dict("records"):
+        lo, hi = a["explanation"]["impact_interval_90"]
+        assert lo <= a["impact"] <= hi, (a["theme_id"], a["impact"], lo, hi)
+    head_lo, head_hi = impact_score(stats.iloc[0].to_dict())[1]["impact_interval_90"]
+    assert merged["explanation"]["impact_interval_90"][1] > head_hi  # the interval is of the sum, not the head

@@ -4,7 +4,8 @@ impact = recent volume x severity x sqrt(growth) x spike factor, where
   severity = 1 + negative share + escalation share  (1 .. 3)
   growth   = (recent weekly rate + 1) / (baseline weekly rate + 1)
   spike    = 1 + 0.5 per spike week in the recent window.
-Every factor is stored beside the score so a reviewer can see why an action ranks where it does. Themes
+Every factor is stored beside the score so a reviewer can see why an action ranks where it does, with a 90 %
+bootstrap interval of the same quantity (for an action that merges themes, of their sum). Themes
 smaller than ``min_theme_size`` are never ranked: a 3-item theme cannot top the list.
 
 Themes of one root cause that point at the same segment (say three payment-failure themes all concentrated on
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -44,8 +46,7 @@ def impact_score(row: dict) -> tuple[float, dict]:
         "value_at_risk": _num(row.get("value_at_risk")),
         "formula": "recent_volume x severity x sqrt(growth) x spike_factor",
     }
-    lo, hi = impact_interval(row, severity, spike)
-    explanation["impact_interval_90"] = [lo, hi]
+    explanation["impact_interval_90"] = interval(impact_draws(row, severity, spike), impact)
     return round(impact, 3), explanation
 
 
@@ -53,9 +54,11 @@ def _num(v) -> float | None:
     return None if v is None or (isinstance(v, float) and math.isnan(v)) else round(float(v), 3)
 
 
-def impact_interval(row: dict, severity: float, spike: float, n: int = 400, seed: int = 0) -> tuple[float, float]:
-    """A 90 % bootstrap interval: recent and baseline volumes redrawn as Poisson counts, negativity as binomial."""
-    rng = np.random.default_rng(seed)
+def impact_draws(row: dict, severity: float, spike: float, n: int = 400) -> np.ndarray:
+    """Bootstrap draws of a theme's impact: recent and baseline volumes redrawn as Poisson counts, negativity as
+    binomial. Each theme draws from its own seeded stream (its id), so the draws of several themes are independent
+    and add up to the draws of an action that merges them."""
+    rng = np.random.default_rng(zlib.crc32(str(row.get(S.THEME, "")).encode()))
     recent = rng.poisson(max(float(row["recent_volume"]), 0.0), n).astype(float)
     weeks_recent = max(float(row["recent_volume"]) / max(float(row.get("recent_weekly") or 0) or 1.0, 1e-9), 1.0)
     base_rate = float(row.get("baseline_weekly") or 0.0)
@@ -63,8 +66,14 @@ def impact_interval(row: dict, severity: float, spike: float, n: int = 400, seed
     neg = rng.binomial(np.maximum(recent.astype(int), 1), float(row["negative_share"])) / np.maximum(recent, 1)
     sev = severity - float(row["negative_share"]) + neg
     growth = (recent / weeks_recent + 1) / (base + 1)
-    draws = recent * sev * np.sqrt(growth) * spike
-    return round(float(np.percentile(draws, 5)), 2), round(float(np.percentile(draws, 95)), 2)
+    return recent * sev * np.sqrt(growth) * spike
+
+
+def interval(draws: np.ndarray, estimate: float) -> list[float]:
+    """The 90 % percentile interval of ``draws``, stretched to hold the ``estimate`` itself: with few items the
+    bootstrap can be lopsided, and an impact outside its own interval would read as a contradiction."""
+    lo, hi = float(np.percentile(draws, 5)), float(np.percentile(draws, 95))
+    return [round(min(lo, estimate), 2), round(max(hi, estimate), 2)]
 
 
 def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.DataFrame, taxonomy: Taxonomy,
@@ -91,6 +100,7 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
             "segment": segment, "segment_sentence": (segment_sentences or {}).get(row[S.THEME], ""),
             "volume": int(row["volume"]), "recent_volume": int(row["recent_volume"]), "growth": row["growth"],
             "spike_weeks": list(row.get("spike_weeks") or []), "status": "proposed", "_segment": seg_row,
+            "_draws": impact_draws(row, why["severity"], why["spike_factor"]),
         })
     if not rows:
         return pd.DataFrame(columns=ACTION_COLUMNS)
@@ -102,6 +112,9 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
             r["segment_sentence"] = wider
         r["evidence"] = pick_evidence(items, [r["theme_id"], *r["related_themes"]], r.pop("_segment"),
                                       r["spike_weeks"], cfg.n_evidence)
+        draws = r.pop("_draws")
+        if r["related_themes"]:  # the interval of the sum the action reports, not of its first theme
+            r["explanation"]["impact_interval_90"] = interval(draws, r["impact"])
     out = pd.DataFrame(merged).sort_values(["impact", "theme_id"], ascending=[False, True], kind="stable")
     out = out.head(cfg.max_actions).reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
@@ -119,6 +132,7 @@ def _merge_same_problem(rows: list[dict]) -> list[dict]:
             head = kept[key]
             head["related_themes"].append(r["theme_id"])
             head["impact"] = round(head["impact"] + r["impact"], 3)
+            head["_draws"] = head["_draws"] + r["_draws"]
             head["volume"] += r["volume"]
             head["recent_volume"] += r["recent_volume"]
             head["spike_weeks"] = sorted(set(head["spike_weeks"]) | set(r["spike_weeks"]))

@@ -116,6 +116,9 @@ class TagConfig(_Section):
 
 class MeasureConfig(_Section):
     recent_weeks: int = 4
+    # trends (growth, spikes, "since week N") need this many weeks before the recent window; with less history,
+    # or no timestamps, a run makes no trend claim and ranks on volume and severity
+    min_baseline_weeks: int = Field(4, ge=1)
     segment_columns: list[str] = Field(
         default_factory=lambda: ["carrier", "payment_provider", "warehouse", "product_category", "channel"]
     )

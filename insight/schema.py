@@ -19,6 +19,7 @@ UNTHEMED = "unthemed"
 ID = "item_id"
 TEXT = "text"
 TIMESTAMP = "timestamp"
+TIME_ASSUMED = "timestamp_assumed"  # True where the export had no timestamps: the item belongs to the run's moment
 CHANNEL = "channel"
 RATING = "rating"
 CUSTOMER_ID = "customer_id"
@@ -143,6 +144,7 @@ class RunResult:
             "counts": self.counts.as_dict(),
             "pii_redactions": self.manifest.get("pii_redactions", {}),
             "self_check": self.manifest.get("self_check"),
+            "history": self.manifest.get("history"),
             "top_actions": [
                 {
                     "rank": int(a["rank"]),

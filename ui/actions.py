@@ -1,5 +1,6 @@
 """Actions: ranked improvement actions with their evidence, and the export product teams take away."""
 
+import pandas as pd
 import streamlit as st
 
 from insight.errors import InsightError
@@ -21,8 +22,12 @@ if run_id:
         with st.expander(f"#{a['rank']}  {a['title']}  ·  impact {a['impact']:.0f}", expanded=a["rank"] <= 3):
             c = st.columns(3)
             c[0].metric("Impact", f"{a['impact']:.0f}")
-            c[1].metric("Items in recent weeks", a["recent_volume"])
-            c[2].metric("Growth vs baseline", f"{a['growth']:.1f}x")
+            if pd.notna(a["growth"]):
+                c[1].metric("Items in recent weeks", a["recent_volume"])
+                c[2].metric("Growth vs baseline", f"{a['growth']:.1f}x")
+            else:  # no timestamps, or too little history: the run claims no trend (the overview says why)
+                c[1].metric("Items", a["volume"])
+                c[2].metric("Growth vs baseline", "n/a", help="not enough dated history to measure growth")
             st.markdown(f"**Owner:** {a['owner']}")
             if a["segment_sentence"]:
                 st.warning(a["segment_sentence"])

@@ -43,8 +43,10 @@ def validate(df: pd.DataFrame, cfg: IngestConfig, now: pd.Timestamp | None = Non
         _flag(reason, detail, parsed < pd.Timestamp("1995-01-01", tz="UTC"), "implausible_timestamp",
               "timestamp before 1995")
         out[S.TIMESTAMP] = parsed
-    else:  # no timestamps at all: everything belongs to the ingest moment
+        out[S.TIME_ASSUMED] = False
+    else:  # no timestamps at all: everything belongs to the ingest moment, and nothing can be said about trends
         out[S.TIMESTAMP] = now
+        out[S.TIME_ASSUMED] = True
 
     if S.RATING in out.columns:
         given = out[S.RATING].notna() & (out[S.RATING].astype(str).str.strip() != "")

@@ -35,4 +35,4 @@ def brief(run: dict[str, Any], actions: pd.DataFrame, segments: pd.DataFrame, th
                       for t in sorted(born_before & persisted) if t in indexed.index]
     changes = this["event"].value_counts().to_dict() if previous_run_id is not None else {}
     return {"run_id": run["run_id"], "counts": run["counts"], "actions": actions, "spikes": spikes,
-            "new_themes": new_themes, "changes": changes}
+            "new_themes": new_themes, "changes": changes, "history": (run.get("manifest") or {}).get("history")}

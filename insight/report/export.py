@@ -56,9 +56,10 @@ def to_jira(actions: pd.DataFrame) -> str:
         priority = next(p for cut, p in _PRIORITY if share >= cut)
         quotes = "\n".join(f"> {q}" for q in (a.get("evidence") or []))
         steps = "\n".join(f"- {x}" for x in (a.get("steps") or []))
-        description = (f"{a.get('segment_sentence') or ''}\n\nImpact {float(a['impact']):.0f} "
-                       f"(recent items {a.get('recent_volume')}, growth {a.get('growth')}x, spike weeks "
-                       f"{a.get('spike_weeks') or '-'}).\n\nEvidence:\n{quotes}\n\nPlaybook:\n{steps}").strip()
+        trend = (f"recent items {a.get('recent_volume')}, growth {a.get('growth')}x, spike weeks "
+                 f"{a.get('spike_weeks') or '-'}" if _given(a.get("growth")) else f"items {a.get('volume')}")
+        description = (f"{a.get('segment_sentence') or ''}\n\nImpact {float(a['impact']):.0f} ({trend})."
+                       f"\n\nEvidence:\n{quotes}\n\nPlaybook:\n{steps}").strip()
         labels = " ".join(x for x in ["insight", a.get("root_cause") or "", a.get("theme_id") or ""] if x)
         rows.append({"Summary": a["title"], "Description": description, "Priority": priority, "Labels": labels,
                      "Component": a.get("owner") or ""})
@@ -83,12 +84,20 @@ def to_markdown(brief: dict[str, Any]) -> str:
         for q in (a.get("evidence") or [])[:2]:
             lines.append(f"   - > {_md(q)}")
     spikes = brief.get("spikes") or []
+    history = brief.get("history") or {}
+    if history.get("reason"):  # said once, where trends would be
+        spikes = [f"No trend claims: {history['reason']}.", *spikes]
     lines += ["", "## Spikes", ""] + ([f"- {_md(s)}" for s in spikes] or ["- none this week"])
     new = brief.get("new_themes") or []
     lines += ["", "## New themes (seen in two runs in a row)", ""] + ([f"- {_md(t)}" for t in new] or ["- none"])
     changed = brief.get("changes") or {}
     lines += ["", "## What changed", ""] + ([f"- {k}: {v}" for k, v in changed.items()] or ["- first run"])
     return "\n".join(lines) + "\n"
+
+
+def _given(value: Any) -> bool:
+    """A figure that exists: not None, not NaN (a run without trends has no growth)."""
+    return value is not None and not (isinstance(value, float) and value != value)
 
 
 def _md(text: Any) -> str:

@@ -82,11 +82,29 @@ def detect_spikes(counts: np.ndarray, recent_weeks: int, alpha: float = 1e-3, mi
     return out
 
 
-def group_stats(items: pd.DataFrame, by: str, recent_weeks: int, spikes: dict[str, list[int]] | None = None
-                ) -> pd.DataFrame:
+def history(items: pd.DataFrame, recent_weeks: int, min_baseline_weeks: int) -> dict:
+    """Can this run say anything about trends? ``trends`` is False without timestamps, or with fewer weeks than
+    the recent window plus the baseline it is compared with; ``reason`` then says why, in words."""
+    timestamps = not (S.TIME_ASSUMED in items.columns and len(items) and items[S.TIME_ASSUMED].fillna(False).all())
+    weeks = int(items[S.WEEK].max()) if len(items) and items[S.WEEK].notna().any() else 0
+    needed = recent_weeks + min_baseline_weeks
+    reason = None
+    if not timestamps:
+        reason = ("no timestamps in the export: every item belongs to the moment of the run, so no growth, spike "
+                  "or trend is claimed")
+    elif weeks < needed:
+        reason = (f"{weeks} weeks of history; growth and spikes need {needed} ({recent_weeks} recent + "
+                  f"{min_baseline_weeks} baseline), so none is claimed")
+    return {"trends": reason is None, "timestamps": bool(timestamps), "weeks": weeks, "reason": reason}
+
+
+def group_stats(items: pd.DataFrame, by: str, recent_weeks: int, spikes: dict[str, list[int]] | None = None,
+                trends: bool = True) -> pd.DataFrame:
     """Per group (theme or root cause): volume, recent volume, growth, week-over-week, negativity, spikes.
 
-    ``spikes`` (from ``spike_tests``) replaces the single-series test when given.
+    ``spikes`` (from ``spike_tests``) replaces the single-series test when given. Without ``trends`` (see
+    ``history``) there is no recent window to speak of: recent volume is the whole volume and growth,
+    week-over-week change and spikes are None / empty.
     """
     weekly = weekly_volume(items, by)
     if weekly.empty:
@@ -113,11 +131,15 @@ def group_stats(items: pd.DataFrame, by: str, recent_weeks: int, spikes: dict[st
             "spike_weeks": spikes.get(key, []) if spikes is not None else detect_spikes(counts, recent),
             "weekly_counts": counts.tolist(),
         })
+        if not trends:
+            rows[-1].update(recent_volume=int(len(g)), baseline_weekly=None, recent_weekly=None, growth=None,
+                            wow_change=None, spike_weeks=[])
     return pd.DataFrame(rows)
 
 
 def segment_lift(items: pd.DataFrame, by: str, columns: list[str], min_n: int = 8, z: float = 1.96,
-                 windows: dict[str, list[int]] | None = None, fdr: float = 0.05) -> pd.DataFrame:
+                 windows: dict[str, list[int]] | None = None, fdr: float = 0.05, trends: bool = True
+                 ) -> pd.DataFrame:
     """For each group and segment value: how over-represented the value is versus the rest of the feedback.
 
     lift = share of the value inside the group / share of the value in the baseline, with a Katz log interval;
@@ -145,7 +167,7 @@ def segment_lift(items: pd.DataFrame, by: str, columns: list[str], min_n: int = 
                 lift = (a / n1) / ((b + 0.5) / n2)
                 se = np.sqrt(max(1 / a - 1 / n1 + 1 / (b + 0.5) - 1 / n2, 1e-12))
                 lo, hi = lift * np.exp(-z * se), lift * np.exp(z * se)
-                since = min(weeks) if weeks else int(inside[S.WEEK].min())
+                since = (min(weeks) if weeks else int(inside[S.WEEK].min())) if trends else None
                 rows.append({by: key, "column": col, "value": str(value), "n": int(a), "lift": round(float(lift), 2),
                              "ci_low": round(float(lo), 2), "ci_high": round(float(hi), 2), "since_week": since,
                              "p_value": float(norm.sf(np.log(lift) / se))})
@@ -172,9 +194,12 @@ def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
 
 
 def lift_sentence(subject: str, row: dict) -> str:
-    """"delivery complaints are 3.1x baseline for carrier Parcelo since week 9 (n = 212)"."""
+    """"delivery complaints are 3.1x baseline for carrier Parcelo since week 9 (n = 212)"; without a week (no
+    trends) the sentence makes no claim about when."""
+    since = row.get("since_week")
+    when = f" since week {int(since)}" if since is not None and not pd.isna(since) else ""
     return (f"{subject} are {row['lift']:.1f}x baseline for {row['column'].replace('_', ' ')} "
-            f"{row['value']} since week {row['since_week']} (n = {row['n']})")
+            f"{row['value']}{when} (n = {row['n']})")
 
 
 def dominant(items: pd.DataFrame, by: str, col: str) -> pd.DataFrame:

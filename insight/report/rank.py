@@ -33,9 +33,18 @@ ACTION_COLUMNS = [
 
 
 def impact_score(row: dict) -> tuple[float, dict]:
+    """The impact of one theme and its explanation. A theme without a growth figure (no trends: no timestamps or
+    too little history) ranks on volume and severity alone, and its explanation claims no growth."""
     severity = 1.0 + float(row["negative_share"]) + float(row["escalation_share"])
-    growth = max(float(row["growth"]), 0.0)
     spike = 1.0 + 0.5 * len(row.get("spike_weeks") or [])
+    if _num(row.get("growth")) is None:
+        impact = float(row["volume"]) * severity
+        explanation = {"volume": int(row["volume"]), "severity": round(severity, 3), "spike_factor": 1.0,
+                       "repeat_contact_rate": _num(row.get("repeat_contact_rate")),
+                       "value_at_risk": _num(row.get("value_at_risk")), "formula": "volume x severity"}
+        explanation["impact_interval_90"] = interval(impact_draws(row, severity, 1.0), impact)
+        return round(impact, 3), explanation
+    growth = max(float(row["growth"]), 0.0)
     impact = float(row["recent_volume"]) * severity * math.sqrt(growth) * spike
     explanation = {
         "recent_volume": int(row["recent_volume"]),
@@ -59,6 +68,10 @@ def impact_draws(row: dict, severity: float, spike: float, n: int = 400) -> np.n
     binomial. Each theme draws from its own seeded stream (its id), so the draws of several themes are independent
     and add up to the draws of an action that merges them."""
     rng = np.random.default_rng(zlib.crc32(str(row.get(S.THEME, "")).encode()))
+    if _num(row.get("growth")) is None:  # no trends: volume x severity
+        volume = rng.poisson(max(float(row["volume"]), 0.0), n).astype(float)
+        neg = rng.binomial(np.maximum(volume.astype(int), 1), float(row["negative_share"])) / np.maximum(volume, 1)
+        return volume * (severity - float(row["negative_share"]) + neg) * spike
     recent = rng.poisson(max(float(row["recent_volume"]), 0.0), n).astype(float)
     weeks_recent = max(float(row["recent_volume"]) / max(float(row.get("recent_weekly") or 0) or 1.0, 1e-9), 1.0)
     base_rate = float(row.get("baseline_weekly") or 0.0)
@@ -98,7 +111,7 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
             "theme_id": row[S.THEME], "theme_label": row["label"], "root_cause": cause, "owner": rc.owner,
             "title": title, "steps": list(rc.playbook.steps), "impact": impact, "explanation": why,
             "segment": segment, "segment_sentence": (segment_sentences or {}).get(row[S.THEME], ""),
-            "volume": int(row["volume"]), "recent_volume": int(row["recent_volume"]), "growth": row["growth"],
+            "volume": int(row["volume"]), "recent_volume": int(row["recent_volume"]), "growth": _num(row["growth"]),
             "spike_weeks": list(row.get("spike_weeks") or []), "status": "proposed", "_segment": seg_row,
             "_draws": impact_draws(row, why["severity"], why["spike_factor"]),
         })

@@ -19,6 +19,7 @@ from .measure import (
     add_weeks,
     dominant,
     group_stats,
+    history,
     lift_sentence,
     negativity,
     repeat_contact_rate,
@@ -44,6 +45,7 @@ class Measured:
     sentences: dict[str, str]  # theme id -> its strongest segment sentence
     cause_sentences: dict[tuple[str, str], str]  # (root cause, "column=value") -> sentence
     weekly: pd.DataFrame  # volume by week x root cause
+    history: dict[str, Any]  # whether trends can be claimed, and if not, why (``measure.history``)
 
 
 def annotate(items: pd.DataFrame) -> pd.DataFrame:
@@ -57,9 +59,18 @@ def annotate(items: pd.DataFrame) -> pd.DataFrame:
 
 def measure_run(stored: pd.DataFrame, theme_table: pd.DataFrame, cfg: MeasureConfig, n_examples: int = 5
                 ) -> Measured:
-    """Theme and root-cause measures of the stored items, with segment lift rendered as sentences."""
-    tests = spike_tests(stored, S.THEME, cfg.segment_columns, cfg.recent_weeks, cfg.fdr)
-    theme_stats = group_stats(stored, S.THEME, cfg.recent_weeks, spike_weeks(tests, S.THEME))
+    """Theme and root-cause measures of the stored items, with segment lift rendered as sentences.
+
+    Trends (growth, spikes, "since week N") are measured only where the history allows it (``history``).
+    """
+    known = history(stored, cfg.recent_weeks, cfg.min_baseline_weeks)
+    trends = known["trends"]
+
+    def spikes(by: str) -> dict[str, list[int]]:
+        return spike_weeks(spike_tests(stored, by, cfg.segment_columns, cfg.recent_weeks, cfg.fdr), by) \
+            if trends else {}
+
+    theme_stats = group_stats(stored, S.THEME, cfg.recent_weeks, spikes(S.THEME), trends)
     theme_stats["repeat_contact_rate"] = theme_stats[S.THEME].map(repeat_contact_rate(stored, S.THEME))
     theme_stats["value_at_risk"] = theme_stats[S.THEME].map(value_at_risk(stored, S.THEME, cfg.recent_weeks))
     theme_table = _with_unthemed(theme_table, stored, n_examples)
@@ -67,12 +78,12 @@ def measure_run(stored: pd.DataFrame, theme_table: pd.DataFrame, cfg: MeasureCon
         theme_stats[_THEME_MEASURES], on=S.THEME, how="left")
     stats = theme_stats.merge(theme_table[[S.THEME, "label", S.ROOT_CAUSE]], on=S.THEME, how="left")
     windows = dict(zip(stats[S.THEME], stats["spike_weeks"]))
-    by_theme = segment_lift(stored, S.THEME, cfg.segment_columns, cfg.min_segment_n, windows=windows, fdr=cfg.fdr)
-    cause_tests = spike_tests(stored, S.ROOT_CAUSE, cfg.segment_columns, cfg.recent_weeks, cfg.fdr)
-    cause_stats = group_stats(stored, S.ROOT_CAUSE, cfg.recent_weeks, spike_weeks(cause_tests, S.ROOT_CAUSE))
+    by_theme = segment_lift(stored, S.THEME, cfg.segment_columns, cfg.min_segment_n, windows=windows, fdr=cfg.fdr,
+                            trends=trends)
+    cause_stats = group_stats(stored, S.ROOT_CAUSE, cfg.recent_weeks, spikes(S.ROOT_CAUSE), trends)
     cause_windows = dict(zip(cause_stats[S.ROOT_CAUSE], cause_stats["spike_weeks"])) if len(cause_stats) else {}
     by_cause = segment_lift(stored, S.ROOT_CAUSE, cfg.segment_columns, cfg.min_segment_n, windows=cause_windows,
-                            fdr=cfg.fdr)
+                            fdr=cfg.fdr, trends=trends)
     segments = _sentences(by_theme, by_cause, theme_table)
     theme_segments = segments[(segments["level"] == "theme") & segments["column"].isin(cfg.cause_columns)]
     cause_level = segments[segments["level"] == "root_cause"]
@@ -82,7 +93,7 @@ def measure_run(stored: pd.DataFrame, theme_table: pd.DataFrame, cfg: MeasureCon
     return Measured(theme_stats=stats, themes=theme_table, segments=segments,
                     theme_segments=theme_segments.rename(columns={"group_id": S.THEME}),
                     sentences=theme_segments.groupby("group_id")["sentence"].first().to_dict(),
-                    cause_sentences=cause_sentences, weekly=weekly_volume(stored, S.ROOT_CAUSE))
+                    cause_sentences=cause_sentences, weekly=weekly_volume(stored, S.ROOT_CAUSE), history=known)
 
 
 def _with_unthemed(theme_table: pd.DataFrame, stored: pd.DataFrame, n_examples: int) -> pd.DataFrame:
@@ -126,7 +137,8 @@ def _sentences(by_theme: pd.DataFrame, by_cause: pd.DataFrame, theme_table: pd.D
 
 def build_manifest(cfg: Config, taxonomy: Taxonomy, embedder: str, source: str, input_hash: str,
                    timings: dict[str, float], pii: dict[str, int], items: pd.DataFrame, theme_table: pd.DataFrame,
-                   tagger: dict[str, Any], events: list[dict[str, Any]]) -> dict[str, Any]:
+                   tagger: dict[str, Any], events: list[dict[str, Any]], history: dict[str, Any] | None = None
+                   ) -> dict[str, Any]:
     """What a run records about itself: inputs, config, versions, timings, accounting reasons, self-check."""
     stored = items[items[S.STATUS] == S.STORED]
 
@@ -146,7 +158,7 @@ def build_manifest(cfg: Config, taxonomy: Taxonomy, embedder: str, source: str, 
         "non_actionable_reasons": reasons(S.NON_ACTIONABLE), "quarantine_reasons": reasons(S.QUARANTINED),
         "duplicate_reasons": reasons(S.DUPLICATE),
         "languages": stored[S.LANGUAGE].value_counts().to_dict() if S.LANGUAGE in items.columns else {},
-        "self_check": self_check(stored), "tagger": tagger,
+        "self_check": self_check(stored), "tagger": tagger, "history": history,
         "theme_event_counts": dict(Counter(e["event"] for e in events)),
     }
 

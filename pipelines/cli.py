@@ -172,20 +172,21 @@ def erase(customer_id: str = typer.Option(..., "--customer-id", help="The custom
 
 @app.command()
 def runs(config: Optional[Path] = ConfigOpt, as_json: bool = JsonOpt) -> None:
-    """List stored runs, newest first."""
+    """List stored runs, newest first: analysed runs (``pipeline``) and read-and-clean checks (``ingest``)."""
     from insight import open_store
 
     frame = open_store(load_settings(config)).list_runs()
     if as_json:
-        sys.stdout.write(frame[["run_id", "created_at", "source", "counts"]].to_json(orient="records",
-                                                                                    date_format="iso") + "\n")
+        sys.stdout.write(frame[["run_id", "kind", "created_at", "source", "counts"]].to_json(
+            orient="records", date_format="iso") + "\n")
         return
-    t = Table(title="Stored runs")
-    for col in ["run id", "created", "source", "read", "stored", "duplicates", "quarantined", "non-actionable"]:
+    t = Table(title="Stored runs (ingest: read and cleaned only, never taken for --run latest)")
+    for col in ["run id", "kind", "created", "source", "read", "stored", "duplicates", "quarantined",
+                "non-actionable"]:
         t.add_column(col)
     for r in frame.to_dict("records"):
         c = r["counts"] or {}
-        t.add_row(r["run_id"], str(r["created_at"])[:19], str(r["source"])[-40:],
+        t.add_row(r["run_id"], r["kind"], str(r["created_at"])[:19], str(r["source"])[-40:],
                   *[str(c.get(k, "")) for k in ["read", "stored", "duplicates", "quarantined", "non_actionable"]])
     out.print(t if len(frame) else "No runs stored yet: try `insight demo`.")
 

@@ -49,3 +49,18 @@ def test_clear_errors(tmp_path, fast_yaml):
     assert result.exit_code == 2 and "embedd" in result.output
     empty = runner.invoke(app, ["export", "--config", str(fast_yaml)])
     assert empty.exit_code == 2 and "no stored runs" in empty.output
+
+
+def test_ingest_only_runs_are_marked_and_never_taken_for_latest(tmp_path, tiny_frame, fast_yaml):
+    """Regression: an ingest-only check looked like an analysed run in `insight runs`."""
+    data = tmp_path / "feedback.csv"
+    tiny_frame.to_csv(data, index=False)
+    analysed = json.loads(runner.invoke(app, ["run", "--input", str(data), "--config", str(fast_yaml), "--json"]
+                                        ).stdout.strip().splitlines()[-1])["run_id"]
+    checked = json.loads(runner.invoke(app, ["ingest", str(data), "--config", str(fast_yaml), "--json"]).stdout)
+    listed = json.loads(runner.invoke(app, ["runs", "--config", str(fast_yaml), "--json"]).stdout)
+    assert [(r["run_id"], r["kind"]) for r in listed] == [(checked["run_id"], "ingest"), (analysed, "pipeline")]
+    table = runner.invoke(app, ["runs", "--config", str(fast_yaml)], env={"COLUMNS": "220"}).output
+    assert "ingest" in table and "pipeline" in table
+    latest = json.loads(runner.invoke(app, ["export", "--format", "json", "--config", str(fast_yaml)]).stdout)
+    assert latest["run_id"] == analysed

@@ -101,3 +101,18 @@ def test_correct_a_root_cause_from_the_themes_page(with_run):
 
     log = open_store(load_config()).tag_corrections()
     assert log.iloc[-1][["item_id", "new_cause", "by"]].tolist() == [item, "inventory", "cx-lead"]
+
+
+def test_run_picker_offers_analysed_runs_only(tmp_path, monkeypatch, tiny_frame, tiny_config):
+    """Regression: a newer ingest-only run (no themes, no actions) became the app's default run."""
+    from insight.operations import ingest_only
+
+    monkeypatch.setenv("INSIGHT_HOME", str(tiny_config.home_path))
+    monkeypatch.delenv("INSIGHT_STORE_URL", raising=False)
+    monkeypatch.delenv("INSIGHT_CONFIG", raising=False)
+    analysed = run_and_store(tiny_frame, tiny_config)
+    checked = ingest_only(tiny_frame, tiny_config)
+    at = page("ui/actions.py").run()
+    assert not at.exception
+    picker = at.sidebar.selectbox[0]
+    assert picker.value == analysed.run_id and checked.run_id not in picker.options

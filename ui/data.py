@@ -31,7 +31,7 @@ def _store(url: str):
 
 @st.cache_data(show_spinner=False, ttl=30)
 def _runs(url: str) -> pd.DataFrame:
-    return _store(url).list_runs()
+    return _store(url).list_runs("pipeline")  # ingest-only checks have no themes or actions to review
 
 
 @st.cache_data(show_spinner="Loading run...")

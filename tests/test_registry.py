@@ -157,3 +157,16 @@ def test_cli_theme_edits_are_stored_as_events(tiny_frame, fast_yaml):
     assert {"renamed", "split", "moved"} <= set(events["event"])
     again = run_and_store(tiny_frame, cfg)
     assert "Late parcels" in set(again.themes["label"])  # the reviewer's name survives rediscovery
+
+
+def test_unrelated_data_does_not_inherit_theme_ids_on_a_middling_cosine():
+    """Regression: a CSAT run took over 18 airline theme ids at cosine 0.45-0.77. Without shared items, only a
+    near-identical centroid keeps an id."""
+    ids, _, reg, keys, labels = first_run(2)
+    other = [f"new{j}" for j in range(20)]  # none of these items was seen before
+    similar = unit([1, 0.9, 0, 0], [0, 0, 1, 0])  # cosine 0.74 to TH0001, 0 to TH0002
+    ids2, events, _ = match(reg, similar, labels, other, {}, [10, 10], ["x", "y"])
+    assert set(ids2).isdisjoint(ids) and "persisted" not in {e["event"] for e in events}
+    near = unit([1, 0.1, 0, 0], [0, 0, 1, 0])  # cosine 0.995: the same theme, seen in new items
+    ids3, _, _ = match(reg, near, labels, other, {}, [10, 10], ["x", "y"])
+    assert ids3[0] == ids[0] and ids3[1] not in ids

@@ -2,7 +2,8 @@
 
 HDBSCAN's label numbers mean nothing from one run to the next; reviewers annotate themes, so themes need ids
 that survive. Each run's themes are matched to the registered ones by an optimal assignment (Hungarian) on a
-score mixing centroid cosine and member overlap (items seen in both runs). A matched theme keeps its id
+score mixing centroid cosine and member overlap (items seen in both runs); without shared items only a
+near-identical centroid keeps an id, so unrelated feedback never inherits ids. A matched theme keeps its id
 (``persisted``, or ``drifted`` when its centroid moved); an old theme whose members now sit mostly in several
 new themes ``split``; a new theme holding large parts of several old ones is a ``merged`` theme; the rest are
 ``born`` or ``died``. Borderline old items keep their previous theme when it still exists and fits them almost
@@ -62,11 +63,14 @@ def _unit(X: np.ndarray) -> np.ndarray:
 
 def match(registry: Registry, centroids: np.ndarray, labels: np.ndarray, item_keys: list[str],
           previous: dict[str, str], sizes: list[int], new_labels: list[str], *, min_score: float = 0.45,
-          drift_below: float = 0.9, share: float = 0.3) -> tuple[list[str], list[dict[str, Any]], Registry]:
+          drift_below: float = 0.9, share: float = 0.3, min_cosine_alone: float = 0.85
+          ) -> tuple[list[str], list[dict[str, Any]], Registry]:
     """Stable ids for this run's themes (in their order), the events, and the updated registry.
 
     ``labels`` are this run's local theme numbers per item, ``item_keys`` the items' ids, ``previous`` the
-    stable theme id each item had in the last run.
+    stable theme id each item had in the last run. A theme keeps a registered id only on real evidence: items it
+    shares with that theme, or, with no shared item, a centroid cosine of at least ``min_cosine_alone`` (feedback
+    about other things sits at 0.45-0.8 and must not inherit ids, and the reviewers' decisions attached to them).
     """
     reg = Registry(list(registry.ids), list(registry.labels), registry.centroids.copy(), list(registry.status),
                    dict(registry.pinned_labels), registry.counter)
@@ -96,7 +100,7 @@ def match(registry: Registry, centroids: np.ndarray, labels: np.ndarray, item_ke
 
         rows, cols = linear_sum_assignment(-score)
         for r, c in zip(rows, cols):
-            if score[r, c] >= min_score:
+            if score[r, c] >= min_score and (overlap[r, c] > 0 or cos[r, c] >= min_cosine_alone):
                 tid = reg.ids[old[r]]
                 ids[c] = tid
                 events.append({"event": "drifted" if cos[r, c] < drift_below else "persisted", "theme_id": tid,

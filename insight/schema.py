@@ -145,6 +145,7 @@ class RunResult:
             "pii_redactions": self.manifest.get("pii_redactions", {}),
             "self_check": self.manifest.get("self_check"),
             "history": self.manifest.get("history"),
+            "health": self.manifest.get("health"),
             "top_actions": [
                 {
                     "rank": int(a["rank"]),

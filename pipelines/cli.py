@@ -59,8 +59,8 @@ def _render(summary: dict, as_json: bool, store_url: str) -> None:
     if summary.get("pii_redactions"):
         out.print("PII redacted before embedding or storage: " +
                   ", ".join(f"{k} {v}" for k, v in summary["pii_redactions"].items()))
-    if (summary.get("history") or {}).get("reason"):
-        out.print(f"[yellow]No trend claims:[/] {escape(summary['history']['reason'])}.")
+    for note in (summary.get("health") or {}).get("notes", []):
+        out.print(f"[yellow]Run health:[/] {escape(note)}")
     if summary.get("self_check"):
         out.print(f"Self-check against the demo's ground truth: root-cause accuracy "
                   f"{summary['self_check']['accuracy']:.1%} on {summary['self_check']['n']} items")

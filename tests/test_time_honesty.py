@@ -47,6 +47,7 @@ def test_no_trend_claims_without_enough_history(tiny_config, weeks, timestamps, 
     history = result.manifest["history"]
     assert history["trends"] is False and why in history["reason"]
     assert result.summary()["history"] == history  # the run says why, once, where a user reads it
+    assert any(history["reason"] in note for note in result.summary()["health"]["notes"])
     assert len(result.actions) > 0
     assert result.actions["growth"].isna().all() and not any(result.actions["spike_weeks"].map(len))
     assert not any("since week" in c for c in _claims(result))
@@ -65,6 +66,7 @@ def test_the_brief_says_why_once_and_claims_no_spike(tiny_config):
 
     text = to_markdown(weekly_brief(open_store(tiny_config), result.run_id))
     assert text.count("no timestamps") == 1 and "spike in week" not in text and "since week" not in text
+    assert "## Run health" in text and "none claimed (see Run health)" in text
 
 
 def test_enough_history_keeps_trends(tiny_config):

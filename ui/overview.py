@@ -24,9 +24,8 @@ if run_id:
     if pii:
         st.caption("PII redacted before anything was embedded or stored: "
                    + ", ".join(f"{k} {v}" for k, v in pii.items()))
-    history = manifest.get("history") or {}
-    if history.get("reason"):
-        st.info(f"No trend claims in this run: {history['reason']}.")
+    for note in (manifest.get("health") or {}).get("notes", []):  # what limits this run's conclusions
+        st.warning(note, icon=":material/info:")
     check = manifest.get("self_check")
     if check:
         st.caption(f"Self-check against the input's ground-truth labels: root-cause accuracy {check['accuracy']:.1%} "

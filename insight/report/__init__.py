@@ -18,11 +18,11 @@ from .measure import (
     weekly_volume,
 )
 from .rank import ACTION_COLUMNS, impact_score, pick_evidence, rank_actions
-from .summary import Measured, annotate, build_manifest, measure_run, reason_table, self_check
+from .summary import Measured, annotate, build_manifest, health, measure_run, reason_table, self_check
 
 __all__ = [
     "ACTION_COLUMNS", "FORMATS", "Measured", "add_weeks", "annotate", "benjamini_hochberg", "brief",
-    "build_manifest", "detect_spikes", "export", "group_stats", "impact_score", "measure_run", "negativity",
+    "build_manifest", "detect_spikes", "health", "export", "group_stats", "impact_score", "measure_run", "negativity",
     "neutralise", "pick_evidence", "rank_actions", "reason_table", "segment_lift", "self_check", "spike_tests",
     "spike_weeks", "to_csv", "to_jira", "to_json", "to_markdown", "weekly_volume",
 ]

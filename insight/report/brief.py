@@ -1,4 +1,5 @@
-"""The weekly brief's content, from frames a store returns: top actions, spikes, new themes, what changed.
+"""The weekly brief's content, from frames a store returns: top actions, run health, spikes, segments that stand
+out, new themes, what changed.
 
 Pure: the composition layer loads the frames; ``export.to_markdown`` renders the result.
 """
@@ -21,8 +22,8 @@ def brief(run: dict[str, Any], actions: pd.DataFrame, segments: pd.DataFrame, th
             spikes.append(f"{a['theme_label']} ({a['root_cause']}): spike in week(s) "
                           f"{', '.join(map(str, a['spike_weeks']))}" + (f"; {a['segment_sentence']}"
                                                                        if a.get("segment_sentence") else ""))
-    spikes += segments.loc[(segments["level"] == "root_cause") & segments["column"].isin(CAUSE_COLUMNS),
-                           "sentence"].head(5).tolist()
+    standing_out = segments.loc[(segments["level"] == "root_cause") & segments["column"].isin(CAUSE_COLUMNS),
+                                "sentence"].head(5).tolist()
     this = events[events["run_id"] == run["run_id"]]
     new_themes: list[str] = []
     if previous_run_id is not None:
@@ -35,4 +36,6 @@ def brief(run: dict[str, Any], actions: pd.DataFrame, segments: pd.DataFrame, th
                       for t in sorted(born_before & persisted) if t in indexed.index]
     changes = this["event"].value_counts().to_dict() if previous_run_id is not None else {}
     return {"run_id": run["run_id"], "counts": run["counts"], "actions": actions, "spikes": spikes,
-            "new_themes": new_themes, "changes": changes, "history": (run.get("manifest") or {}).get("history")}
+            "segments": standing_out,
+            "new_themes": new_themes, "changes": changes, "history": (run.get("manifest") or {}).get("history"),
+            "health": ((run.get("manifest") or {}).get("health") or {}).get("notes", [])}

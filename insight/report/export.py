@@ -67,7 +67,7 @@ def to_jira(actions: pd.DataFrame) -> str:
 
 
 def to_markdown(brief: dict[str, Any]) -> str:
-    """The weekly brief: top actions, spikes, new themes and what changed since the last run."""
+    """The weekly brief: top actions, run health, spikes, new themes and what changed since the last run."""
     actions: pd.DataFrame = brief.get("actions", pd.DataFrame())
     lines = [f"# Weekly brief: run {brief.get('run_id', '')}", ""]
     counts = brief.get("counts") or {}
@@ -83,11 +83,15 @@ def to_markdown(brief: dict[str, Any]) -> str:
             lines.append(f"   - {_md(a['segment_sentence'])}")
         for q in (a.get("evidence") or [])[:2]:
             lines.append(f"   - > {_md(q)}")
+    health = brief.get("health") or []
+    if health:  # what limits the conclusions above, said once
+        lines += ["", "## Run health", ""] + [f"- {_md(n)}" for n in health]
     spikes = brief.get("spikes") or []
-    history = brief.get("history") or {}
-    if history.get("reason"):  # said once, where trends would be
-        spikes = [f"No trend claims: {history['reason']}.", *spikes]
-    lines += ["", "## Spikes", ""] + ([f"- {_md(s)}" for s in spikes] or ["- none this week"])
+    no_trends = (brief.get("history") or {}).get("trends") is False
+    lines += ["", "## Spikes", ""] + ([f"- {_md(s)}" for s in spikes] or
+                                      ["- none claimed (see Run health)" if no_trends else "- none this week"])
+    segments = brief.get("segments") or []
+    lines += ["", "## Segments that stand out", ""] + ([f"- {_md(s)}" for s in segments] or ["- none"])
     new = brief.get("new_themes") or []
     lines += ["", "## New themes (seen in two runs in a row)", ""] + ([f"- {_md(t)}" for t in new] or ["- none"])
     changed = brief.get("changes") or {}

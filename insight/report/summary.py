@@ -6,7 +6,9 @@ the theme table with its measures, segment lift with sentences, and weekly volum
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,6 +161,7 @@ def build_manifest(cfg: Config, taxonomy: Taxonomy, embedder: str, source: str, 
         "duplicate_reasons": reasons(S.DUPLICATE),
         "languages": stored[S.LANGUAGE].value_counts().to_dict() if S.LANGUAGE in items.columns else {},
         "self_check": self_check(stored), "tagger": tagger, "history": history,
+        "health": health(items, theme_table, history or {}, cfg.clean.languages),
         "theme_event_counts": dict(Counter(e["event"] for e in events)),
     }
 
@@ -182,3 +185,54 @@ def reason_table(items: pd.DataFrame) -> pd.DataFrame:
     order = {s: i for i, s in enumerate(S.STATUSES)}
     return table.sort_values(["outcome", "rows"], key=lambda c: c.map(order) if c.name == "outcome" else -c
                              ).reset_index(drop=True)
+
+
+_HANDLE = re.compile(r"(?<![\w.])@[A-Za-z0-9_]{2,30}\b")
+
+
+def health(items: pd.DataFrame, theme_table: pd.DataFrame, history: dict[str, Any], readable: Sequence[str] = ("en",),
+           dominant: float = 0.6) -> dict[str, Any]:
+    """What limits this run's conclusions, in figures and in a few plain sentences (``notes``).
+
+    Flags: no trends (and why); the share of rows that were praise only; the share of analysed items the tagger
+    was unsure of; themes where one language the encoder does not read well makes up ``dominant`` of the items
+    (they group by language, not by problem); themes where one @handle is named in ``dominant`` of the items (they
+    group by brand). An empty ``notes`` list means nothing to warn about.
+    """
+    stored = items[items[S.STATUS] == S.STORED]
+    praise = float((items[S.REASON] == "praise_only").mean()) if len(items) else 0.0
+    review = float(stored["needs_review"].fillna(False).astype(bool).mean()) if len(stored) else 0.0
+    labels = dict(zip(theme_table[S.THEME], theme_table["label"])) if len(theme_table) else {}
+    themed = stored[stored[S.THEME].notna() & (stored[S.THEME] != S.UNTHEMED)]
+    language_themes, brand_themes = [], []
+    for theme, g in themed.groupby(S.THEME, sort=True):
+        if S.LANGUAGE in g.columns:
+            top = g[S.LANGUAGE].value_counts(normalize=True)
+            if len(top) and top.index[0] not in (*readable, "und") and top.iloc[0] >= dominant:
+                language_themes.append({"theme_id": theme, "label": labels.get(theme, ""), "language": top.index[0],
+                                        "share": round(float(top.iloc[0]), 3)})
+        handles = g[S.CLEAN_TEXT].fillna("").map(lambda t: {h.lower() for h in _HANDLE.findall(t)})
+        counts = pd.Series([h for hs in handles for h in hs], dtype=object).value_counts()
+        if len(counts) and counts.iloc[0] / len(g) >= dominant:
+            brand_themes.append({"theme_id": theme, "label": labels.get(theme, ""), "handle": counts.index[0],
+                                 "share": round(float(counts.iloc[0] / len(g)), 3)})
+    notes = []
+    if history.get("reason"):
+        notes.append(f"No trend claims: {history['reason']}.")
+    if praise >= 0.2:
+        notes.append(f"{_pct(praise)} of the rows were praise only: counted, never analysed as problems.")
+    if review >= 0.25:
+        notes.append(f"{_pct(review)} of the analysed items need review: the tagger was unsure of them.")
+    for t in language_themes:
+        notes.append(f"{t['theme_id']} \"{t['label']}\" is {_pct(t['share'])} in language '{t['language']}', which "
+                     f"the model reads poorly: it groups by language rather than by problem.")
+    for t in brand_themes:
+        notes.append(f"{t['theme_id']} \"{t['label']}\": {_pct(t['share'])} of its items name {t['handle']}; it may "
+                     f"group by brand rather than by problem.")
+    return {"trends": bool(history.get("trends", True)), "praise_share": round(praise, 3),
+            "needs_review_share": round(review, 3), "language_themes": language_themes,
+            "brand_themes": brand_themes, "notes": notes}
+
+
+def _pct(share: float) -> str:
+    return f"{share * 100:.0f} %"

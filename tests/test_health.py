@@ -1,0 +1,42 @@
+"""Run health: a short report of what limits a run's conclusions, shown in the CLI, the app and the brief (issue 14).
+
+Regression: on real exports the largest CSAT theme grouped romanised Hindi by language, and airline themes grouped
+by the brand handle, and nothing told the reader.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from insight import schema as S
+from insight.report import health
+
+
+def _items(rows: list[tuple[str, str, str, bool]]) -> pd.DataFrame:
+    """(theme, text, language, needs_review) rows, all stored."""
+    return pd.DataFrame([{S.THEME: t, S.CLEAN_TEXT: x, S.LANGUAGE: lang, "needs_review": r, S.STATUS: S.STORED,
+                          S.REASON: None} for t, x, lang, r in rows])
+
+
+THEMES = pd.DataFrame({S.THEME: ["TH0001", "TH0002", "TH0003"], "label": ["late / parcel", "hai / se", "flight"]})
+
+
+def test_flags_language_and_brand_themes_praise_and_review_share():
+    rows = [("TH0001", f"my parcel is late {i}", "en", i < 2) for i in range(10)]
+    rows += [("TH0002", f"mera order nahi aaya {i}", "hi", True) for i in range(9)] + [("TH0002", "late", "en", False)]
+    rows += [("TH0003", f"@JetBlue my flight was delayed {i}", "en", False) for i in range(8)]
+    rows += [("TH0003", "@Delta flight delayed", "en", False), ("TH0003", "flight delayed", "en", False)]
+    items = pd.concat([_items(rows), pd.DataFrame([{S.STATUS: S.NON_ACTIONABLE, S.REASON: "praise_only"}] * 10)],
+                      ignore_index=True)
+    report = health(items, THEMES, {"trends": False, "reason": "no timestamps in the export"}, readable=["en"])
+    assert report["praise_share"] == 0.25 and report["needs_review_share"] == round(11 / 30, 3)
+    assert [(t["theme_id"], t["language"]) for t in report["language_themes"]] == [("TH0002", "hi")]
+    assert [(t["theme_id"], t["handle"]) for t in report["brand_themes"]] == [("TH0003", "@jetblue")]
+    notes = " ".join(report["notes"])
+    assert "no timestamps" in notes and "TH0002" in notes and "@jetblue" in notes and "25 %" in notes
+
+
+def test_a_healthy_run_has_nothing_to_say():
+    rows = [("TH0001", f"my parcel is late {i}", "en", False) for i in range(10)]
+    report = health(_items(rows), THEMES, {"trends": True, "reason": None}, readable=["en"])
+    assert report["notes"] == [] and report["language_themes"] == [] and report["brand_themes"] == []

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .backends import resolve
-from .clean import prepare_texts
+from .clean import model_inputs
 from .config import Config, Taxonomy
 from .embed import EmbeddingCache, SentenceTransformerEmbedder, embed_texts
 from .roles import Clusterer, Embedder, Store, Tagger
@@ -64,8 +64,9 @@ def tagger(cfg: Config, taxonomy: Taxonomy, emb: Embedder, encode: Encode) -> Ta
 
 
 def prepared_encoder(cfg: Config, encode: Encode) -> Encode:
-    """Raw texts -> vectors: ``clean.prepare_texts`` (normalise, truncate, redact), then ``encode``."""
-    return lambda texts: encode(prepare_texts(list(texts), cfg.clean)[0])
+    """Raw texts -> vectors: ``clean.model_inputs`` (normalise, truncate, redact, drop handles and links), then
+    ``encode``."""
+    return lambda texts: encode(model_inputs(list(texts), cfg.clean))
 
 
 def store(cfg: Config) -> Store:

@@ -37,16 +37,17 @@ def run(source: ingest.Source, config: Config | None = None, *, taxonomy: Taxono
     with _stage("read+clean", rep, timings):
         items, pii = read_and_clean(source, cfg, rep)
     with _stage("embed", rep, timings, S.n_stored(items)):
-        X = encode(S.stored_texts(items))
+        X = encode(clean.model_texts(S.stored_texts(items)))
         items, X = clean.collapse_near_duplicates(items, X, cfg.clean.near_duplicate_threshold, cfg.clean.dedupe_on)
     texts, stored = S.stored_texts(items), items[S.STATUS] == S.STORED
+    inputs = clean.model_texts(texts)  # what the models read: no handles, links or hashtag marks
     with _stage("themes", rep, timings):
-        found = themes.find_themes(texts, X, items.loc[stored, S.ID].tolist(), assembly.clusterer(cfg), cfg.themes,
-                                   registry=registry, previous=previous, seed=cfg.seed)
+        found = themes.find_themes(inputs, X, items.loc[stored, S.ID].tolist(), assembly.clusterer(cfg), cfg.themes,
+                                   registry=registry, previous=previous, seed=cfg.seed, display_texts=texts)
     with _stage("tag", rep, timings):
         tagger = assembly.tagger(cfg, tax, emb, encode)
         languages = items.loc[stored, S.LANGUAGE].tolist() if S.LANGUAGE in items else None
-        tags = tag.tag_texts(tagger, X, texts, tax, cfg.tag.multi_label_min, languages, cfg.clean.languages)
+        tags = tag.tag_texts(tagger, X, inputs, tax, cfg.tag.multi_label_min, languages, cfg.clean.languages)
     with _stage("measure", rep, timings):
         items = report.annotate(S.fill_stored(items, {S.THEME: found.ids, S.THEME_SIM: found.similarity.round(4),
                                                       **{c: tags[c].tolist() for c in tag.TAG_COLUMNS},

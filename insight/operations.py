@@ -75,7 +75,8 @@ def erase_customer(customer_id: str, config: Config | None = None) -> dict[str, 
     ids = sorted({customer_id.strip(), str(ingest.pseudonymise_contact(customer_id.strip()))})
     hashed = subject_hash(customer_id, cfg)
     done = store.erase_customer(ids, hashed)
-    keys = [text_key(t) for t in done["texts"]]
+    # vectors are cached under the text the model read; entries cached before that existed, under the stored text
+    keys = sorted({text_key(t) for t in done["texts"]} | {text_key(t) for t in clean.model_texts(done["texts"])})
     forgotten = sum(cache.remove(keys) for cache in EmbeddingCache.every(cfg.home_path / "cache"))
     rewritten = []
     for e in store.managed_exports().to_dict("records"):
@@ -99,7 +100,7 @@ def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, conf
     """Train a calibrated tagger from labelled feedback (``text``, ``label`` = taxonomy keys) and save it.
 
     The taxonomy's seed examples join the training data, so causes with few labels still have examples. Texts
-    are prepared exactly as the pipeline prepares what it tags (``clean.prepare_texts``); the recipe itself is
+    are prepared exactly as the pipeline prepares what it tags (``clean.model_inputs``); the recipe itself is
     ``tag.train_and_save``. The default folder is ``models/tagger/<taxonomy>-vN``, a new version each time.
     """
     cfg = config or load_config()
@@ -111,7 +112,7 @@ def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, conf
         seed_texts, seed_labels = tag.taxonomy_training_set(tax)
         texts, labels = texts + seed_texts, labels + seed_labels
     emb = assembly.embedder(cfg)
-    pool = clean.prepare_texts(unlabelled, cfg.clean)[0] if finetune and unlabelled and pseudo_per_class else []
+    pool = clean.model_inputs(unlabelled, cfg.clean) if finetune and unlabelled and pseudo_per_class else []
 
     def step(done: int, total: int) -> None:
         if done == 1:
@@ -119,7 +120,7 @@ def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, conf
         reporter.advance(1)
 
     return tag.train_and_save(
-        clean.prepare_texts(texts, cfg.clean)[0], labels, out_dir or tag.next_model_dir(Path("models") / "tagger",
+        clean.model_inputs(texts, cfg.clean), labels, out_dir or tag.next_model_dir(Path("models") / "tagger",
                                                                                         tax.name),
         encode=assembly.encoder(cfg, emb), encoder_at=assembly.encoder_at, embedder=emb.name, taxonomy=tax,
         cfg=cfg.tag, seed=cfg.seed, finetune=finetune, pool=pool, pseudo_per_class=pseudo_per_class,
@@ -170,11 +171,11 @@ def edit_theme(op: str, config: Config | None = None, **kw: Any) -> dict[str, An
         wanted = kw["theme_ids"] + [kw["into"]] if op == "merge" else [kw["theme_id"]]
         members = items[items["theme_id"].isin(wanted)]
         encode = assembly.encoder(cfg, assembly.embedder(cfg))
-        X = encode(members["text"].fillna("").tolist())
+        X = encode(clean.model_texts(members["text"].fillna("").tolist()))  # the vectors the run used (cached)
         if op == "merge":
             event = themes.merge(reg, kw["theme_ids"], kw["into"], X, members["theme_id"].to_numpy())
         else:
-            seeds = encode(kw["seeds"]) if kw.get("seeds") else None
+            seeds = encode(clean.model_inputs(kw["seeds"], cfg.clean)) if kw.get("seeds") else None
             event, part, ids = themes.split(reg, kw["theme_id"], X, k=kw.get("k", 2), seeds=seeds)
             event["sizes"] = {i: int((part == n).sum()) for n, i in enumerate(ids)}
     store.save_registry(reg.to_records(), [event])

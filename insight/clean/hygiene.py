@@ -1,12 +1,15 @@
-"""Text hygiene: normalisation and the non-actionable rules (empty answers, praise only, auto-replies).
+"""Text hygiene: normalisation, the non-actionable rules (empty answers, praise only, auto-replies), and the text
+models read (``model_text``: no handles, links or hashtag marks).
 
 A non-actionable text is kept and counted with its reason; it simply cannot lead to an action.
 """
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -98,3 +101,29 @@ def non_actionable_reason(text: str, min_chars: int = 3) -> str | None:
     if len(low) < min_chars:
         return "too_short"
     return None
+
+
+# ---------------------------------------------------------------- the text models read
+
+_URL = re.compile(r"(?i)\b(?:https?://|www\.)\S+")
+_HANDLE = re.compile(r"(?<![\w@])\.?@[A-Za-z0-9_]{2,30}\b")
+_HASHTAG = re.compile(r"(?<![\w&#])#([^\W\d_][\w]*)")
+
+
+def model_text(text: str) -> str:
+    """The text embedders, keyword matchers and theme labels read: the customer's words without @handles, links and
+    hashtag marks, with HTML entities decoded.
+
+    A brand's handle says who was addressed, not what went wrong: left in, it pulls every tweet to that brand into
+    one theme and names the theme after it. The stored text keeps all of it (evidence quotes show what was written).
+    A text that is nothing but handles and links is kept as written.
+    """
+    s = html.unescape(text) if "&" in text else text
+    if "@" in s or "http" in s or "www." in s or "#" in s:
+        s = _HASHTAG.sub(r"\1", _HANDLE.sub(" ", _URL.sub(" ", s)))
+    s = _WS.sub(" ", s).strip()
+    return s or text
+
+
+def model_texts(texts: Iterable[str]) -> list[str]:
+    return [model_text(t) for t in texts]

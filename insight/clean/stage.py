@@ -16,7 +16,7 @@ import pandas as pd
 from .. import schema as S
 from ..config import CleanConfig
 from .dedupe import exact_duplicates, finalise_duplicates, unique_ids
-from .hygiene import non_actionable_reason, normalise
+from .hygiene import model_texts, non_actionable_reason, normalise
 from .language import UNDETERMINED, LanguageDetector
 from .names import NameRedactor
 from .pii import Redactor
@@ -101,6 +101,14 @@ def prepare_texts(texts: Iterable[object], cfg: CleanConfig, state: CleanState |
         out, found = state.names.redact_many(out)
         report.update(found)
     return out, report
+
+
+def model_inputs(texts: Iterable[object], cfg: CleanConfig) -> list[str]:
+    """What evaluation and training feed the models for raw ``texts``: ``prepare_texts``, then ``model_text``.
+
+    The pipeline embeds, tags and names themes with ``model_texts`` of its stored (prepared) texts: the same thing.
+    """
+    return model_texts(prepare_texts(texts, cfg)[0])
 
 
 def clean_stream(chunks: Iterable[pd.DataFrame], cfg: CleanConfig,

@@ -24,8 +24,8 @@ MODES = ("zero-shot", "few-shot", "supervised")
 
 
 def prepare(texts: list[str], cfg: Config) -> list[str]:
-    """The text the pipeline would embed for each of ``texts``."""
-    return clean.prepare_texts(texts, cfg.clean)[0]
+    """The text the pipeline would embed and tag for each of ``texts`` (``clean.model_inputs``)."""
+    return clean.model_inputs(texts, cfg.clean)
 
 
 def eval_tagging(train: pd.DataFrame | None, test: pd.DataFrame, *, mode: str = "supervised",

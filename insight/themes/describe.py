@@ -119,17 +119,23 @@ def representatives(X: np.ndarray, labels: np.ndarray, centroids: np.ndarray, n:
 
 def describe_themes(texts: Sequence[str], X: np.ndarray, labels: np.ndarray, centroids: np.ndarray,
                     n_keywords: int = 8, n_examples: int = 5, phrases: bool = True,
-                    nlp_loader: Callable[[], object] | None = None) -> pd.DataFrame:
-    """One row per theme: id, label, keywords, key phrases, representative examples and size."""
+                    nlp_loader: Callable[[], object] | None = None,
+                    display_texts: Sequence[str] | None = None) -> pd.DataFrame:
+    """One row per theme: id, label, keywords, key phrases, representative examples and size.
+
+    Keywords and key phrases are read from ``texts``; examples are quoted from ``display_texts`` when given.
+    """
     texts = list(texts)
+    shown = list(display_texts) if display_texts is not None else texts
     kw = ctfidf_keywords(texts, labels, n_keywords)
     kp = key_phrases(texts, labels, nlp_loader=nlp_loader) if phrases else {}
     reps = representatives(X, labels, centroids, n_examples)
     rows = []
     for i in sorted(kw):
         words = kw.get(i, [])
-        examples = [texts[j] for j in reps.get(i, [])]
-        label = " / ".join(words[:3]) if words else _short(examples[0] if examples else f"theme {i + 1}")
+        examples = [shown[j] for j in reps.get(i, [])]
+        first = reps.get(i, [])
+        label = " / ".join(words[:3]) if words else _short(texts[first[0]] if first else f"theme {i + 1}")
         rows.append({
             "theme_id": theme_key(i),
             "label": label,

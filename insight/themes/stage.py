@@ -58,22 +58,25 @@ def discover(X: np.ndarray, keys: list[str], clusterer: Clusterer, registry: Reg
 
 
 def find_themes(texts: list[str], X: np.ndarray, keys: list[str], clusterer: Clusterer, cfg: ThemesConfig, *,
-                registry: Registry | None = None, previous: dict[str, str] | None = None, seed: int = 42) -> Themes:
+                registry: Registry | None = None, previous: dict[str, str] | None = None, seed: int = 42,
+                display_texts: list[str] | None = None) -> Themes:
     """Discover (or, in ``assign`` mode with registered themes, only assign), describe, split into sub-themes.
 
     ``registry`` and ``previous`` (each item's theme id in the last run) make theme ids stable across runs.
+    Keywords and labels come from ``texts`` (what the models read); examples quote ``display_texts`` (what the
+    customer wrote, as stored) when given.
     """
     registry = registry or Registry()
     previous = previous or {}
     if cfg.mode == "assign" and registry.active().any():
-        ids, sims, table, events = _assign(texts, X, keys, registry, previous, cfg)
+        ids, sims, table, events = _assign(texts, X, keys, registry, previous, cfg, display_texts)
         new_registry = registry
     else:
         found = discover(X, keys, clusterer, registry, previous)
         ids, events, new_registry = found.ids, found.events, found.registry
         sims = clusterer.similarity(X, found.labels)
         table = describe_themes(texts, X, found.labels, clusterer.centroids_, cfg.n_keywords, cfg.n_examples,
-                                cfg.key_phrases)
+                                cfg.key_phrases, display_texts=display_texts)
         to_stable = {theme_key(c): found.stable[c] for c in range(len(found.stable))}
         table["theme_id"] = [to_stable[i] for i in table["theme_id"]]
         table["label"] = [new_registry.pinned_labels.get(i, lab) for i, lab in zip(table["theme_id"], table["label"])]
@@ -86,7 +89,8 @@ def find_themes(texts: list[str], X: np.ndarray, keys: list[str], clusterer: Clu
 
 
 def _assign(texts: list[str], X: np.ndarray, keys: list[str], registry: Registry, previous: dict[str, str],
-            cfg: ThemesConfig) -> tuple[list[str], np.ndarray, pd.DataFrame, list[dict[str, Any]]]:
+            cfg: ThemesConfig, display_texts: list[str] | None = None
+            ) -> tuple[list[str], np.ndarray, pd.DataFrame, list[dict[str, Any]]]:
     """The weekly path without reclustering: registered themes keep their ids, labels and centroids."""
     ids, sims = incremental_assign(X, keys, registry, previous, cfg.assign_threshold)
     present = set(ids)
@@ -94,7 +98,8 @@ def _assign(texts: list[str], X: np.ndarray, keys: list[str], registry: Registry
     local = np.array([order.index(i) if i != UNTHEMED else NOISE for i in ids])
     centroids = registry.centroids[[registry.ids.index(i) for i in order]] if order else \
         np.zeros((0, X.shape[1]), dtype=np.float32)
-    table = describe_themes(texts, X, local, centroids, cfg.n_keywords, cfg.n_examples, cfg.key_phrases)
+    table = describe_themes(texts, X, local, centroids, cfg.n_keywords, cfg.n_examples, cfg.key_phrases,
+                            display_texts=display_texts)
     table["theme_id"] = order
     table["label"] = [registry.pinned_labels.get(i, registry.labels[registry.ids.index(i)]) for i in order]
     return ids, np.asarray(sims), table, [{"event": "assigned", "items": len(ids)}]

@@ -34,8 +34,11 @@ st.title("Themes")
 run_id = data.pick_run()
 if run_id:
     themes = data.frame(run_id, "themes")
-    table = themes[["theme_id", "label", "root_cause", "root_cause_share", "size", "recent_volume", "growth",
-                    "negative_share", "spike_weeks"]].copy()
+    shown = ["theme_id", "label", "root_cause", "root_cause_share", "size", "recent_volume", "growth",
+             "negative_share", "spike_weeks"]
+    if themes.get("rating_effect") is not None and themes["rating_effect"].notna().any():  # the driver view
+        shown += ["mean_rating", "rating_effect"]
+    table = themes[shown].copy()
     table["trend"] = themes["weekly_counts"]
     st.dataframe(
         table, hide_index=True, width="stretch",
@@ -43,6 +46,10 @@ if run_id:
             "root_cause_share": st.column_config.ProgressColumn("root-cause share", min_value=0, max_value=1),
             "negative_share": st.column_config.ProgressColumn("negative", min_value=0, max_value=1),
             "trend": st.column_config.LineChartColumn("weekly volume"),
+            "mean_rating": st.column_config.NumberColumn("mean rating", format="%.2f"),
+            "rating_effect": st.column_config.NumberColumn(
+                "effect on average rating", format="%.3f",
+                help="How much the overall average rating would rise if this theme's items were rated like the rest"),
         },
     )
     labels = dict(zip(themes["theme_id"], themes["label"]))

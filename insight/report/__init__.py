@@ -12,6 +12,7 @@ from .measure import (
     detect_spikes,
     group_stats,
     negativity,
+    rating_effects,
     segment_lift,
     spike_tests,
     spike_weeks,
@@ -22,7 +23,7 @@ from .summary import Measured, annotate, build_manifest, health, measure_run, re
 
 __all__ = [
     "ACTION_COLUMNS", "FORMATS", "Measured", "add_weeks", "annotate", "benjamini_hochberg", "brief",
-    "build_manifest", "detect_spikes", "health", "export", "group_stats", "impact_score", "measure_run", "negativity",
-    "neutralise", "pick_evidence", "rank_actions", "reason_table", "segment_lift", "self_check", "spike_tests",
-    "spike_weeks", "to_csv", "to_jira", "to_json", "to_markdown", "weekly_volume",
+    "build_manifest", "detect_spikes", "export", "group_stats", "health", "impact_score", "measure_run",
+    "negativity", "neutralise", "pick_evidence", "rank_actions", "rating_effects", "reason_table", "segment_lift",
+    "self_check", "spike_tests", "spike_weeks", "to_csv", "to_jira", "to_json", "to_markdown", "weekly_volume",
 ]

@@ -35,7 +35,13 @@ def brief(run: dict[str, Any], actions: pd.DataFrame, segments: pd.DataFrame, th
         new_themes = [f"{t}: {indexed.at[t, 'label']} ({int(indexed.at[t, 'size'])} items)"
                       for t in sorted(born_before & persisted) if t in indexed.index]
     changes = this["event"].value_counts().to_dict() if previous_run_id is not None else {}
+    drivers = []
+    if "rating_effect" in themes.columns:  # the themes that pull the average rating down most
+        pulling = themes[themes["rating_effect"].fillna(0) > 0].sort_values("rating_effect", ascending=False)
+        drivers = [f"{t['theme_id']} \"{t['label']}\": rated {t['mean_rating']:.2f} on average; rated like the rest, "
+                   f"the overall average would rise by {t['rating_effect']:.3f}"
+                   for t in pulling.head(5).to_dict("records")]
     return {"run_id": run["run_id"], "counts": run["counts"], "actions": actions, "spikes": spikes,
-            "segments": standing_out,
+            "segments": standing_out, "drivers": drivers,
             "new_themes": new_themes, "changes": changes, "history": (run.get("manifest") or {}).get("history"),
             "health": ((run.get("manifest") or {}).get("health") or {}).get("notes", [])}

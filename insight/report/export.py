@@ -90,6 +90,9 @@ def to_markdown(brief: dict[str, Any]) -> str:
     no_trends = (brief.get("history") or {}).get("trends") is False
     lines += ["", "## Spikes", ""] + ([f"- {_md(s)}" for s in spikes] or
                                       ["- none claimed (see Run health)" if no_trends else "- none this week"])
+    drivers = brief.get("drivers") or []
+    if drivers:
+        lines += ["", "## What pulls the rating down", ""] + [f"- {_md(d)}" for d in drivers]
     segments = brief.get("segments") or []
     lines += ["", "## Segments that stand out", ""] + ([f"- {_md(s)}" for s in segments] or ["- none"])
     new = brief.get("new_themes") or []

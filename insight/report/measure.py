@@ -283,3 +283,25 @@ def value_at_risk(items: pd.DataFrame, by: str, recent_weeks: int) -> dict[str, 
     recent = items[items[S.WEEK] > n_weeks - recent_weeks]
     dedup = recent.drop_duplicates([by, S.ORDER_ID]) if S.ORDER_ID in recent.columns else recent
     return dedup.groupby(by)["order_value"].sum().round(2).to_dict()
+
+
+def rating_effects(items: pd.DataFrame, by: str = S.THEME, min_n: int = 5) -> pd.DataFrame:
+    """Per group with at least ``min_n`` rated items: its mean rating, and how much the overall average would rise
+    if its items were rated like the rest (``rating_effect``, in rating points; negative: the group lifts the
+    average). The driver view: the effect is the group's share times its gap to the rest, so a small theme of
+    very unhappy customers and a large theme of mildly unhappy ones can be compared directly."""
+    cols = [by, "rated", "mean_rating", "rating_effect"]
+    if S.RATING not in items.columns:
+        return pd.DataFrame(columns=cols)
+    rated = items[items[S.RATING].notna() & items[by].notna()]
+    if rated.empty:
+        return pd.DataFrame(columns=cols)
+    total, n_all = float(rated[S.RATING].sum()), len(rated)
+    rows = []
+    for key, g in rated.groupby(by):
+        if len(g) < min_n or len(g) == n_all:
+            continue
+        rest = (total - float(g[S.RATING].sum())) / (n_all - len(g))
+        rows.append({by: key, "rated": int(len(g)), "mean_rating": round(float(g[S.RATING].mean()), 3),
+                     "rating_effect": round(rest - total / n_all, 4)})
+    return pd.DataFrame(rows, columns=cols)

@@ -24,6 +24,7 @@ from .measure import (
     history,
     lift_sentence,
     negativity,
+    rating_effects,
     repeat_contact_rate,
     segment_lift,
     spike_tests,
@@ -77,7 +78,8 @@ def measure_run(stored: pd.DataFrame, theme_table: pd.DataFrame, cfg: MeasureCon
     theme_stats["value_at_risk"] = theme_stats[S.THEME].map(value_at_risk(stored, S.THEME, cfg.recent_weeks))
     theme_table = _with_unthemed(theme_table, stored, n_examples)
     theme_table = theme_table.merge(_cause_mix(stored), on=S.THEME, how="left").merge(
-        theme_stats[_THEME_MEASURES], on=S.THEME, how="left")
+        theme_stats[_THEME_MEASURES], on=S.THEME, how="left").merge(
+        rating_effects(stored)[[S.THEME, "mean_rating", "rating_effect"]], on=S.THEME, how="left")
     stats = theme_stats.merge(theme_table[[S.THEME, "label", S.ROOT_CAUSE]], on=S.THEME, how="left")
     windows = dict(zip(stats[S.THEME], stats["spike_weeks"]))
     by_theme = segment_lift(stored, S.THEME, cfg.segment_columns, cfg.min_segment_n, windows=windows, fdr=cfg.fdr,

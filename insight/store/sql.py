@@ -74,6 +74,7 @@ class SQLStore:
             if self._engine.dialect.name == "sqlite":
                 event.listen(self._engine, "connect", _sqlite_pragmas)
             metadata.create_all(self._engine)
+            _add_missing_columns(self._engine)
         return self._engine
 
     # ------------------------------------------------------------ writing
@@ -287,6 +288,25 @@ class SQLStore:
         with self.engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
         return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in table.columns])
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Give a store created by an older version the nullable columns added since (``ALTER TABLE ... ADD COLUMN``).
+
+    Enough while every change only adds columns; versioned migrations (Alembic) take over when one does more.
+    """
+    from sqlalchemy import inspect
+
+    found = inspect(engine)
+    with engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            if not found.has_table(table.name):
+                continue
+            have = {c["name"] for c in found.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in have and column.nullable and not column.primary_key:
+                    kind = column.type.compile(dialect=engine.dialect)
+                    conn.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
 
 
 def _scrub(conn, table: Table, column: str, run_id: str, texts: set[str], keys: list) -> None:

@@ -51,6 +51,7 @@ themes = Table(
     Column("negative_share", Float), Column("keywords", JSON), Column("key_phrases", JSON),
     Column("examples", JSON), Column("spike_weeks", JSON), Column("weekly_counts", JSON),
     Column("root_cause_mix", JSON), Column("subthemes", JSON),
+    Column("mean_rating", Float), Column("rating_effect", Float),  # the driver view, where items are rated
 )
 
 actions = Table(

@@ -20,6 +20,8 @@ from insight.flow import run
     ("refund &amp; return policy is a joke www.shop.example/returns", "refund & return policy is a joke"),
     ("order #12345678 never came", "order #12345678 never came"),  # numbers after # are not hashtags
     ("@JetBlue", "@JetBlue"),  # nothing left: keep what the customer wrote
+    ("sale from 28th Aug @10 in the morning", "sale from 28th Aug @10 in the morning"),  # a time, not a handle
+    ("I need to mail them @Shopzilla.com with my ID", "I need to mail them @Shopzilla.com with my ID"),
 ])
 def test_model_text(raw, expected):
     assert model_text(raw) == expected

@@ -106,7 +106,8 @@ def non_actionable_reason(text: str, min_chars: int = 3) -> str | None:
 # ---------------------------------------------------------------- the text models read
 
 _URL = re.compile(r"(?i)\b(?:https?://|www\.)\S+")
-_HANDLE = re.compile(r"(?<![\w@])\.?@[A-Za-z0-9_]{2,30}\b")
+# a handle has a letter ("@10 in the morning" is a time) and is no domain ("mail them @shop.com")
+_HANDLE = re.compile(r"(?<![\w@])\.?@(?=\w*[A-Za-z])[A-Za-z0-9_]{2,30}\b(?!\.\w)")
 _HASHTAG = re.compile(r"(?<![\w&#])#([^\W\d_][\w]*)")
 
 

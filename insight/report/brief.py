@@ -10,6 +10,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..schema import UNTHEMED
+
 CAUSE_COLUMNS = ("carrier", "payment_provider", "warehouse", "product_category")
 
 
@@ -37,7 +39,8 @@ def brief(run: dict[str, Any], actions: pd.DataFrame, segments: pd.DataFrame, th
     changes = this["event"].value_counts().to_dict() if previous_run_id is not None else {}
     drivers = []
     if "rating_effect" in themes.columns:  # the themes that pull the average rating down most
-        pulling = themes[themes["rating_effect"].fillna(0) > 0].sort_values("rating_effect", ascending=False)
+        pulling = themes[(themes["rating_effect"].fillna(0) > 0) & (themes["theme_id"] != UNTHEMED)
+                         ].sort_values("rating_effect", ascending=False)
         drivers = [f"{t['theme_id']} \"{t['label']}\": rated {t['mean_rating']:.2f} on average; rated like the rest, "
                    f"the overall average would rise by {t['rating_effect']:.3f}"
                    for t in pulling.head(5).to_dict("records")]

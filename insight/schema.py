@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 NOISE = -1  # HDBSCAN's outlier label: the item fits no theme ("unthemed")
+# what an @handle looks like: it has a letter ("@10 in the morning" is a time) and is no domain ("@shop.com")
+HANDLE_PATTERN = r"(?<![\w@])\.?@(?=\w*[A-Za-z])[A-Za-z0-9_]{2,30}\b(?!\.\w)"
 UNTHEMED = "unthemed"
 
 # canonical item columns after ingest

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from .. import schema as S
+
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\ufeff]")
 _WS = re.compile(r"\s+")
 _SIGNATURES = re.compile(
@@ -106,8 +108,7 @@ def non_actionable_reason(text: str, min_chars: int = 3) -> str | None:
 # ---------------------------------------------------------------- the text models read
 
 _URL = re.compile(r"(?i)\b(?:https?://|www\.)\S+")
-# a handle has a letter ("@10 in the morning" is a time) and is no domain ("mail them @shop.com")
-_HANDLE = re.compile(r"(?<![\w@])\.?@(?=\w*[A-Za-z])[A-Za-z0-9_]{2,30}\b(?!\.\w)")
+_HANDLE = re.compile(S.HANDLE_PATTERN)
 _HASHTAG = re.compile(r"(?<![\w&#])#([^\W\d_][\w]*)")
 
 

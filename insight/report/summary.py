@@ -189,7 +189,7 @@ def reason_table(items: pd.DataFrame) -> pd.DataFrame:
                              ).reset_index(drop=True)
 
 
-_HANDLE = re.compile(r"(?<![\w.])@[A-Za-z0-9_]{2,30}\b")
+_HANDLE = re.compile(S.HANDLE_PATTERN)
 
 
 def health(items: pd.DataFrame, theme_table: pd.DataFrame, history: dict[str, Any], readable: Sequence[str] = ("en",),
@@ -213,7 +213,7 @@ def health(items: pd.DataFrame, theme_table: pd.DataFrame, history: dict[str, An
             if len(top) and top.index[0] not in (*readable, "und") and top.iloc[0] >= dominant:
                 language_themes.append({"theme_id": theme, "label": labels.get(theme, ""), "language": top.index[0],
                                         "share": round(float(top.iloc[0]), 3)})
-        handles = g[S.CLEAN_TEXT].fillna("").map(lambda t: {h.lower() for h in _HANDLE.findall(t)})
+        handles = g[S.CLEAN_TEXT].fillna("").map(lambda t: {h.lower().lstrip(".") for h in _HANDLE.findall(t)})
         counts = pd.Series([h for hs in handles for h in hs], dtype=object).value_counts()
         if len(counts) and counts.iloc[0] / len(g) >= dominant:
             brand_themes.append({"theme_id": theme, "label": labels.get(theme, ""), "handle": counts.index[0],

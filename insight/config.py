@@ -23,6 +23,8 @@ from .errors import ConfigError
 DATA_DIR_ENV = "INSIGHT_DATA_DIR"
 STORE_URL_ENV = "INSIGHT_STORE_URL"
 HOME_ENV = "INSIGHT_HOME"
+WORKSPACE_ENV = "INSIGHT_WORKSPACE"
+DEFAULT_WORKSPACE = "default"
 
 
 class _Section(BaseModel):
@@ -147,6 +149,9 @@ class Config(_Section):
     seed: int = 42
     data_dir: str = "../shared/data"
     home: str = ".insight"  # local state: SQLite store, embedding cache, exports
+    # runs, theme ids, the registry and action decisions of one dataset; another workspace never shares them
+    workspace: str = Field(default_factory=lambda: os.environ.get(WORKSPACE_ENV, DEFAULT_WORKSPACE),
+                           pattern=r"^[a-z0-9][a-z0-9_.-]{0,59}$")
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     clean: CleanConfig = Field(default_factory=CleanConfig)
     embed: EmbedConfig = Field(default_factory=EmbedConfig)

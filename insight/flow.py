@@ -74,7 +74,7 @@ def run_and_store(source: str | Path | pd.DataFrame, config: Config | None = Non
     """``run`` then publish the result to the configured store in one transaction."""
     cfg = config or load_config()
     store = assembly.store(cfg)
-    kwargs.setdefault("registry", themes.Registry.from_records(store.registry_records()))
+    kwargs.setdefault("registry", themes.Registry.from_records(store.registry_records(), store.theme_counter()))
     kwargs.setdefault("previous", store.previous_themes())
     result = run(source, cfg, **kwargs)
     store.publish(result, source=ingest.source_name(source))

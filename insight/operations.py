@@ -158,7 +158,7 @@ def edit_theme(op: str, config: Config | None = None, **kw: Any) -> dict[str, An
         raise ReviewError(f"unknown theme edit {op!r}; valid: {', '.join(THEME_EDITS)}", code="E702")
     cfg = config or load_config()
     store = assembly.store(cfg)
-    reg = themes.Registry.from_records(store.registry_records())
+    reg = themes.Registry.from_records(store.registry_records(), store.theme_counter())
     if op == "rename":
         event = themes.rename(reg, kw["theme_id"], kw["label"])
     elif op == "move":

@@ -19,7 +19,17 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from . import learn, review
-from .common import ConfigOpt, JsonOpt, ProfileOpt, RichReporter, err, load_settings, load_with_profile, out
+from .common import (
+    ConfigOpt,
+    JsonOpt,
+    ProfileOpt,
+    RichReporter,
+    WorkspaceOpt,
+    err,
+    load_settings,
+    load_with_profile,
+    out,
+)
 
 
 class _Commands(TyperGroup):
@@ -84,7 +94,7 @@ def _run(source, cfg, as_json: bool) -> None:
 
 @app.command()
 def demo(config: Optional[Path] = ConfigOpt, as_json: bool = JsonOpt) -> None:
-    """Run the whole pipeline on the bundled demo storefront and store the run."""
+    """Run the whole pipeline on the bundled demo storefront and store the run (in the workspace 'demo')."""
     from insight.demo import DEMO_OVERRIDES, demo_path
 
     cfg = load_settings(config, **DEMO_OVERRIDES)
@@ -94,10 +104,9 @@ def demo(config: Optional[Path] = ConfigOpt, as_json: bool = JsonOpt) -> None:
 @app.command("run")
 def run_cmd(input: Path = typer.Option(..., "--input", "-i", help="CSV, JSONL, JSON or Parquet export."),
             config: Optional[Path] = ConfigOpt, profile: Optional[str] = ProfileOpt,
-            as_json: bool = JsonOpt) -> None:
+            workspace: Optional[str] = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
     """Run the pipeline on one export and store the run."""
-
-    cfg = load_with_profile(config, profile)
+    cfg = load_with_profile(config, profile, workspace)
     _run(input, cfg, as_json)
 
 
@@ -106,7 +115,7 @@ def ingest(path: Path = typer.Argument(..., help="The export to check."),
            infer: bool = typer.Option(False, "--infer", help="Only propose a column mapping from the headers."),
            config: Optional[Path] = ConfigOpt, profile: Optional[str] = ProfileOpt,
            store: bool = typer.Option(True, "--store/--no-store", help="Store the accounting as an ingest run."),
-           as_json: bool = JsonOpt) -> None:
+           workspace: Optional[str] = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
     """Read and clean an export without analysing it: accounting, reasons, languages, PII report."""
     import yaml
 
@@ -128,7 +137,7 @@ def ingest(path: Path = typer.Argument(..., help="The export to check."),
         if proposal["unmapped"]:
             out.print(f"kept as metadata, unmapped: {proposal['unmapped']}")
         return
-    cfg = load_with_profile(config, profile)
+    cfg = load_with_profile(config, profile, workspace)
     with RichReporter(err) as rep:
         rep.stage("read+clean")
         result = ingest_only(path, cfg, store=store, reporter=rep)
@@ -171,16 +180,19 @@ def erase(customer_id: str = typer.Option(..., "--customer-id", help="The custom
 
 
 @app.command()
-def runs(config: Optional[Path] = ConfigOpt, as_json: bool = JsonOpt) -> None:
-    """List stored runs, newest first: analysed runs (``pipeline``) and read-and-clean checks (``ingest``)."""
+def runs(config: Optional[Path] = ConfigOpt, workspace: Optional[str] = WorkspaceOpt,
+         as_json: bool = JsonOpt) -> None:
+    """List a workspace's stored runs, newest first: analysed runs (``pipeline``) and read-and-clean checks."""
     from insight import open_store
 
-    frame = open_store(load_settings(config)).list_runs()
+    store = open_store(load_settings(config, workspace))
+    frame = store.list_runs()
     if as_json:
-        sys.stdout.write(frame[["run_id", "kind", "created_at", "source", "counts"]].to_json(
+        sys.stdout.write(frame[["run_id", "kind", "workspace", "created_at", "source", "counts"]].to_json(
             orient="records", date_format="iso") + "\n")
         return
-    t = Table(title="Stored runs (ingest: read and cleaned only, never taken for --run latest)")
+    t = Table(title=f"Stored runs in workspace {store.workspace!r} (ingest: read and cleaned only, never taken "
+                    f"for --run latest); workspaces: {', '.join(store.workspaces()) or 'none'}")
     for col in ["run id", "kind", "created", "source", "read", "stored", "duplicates", "quarantined",
                 "non-actionable"]:
         t.add_column(col)
@@ -188,7 +200,10 @@ def runs(config: Optional[Path] = ConfigOpt, as_json: bool = JsonOpt) -> None:
         c = r["counts"] or {}
         t.add_row(r["run_id"], r["kind"], str(r["created_at"])[:19], str(r["source"])[-40:],
                   *[str(c.get(k, "")) for k in ["read", "stored", "duplicates", "quarantined", "non_actionable"]])
-    out.print(t if len(frame) else "No runs stored yet: try `insight demo`.")
+    others = [w for w in store.workspaces() if w != store.workspace]
+    empty = (f"No runs in workspace {store.workspace!r}; runs exist in workspace {', '.join(others)} "
+             f"(pass --workspace {others[0]})." if others else "No runs stored yet: try `insight demo`.")
+    out.print(t if len(frame) else empty)
 
 
 @app.command()
@@ -196,16 +211,19 @@ def export(run: str = typer.Option("latest", "--run", help="Run id, or 'latest'.
            fmt: str = typer.Option("csv", "--format", "-f", help="csv, json, jira (CSV import) or markdown (brief)."),
            what: str = typer.Option("actions", "--what", help="actions, themes, items or quarantine."),
            output: Optional[Path] = typer.Option(None, "--out", "-o", help="File to write; default stdout."),
-           config: Optional[Path] = ConfigOpt) -> None:
+           config: Optional[Path] = ConfigOpt, workspace: Optional[str] = WorkspaceOpt) -> None:
     """Export a stored run's actions (or themes, items) as CSV or JSON."""
     from insight import open_store
     from insight.errors import ExportError, StoreError
     from insight.report import export as do_export
 
-    store = open_store(load_settings(config))
+    store = open_store(load_settings(config, workspace))
     run_id = store.latest_run_id() if run == "latest" else run
     if run_id is None:
-        raise StoreError("no stored runs yet: run `insight demo` or `insight run --input FILE` first", code="E403")
+        others = [w for w in store.workspaces() if w != store.workspace]
+        hint = (f"; runs exist in workspace {', '.join(others)}: pass --workspace {others[0]}" if others else
+                ": run `insight demo` or `insight run --input FILE` first")
+        raise StoreError(f"no stored runs in workspace {store.workspace!r}{hint}", code="E403")
     if what not in ("actions", "themes", "items", "quarantine"):
         raise ExportError(f"--what must be actions, themes, items or quarantine, not {what!r}", code="E502")
     frame = store.load(run_id, what).drop(columns=["run_id"])
@@ -226,7 +244,7 @@ def export(run: str = typer.Option("latest", "--run", help="Run id, or 'latest'.
 
 @app.command("app")
 def app_cmd(port: int = typer.Option(8501, help="Port for the review app."),
-            config: Optional[Path] = ConfigOpt) -> None:
+            config: Optional[Path] = ConfigOpt, workspace: Optional[str] = WorkspaceOpt) -> None:
     """Open the Streamlit review app on the stored runs."""
     script = Path(__file__).resolve().parent.parent / "app.py"
     if not script.is_file():
@@ -236,6 +254,8 @@ def app_cmd(port: int = typer.Option(8501, help="Port for the review app."),
     env = dict(os.environ)
     if config:
         env["INSIGHT_CONFIG"] = str(config.resolve())
+    if workspace:
+        env["INSIGHT_WORKSPACE"] = workspace
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
            "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     raise typer.Exit(subprocess.call(cmd, env=env))

@@ -15,6 +15,9 @@ out = Console()
 err = Console(stderr=True)
 
 ConfigOpt = typer.Option(None, "--config", "-c", help="YAML config overriding configs/default.yaml.")
+WorkspaceOpt = typer.Option(None, "--workspace", "-w",
+                            help="The dataset's workspace: runs, theme ids and decisions never cross workspaces "
+                                 "(default: $INSIGHT_WORKSPACE, else 'default'; the demo uses 'demo').")
 JsonOpt = typer.Option(False, "--json", help="Print one JSON object (run id, counts, top actions) and nothing else.")
 SpreadOpt = typer.Option(2.5, "--pseudo-spread", help="Draw each cause's N pseudo-labels at random from its N x "
                                                       "SPREAD surest texts (1: the N surest). A wider band shows the "
@@ -25,8 +28,8 @@ ProfileOpt = typer.Option(None, "--profile", "-p",
                           help="Column-mapping profile: generic, zendesk, shopify_reviews, app_store, survey, ...")
 
 
-def load_with_profile(config: Optional[Path], profile: Optional[str]):
-    return load_settings(config, **({"ingest": {"profile": profile}} if profile else {}))
+def load_with_profile(config: Optional[Path], profile: Optional[str], workspace: Optional[str] = None):
+    return load_settings(config, workspace, **({"ingest": {"profile": profile}} if profile else {}))
 
 
 class RichReporter:
@@ -61,10 +64,10 @@ class RichReporter:
             self.progress.advance(self.task, n)
 
 
-def load_settings(config: Optional[Path], **overrides):
+def load_settings(config: Optional[Path], workspace: Optional[str] = None, **overrides):
     from insight.config import load_config
 
-    return load_config(config, **overrides)
+    return load_config(config, **({"workspace": workspace} if workspace else {}), **overrides)
 
 
 def print_result(result: dict, as_json: bool, title: str) -> None:

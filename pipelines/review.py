@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from .common import ConfigOpt, load_settings, out
+from .common import ConfigOpt, WorkspaceOpt, load_settings, out
 
 
 def action(key: str = typer.Argument(..., help="The action's theme id (see the actions export)."),
@@ -41,21 +41,22 @@ def correct(run_id: str = typer.Argument(..., help="The run the item was tagged 
 themes_app = typer.Typer(no_args_is_help=True, help="Review the theme registry: rename, merge, split, move.")
 
 
-def _edit(op: str, config: Optional[Path], **kw) -> None:
+def _edit(op: str, config: Optional[Path], workspace: Optional[str], **kw) -> None:
     from insight.operations import edit_theme
 
-    event = edit_theme(op, load_settings(config), **kw)
+    event = edit_theme(op, load_settings(config, workspace), **kw)
     out.print(json.dumps(event, default=str))
 
 
 @themes_app.command("list")
-def themes_list(config: Optional[Path] = ConfigOpt) -> None:
-    """Registered themes with their stable ids and status."""
+def themes_list(config: Optional[Path] = ConfigOpt, workspace: Optional[str] = WorkspaceOpt) -> None:
+    """A workspace's registered themes with their stable ids and status."""
     from insight import open_store
     from insight.themes import Registry
 
-    reg = Registry.from_records(open_store(load_settings(config)).registry_records())
-    t = Table(title="Theme registry")
+    store = open_store(load_settings(config, workspace))
+    reg = Registry.from_records(store.registry_records())
+    t = Table(title=f"Theme registry of workspace {store.workspace!r}")
     for col in ["theme id", "label", "status"]:
         t.add_column(col)
     for i, lab, st in zip(reg.ids, reg.labels, reg.status):
@@ -64,32 +65,32 @@ def themes_list(config: Optional[Path] = ConfigOpt) -> None:
 
 
 @themes_app.command("rename")
-def themes_rename(theme_id: str, label: str, config: Optional[Path] = ConfigOpt) -> None:
+def themes_rename(theme_id: str, label: str, config: Optional[Path] = ConfigOpt,
+                  workspace: Optional[str] = WorkspaceOpt) -> None:
     """Give a theme a name that survives rediscovery."""
-    _edit("rename", config, theme_id=theme_id, label=label)
+    _edit("rename", config, workspace, theme_id=theme_id, label=label)
 
 
 @themes_app.command("merge")
 def themes_merge(theme_ids: list[str], into: str = typer.Option(..., "--into"),
-                 config: Optional[Path] = ConfigOpt) -> None:
+                 config: Optional[Path] = ConfigOpt, workspace: Optional[str] = WorkspaceOpt) -> None:
     """Merge themes into one (which keeps its id)."""
-    _edit("merge", config, theme_ids=theme_ids, into=into)
+    _edit("merge", config, workspace, theme_ids=theme_ids, into=into)
 
 
 @themes_app.command("split")
 def themes_split(theme_id: str, k: int = typer.Option(2, "--k"),
                  seed: list[str] = typer.Option([], "--seed", help="Example text of a part (repeat per part)."),
-                 config: Optional[Path] = ConfigOpt) -> None:
+                 config: Optional[Path] = ConfigOpt, workspace: Optional[str] = WorkspaceOpt) -> None:
     """Split a theme into k parts, or around example texts."""
-    _edit("split", config, theme_id=theme_id, k=k, seeds=seed or None)
+    _edit("split", config, workspace, theme_id=theme_id, k=k, seeds=seed or None)
 
 
 @themes_app.command("move")
-def themes_move(item_ids: list[str], to: str = typer.Option(..., "--to"), config: Optional[Path] = ConfigOpt) -> None:
+def themes_move(item_ids: list[str], to: str = typer.Option(..., "--to"), config: Optional[Path] = ConfigOpt,
+                workspace: Optional[str] = WorkspaceOpt) -> None:
     """Record that items belong to another theme (labelled examples for the next run)."""
-    _edit("move", config, item_ids=item_ids, theme_id=to)
-
-
+    _edit("move", config, workspace, item_ids=item_ids, theme_id=to)
 
 
 def register(app: typer.Typer) -> None:

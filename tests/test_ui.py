@@ -116,3 +116,18 @@ def test_run_picker_offers_analysed_runs_only(tmp_path, monkeypatch, tiny_frame,
     assert not at.exception
     picker = at.sidebar.selectbox[0]
     assert picker.value == analysed.run_id and checked.run_id not in picker.options
+
+
+def test_workspace_picker_when_there_are_several(monkeypatch, tiny_frame, tiny_config):
+    monkeypatch.setenv("INSIGHT_HOME", str(tiny_config.home_path))
+    for var in ("INSIGHT_STORE_URL", "INSIGHT_CONFIG", "INSIGHT_WORKSPACE"):
+        monkeypatch.delenv(var, raising=False)
+    shop = run_and_store(tiny_frame, tiny_config.model_copy(update={"workspace": "shop"}))
+    demo = run_and_store(tiny_frame, tiny_config.model_copy(update={"workspace": "demo"}))  # the newest
+    at = page("ui/overview.py").run()
+    assert not at.exception
+    spaces, picker = at.sidebar.selectbox[0], at.sidebar.selectbox[1]
+    assert spaces.label == "Workspace" and spaces.value == "demo" and picker.value == demo.run_id
+    at = spaces.select("shop").run()
+    assert not at.exception and at.sidebar.selectbox[1].value == shop.run_id
+    assert demo.run_id not in at.sidebar.selectbox[1].options

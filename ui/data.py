@@ -25,13 +25,19 @@ def _url() -> str:
 
 
 @st.cache_resource(show_spinner=False)
-def _store(url: str):
-    return open_store(load_config(os.environ.get("INSIGHT_CONFIG") or None, store={"url": url}))
+def _store(url: str, workspace: str | None = None):
+    extra = {"workspace": workspace} if workspace else {}
+    return open_store(load_config(os.environ.get("INSIGHT_CONFIG") or None, store={"url": url}, **extra))
 
 
 @st.cache_data(show_spinner=False, ttl=30)
-def _runs(url: str) -> pd.DataFrame:
-    return _store(url).list_runs("pipeline")  # ingest-only checks have no themes or actions to review
+def _runs(url: str, workspace: str) -> pd.DataFrame:
+    return _store(url, workspace).list_runs("pipeline")  # ingest-only checks have no themes or actions to review
+
+
+@st.cache_data(show_spinner=False, ttl=30)
+def _workspaces(url: str) -> list[str]:
+    return _store(url).workspaces()
 
 
 @st.cache_data(show_spinner="Loading run...")
@@ -44,8 +50,21 @@ def _run_info(url: str, run_id: str) -> dict:
     return _store(url).get_run(run_id)
 
 
+def workspace() -> str:
+    """The workspace to review: the configured one when it has runs, else the one with the newest run; a sidebar
+    picker when there are several (runs, theme ids and decisions never cross workspaces)."""
+    spaces = _workspaces(_url())
+    configured = settings().workspace
+    if not spaces:
+        return configured
+    default = configured if configured in spaces else spaces[0]
+    if len(spaces) == 1:
+        return default
+    return st.sidebar.selectbox("Workspace", spaces, index=spaces.index(default))
+
+
 def runs() -> pd.DataFrame:
-    return _runs(_url())
+    return _runs(_url(), workspace())
 
 
 def frame(run_id: str, name: str) -> pd.DataFrame:

@@ -26,4 +26,5 @@ def demo_path() -> Path:
     return Path(str(resources.files("insight.demo").joinpath(DEMO_FILE)))
 
 #: how the demo export's columns map onto insight's (everything else already has the canonical name)
-DEMO_OVERRIDES = {"ingest": {"columns": {"item_id": "feedback_id"}}}
+#: and the demo lives in a workspace of its own, so a user's own exports never inherit its theme ids
+DEMO_OVERRIDES = {"ingest": {"columns": {"item_id": "feedback_id"}}, "workspace": "demo"}

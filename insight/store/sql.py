@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Table, create_engine, event, select, update
+from sqlalchemy import Table, create_engine, event, func, or_, select, update
 from sqlalchemy.engine import Engine
 
 from .. import schema as S
-from ..config import Config
+from ..config import DEFAULT_WORKSPACE, Config
 from ..errors import StoreError
 from .tables import (
     ACTION_STATUSES,
@@ -52,13 +52,21 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 class SQLStore:
     """SQLAlchemy-backed store; the URL chooses SQLite or PostgreSQL."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, workspace: str = DEFAULT_WORKSPACE) -> None:
         self.url = url
+        self.workspace = workspace
         self._engine: Engine | None = None
 
     @classmethod
     def from_config(cls, cfg: Config) -> SQLStore:
-        return cls(cfg.store_url)
+        return cls(cfg.store_url, cfg.workspace)
+
+    def _mine(self, table: Table):
+        """Rows of this store's workspace (rows written before workspaces existed belong to the default one)."""
+        column = table.c.workspace
+        if self.workspace == DEFAULT_WORKSPACE:
+            return or_(column == self.workspace, column.is_(None))
+        return column == self.workspace
 
     @property
     def engine(self) -> Engine:
@@ -88,6 +96,7 @@ class SQLStore:
             conn.execute(runs.insert().values(
                 run_id=result.run_id, created_at=datetime.now(timezone.utc), status="pending", source=source,
                 kind=kind, counts=result.counts.as_dict(), manifest=_jsonable(result.manifest),
+                workspace=self.workspace,
             ))
             if result.actions is not None and len(result.actions):
                 status = self._action_status(conn)
@@ -180,9 +189,10 @@ class SQLStore:
     # ------------------------------------------------------------ theme registry
 
     def _write_registry(self, conn, records: list[dict[str, Any]], run_id: str) -> None:
-        conn.execute(registry_themes.delete())
+        conn.execute(registry_themes.delete().where(self._mine(registry_themes)))
         if records:
-            conn.execute(registry_themes.insert(), [{**r, "updated_run": run_id} for r in records])
+            conn.execute(registry_themes.insert(), [{**r, "updated_run": run_id, "workspace": self.workspace}
+                                                    for r in records])
 
     def _write_events(self, conn, events: list[dict[str, Any]], run_id: str) -> None:
         now = datetime.now(timezone.utc)
@@ -192,10 +202,24 @@ class SQLStore:
             conn.execute(theme_events.insert(), rows)
 
     def registry_records(self) -> list[dict[str, Any]]:
-        """The registered themes as plain records (``Registry.from_records`` rebuilds the registry)."""
+        """This workspace's registered themes as plain records (``Registry.from_records`` rebuilds the registry)."""
         with self.engine.connect() as conn:
-            rows = conn.execute(select(registry_themes)).mappings().all()
-        return [dict(r) for r in rows]
+            rows = conn.execute(select(registry_themes).where(self._mine(registry_themes))).mappings().all()
+        return [{**dict(r), "workspace": r["workspace"] or DEFAULT_WORKSPACE} for r in rows]
+
+    def theme_counter(self) -> int:
+        """The highest theme number registered in any workspace: new ids continue above it, so none repeats."""
+        with self.engine.connect() as conn:
+            ids = conn.execute(select(registry_themes.c.theme_id)).scalars().all()
+        return max([0, *(int(i[2:]) for i in ids if i[2:].isdigit())])
+
+    def workspaces(self) -> list[str]:
+        """Every workspace with a published run, the one with the newest run first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(runs.c.workspace, func.max(runs.c.created_at).label("newest"))
+                                .where(runs.c.status == "published").group_by(runs.c.workspace)).all()
+        order = sorted(rows, key=lambda r: r[1], reverse=True)
+        return list(dict.fromkeys(w or DEFAULT_WORKSPACE for w, _ in order))
 
     def save_registry(self, records: list[dict[str, Any]], events: list[dict[str, Any]],
                       run_id: str = "review") -> None:
@@ -222,12 +246,14 @@ class SQLStore:
     # ------------------------------------------------------------ reading
 
     def list_runs(self, kind: str | None = None) -> pd.DataFrame:
-        query = select(runs).where(runs.c.status == "published")
+        """This workspace's published runs, newest first (``kind``: pipeline or ingest)."""
+        query = select(runs).where(runs.c.status == "published", self._mine(runs))
         if kind:
             query = query.where(runs.c.kind == kind)
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(runs.c.created_at.desc())).mappings().all()
-        return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in runs.columns])
+        frame = pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in runs.columns])
+        return frame.assign(workspace=frame["workspace"].fillna(DEFAULT_WORKSPACE))
 
     def latest_run_id(self, kind: str | None = "pipeline") -> str | None:
         listed = self.list_runs(kind)

@@ -20,6 +20,7 @@ runs = Table(
     Column("source", Text),
     Column("counts", JSON),
     Column("manifest", JSON),
+    Column("workspace", String(60), index=True),  # None: written before workspaces existed, i.e. "default"
 )
 
 items = Table(
@@ -114,6 +115,7 @@ registry_themes = Table(
     Column("theme_id", String(40), primary_key=True),
     Column("label", Text), Column("status", String(16)), Column("centroid", JSON), Column("pinned_label", Text),
     Column("updated_run", String(40)),
+    Column("workspace", String(60), index=True),  # theme ids are unique across workspaces; the rows are not shared
 )
 
 theme_events = Table(

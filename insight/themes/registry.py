@@ -45,15 +45,17 @@ class Registry:
                 for i, lab, st, c in zip(self.ids, self.labels, self.status, self.centroids)]
 
     @classmethod
-    def from_records(cls, rows: list[dict[str, Any]]) -> Registry:
+    def from_records(cls, rows: list[dict[str, Any]], counter: int = 0) -> Registry:
+        """The registry of ``rows``; new ids continue above ``counter`` (the highest number used anywhere in the
+        store), so theme ids never repeat across workspaces."""
         if not rows:
-            return cls()
+            return cls(counter=counter)
         rows = sorted(rows, key=lambda r: r["theme_id"])
         reg = cls(ids=[r["theme_id"] for r in rows], labels=[r["label"] for r in rows],
                   centroids=np.array([r["centroid"] for r in rows], dtype=np.float32),
                   status=[r["status"] for r in rows],
                   pinned_labels={r["theme_id"]: r["pinned_label"] for r in rows if r.get("pinned_label")})
-        reg.counter = max(int(i[2:]) for i in reg.ids if i[2:].isdigit())
+        reg.counter = max([counter, *(int(i[2:]) for i in reg.ids if i[2:].isdigit())])
         return reg
 
 

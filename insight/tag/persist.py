@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ModelError
-from ..provenance import versions
+from ..provenance import sha256_file, versions
 from .calibration import AbstainPolicy
 from .models import CalibratedTagger, HybridTagger, LexicalLogisticTagger, LogisticTagger, NeighbourTagger
 from .zero_shot import PrototypeTagger
@@ -97,7 +97,7 @@ def save_model(tagger: CalibratedTagger, folder: str | Path, *, taxonomy_fingerp
     folder.mkdir(parents=True, exist_ok=True)
     kind, params, arrays = _state(tagger.base)
     np.savez(folder / "weights.npz", **arrays)
-    weights_sha = hashlib.sha256((folder / "weights.npz").read_bytes()).hexdigest()
+    weights_sha = sha256_file(folder / "weights.npz")
     encoder_sha = _encoder_sha(folder / encoder_dir) if encoder_dir else None
     meta = {
         "format": FORMAT, "kind": kind, "params": params, "classes": tagger.classes_.tolist(),
@@ -132,7 +132,7 @@ def load_model(folder: str | Path, *, taxonomy_fingerprint: str | None = None, e
     if embedder is not None and meta.get("embedder") != embedder:
         raise ModelError(f"{folder} expects embeddings from {meta.get('embedder')!r}, not {embedder!r}", code="E607")
     weights = folder / "weights.npz"
-    if hashlib.sha256(weights.read_bytes()).hexdigest() != meta.get("weights_sha256"):
+    if sha256_file(weights) != meta.get("weights_sha256"):
         raise ModelError(f"{weights} does not match the checksum in its metadata (corrupted or edited)",
                          code="E608")
     if meta.get("encoder_dir"):
@@ -182,7 +182,7 @@ def _from_state(kind: str, params: dict[str, Any], arrays: dict[str, np.ndarray]
 
 def _encoder_sha(encoder: Path) -> str:
     """Checksum of a fine-tuned encoder's weights (safetensors: loading them cannot run code)."""
-    return hashlib.sha256((encoder / "model.safetensors").read_bytes()).hexdigest()
+    return sha256_file(encoder / "model.safetensors")
 
 
 def encoder_path(folder: str | Path, meta: dict[str, Any]) -> Path | None:

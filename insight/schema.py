@@ -54,6 +54,7 @@ SUBTHEME = "subtheme_id"  # root cause > theme > sub-theme
 ROOT_CAUSE = "root_cause"
 CONFIDENCE = "confidence"
 NEGATIVE = "negative"
+POLARITY = "polarity"  # negative | neutral | positive: from the rating, else the text
 
 # item statuses: every read row ends in exactly one of these
 STORED = "stored"

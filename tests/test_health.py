@@ -40,3 +40,12 @@ def test_a_healthy_run_has_nothing_to_say():
     rows = [("TH0001", f"my parcel is late {i}", "en", False) for i in range(10)]
     report = health(_items(rows), THEMES, {"trends": True, "reason": None}, readable=["en"])
     assert report["notes"] == [] and report["language_themes"] == [] and report["brand_themes"] == []
+
+
+def test_general_dissatisfaction_is_counted_and_said_once():
+    rows = [("TH0001", f"my parcel is late {i}", "en", False) for i in range(10)]
+    items = pd.concat([_items(rows), pd.DataFrame([{S.STATUS: S.NON_ACTIONABLE,
+                                                    S.REASON: "general_dissatisfaction"}] * 3)], ignore_index=True)
+    report = health(items, THEMES, {"trends": True, "reason": None}, readable=["en"])
+    assert report["general_dissatisfaction"] == 3
+    assert [n for n in report["notes"] if "general dissatisfaction" in n] != []

@@ -22,6 +22,11 @@ from insight.flow import run
     ("@JetBlue", "@JetBlue"),  # nothing left: keep what the customer wrote
     ("sale from 28th Aug @10 in the morning", "sale from 28th Aug @10 in the morning"),  # a time, not a handle
     ("I need to mail them @Shopzilla.com with my ID", "I need to mail them @Shopzilla.com with my ID"),
+    ("sooooo disappointed!!! the zipper broke 😡😡", "soo disappointed!!! the zipper broke"),  # elongation, emoji
+    ("gooood quality but toooo big 👍🏽", "good quality but too big"),
+    ("❤️ love it", "love it"),
+    ("😡😡😡", "😡😡😡"),  # nothing left: keep what the customer wrote
+    ("order 1000000 and 2,222 units", "order 1000000 and 2,222 units"),  # digits are not elongations
 ])
 def test_model_text(raw, expected):
     assert model_text(raw) == expected

@@ -1,5 +1,5 @@
-"""Text hygiene: normalisation, the non-actionable rules (empty answers, praise only, auto-replies), and the text
-models read (``model_text``: no handles, links or hashtag marks).
+"""Text hygiene: normalisation, the non-actionable rules (empty answers, praise only, sentiment without a subject,
+auto-replies), and the text models read (``model_text``: no handles, links, hashtag marks or emoji).
 
 A non-actionable text is kept and counted with its reason; it simply cannot lead to an action.
 """
@@ -60,6 +60,20 @@ _FILLER = frozenset(
     "information info conversation skills skill voice one performance explanation guidance support".split()
 )
 _TOKENS = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
+# Sentiment without a subject ("very bad", "worst service ever", "not good"): the customer is unhappy but names
+# nothing to fix. Counted as general dissatisfaction; grown into themes they only make "bad / worst" themes.
+# Words that name a subject (delivery, refund, product, quality, app...) are not here, so "bad delivery" stays.
+_DISPLEASED = frozenset(
+    "bad worst worest worrest wrost poor pathetic pathethic terrible horrible awful useless waste rubbish "
+    "disappointing disappointed disgusting unhappy unsatisfied dissatisfied hate hated nonsense ridiculous "
+    "ghatiya bekar bakwas kharab faltu worse horrible".split()
+)
+_GENERIC = frozenset(
+    "very v so really too much most extremely totally completely highly ever overall service services experience "
+    "it's its it this that was is are a an the and i am i'm im me my you u your yours sir madam mam maam ji bhai "
+    "bro dear all everything of such quite just".split()
+)
+_NEGATORS = frozenset("not no nahi nhi never".split())
 
 
 def _praise_only(text: str) -> bool:
@@ -87,6 +101,19 @@ _HAS_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 _STARS = re.compile(r"^\s*(?:\d(?:\.\d)?\s*(?:/\s*5)?\s*stars?|\*+)\s*[!.]*\s*$", re.IGNORECASE)
 
 
+def _sentiment_only(text: str) -> bool:
+    words = [w.lower() for w in _TOKENS.findall(text)]
+    if not words or len(words) > 8:
+        return False
+    displeased = False
+    for i, w in enumerate(words):
+        if w in _DISPLEASED or (w in _POSITIVE and i and words[i - 1] in _NEGATORS):
+            displeased = True
+        elif w not in _GENERIC and w not in _NEGATORS:
+            return False
+    return displeased
+
+
 def non_actionable_reason(text: str, min_chars: int = 3) -> str | None:
     """Why this text cannot lead to an action (empty, placeholder answer, praise only...), or None."""
     low = text.lower().strip(" !.,")
@@ -100,6 +127,8 @@ def non_actionable_reason(text: str, min_chars: int = 3) -> str | None:
         return "auto_reply"
     if _STARS.match(text) or _praise_only(text):
         return "praise_only"
+    if _sentiment_only(text):
+        return "general_dissatisfaction"  # unhappy, but names nothing to fix: counted, never a theme
     if len(low) < min_chars:
         return "too_short"
     return None
@@ -110,11 +139,15 @@ def non_actionable_reason(text: str, min_chars: int = 3) -> str | None:
 _URL = re.compile(r"(?i)\b(?:https?://|www\.)\S+")
 _HANDLE = re.compile(S.HANDLE_PATTERN)
 _HASHTAG = re.compile(r"(?<![\w&#])#([^\W\d_][\w]*)")
+_ELONGATED = re.compile(r"([^\W\d_])\1{2,}", re.IGNORECASE)  # "sooooo" -> "soo", "gooood" -> "good"
+# emoji and pictographs (and their joiners and variation selectors): a sentiment cue that polarity reads from the
+# stored text, but noise to keywords and labels, and [UNK] to the embedder
+_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0E\uFE0F\u200D\U000E0020-\U000E007F]+")
 
 
 def model_text(text: str) -> str:
-    """The text embedders, keyword matchers and theme labels read: the customer's words without @handles, links and
-    hashtag marks, with HTML entities decoded.
+    """The text embedders, keyword matchers and theme labels read: the customer's words without @handles, links,
+    hashtag marks and emoji, with HTML entities decoded and elongations shortened ("sooooo" reads "soo").
 
     A brand's handle says who was addressed, not what went wrong: left in, it pulls every tweet to that brand into
     one theme and names the theme after it. The stored text keeps all of it (evidence quotes show what was written).
@@ -123,6 +156,7 @@ def model_text(text: str) -> str:
     s = html.unescape(text) if "&" in text else text
     if "@" in s or "http" in s or "www." in s or "#" in s:
         s = _HASHTAG.sub(r"\1", _HANDLE.sub(" ", _URL.sub(" ", s)))
+    s = _EMOJI.sub(" ", _ELONGATED.sub(r"\1\1", s))
     s = _WS.sub(" ", s).strip()
     return s or text
 

@@ -13,12 +13,6 @@ import pandas as pd
 
 from .. import schema as S
 
-_NEGATIVE = re.compile(
-    r"\b(?:not|never|no|still|late|broken|broke|wrong|worst|terrible|awful|useless|disappointed|angry|refund|"
-    r"cancel|complain|complaint|waiting|missing|lost|damaged|declined|failed|charged|rude|problem|issue|"
-    r"poor|bad|horrible|ridiculous|unacceptable|scam|fraud)\b",
-    re.IGNORECASE,
-)
 _ESCALATION = re.compile(
     r"\b(?:chargeback|charge back|dispute|cancel(?:l?ing|led)? my (?:order|account)|lawyer|legal|trading standards|"
     r"consumer (?:court|protection)|never (?:again|ordering|buying|shop)|report you|bbb|social media|"
@@ -38,13 +32,9 @@ def add_weeks(items: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def negativity(texts: pd.Series, ratings: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """An item is negative if rated 1-2 stars, or unrated with a complaint cue; escalation cues are separate."""
-    neg_words = texts.fillna("").str.contains(_NEGATIVE)
-    rated = ratings.notna()
-    negative = np.where(rated, ratings.fillna(5) <= 2, neg_words)
-    escalation = texts.fillna("").str.contains(_ESCALATION).to_numpy()
-    return negative.astype(bool), escalation
+def escalation(texts: pd.Series) -> np.ndarray:
+    """Cues that the customer is about to leave, dispute or go public: they raise an action's severity."""
+    return texts.fillna("").str.contains(_ESCALATION).to_numpy()
 
 
 def weekly_volume(items: pd.DataFrame, by: str = S.ROOT_CAUSE) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Report stage, per run: annotate items (negativity, weeks), measure themes and causes, write the manifest.
+"""Report stage, per run: annotate items (polarity, weeks), measure themes and causes, write the manifest.
 
 ``measure_run`` turns the tagged, themed items into what ranking and the review app read: per-theme statistics,
 the theme table with its measures, segment lift with sentences, and weekly volume. Pure functions of frames.
@@ -20,10 +20,10 @@ from ..provenance import now_iso, versions
 from .measure import (
     add_weeks,
     dominant,
+    escalation,
     group_stats,
     history,
     lift_sentence,
-    negativity,
     rating_effects,
     repeat_contact_rate,
     segment_lift,
@@ -32,6 +32,7 @@ from .measure import (
     value_at_risk,
     weekly_volume,
 )
+from .polarity import NEGATIVE, polarity
 
 _THEME_MEASURES = [S.THEME, "recent_volume", "growth", "negative_share", "escalation_share", "spike_weeks",
                    "weekly_counts", "volume", "baseline_weekly", "recent_weekly", "wow_change"]
@@ -51,12 +52,13 @@ class Measured:
     history: dict[str, Any]  # whether trends can be claimed, and if not, why (``measure.history``)
 
 
-def annotate(items: pd.DataFrame) -> pd.DataFrame:
-    """Negativity and escalation cues per item, and its week (1-based from the first week in the data)."""
+def annotate(items: pd.DataFrame, rating_range: Sequence[float] = (1, 5)) -> pd.DataFrame:
+    """Polarity (``polarity``: from the rating, else the text) and escalation cues per item, and its week (1-based
+    from the first week in the data)."""
     out = items.copy()
-    negative, escalation = negativity(out[S.CLEAN_TEXT], out[S.RATING])
-    out[S.NEGATIVE] = negative
-    out["escalation"] = escalation
+    out[S.POLARITY] = polarity(out[S.CLEAN_TEXT], out[S.RATING], rating_range)
+    out[S.NEGATIVE] = out[S.POLARITY] == NEGATIVE
+    out["escalation"] = escalation(out[S.CLEAN_TEXT])
     return add_weeks(out)
 
 
@@ -203,6 +205,7 @@ def health(items: pd.DataFrame, theme_table: pd.DataFrame, history: dict[str, An
     """
     stored = items[items[S.STATUS] == S.STORED]
     praise = float((items[S.REASON] == "praise_only").mean()) if len(items) else 0.0
+    displeased = int((items[S.REASON] == "general_dissatisfaction").sum()) if len(items) else 0
     review = float(stored["needs_review"].fillna(False).astype(bool).mean()) if len(stored) else 0.0
     labels = dict(zip(theme_table[S.THEME], theme_table["label"])) if len(theme_table) else {}
     themed = stored[stored[S.THEME].notna() & (stored[S.THEME] != S.UNTHEMED)]
@@ -223,6 +226,9 @@ def health(items: pd.DataFrame, theme_table: pd.DataFrame, history: dict[str, An
         notes.append(f"No trend claims: {history['reason']}.")
     if praise >= 0.2:
         notes.append(f"{_pct(praise)} of the rows were praise only: counted, never analysed as problems.")
+    if displeased:
+        notes.append(f"{displeased:,} items express dissatisfaction without naming a subject (\"very bad\", "
+                     f"\"worst service\"): counted as general dissatisfaction, not grown into themes.")
     if review >= 0.25:
         notes.append(f"{_pct(review)} of the analysed items need review: the tagger was unsure of them.")
     for t in language_themes:
@@ -232,6 +238,7 @@ def health(items: pd.DataFrame, theme_table: pd.DataFrame, history: dict[str, An
         notes.append(f"{t['theme_id']} \"{t['label']}\": {_pct(t['share'])} of its items name {t['handle']}; it may "
                      f"group by brand rather than by problem.")
     return {"trends": bool(history.get("trends", True)), "praise_share": round(praise, 3),
+            "general_dissatisfaction": displeased,
             "needs_review_share": round(review, 3), "language_themes": language_themes,
             "brand_themes": brand_themes, "notes": notes}
 

@@ -1,0 +1,40 @@
+"""Polarity per item (issue 14): the rating decides where there is one, the text where there is none; praise is
+never called a complaint. Regression: on the clothing reviews, praise ("Love this top ... beautiful soft fabric")
+was quoted as the evidence of the #1 action."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from insight.report import polarity, rating_polarity, text_polarity
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Love this top! Beautiful soft fabric, fits perfectly", "positive"),
+    ("Very good service, thank you so much", "positive"),
+    ("Still waiting for my refund after three weeks", "negative"),
+    ("issue not resolved", "negative"),
+    ("Worst service ever", "negative"),
+    ("worest experiance", "negative"),  # misspelt, as customers write
+    ("order abhi tak nahi mila", "negative"),  # Hinglish: "the order has not arrived yet"
+    ("delivery time should be reduced", "negative"),  # a request for change is pain, not praise
+    ("the zipper broke after one wash 😡", "negative"),
+    ("I ordered the blue dress in size 8", "neutral"),
+])
+def test_text_polarity(text, expected):
+    assert text_polarity([text])[0] == expected
+
+
+def test_rating_decides_where_there_is_one():
+    texts = pd.Series(["Love it, perfect", "Love it, perfect", "Terrible, fell apart", "fine I guess"])
+    ratings = pd.Series([1.0, np.nan, 5.0, 3.0])
+    assert polarity(texts, ratings).tolist() == ["negative", "positive", "positive", "neutral"]
+
+
+def test_rating_scale_is_read_from_the_range():
+    assert rating_polarity(pd.Series([0, 2, 5, 8, 10, None]), (0, 10)).tolist() == [
+        "negative", "negative", "neutral", "positive", "positive", None]
+    assert rating_polarity(pd.Series([1, 2, 3, 4, 5]), (1, 5)).tolist() == [
+        "negative", "negative", "neutral", "positive", "positive"]

@@ -51,7 +51,8 @@ def run(source: ingest.Source, config: Config | None = None, *, taxonomy: Taxono
     with _stage("measure", rep, timings):
         items = report.annotate(S.fill_stored(items, {S.THEME: found.ids, S.THEME_SIM: found.similarity.round(4),
                                                       **{c: tags[c].tolist() for c in tag.TAG_COLUMNS},
-                                                      S.SUBTHEME: found.subtheme_ids}), cfg.ingest.rating_range)
+                                                      S.SUBTHEME: found.subtheme_ids}), cfg.ingest.rating_range,
+                                lean=report.complaint_lean(X, encode))
         measured = report.measure_run(S.stored_items(items), found.table, cfg.measure, cfg.themes.n_examples)
     with _stage("rank", rep, timings):
         actions = report.rank_actions(measured.theme_stats, measured.theme_segments, S.stored_items(items), tax,

@@ -38,3 +38,21 @@ def test_rating_scale_is_read_from_the_range():
         "negative", "negative", "neutral", "positive", "positive", None]
     assert rating_polarity(pd.Series([1, 2, 3, 4, 5]), (1, 5)).tolist() == [
         "negative", "negative", "neutral", "positive", "positive"]
+
+
+def test_a_complaint_without_feeling_words_is_read_from_its_meaning():
+    """"2 left shoes" names no feeling: the lexicon sees nothing, the encoder's lean towards complaints decides."""
+    texts = ["2 left shoes. TWO LEFT SHOES.", "2 left shoes. TWO LEFT SHOES.", "Love it, excellent quality, thanks!"]
+    assert text_polarity(texts, [0.2, -0.2, 0.2]).tolist() == ["negative", "neutral", "positive"]
+
+
+def test_complaint_lean_compares_nearest_complaint_with_nearest_praise():
+    from insight.report import complaint_lean
+    from insight.report.polarity import COMPLAINT_PROTOTYPES
+
+    def encode(texts):  # complaints point one way, praise the other
+        return np.array([[1.0, 0.0] if t in COMPLAINT_PROTOTYPES else [0.0, 1.0] for t in texts])
+
+    lean = complaint_lean(np.array([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]]), encode)
+    assert lean.round(2).tolist() == [1.0, -1.0, -0.2]
+    assert complaint_lean(np.zeros((0, 2)), encode).shape == (0,)

@@ -5,17 +5,20 @@ from insight.config import RankConfig, load_taxonomy
 from insight.report import impact_score, rank_actions
 
 
-def stats_row(theme, volume, recent, cause="delivery", growth=1.0, spikes=None, label=None):
+def stats_row(theme, volume, recent, cause="delivery", growth=1.0, spikes=None, label=None, negative_share=0.75):
     return {S.THEME: theme, "label": label or theme, S.ROOT_CAUSE: cause, "volume": volume, "recent_volume": recent,
-            "growth": growth, "negative_share": 0.5, "escalation_share": 0.0, "spike_weeks": spikes or []}
+            "growth": growth, "negative_share": negative_share, "complaints": round(volume * negative_share),
+            "recent_complaints": round(recent * negative_share), "escalation_share": 0.0, "spike_weeks": spikes or []}
 
 
 def items_for(themes):
     rows = []
     for t, n in themes.items():
         for i in range(n):
-            rows.append({S.ID: f"{t}{i}", S.THEME: t, S.CLEAN_TEXT: f"{t} complaint number {i}",
-                         S.THEME_SIM: 1 - i / 100, S.WEEK: 1 + i % 4, "carrier": "X" if i % 2 else "Y"})
+            negative = i % 4 != 0  # three in four: carrier X is behind two thirds of the complaints
+            rows.append({S.ID: f"{t}{i}", S.THEME: t, S.THEME_SIM: 1 - i / 100, S.WEEK: 1 + i % 4,
+                         S.CLEAN_TEXT: f"{t} {'complaint' if negative else 'praise'} number {i}",
+                         S.NEGATIVE: negative, "carrier": "X" if i % 2 else "Y"})
     return pd.DataFrame(rows)
 
 
@@ -76,3 +79,34 @@ def test_every_impact_lies_inside_its_own_interval_merged_actions_included():
         assert lo <= a["impact"] <= hi, (a["theme_id"], a["impact"], lo, hi)
     head_lo, head_hi = impact_score(stats.iloc[0].to_dict())[1]["impact_interval_90"]
     assert merged["explanation"]["impact_interval_90"][1] > head_hi  # the interval is of the sum, not the head
+
+
+NO_SEGMENTS = pd.DataFrame(columns=[S.THEME, "column", "value"])
+
+
+def test_praise_never_makes_an_action_and_evidence_is_complaints_only():
+    """Regression: on the clothing reviews the #1 action was a praise theme ("love / great / cute") quoting
+    "Love this top ... beautiful soft fabric" as its evidence."""
+    stats = pd.DataFrame([stats_row("T001", 400, 400, label="love / great / cute", negative_share=0.05),
+                          stats_row("T002", 40, 40, negative_share=0.75)])
+    out = rank_actions(stats, NO_SEGMENTS, items_for({"T001": 400, "T002": 40}), load_taxonomy(), RankConfig())
+    assert list(out["theme_id"]) == ["T002"]  # the larger theme is praise: shown, never an action
+    assert all("complaint" in q for q in out.iloc[0]["evidence"])
+    assert out.iloc[0]["complaints"] == 30 and out.iloc[0]["explanation"]["complaints"] == 30
+    floor = rank_actions(stats, NO_SEGMENTS, items_for({"T001": 400, "T002": 40}), load_taxonomy(),
+                         RankConfig(min_negative_share=0.01))
+    assert "T001" in set(floor["theme_id"])  # the floor is what kept it out, and it is configurable
+
+
+def test_a_segment_that_does_not_dominate_is_not_named():
+    """Regression: an airline action was titled after Virgin America while its theme was 128 American to 26
+    Virgin America tweets (Virgin America over-represented, not behind the problem)."""
+    stats = pd.DataFrame([stats_row("T001", 40, 40)])
+    items = items_for({"T001": 40})
+    items["carrier"] = ["VA" if i < 8 else "AA" for i in range(40)]
+    lifted = pd.DataFrame([{S.THEME: "T001", "column": "carrier", "value": "VA", "n": 8, "lift": 3.0}])
+    out = rank_actions(stats, lifted, items, load_taxonomy(), RankConfig())
+    assert out.iloc[0]["segment"] == "" and "VA" not in out.iloc[0]["title"]
+    items["carrier"] = ["VA" if i < 30 else "AA" for i in range(40)]
+    named = rank_actions(stats, lifted, items, load_taxonomy(), RankConfig())
+    assert named.iloc[0]["segment"] == "carrier=VA" and "VA" in named.iloc[0]["title"]

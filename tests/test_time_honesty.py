@@ -51,9 +51,9 @@ def test_no_trend_claims_without_enough_history(tiny_config, weeks, timestamps, 
     assert len(result.actions) > 0
     assert result.actions["growth"].isna().all() and not any(result.actions["spike_weeks"].map(len))
     assert not any("since week" in c for c in _claims(result))
-    for a in result.actions.to_dict("records"):  # impact ranks on volume and severity alone
+    for a in result.actions.to_dict("records"):  # impact ranks on complaints and severity alone
         why_rank = a["explanation"]
-        assert why_rank["formula"] == "volume x severity" and "growth" not in why_rank
+        assert why_rank["formula"] == "complaints x severity" and "growth" not in why_rank
         assert a["impact"] == pytest.approx(a["volume"] * why_rank["severity"], rel=1e-3)
         lo, hi = why_rank["impact_interval_90"]
         assert lo <= a["impact"] <= hi

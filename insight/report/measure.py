@@ -117,12 +117,15 @@ def group_stats(items: pd.DataFrame, by: str, recent_weeks: int, spikes: dict[st
             "growth": round(float((recent_rate + 1) / (base_rate + 1)), 3),
             "wow_change": round(float((last - prev) / prev), 3) if prev else None,
             "negative_share": round(float(g[S.NEGATIVE].mean()), 3),
+            "complaints": int(g[S.NEGATIVE].sum()),  # items whose polarity is negative
+            "recent_complaints": int(g.loc[g[S.WEEK] > n_weeks - recent, S.NEGATIVE].sum()),
             "escalation_share": round(float(g["escalation"].mean()), 3),
             "spike_weeks": spikes.get(key, []) if spikes is not None else detect_spikes(counts, recent),
             "weekly_counts": counts.tolist(),
         })
         if not trends:
-            rows[-1].update(recent_volume=int(len(g)), baseline_weekly=None, recent_weekly=None, growth=None,
+            rows[-1].update(recent_volume=int(len(g)), recent_complaints=int(g[S.NEGATIVE].sum()),
+                            baseline_weekly=None, recent_weekly=None, growth=None,
                             wow_change=None, spike_weeks=[])
     return pd.DataFrame(rows)
 

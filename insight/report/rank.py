@@ -1,16 +1,22 @@
 """Rank improvement actions: an impact score per theme with its explanation, the playbook action and evidence.
 
-impact = recent volume x severity x sqrt(growth) x spike factor, where
-  severity = 1 + negative share + escalation share  (1 .. 3)
-  growth   = (recent weekly rate + 1) / (baseline weekly rate + 1)
-  spike    = 1 + 0.5 per spike week in the recent window.
-Every factor is stored beside the score so a reviewer can see why an action ranks where it does, with a 90 %
-bootstrap interval of the same quantity (for an action that merges themes, of their sum). Themes
-smaller than ``min_theme_size`` are never ranked: a 3-item theme cannot top the list.
+Only pain makes an action. A theme is ranked when it has at least ``min_theme_size`` items, ``min_complaints``
+negative ones, and a negative share of at least ``min_negative_share``: a theme of praise ("love / great / cute")
+is counted and shown but never becomes an action, whatever its size. Its score counts its complaints:
 
-Themes of one root cause that point at the same segment (say three payment-failure themes all concentrated on
-one provider) are one problem with one owner: they become one action whose impact is their sum, listing the
-themes it covers, instead of crowding the top of the list with the same incident.
+impact = recent complaints x severity x sqrt(growth) x spike factor, where
+  complaints = the theme's items whose polarity is negative (``report.polarity``)
+  severity   = 1 + escalation share  (1 .. 2)
+  growth     = (recent weekly rate + 1) / (baseline weekly rate + 1)
+  spike      = 1 + 0.5 per spike week in the recent window.
+Without trends (no timestamps, or too little history) it is complaints x severity. Every factor is stored beside
+the score so a reviewer can see why an action ranks where it does, with a 90 % bootstrap interval of the same
+quantity (for an action that merges themes, of their sum). Evidence quotes come from the complaints only.
+
+A segment (a carrier, a payment provider) is named only when it is over-represented in the theme *and* accounts
+for most of its complaints (in its spike weeks when it has some): a segment that is merely more common than
+elsewhere, at 26 of 154 items, does not title an action. Themes of one root cause that point at the same segment
+are one problem with one owner: they become one action whose impact is their sum, listing the themes it covers.
 """
 
 from __future__ import annotations
@@ -27,34 +33,29 @@ from ..config import RankConfig, Taxonomy
 
 ACTION_COLUMNS = [
     "rank", "theme_id", "theme_label", "root_cause", "owner", "title", "steps", "impact", "explanation",
-    "segment", "segment_sentence", "volume", "recent_volume", "growth", "spike_weeks", "evidence", "status",
-    "related_themes",
+    "segment", "segment_sentence", "volume", "complaints", "recent_volume", "growth", "spike_weeks", "evidence",
+    "status", "related_themes",
 ]
 
 
 def impact_score(row: dict) -> tuple[float, dict]:
     """The impact of one theme and its explanation. A theme without a growth figure (no trends: no timestamps or
-    too little history) ranks on volume and severity alone, and its explanation claims no growth."""
-    severity = 1.0 + float(row["negative_share"]) + float(row["escalation_share"])
+    too little history) ranks on its complaints and severity alone, and its explanation claims no growth."""
+    severity = 1.0 + float(row["escalation_share"])
     spike = 1.0 + 0.5 * len(row.get("spike_weeks") or [])
+    common = {"volume": int(row["volume"]), "complaints": int(row["complaints"]),
+              "negative_share": round(float(row["negative_share"]), 3), "severity": round(severity, 3),
+              "repeat_contact_rate": _num(row.get("repeat_contact_rate")),
+              "value_at_risk": _num(row.get("value_at_risk"))}
     if _num(row.get("growth")) is None:
-        impact = float(row["volume"]) * severity
-        explanation = {"volume": int(row["volume"]), "severity": round(severity, 3), "spike_factor": 1.0,
-                       "repeat_contact_rate": _num(row.get("repeat_contact_rate")),
-                       "value_at_risk": _num(row.get("value_at_risk")), "formula": "volume x severity"}
-        explanation["impact_interval_90"] = interval(impact_draws(row, severity, 1.0), impact)
-        return round(impact, 3), explanation
-    growth = max(float(row["growth"]), 0.0)
-    impact = float(row["recent_volume"]) * severity * math.sqrt(growth) * spike
-    explanation = {
-        "recent_volume": int(row["recent_volume"]),
-        "severity": round(severity, 3),
-        "growth": round(growth, 3),
-        "spike_factor": spike,
-        "repeat_contact_rate": _num(row.get("repeat_contact_rate")),
-        "value_at_risk": _num(row.get("value_at_risk")),
-        "formula": "recent_volume x severity x sqrt(growth) x spike_factor",
-    }
+        impact = float(row["complaints"]) * severity
+        explanation = {**common, "spike_factor": 1.0, "formula": "complaints x severity"}
+    else:
+        growth = max(float(row["growth"]), 0.0)
+        impact = float(row["recent_complaints"]) * severity * math.sqrt(growth) * spike
+        explanation = {**common, "recent_complaints": int(row["recent_complaints"]), "growth": round(growth, 3),
+                       "spike_factor": spike,
+                       "formula": "recent_complaints x severity x sqrt(growth) x spike_factor"}
     explanation["impact_interval_90"] = interval(impact_draws(row, severity, spike), impact)
     return round(impact, 3), explanation
 
@@ -64,22 +65,21 @@ def _num(v) -> float | None:
 
 
 def impact_draws(row: dict, severity: float, spike: float, n: int = 400) -> np.ndarray:
-    """Bootstrap draws of a theme's impact: recent and baseline volumes redrawn as Poisson counts, negativity as
-    binomial. Each theme draws from its own seeded stream (its id), so the draws of several themes are independent
-    and add up to the draws of an action that merges them."""
+    """Bootstrap draws of a theme's impact: complaints and baseline volume redrawn as Poisson counts, the
+    escalation share as binomial. Each theme draws from its own seeded stream (its id), so the draws of several
+    themes are independent and add up to the draws of an action that merges them."""
     rng = np.random.default_rng(zlib.crc32(str(row.get(S.THEME, "")).encode()))
-    if _num(row.get("growth")) is None:  # no trends: volume x severity
-        volume = rng.poisson(max(float(row["volume"]), 0.0), n).astype(float)
-        neg = rng.binomial(np.maximum(volume.astype(int), 1), float(row["negative_share"])) / np.maximum(volume, 1)
-        return volume * (severity - float(row["negative_share"]) + neg) * spike
+    esc = float(row["escalation_share"])
+    trends = _num(row.get("growth")) is not None
+    complaints = rng.poisson(max(float(row["recent_complaints" if trends else "complaints"]), 0.0), n).astype(float)
+    sev = 1.0 + rng.binomial(np.maximum(complaints.astype(int), 1), esc) / np.maximum(complaints, 1)
+    if not trends:  # complaints x severity
+        return complaints * sev
     recent = rng.poisson(max(float(row["recent_volume"]), 0.0), n).astype(float)
     weeks_recent = max(float(row["recent_volume"]) / max(float(row.get("recent_weekly") or 0) or 1.0, 1e-9), 1.0)
-    base_rate = float(row.get("baseline_weekly") or 0.0)
-    base = rng.poisson(base_rate * 8, n) / 8  # about eight baseline weeks
-    neg = rng.binomial(np.maximum(recent.astype(int), 1), float(row["negative_share"])) / np.maximum(recent, 1)
-    sev = severity - float(row["negative_share"]) + neg
+    base = rng.poisson(float(row.get("baseline_weekly") or 0.0) * 8, n) / 8  # about eight baseline weeks
     growth = (recent / weeks_recent + 1) / (base + 1)
-    return recent * sev * np.sqrt(growth) * spike
+    return complaints * sev * np.sqrt(growth) * spike
 
 
 def interval(draws: np.ndarray, estimate: float) -> list[float]:
@@ -95,14 +95,17 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
     """One proposed action per ranked theme, highest impact first."""
     if theme_stats.empty:
         return pd.DataFrame(columns=ACTION_COLUMNS)
-    eligible = theme_stats[(theme_stats[S.THEME] != S.UNTHEMED) & (theme_stats["volume"] >= cfg.min_theme_size)]
+    eligible = theme_stats[(theme_stats[S.THEME] != S.UNTHEMED) & (theme_stats["volume"] >= cfg.min_theme_size)
+                           & (theme_stats["complaints"] >= cfg.min_complaints)
+                           & (theme_stats["negative_share"] >= cfg.min_negative_share)]
+    complaints = items[items[S.NEGATIVE].fillna(False).astype(bool)]
     rows = []
     for row in eligible.to_dict("records"):
         impact, why = impact_score(row)
         cause = row[S.ROOT_CAUSE]
         rc = taxonomy.root_causes.get(cause) or taxonomy.root_causes[taxonomy.keys[-1]]
-        seg = segments[segments[S.THEME] == row[S.THEME]].head(1)
-        seg_row = seg.iloc[0].to_dict() if len(seg) else None
+        seg_row = behind(complaints[complaints[S.THEME] == row[S.THEME]],
+                         segments[segments[S.THEME] == row[S.THEME]], list(row.get("spike_weeks") or []))
         segment = f"{seg_row['column']}={seg_row['value']}" if seg_row else ""
         title = rc.playbook.title.format(theme=row["label"], segment=segment or "all segments")
         if segment and "{segment}" not in rc.playbook.title:
@@ -111,7 +114,8 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
             "theme_id": row[S.THEME], "theme_label": row["label"], "root_cause": cause, "owner": rc.owner,
             "title": title, "steps": list(rc.playbook.steps), "impact": impact, "explanation": why,
             "segment": segment, "segment_sentence": (segment_sentences or {}).get(row[S.THEME], ""),
-            "volume": int(row["volume"]), "recent_volume": int(row["recent_volume"]), "growth": _num(row["growth"]),
+            "volume": int(row["volume"]), "complaints": int(row["complaints"]),
+            "recent_volume": int(row["recent_volume"]), "growth": _num(row["growth"]),
             "spike_weeks": list(row.get("spike_weeks") or []), "status": "proposed", "_segment": seg_row,
             "_draws": impact_draws(row, why["severity"], why["spike_factor"]),
         })
@@ -123,7 +127,7 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
         wider = (cause_sentences or {}).get((r["root_cause"], r["segment"]))
         if r["related_themes"] and wider:
             r["segment_sentence"] = wider
-        r["evidence"] = pick_evidence(items, [r["theme_id"], *r["related_themes"]], r.pop("_segment"),
+        r["evidence"] = pick_evidence(complaints, [r["theme_id"], *r["related_themes"]], r.pop("_segment"),
                                       r["spike_weeks"], cfg.n_evidence)
         draws = r.pop("_draws")
         if r["related_themes"]:  # the interval of the sum the action reports, not of its first theme
@@ -147,6 +151,7 @@ def _merge_same_problem(rows: list[dict]) -> list[dict]:
             head["impact"] = round(head["impact"] + r["impact"], 3)
             head["_draws"] = head["_draws"] + r["_draws"]
             head["volume"] += r["volume"]
+            head["complaints"] += r["complaints"]
             head["recent_volume"] += r["recent_volume"]
             head["spike_weeks"] = sorted(set(head["spike_weeks"]) | set(r["spike_weeks"]))
             head["explanation"].setdefault("merged", []).append({"theme_id": r["theme_id"], "impact": r["impact"]})
@@ -156,9 +161,25 @@ def _merge_same_problem(rows: list[dict]) -> list[dict]:
     return out
 
 
+def behind(complaints: pd.DataFrame, lifted: pd.DataFrame, weeks: list[int], dominant: float = 0.5,
+           min_lift: float = 1.5) -> dict | None:
+    """The segment behind a theme: the first clearly over-represented one (``lifted``, strongest first, at least
+    ``min_lift`` times its share elsewhere: the largest carrier is somewhat over-represented in most themes just
+    by chance) that also accounts for at least ``dominant`` of the theme's complaints (in its spike weeks, if any;
+    a complaint without that column counts against it). None when no segment both stands out and dominates: the
+    action then names none."""
+    pool = complaints[complaints[S.WEEK].isin(weeks)] if weeks else complaints
+    for seg in lifted.to_dict("records"):
+        if len(pool) and seg["column"] in pool.columns and float(seg.get("lift", 0)) >= min_lift and \
+                (pool[seg["column"]].astype(str) == seg["value"]).mean() >= dominant:
+            return seg
+    return None
+
+
 def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | None, weeks: list[int],
                   n: int) -> list[str]:
-    """The most typical distinct quotes of the themes, taken from their segment and spike weeks when they have them."""
+    """The most typical distinct quotes of the themes, taken from their segment and spike weeks when they have them.
+    ``rank_actions`` hands it the complaints only, so praise is never quoted as evidence of a problem."""
     pool = items[items[S.THEME].isin(theme_ids)]
     narrowed = pool
     if segment is not None:

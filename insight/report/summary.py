@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .. import schema as S
@@ -52,11 +53,16 @@ class Measured:
     history: dict[str, Any]  # whether trends can be claimed, and if not, why (``measure.history``)
 
 
-def annotate(items: pd.DataFrame, rating_range: Sequence[float] = (1, 5)) -> pd.DataFrame:
+def annotate(items: pd.DataFrame, rating_range: Sequence[float] = (1, 5), lean: Sequence[float] | None = None
+             ) -> pd.DataFrame:
     """Polarity (``polarity``: from the rating, else the text) and escalation cues per item, and its week (1-based
-    from the first week in the data)."""
+    from the first week in the data). ``lean`` (``complaint_lean``) is given for the stored items, in order."""
     out = items.copy()
-    out[S.POLARITY] = polarity(out[S.CLEAN_TEXT], out[S.RATING], rating_range)
+    full = None
+    if lean is not None:
+        full = np.full(len(out), np.nan)
+        full[(out[S.STATUS] == S.STORED).to_numpy()] = np.asarray(lean, dtype=float)
+    out[S.POLARITY] = polarity(out[S.CLEAN_TEXT], out[S.RATING], rating_range, full)
     out[S.NEGATIVE] = out[S.POLARITY] == NEGATIVE
     out["escalation"] = escalation(out[S.CLEAN_TEXT])
     return add_weeks(out)

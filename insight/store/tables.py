@@ -63,8 +63,8 @@ actions = Table(
     Column("theme_id", String(40)), Column("theme_label", Text), Column("root_cause", String(60)),
     Column("owner", Text), Column("title", Text), Column("steps", JSON), Column("impact", Float),
     Column("explanation", JSON), Column("segment", Text), Column("segment_sentence", Text),
-    Column("volume", Integer), Column("recent_volume", Integer), Column("growth", Float),
-    Column("spike_weeks", JSON), Column("evidence", JSON), Column("status", String(20)),
+    Column("volume", Integer), Column("complaints", Integer), Column("recent_volume", Integer),
+    Column("growth", Float), Column("spike_weeks", JSON), Column("evidence", JSON), Column("status", String(20)),
     Column("related_themes", JSON), Column("version", Integer, nullable=False, default=1),
 )
 

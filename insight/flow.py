@@ -48,6 +48,8 @@ def run(source: ingest.Source, config: Config | None = None, *, taxonomy: Taxono
         tagger = assembly.tagger(cfg, tax, emb, encode)
         languages = items.loc[stored, S.LANGUAGE].tolist() if S.LANGUAGE in items else None
         tags = tag.tag_texts(tagger, X, inputs, tax, cfg.tag.multi_label_min, languages, cfg.clean.languages)
+        # near-duplicate themes are known only once causes are: same cause and close centroids are one theme
+        found = themes.merge_same_cause(found, X, tags[S.ROOT_CAUSE].tolist(), cfg.themes.merge_threshold)
     with _stage("measure", rep, timings):
         items = report.annotate(S.fill_stored(items, {S.THEME: found.ids, S.THEME_SIM: found.similarity.round(4),
                                                       **{c: tags[c].tolist() for c in tag.TAG_COLUMNS},

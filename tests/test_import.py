@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 LIB = ROOT / "insight"
 
-VOCABULARY = {"schema", "errors", "roles"}
+VOCABULARY = {"schema", "errors", "roles", "lexicon"}
 PLUMBING = {"config", "backends", "provenance", "nlp"}
 STAGES = {"ingest", "clean", "embed", "themes", "tag", "report", "store", "demo"}
 COMPOSITION = {"flow", "operations", "assembly", "evaluate", "__init__"}

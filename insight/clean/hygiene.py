@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
+from ..lexicon import DISPLEASURE, PRAISE
 
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\ufeff]")
 _WS = re.compile(r"\s+")
@@ -45,12 +46,7 @@ _EMPTY = {
 # Praise-only feedback is made of these words and nothing else ("very good service thank you sir"). Any other
 # word - a product, a problem, a negation - makes the text actionable. One capitalised unknown word is allowed:
 # it is usually the shop's or the agent's name ("Thanks Shopzilla", "thank you Priya").
-_POSITIVE = frozenset(
-    "good great nice excellent awesome amazing perfect fine love loved lovely happy satisfied fantastic superb "
-    "brilliant best wonderful cool super helpful polite kind friendly quick fast smooth easy gud gd nyc nic gr8 "
-    "thanks thank thx ty tq tnx thankyou thanku thnx thnks appreciated appreciate outstanding excelent exellent "
-    "awsome osm satisfactory supportive patient courteous 5star".split()
-)
+_POSITIVE = PRAISE
 _FILLER = frozenset(
     "very v so really too much all overall keep it up job work service services support experience person "
     "behaviour behavior response communication staff team agent executive sir madam mam maam you u for the "
@@ -63,11 +59,7 @@ _TOKENS = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
 # Sentiment without a subject ("very bad", "worst service ever", "not good"): the customer is unhappy but names
 # nothing to fix. Counted as general dissatisfaction; grown into themes they only make "bad / worst" themes.
 # Words that name a subject (delivery, refund, product, quality, app...) are not here, so "bad delivery" stays.
-_DISPLEASED = frozenset(
-    "bad worst worest worrest wrost poor pathetic pathethic terrible horrible awful useless waste rubbish "
-    "disappointing disappointed disgusting unhappy unsatisfied dissatisfied hate hated nonsense ridiculous "
-    "ghatiya bekar bakwas kharab faltu worse horrible".split()
-)
+_DISPLEASED = DISPLEASURE
 _GENERIC = frozenset(
     "very v so really too much most extremely totally completely highly ever overall service services experience "
     "it's its it this that was is are a an the and i am i'm im me my you u your yours sir madam mam maam ji bhai "

@@ -17,10 +17,10 @@ from .registry import (
     split,
     sticky,
 )
-from .stage import Discovery, Themes, discover, find_themes
+from .stage import Discovery, Themes, discover, find_themes, merge_same_cause
 
 __all__ = [
     "Discovery", "HDBSCANClusterer", "Registry", "Themes", "assign_to_registry", "ctfidf_keywords",
-    "describe_themes", "discover", "find_themes", "incremental_assign", "key_phrases", "match", "merge", "move",
-    "rename", "representatives", "split", "sticky", "subthemes", "theme_key",
+    "describe_themes", "discover", "find_themes", "incremental_assign", "key_phrases", "match", "merge",
+    "merge_same_cause", "move", "rename", "representatives", "split", "sticky", "subthemes", "theme_key",
 ]

@@ -6,12 +6,14 @@ a theme), examples are the medoid plus diverse others, and large themes are spli
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
+from ..lexicon import FEELING
 from ..schema import NOISE
 from .discovery import content_keys
 
@@ -23,6 +25,44 @@ _EXTRA_STOP = {
     "don", "didn", "doesn", "isn", "wasn", "aren", "won", "ve", "ll", "re", "cheers", "kind", "dear", "sir",
     "madam", "yes", "still", "also", "even", "one", "two", "three", "would", "could", "us", "it's", "came",
 }
+
+
+_WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
+
+
+def spelling_variants(texts: Sequence[str], min_count: int = 10, ratio: float = 5.0) -> dict[str, str]:
+    """Misspellings mapped to the common form: "sarvice" -> "service", "costomer"/"coustomer" -> "customer".
+
+    A word of five letters or more is a variant of another when one edit (insert, delete, substitute, swap two
+    neighbours) turns it into it, both start with the same letter, and the other is at least ``ratio`` times as
+    frequent and seen ``min_count`` times. Found with a deletion index (as SymSpell does), so it is linear in the
+    vocabulary. Spelling variants split one problem into themes and fill keyword lists with typos.
+    """
+    counts = Counter(w for t in texts for w in _WORD.findall(t.lower()))
+    common = {w: c for w, c in counts.items() if c >= min_count and len(w) >= 4}
+    index: dict[str, list[str]] = {}
+    for w in common:
+        for d in {w[:i] + w[i + 1:] for i in range(len(w))} | {w}:
+            index.setdefault(d, []).append(w)
+    out = {}
+    for w, c in counts.items():
+        if len(w) < 5:
+            continue
+        deletes = {w[:i] + w[i + 1:] for i in range(len(w))}
+        near = set(index.get(w, [])) | {d for d in deletes if d in common}
+        for d in deletes:
+            near |= set(index.get(d, []))
+        near = [f for f in near if f != w and f[0] == w[0] and common[f] >= ratio * c]
+        if near:
+            out[w] = max(near, key=lambda f: (common[f], f))
+    return out
+
+
+def respell(texts: Sequence[str], variants: dict[str, str]) -> list[str]:
+    """Lower-cased ``texts`` with every known misspelling replaced by its common form."""
+    if not variants:
+        return [t.lower() for t in texts]
+    return [_WORD.sub(lambda m: variants.get(m.group(0), m.group(0)), t.lower()) for t in texts]
 
 
 def ctfidf_keywords(texts: Sequence[str], labels: np.ndarray, n: int = 8, min_share: float = 0.1
@@ -99,6 +139,51 @@ def key_phrases(texts: Sequence[str], labels: np.ndarray, n: int = 5,
     return {i: [p for p, c in counts[i].most_common(n) if c > 1] for i in ids}
 
 
+def feeling_only(term: str) -> bool:
+    """True for a term that names a feeling, a greeting or an intensifier and nothing else ("love", "very bad")."""
+    words = term.lower().split()
+    return bool(words) and all(w in FEELING for w in words)
+
+
+def readable_label(texts: Sequence[str], keywords: Sequence[str], phrases: Sequence[str] = (),
+                   max_words: int = 4) -> str:
+    """A few words a CX lead would use for the theme, drawn from its members' own phrases.
+
+    The top keyword that names something (not a feeling or a greeting: a praise theme is not "love / great /
+    cute") is grown into the phrase of 2-``max_words`` words containing it that most members write ("runs
+    small", "refund not received"), else paired with the next such keyword. ``texts`` are the members' model
+    texts, lower-cased and respelled.
+    """
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+
+    content = [k for k in keywords if not feeling_only(k)]
+    content += [p for p in phrases if not feeling_only(p) and p not in content]
+    if not content:
+        praise = sum(w in FEELING and w not in _EXTRA_STOP for k in keywords for w in k.split())
+        return "General praise and thanks" if praise else "General feedback"
+    top = content[0]
+    edge = ENGLISH_STOP_WORDS | _EXTRA_STOP | FEELING
+    best, best_score = top, 0.0
+    try:
+        vec = CountVectorizer(ngram_range=(2, max_words), token_pattern=_TOKEN, binary=True, lowercase=True)
+        counts = np.asarray(vec.fit_transform(texts).sum(axis=0)).ravel()
+        grams = vec.get_feature_names_out()
+    except ValueError:  # nothing but one-word texts
+        counts, grams = np.zeros(0), np.array([])
+    floor = max(2.0, 0.05 * len(texts))
+    for g, c in zip(grams, counts):
+        words = g.split()
+        if c < floor or f" {top} " not in f" {g} " or words[0] in edge or words[-1] in edge or feeling_only(g):
+            continue
+        score = c * (1 + 0.2 * (len(words) - 2))
+        if score > best_score or (score == best_score and len(g) < len(best)):
+            best, best_score = g, score
+    if " " not in best:
+        second = next((k for k in content[1:] if k not in best and best not in k), None)
+        best = f"{best} and {second}" if second else best
+    return best[:1].upper() + best[1:]
+
+
 def representatives(X: np.ndarray, labels: np.ndarray, centroids: np.ndarray, n: int = 5) -> dict[int, list[int]]:
     """Row positions of the medoid-like item plus diverse others (max-min diversity among the closest)."""
     out: dict[int, list[int]] = {}
@@ -127,7 +212,8 @@ def describe_themes(texts: Sequence[str], X: np.ndarray, labels: np.ndarray, cen
     """
     texts = list(texts)
     shown = list(display_texts) if display_texts is not None else texts
-    kw = ctfidf_keywords(texts, labels, n_keywords)
+    spelled = respell(texts, spelling_variants(texts))  # "sarvice", "costomer": counted as their common form
+    kw = ctfidf_keywords(spelled, labels, n_keywords)
     kp = key_phrases(texts, labels, nlp_loader=nlp_loader) if phrases else {}
     reps = representatives(X, labels, centroids, n_examples)
     rows = []
@@ -135,7 +221,9 @@ def describe_themes(texts: Sequence[str], X: np.ndarray, labels: np.ndarray, cen
         words = kw.get(i, [])
         examples = [shown[j] for j in reps.get(i, [])]
         first = reps.get(i, [])
-        label = " / ".join(words[:3]) if words else _short(texts[first[0]] if first else f"theme {i + 1}")
+        members = _nearest_members(X, labels, centroids, i)
+        label = readable_label([spelled[j] for j in members], words, kp.get(i, [])) if words else \
+            _short(texts[first[0]] if first else f"theme {i + 1}")
         rows.append({
             "theme_id": theme_key(i),
             "label": label,
@@ -145,6 +233,15 @@ def describe_themes(texts: Sequence[str], X: np.ndarray, labels: np.ndarray, cen
             "size": int((labels == i).sum()),
         })
     return pd.DataFrame(rows, columns=["theme_id", "label", "keywords", "key_phrases", "examples", "size"])
+
+
+def _nearest_members(X: np.ndarray, labels: np.ndarray, centroids: np.ndarray, i: int, n: int = 600
+                     ) -> np.ndarray:
+    """Row positions of up to ``n`` members of theme ``i``, closest to its centroid first."""
+    members = np.flatnonzero(labels == i)
+    if len(members) > n and i < len(centroids):
+        members = members[np.argsort(-(X[members] @ centroids[i]), kind="stable")[:n]]
+    return members
 
 
 def _short(text: str, n: int = 40) -> str:

@@ -103,3 +103,79 @@ def _assign(texts: list[str], X: np.ndarray, keys: list[str], registry: Registry
     table["theme_id"] = order
     table["label"] = [registry.pinned_labels.get(i, registry.labels[registry.ids.index(i)]) for i in order]
     return ids, np.asarray(sims), table, [{"event": "assigned", "items": len(ids)}]
+
+
+def merge_same_cause(found: Themes, X: np.ndarray, causes: list[str], threshold: float | None = 0.9) -> Themes:
+    """Fold near-duplicate themes into one: the same root cause and unit centroids at cosine ``threshold`` or
+    more (five near-copies of "issue / resolved / problem" are one problem with one owner).
+
+    The closest pair is merged first and centroids are recomputed, until no such pair is left. The larger theme
+    keeps its id, label and examples; the smaller becomes one of its sub-themes, its id retired in the registry
+    as ``merged`` with the reason in the events. ``causes`` is each stored item's root cause, in order.
+    """
+    themed = [t for t in dict.fromkeys(found.ids) if t != UNTHEMED]
+    if threshold is None or len(themed) < 2:
+        return found
+    ids = np.array(found.ids, dtype=object)
+    causes_arr = np.array(causes, dtype=object)
+    members = {t: np.flatnonzero(ids == t) for t in themed}
+
+    def centroid(rows: np.ndarray) -> np.ndarray:
+        c = X[rows].mean(axis=0)
+        return c / max(float(np.linalg.norm(c)), 1e-12)
+
+    def cause(rows: np.ndarray) -> str:
+        values, counts = np.unique(causes_arr[rows].astype(str), return_counts=True)
+        return str(values[np.argmax(counts)])
+
+    cents = {t: centroid(r) for t, r in members.items()}
+    main = {t: cause(r) for t, r in members.items()}
+    absorbed: dict[str, list[str]] = {}
+    events = []
+    while True:
+        alive = sorted(members, key=lambda t: (-len(members[t]), t))
+        C = np.stack([cents[t] for t in alive])
+        sims = C @ C.T
+        best, pair = threshold, None
+        for i in range(len(alive)):
+            for j in range(i + 1, len(alive)):
+                if sims[i, j] >= best and main[alive[i]] == main[alive[j]]:
+                    best, pair = float(sims[i, j]), (alive[i], alive[j])
+        if pair is None:
+            break
+        head, tail = pair  # alive is largest first: the head is the larger theme
+        members[head] = np.concatenate([members[head], members.pop(tail)])
+        cents[head], main[head] = centroid(members[head]), cause(members[head])
+        absorbed.setdefault(head, []).extend([tail, *absorbed.pop(tail, [])])
+        events.append({"event": "merged", "theme_id": head, "from": [tail], "by": "pipeline",
+                       "reason": f"same root cause ({main[head]}), centroid cosine {best:.2f}"})
+    if not events:
+        return found
+    into = {t: head for head, tails in absorbed.items() for t in tails}
+    new_ids = [into.get(t, t) for t in found.ids]
+    registry = found.registry
+    for head, tails in absorbed.items():
+        registry.status = [("merged" if t in tails else s) for t, s in zip(registry.ids, registry.status)]
+        if head in registry.ids:
+            registry.centroids[registry.ids.index(head)] = cents[head]
+    sims = found.similarity.astype(float).copy()
+    subs = list(found.subtheme_ids)
+    table = found.table.copy()
+    labels = dict(zip(table["theme_id"], table["label"]))
+    parts = dict(zip(table["theme_id"], table["subthemes"])) if "subthemes" in table else {}
+    for head, tails in absorbed.items():
+        rows = members[head]
+        sims[rows] = X[rows] @ cents[head]
+        extra = list(parts.get(head, []))
+        for tail in tails:
+            sub = f"{head}.{len(extra) + 1}"
+            extra.append({"id": sub, "label": labels.get(tail, tail), "size": int((ids == tail).sum())})
+            for r in np.flatnonzero(ids == tail):
+                subs[r] = sub
+        parts[head] = extra
+    table = table[~table["theme_id"].isin(into)].copy()
+    table["size"] = table["theme_id"].map(lambda t: len(members[t]) if t in members else 0)
+    if "subthemes" in table:
+        table["subthemes"] = table["theme_id"].map(lambda t: parts.get(t, []))
+    return Themes(ids=new_ids, similarity=sims, subtheme_ids=subs, table=table.reset_index(drop=True),
+                  registry=registry, events=[*found.events, *events])

@@ -1,0 +1,34 @@
+"""Words that carry feeling but name nothing: shared by the clean stage (praise only, general dissatisfaction) and
+the themes stage (labels name problems, never feelings).
+
+Lower case, as customers write them, misspellings included (real CSAT remarks: "gud", "worest", "excelent").
+"""
+
+from __future__ import annotations
+
+PRAISE = frozenset(
+    "good great nice excellent awesome amazing perfect fine love loved lovely happy satisfied fantastic superb "
+    "brilliant best wonderful cool super helpful polite kind friendly quick fast smooth easy gud gd nyc nic gr8 "
+    "thanks thank thx ty tq tnx thankyou thanku thnx thnks appreciated appreciate outstanding excelent exellent "
+    "awsome osm satisfactory supportive patient courteous 5star".split()
+)
+DISPLEASURE = frozenset(
+    "bad worst worest worrest wrost poor pathetic pathethic terrible horrible awful useless waste rubbish "
+    "disappointing disappointed disgusting unhappy unsatisfied dissatisfied hate hated nonsense ridiculous "
+    "ghatiya bekar bakwas kharab faltu worse".split()
+)
+# evaluative words common in reviews that say how the customer feels about a thing, not what the thing is
+EVALUATIVE = frozenset(
+    "cute beautiful gorgeous pretty stunning adorable flattering comfy comfortable favorite favourite wow "
+    "glad pleased recommend recommended disappointing meh okay ok fine terrific incredible fabulous fab "
+    "lovely elegant classy chic compliments ugly horrible".split()
+)
+GREETINGS = frozenset(
+    "hi hello hey hii hiii helo dear sir madam mam maam ji bhai bro regards cheers please pls plz kindly thanks "
+    "thank thx ty".split()
+)
+INTENSIFIERS = frozenset(
+    "very v so soo really too much most extremely totally completely highly ever overall quite just super".split()
+)
+
+FEELING = PRAISE | DISPLEASURE | EVALUATIVE | GREETINGS | INTENSIFIERS  # a label made only of these names nothing

@@ -1,0 +1,45 @@
+"""Themes that name problems (issue 14): labels of a few words from the members' own phrases, never feelings,
+greetings or misspellings. Regressions from real exports: "love / great / cute" (clothing reviews), "good / nice
+/ talking", "goog / thanx / okk", "sarvice / good", "costomer / coustomer / care" (CSAT remarks)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from insight.themes.describe import describe_themes, feeling_only, readable_label, respell, spelling_variants
+
+
+def test_misspellings_map_to_the_common_form():
+    texts = ["customer service was slow"] * 30 + ["costomer sarvice", "coustomer care", "the sevice"] + \
+        ["my slip was torn"] * 12 + ["slim fit"] * 3
+    variants = spelling_variants(texts)
+    assert variants["costomer"] == "customer" and variants["coustomer"] == "customer"
+    assert variants["sarvice"] == "service" and variants["sevice"] == "service"
+    assert "slim" not in variants  # four letters: too short to call a typo
+    assert respell(["Costomer Sarvice!"], variants) == ["customer service!"]
+
+
+def test_feeling_words_never_make_a_label():
+    assert feeling_only("love") and feeling_only("very bad") and feeling_only("thanks sir")
+    assert not feeling_only("runs small") and not feeling_only("bad delivery")
+    members = ["love this top, runs small, size up"] * 6 + ["cute but runs small in the bust"] * 4
+    assert readable_label(members, ["love", "cute", "small", "size"]) == "Runs small"
+    assert readable_label(["great", "very good"], ["great", "good", "nice"]) == "General praise and thanks"
+
+
+def test_a_label_is_a_phrase_members_write_not_a_keyword_list():
+    members = [f"refund not received for order {i}" for i in range(8)] + ["where is my refund"] * 3
+    label = readable_label(members, ["refund", "received", "where"])
+    assert label == "Refund not received" and "/" not in label
+
+
+def test_described_themes_are_named_by_phrases_and_respelled():
+    texts = ["costomer care did not call back"] * 3 + ["customer care did not call back"] * 20 + \
+        ["love the dress, fabric is see through"] * 12 + ["cute dress but see through fabric"] * 10
+    labels = np.array([0] * 23 + [1] * 22)
+    X = np.eye(2, dtype=np.float32)[labels]
+    table = describe_themes(texts, X, labels, np.eye(2, dtype=np.float32), phrases=False)
+    named = dict(zip(table["theme_id"], table["label"]))
+    assert "costomer" not in " ".join(table["keywords"].sum())
+    assert named["T001"].lower().startswith("customer care") or "call back" in named["T001"].lower()
+    assert "fabric" in named["T002"].lower() and not {"love", "cute"} & set(named["T002"].lower().split())

@@ -1,0 +1,46 @@
+"""Near-duplicate themes become one (issue 14). Regression: the CSAT remarks had five near-copies of "issue /
+resolved / problem", each its own theme and its own action."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from insight.themes import Registry, Themes, merge_same_cause
+
+
+def _found(ids: list[str]) -> Themes:
+    themes = list(dict.fromkeys(i for i in ids if i != "unthemed"))
+    registry = Registry(ids=themes, labels=themes, centroids=np.zeros((len(themes), 3), dtype=np.float32),
+                        status=["active"] * len(themes))
+    table = pd.DataFrame({"theme_id": themes, "label": [f"label {t}" for t in themes],
+                          "size": [ids.count(t) for t in themes], "subthemes": [[] for _ in themes]})
+    return Themes(ids=ids, similarity=np.ones(len(ids)), subtheme_ids=[f"{i}.1" for i in ids], table=table,
+                  registry=registry, events=[])
+
+
+def _unit(v):
+    v = np.asarray(v, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def test_same_cause_and_close_centroids_merge_into_the_larger_theme():
+    ids = ["A"] * 6 + ["B"] * 4 + ["C"] * 5 + ["unthemed"]
+    X = np.stack([_unit([1, 0.05 * (i % 2), 0]) for i in range(6)] + [_unit([1, 0.2, 0])] * 4
+                 + [_unit([0, 0, 1])] * 5 + [_unit([0, 1, 0])])
+    causes = ["customer_service"] * 10 + ["customer_service"] * 5 + ["other"]
+    out = merge_same_cause(_found(ids), X, causes, 0.9)
+    assert out.ids == ["A"] * 10 + ["C"] * 5 + ["unthemed"]
+    assert list(out.table["theme_id"]) == ["A", "C"] and list(out.table["size"]) == [10, 5]
+    assert out.registry.status == ["active", "merged", "active"]
+    assert [e["from"] for e in out.events if e["event"] == "merged"] == [["B"]]
+    assert out.subtheme_ids[6] == "A.1" and {"id": "A.1", "label": "label B", "size": 4} in out.table["subthemes"][0]
+
+
+def test_different_causes_or_distant_centroids_stay_apart():
+    ids = ["A"] * 3 + ["B"] * 3 + ["C"] * 3
+    X = np.stack([_unit([1, 0, 0])] * 6 + [_unit([0.6, 0.8, 0])] * 3)
+    causes = ["delivery"] * 3 + ["payments"] * 3 + ["delivery"] * 3
+    out = merge_same_cause(_found(ids), X, causes, 0.9)
+    assert out.ids == ids and out.events == []
+    assert merge_same_cause(_found(ids), X, ["delivery"] * 9, None).ids == ids  # null turns it off

@@ -2,10 +2,11 @@
 
 Runs the whole pipeline on the real exports in the data directory (``$INSIGHT_DATA_DIR``, default
 ``../shared/data``) and prints, per export: accounting, time, whether trends could be claimed, and the figures
-issue 14 judges: the mean star rating of the items behind the top 10 actions and the share of their evidence from
-4-5 star reviews, actions on themes that are mostly not negative, trend claims made without trends, theme labels
-that hold a handle or only sentiment words, pairs of near-identical themes (same root cause, centroid cosine >= 0.9),
-and themes dominated by one poorly-read language.
+issue 14 judges: the mean star rating of the items the top 10 actions count (their complaints) and of all items in
+their themes, the share of their evidence from 4-5 star reviews, actions on themes whose negative share is below
+the floor (``rank.min_negative_share``), trend claims made without trends, theme labels that hold a handle or only
+feeling words, pairs of near-identical themes (same root cause, centroid cosine >= 0.9), themes dominated by one
+poorly-read language, and the polarity mix.
 
 Usage: python benchmarks/real_exports.py [--only clothing|csat] [--sample N] [--home DIR]
 """
@@ -24,14 +25,13 @@ EXPORTS = {
     "clothing": ("womens_clothing_reviews/reviews.csv", "clothing_reviews"),
     "csat": ("ecommerce_support/Customer_support_data.csv", "csat_remarks"),
 }
-SENTIMENT_ONLY = set("good bad nice great worst best poor excellent awesome happy love loved thanks thank thx "
-                     "hi hello ok okay super very service".split())
 
 
-def figures(result, floor: float = 0.5) -> dict:
+def figures(result, floor: float) -> dict:
     import numpy as np
 
     from insight import schema as S
+    from insight.lexicon import FEELING
 
     items = result.items[result.items[S.STATUS] == S.STORED]
     actions = result.actions.head(10)
@@ -39,9 +39,12 @@ def figures(result, floor: float = 0.5) -> dict:
     out = {"read": result.counts.read, "stored": result.counts.stored,
            "non_actionable": result.counts.non_actionable, "themes": len(themes),
            "trends": result.manifest["history"]["trends"], "actions": len(result.actions)}
+    out["polarity"] = {k: round(float(v), 3) for k, v in items[S.POLARITY].value_counts(normalize=True).items()}
+    out["general_dissatisfaction"] = result.manifest["health"].get("general_dissatisfaction", 0)
     members = items[items[S.THEME].isin(set(actions["theme_id"]) | {t for r in actions["related_themes"] for t in r})]
     if items[S.RATING].notna().any():
-        out["top10_mean_rating"] = round(float(members[S.RATING].mean()), 2)
+        out["top10_mean_rating_counted"] = round(float(members.loc[members[S.NEGATIVE], S.RATING].mean()), 2)
+        out["top10_mean_rating_all_theme_items"] = round(float(members[S.RATING].mean()), 2)
         quotes = {q for ev in actions["evidence"] for q in ev}
         texts, ratings = items[S.CLEAN_TEXT].tolist(), items[S.RATING].tolist()
 
@@ -58,8 +61,9 @@ def figures(result, floor: float = 0.5) -> dict:
     out["trend_claims_without_trends"] = 0 if out["trends"] else int(
         claims + result.actions["growth"].notna().sum() + result.actions["spike_weeks"].map(len).gt(0).sum())
     out["labels_with_handle"] = int(themes["label"].str.contains("@").sum())
-    out["labels_sentiment_only"] = int(themes["label"].map(
-        lambda lab: all(w.strip() in SENTIMENT_ONLY for w in lab.replace("/", " ").split())).sum())
+    out["labels_feeling_only"] = int(themes["label"].map(
+        lambda lab: all(w.strip(",.") in FEELING for w in lab.lower().replace("/", " ").split())).sum())
+    out["labels_slash_joined"] = int(themes["label"].str.contains(" / ").sum())
     reg = result.registry
     pos = {t: i for i, t in enumerate(reg.ids)}
     ids = [t for t in themes[S.THEME] if t in pos]
@@ -72,6 +76,18 @@ def figures(result, floor: float = 0.5) -> dict:
     return out
 
 
+def _show(result, n: int) -> None:
+    """What a CX lead reads first: the top actions with their evidence, and the largest themes."""
+    for a in result.actions.head(n).to_dict("records"):
+        print(f"  #{a['rank']} {a['impact']:.1f} [{a['complaints']} of {a['volume']}] {a['title']}")
+        for q in a["evidence"]:
+            print(f"       \"{q[:150]}\"")
+    themes = result.themes.sort_values("size", ascending=False).head(3 * n)
+    for t in themes.to_dict("records"):
+        print(f"  theme {t['theme_id']} {t['size']:>5} neg {t.get('negative_share')} {t['label']}  "
+              f"[{', '.join(t['keywords'][:5])}]")
+
+
 def main() -> None:
     from insight.config import load_config
     from insight.flow import run
@@ -81,6 +97,7 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=None, help="rows to read from each export (default: all)")
     ap.add_argument("--home", default=None,
                     help="folder of insight homes to reuse (HOME/<export>, for its embedding cache); default: fresh")
+    ap.add_argument("--show", type=int, default=0, help="also print the top N actions and theme labels")
     args = ap.parse_args()
     data = load_config().data_path
     for name, (path, profile) in EXPORTS.items():
@@ -98,10 +115,12 @@ def main() -> None:
             seconds = time.perf_counter() - t0
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"{name}: {seconds:.0f} s, peak RSS {peak:.0f} MB (whole process so far)")
-        for key, value in figures(result).items():
+        for key, value in figures(result, cfg.rank.min_negative_share).items():
             print(f"  {key:<40} {value}")
         for note in result.manifest["health"]["notes"]:
             print(f"  health: {note}")
+        if args.show:
+            _show(result, args.show)
 
 
 if __name__ == "__main__":

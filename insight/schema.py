@@ -158,6 +158,9 @@ class RunResult:
                     "title": a["title"],
                     "owner": a["owner"],
                     "impact": round(float(a["impact"]), 2),
+                    "complaints": int(a["complaints"]) if "complaints" in a and a["complaints"] == a["complaints"]
+                    else None,
+                    "items": int(a["volume"]),
                     "segment": a["segment"],
                     "evidence": list(a["evidence"]),
                 }

@@ -75,11 +75,12 @@ def _render(summary: dict, as_json: bool, store_url: str) -> None:
         out.print(f"Self-check against the demo's ground truth: root-cause accuracy "
                   f"{summary['self_check']['accuracy']:.1%} on {summary['self_check']['n']} items")
     t = Table(title="Top actions", show_lines=True)
-    for col in ["#", "root cause", "action", "owner", "impact", "evidence"]:
+    for col in ["#", "root cause", "action", "owner", "impact", "complaints", "evidence"]:
         t.add_column(col, overflow="fold")
     for a in summary["top_actions"]:
         ev = "\n".join(f"“{e[:140]}”" for e in a["evidence"][:2])
-        t.add_row(str(a["rank"]), a["root_cause"], a["title"], a["owner"], f"{a['impact']:.0f}", ev)
+        counted = f"{a['complaints']} of {a['items']}" if a.get("complaints") is not None else str(a.get("items", ""))
+        t.add_row(str(a["rank"]), a["root_cause"], a["title"], a["owner"], f"{a['impact']:.0f}", counted, ev)
     out.print(t)
     out.print(f"Stored in {store_url}. Explore it with: [bold]insight app[/]  (then open http://localhost:8501)")
 

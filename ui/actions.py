@@ -26,7 +26,8 @@ if run_id:
                 c[1].metric("Items in recent weeks", a["recent_volume"])
                 c[2].metric("Growth vs baseline", f"{a['growth']:.1f}x")
             else:  # no timestamps, or too little history: the run claims no trend (the overview says why)
-                c[1].metric("Items", a["volume"])
+                c[1].metric("Complaints", a.get("complaints") if pd.notna(a.get("complaints")) else "n/a",
+                            help=f"negative items among the theme's {a['volume']} items")
                 c[2].metric("Growth vs baseline", "n/a", help="not enough dated history to measure growth")
             st.markdown(f"**Owner:** {a['owner']}")
             if a["segment_sentence"]:

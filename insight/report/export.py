@@ -56,8 +56,10 @@ def to_jira(actions: pd.DataFrame) -> str:
         priority = next(p for cut, p in _PRIORITY if share >= cut)
         quotes = "\n".join(f"> {q}" for q in (a.get("evidence") or []))
         steps = "\n".join(f"- {x}" for x in (a.get("steps") or []))
-        trend = (f"recent items {a.get('recent_volume')}, growth {a.get('growth')}x, spike weeks "
-                 f"{a.get('spike_weeks') or '-'}" if _given(a.get("growth")) else f"items {a.get('volume')}")
+        counted = f"{a.get('complaints')} complaints of {a.get('volume')} items" if _given(a.get("complaints")) \
+            else f"items {a.get('volume')}"
+        trend = (f"{counted}, recent items {a.get('recent_volume')}, growth {a.get('growth')}x, spike weeks "
+                 f"{a.get('spike_weeks') or '-'}" if _given(a.get("growth")) else counted)
         description = (f"{a.get('segment_sentence') or ''}\n\nImpact {float(a['impact']):.0f} ({trend})."
                        f"\n\nEvidence:\n{quotes}\n\nPlaybook:\n{steps}").strip()
         labels = " ".join(x for x in ["insight", a.get("root_cause") or "", a.get("theme_id") or ""] if x)

@@ -2,13 +2,13 @@
 the text.
 
 Only unhappy items can make a theme an action and only they are quoted as evidence, so the text rule has to
-find complaints without calling praise a problem. It is the VADER lexicon (Hutto & Gilbert 2014: rules for
-negation, intensifiers, "but" and emoji; MIT, offline, about 5,000 texts/s on one core) plus a complaint cue
-for what VADER scores neutral but a shop reads as pain: "still waiting", "not resolved", "refund", "late",
-"should improve", and the Indian English and Hinglish of real CSAT remarks ("nahi", "ghatiya", "worst"
-misspelt). Measured in ``docs/evaluation.md`` (polarity): on the clothing reviews, against their stars, this
-rule's balanced accuracy is 0.686 where the cue alone gives 0.645 and VADER alone 0.616; on the labelled real
-complaints of ``ecommerce_rootcause_dev`` it calls 80 % negative (VADER alone 49 %).
+find complaints without calling praise a problem. It is a decision list over the VADER lexicon (Hutto & Gilbert
+2014: negation, intensifiers, "but" and emoji; MIT, offline, about 5,000 texts/s on one core), words that name a
+problem or hint at one (with the Indian English and Hinglish of real CSAT remarks: "nahi", "ghatiya", "worest"),
+and the sentence encoder's lean towards complaint or praise prototypes for texts that name no feeling ("2 left
+shoes"). ``docs/evaluation.md`` (polarity) has the measurements: balanced accuracy 0.715 against the clothing
+reviews' stars (the old cue regex 0.650), 4 % of 4-5 star reviews called negative, 85 % of the labelled real
+complaints of ``ecommerce_rootcause_dev`` called negative.
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ PRAISE = frozenset(
     "good great nice excellent awesome amazing perfect fine love loved lovely happy satisfied fantastic superb "
     "brilliant best wonderful cool super helpful polite kind friendly quick fast smooth easy gud gd nyc nic gr8 "
     "thanks thank thx ty tq tnx thankyou thanku thnx thnks appreciated appreciate outstanding excelent exellent "
-    "awsome osm satisfactory supportive patient courteous 5star".split()
+    "awsome osm satisfactory supportive patient courteous 5star achha accha acha acchi achhi achchha badhiya "
+    "badiya mast shandar shaandaar zabardast".split()
 )
 DISPLEASURE = frozenset(
     "bad worst worest worrest wrost poor pathetic pathethic terrible horrible awful useless waste rubbish "
@@ -28,7 +29,15 @@ GREETINGS = frozenset(
     "thank thx ty".split()
 )
 INTENSIFIERS = frozenset(
-    "very v so soo really too much most extremely totally completely highly ever overall quite just super".split()
+    "very v so soo really too much most extremely totally completely highly ever overall quite just super bahut "
+    "bahot bohot bhut".split()
+)
+# romanised Hindi function words: in real Indian CSAT remarks they otherwise become the keywords of a theme
+# ("hai / se / ka") that is grouped by language rather than by problem
+HINGLISH_STOP = frozenset(
+    "hai hain se ka ki ke ko mein mai nahi nahin nhi na hi bhi aur ho kya ye yeh wo woh ek tha thi the kar karo "
+    "kare karna karne kiya diya liya raha rahi rahe hua hui gaya gayi apna apne mera meri mere mujhe muje hum "
+    "humne aap aapke aapki ab jab tab par pe koi kuch sab tak bhai ji sir koi liye kiye".split()
 )
 
 FEELING = PRAISE | DISPLEASURE | EVALUATIVE | GREETINGS | INTENSIFIERS  # a label made only of these names nothing

@@ -28,9 +28,12 @@ def test_text_polarity(text, expected):
 
 
 def test_rating_decides_where_there_is_one():
-    texts = pd.Series(["Love it, perfect", "Love it, perfect", "Terrible, fell apart", "fine I guess"])
-    ratings = pd.Series([1.0, np.nan, 5.0, 3.0])
-    assert polarity(texts, ratings).tolist() == ["negative", "positive", "positive", "neutral"]
+    texts = pd.Series(["Love it, perfect", "Love it, perfect", "Terrible, fell apart", "it came in a box",
+                       "Runs small, the zipper broke, had to return it", "Lovely colour, great fit"])
+    ratings = pd.Series([1.0, np.nan, 5.0, 3.0, 3.0, 3.0])
+    # a clear rating decides; the middle of the scale ("it depends") is read from the words
+    assert polarity(texts, ratings).tolist() == ["negative", "positive", "positive", "neutral", "negative",
+                                                 "positive"]
 
 
 def test_rating_scale_is_read_from_the_range():

@@ -44,3 +44,12 @@ def test_different_causes_or_distant_centroids_stay_apart():
     out = merge_same_cause(_found(ids), X, causes, 0.9)
     assert out.ids == ids and out.events == []
     assert merge_same_cause(_found(ids), X, ["delivery"] * 9, None).ids == ids  # null turns it off
+
+
+def test_the_same_label_and_cause_merge_a_little_further_apart():
+    ids = ["A"] * 3 + ["B"] * 2
+    X = np.stack([_unit([1, 0, 0])] * 3 + [_unit([1, 0.6, 0])] * 2)  # cosine 0.86
+    found = _found(ids)
+    assert merge_same_cause(found, X, ["delivery"] * 5, 0.9).ids == ids  # different labels: apart
+    found.table["label"] = ["Solve my problem", "solve my problem"]
+    assert merge_same_cause(found, X, ["delivery"] * 5, 0.9).ids == ["A"] * 5

@@ -117,10 +117,11 @@ def rating_polarity(ratings: pd.Series, rating_range: Sequence[float] = (1, 5)) 
 
 def polarity(texts: pd.Series, ratings: pd.Series, rating_range: Sequence[float] = (1, 5),
              lean: Sequence[float] | None = None) -> np.ndarray:
-    """Each item's polarity: the rating decides where there is one (what the customer scored is the truth about
-    how they feel), the text decides where there is none (with ``lean`` per item where given, NaN where not)."""
+    """Each item's polarity: a clear rating decides (what the customer scored is the truth about how they feel);
+    the text decides where there is none, and in the middle of the scale, where a 3 of 5 says "it depends" and
+    the words say on what ("runs small, had to return it"). ``lean`` per item where given, NaN where not."""
     by_rating = rating_polarity(ratings.reset_index(drop=True), rating_range)
-    unrated = np.array([p is None for p in by_rating], dtype=bool)
+    unrated = np.array([p is None or p == NEUTRAL for p in by_rating], dtype=bool)
     out = by_rating.astype(object)
     if unrated.any():
         leans = None if lean is None else np.asarray(lean, dtype=float)[unrated]

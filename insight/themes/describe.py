@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from ..lexicon import FEELING
+from ..lexicon import FEELING, HINGLISH_STOP
 from ..schema import NOISE
 from .discovery import content_keys
 
@@ -24,7 +24,7 @@ _EXTRA_STOP = {
     "want", "need", "know", "tbh", "lol", "ok", "okay", "regards", "guys", "team", "ur", "email", "phone", "card",
     "don", "didn", "doesn", "isn", "wasn", "aren", "won", "ve", "ll", "re", "cheers", "kind", "dear", "sir",
     "madam", "yes", "still", "also", "even", "one", "two", "three", "would", "could", "us", "it's", "came",
-}
+} | HINGLISH_STOP
 
 
 _WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
@@ -33,9 +33,10 @@ _WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
 def spelling_variants(texts: Sequence[str], min_count: int = 10, ratio: float = 5.0) -> dict[str, str]:
     """Misspellings mapped to the common form: "sarvice" -> "service", "costomer"/"coustomer" -> "customer".
 
-    A word of five letters or more is a variant of another when one edit (insert, delete, substitute, swap two
-    neighbours) turns it into it, both start with the same letter, and the other is at least ``ratio`` times as
-    frequent and seen ``min_count`` times. Found with a deletion index (as SymSpell does), so it is linear in the
+    A word is a variant of another when one edit (insert, delete, substitute, swap two neighbours) turns it into
+    it, both start with the same letter, and the other is at least ``ratio`` times as frequent (four-letter words,
+    where one edit is often another word, ``4 * ratio``: "goog" -> "good", never "slim" -> "slip") and seen
+    ``min_count`` times. Found with a deletion index (as SymSpell does), so it is linear in the
     vocabulary. Spelling variants split one problem into themes and fill keyword lists with typos.
     """
     counts = Counter(w for t in texts for w in _WORD.findall(t.lower()))
@@ -46,13 +47,14 @@ def spelling_variants(texts: Sequence[str], min_count: int = 10, ratio: float = 
             index.setdefault(d, []).append(w)
     out = {}
     for w, c in counts.items():
-        if len(w) < 5:
+        if len(w) < 4:
             continue
+        need = ratio * (4 if len(w) == 4 else 1)
         deletes = {w[:i] + w[i + 1:] for i in range(len(w))}
         near = set(index.get(w, [])) | {d for d in deletes if d in common}
         for d in deletes:
             near |= set(index.get(d, []))
-        near = [f for f in near if f != w and f[0] == w[0] and common[f] >= ratio * c]
+        near = [f for f in near if f != w and f[0] == w[0] and common[f] >= need * c]
         if near:
             out[w] = max(near, key=lambda f: (common[f], f))
     return out

@@ -107,7 +107,8 @@ def _assign(texts: list[str], X: np.ndarray, keys: list[str], registry: Registry
 
 def merge_same_cause(found: Themes, X: np.ndarray, causes: list[str], threshold: float | None = 0.9) -> Themes:
     """Fold near-duplicate themes into one: the same root cause and unit centroids at cosine ``threshold`` or
-    more (five near-copies of "issue / resolved / problem" are one problem with one owner).
+    more, or the same label and cosine ``threshold - 0.1`` or more (five near-copies of "issue / resolved /
+    problem" are one problem with one owner; two "Solve my problem" themes read as one to anybody).
 
     The closest pair is merged first and centroids are recomputed, until no such pair is left. The larger theme
     keeps its id, label and examples; the smaller becomes one of its sub-themes, its id retired in the registry
@@ -129,6 +130,7 @@ def merge_same_cause(found: Themes, X: np.ndarray, causes: list[str], threshold:
         return str(values[np.argmax(counts)])
 
     cents = {t: centroid(r) for t, r in members.items()}
+    named = {t: str(lab).strip().lower() for t, lab in zip(found.table["theme_id"], found.table["label"])}
     main = {t: cause(r) for t, r in members.items()}
     absorbed: dict[str, list[str]] = {}
     events = []
@@ -136,11 +138,13 @@ def merge_same_cause(found: Themes, X: np.ndarray, causes: list[str], threshold:
         alive = sorted(members, key=lambda t: (-len(members[t]), t))
         C = np.stack([cents[t] for t in alive])
         sims = C @ C.T
-        best, pair = threshold, None
+        best, pair = -1.0, None
         for i in range(len(alive)):
             for j in range(i + 1, len(alive)):
-                if sims[i, j] >= best and main[alive[i]] == main[alive[j]]:
-                    best, pair = float(sims[i, j]), (alive[i], alive[j])
+                a, b = alive[i], alive[j]
+                close = sims[i, j] >= threshold or (named.get(a) == named.get(b) and sims[i, j] >= threshold - 0.1)
+                if close and main[a] == main[b] and sims[i, j] > best:
+                    best, pair = float(sims[i, j]), (a, b)
         if pair is None:
             break
         head, tail = pair  # alive is largest first: the head is the larger theme

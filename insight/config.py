@@ -92,8 +92,8 @@ class ThemesConfig(_Section):
     min_samples: int | None = None
     max_discovery_sample: int = 6000
     assign_threshold: float = 0.45  # cosine to a theme centroid for a soft assignment of an outlier
-    # themes with the same root cause whose centroids are at least this close are one theme (None: never merge)
-    merge_threshold: float | None = Field(0.9, gt=0, le=1)
+    # themes with the same root cause whose centred centroids are at least this close are one theme (None: never)
+    merge_threshold: float | None = Field(0.8, gt=0, le=1)
     n_keywords: int = 8
     n_examples: int = 5
     key_phrases: bool = True

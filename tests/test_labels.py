@@ -45,3 +45,13 @@ def test_described_themes_are_named_by_phrases_and_respelled():
     assert "costomer" not in " ".join(table["keywords"].sum())
     assert named["T001"].lower().startswith("customer care") or "call back" in named["T001"].lower()
     assert "fabric" in named["T002"].lower() and not {"love", "cute"} & set(named["T002"].lower().split())
+
+
+def test_misspelt_feelings_and_phrases_across_sentences_never_name_a_theme():
+    """Regressions: "Exllent and goo" (CSAT remarks), "Dress this dress" (clothing: "...a dress. This dress...")."""
+    assert feeling_only("exllent") and feeling_only("exilent") and feeling_only("goo")
+    assert not feeling_only("dress") and not feeling_only("refund")
+    assert not feeling_only("bag") and not feeling_only("hat") and not feeling_only("belts")  # one edit from a feeling
+    members = ["I love this dress. This dress runs small"] * 5 + ["dress runs small, size up"] * 3
+    label = readable_label(members, ["dress", "small", "runs"])
+    assert "this dress" not in label.lower() and label == "Dress runs small"

@@ -29,7 +29,7 @@ def test_same_cause_and_close_centroids_merge_into_the_larger_theme():
     X = np.stack([_unit([1, 0.05 * (i % 2), 0]) for i in range(6)] + [_unit([1, 0.2, 0])] * 4
                  + [_unit([0, 0, 1])] * 5 + [_unit([0, 1, 0])])
     causes = ["customer_service"] * 10 + ["customer_service"] * 5 + ["other"]
-    out = merge_same_cause(_found(ids), X, causes, 0.9)
+    out = merge_same_cause(_found(ids), X, causes, 0.8)
     assert out.ids == ["A"] * 10 + ["C"] * 5 + ["unthemed"]
     assert list(out.table["theme_id"]) == ["A", "C"] and list(out.table["size"]) == [10, 5]
     assert out.registry.status == ["active", "merged", "active"]
@@ -47,9 +47,22 @@ def test_different_causes_or_distant_centroids_stay_apart():
 
 
 def test_the_same_label_and_cause_merge_a_little_further_apart():
-    ids = ["A"] * 3 + ["B"] * 2
-    X = np.stack([_unit([1, 0, 0])] * 3 + [_unit([1, 0.6, 0])] * 2)  # cosine 0.86
+    ids = ["A"] * 3 + ["B"] * 2 + ["C"] * 5
+    X = np.stack([_unit([1, 0, 0])] * 3 + [_unit([1, 0.6, 0])] * 2 + [_unit([0, 0, 1])] * 5)  # centred: 0.74
     found = _found(ids)
-    assert merge_same_cause(found, X, ["delivery"] * 5, 0.9).ids == ids  # different labels: apart
-    found.table["label"] = ["Solve my problem", "solve my problem"]
-    assert merge_same_cause(found, X, ["delivery"] * 5, 0.9).ids == ["A"] * 5
+    causes = ["delivery"] * 5 + ["payments"] * 5
+    assert merge_same_cause(found, X, causes, 0.8).ids == ids  # different labels: apart
+    found.table["label"] = ["Solve my problem", "solve my problem", "Card declined"]
+    assert merge_same_cause(found, X, causes, 0.8).ids == ["A"] * 5 + ["C"] * 5
+
+
+def test_centroids_are_compared_apart_from_what_all_feedback_shares():
+    """Regression: on the clothing reviews every raw centroid cosine was 0.8-0.95 (all reviews are about clothes),
+    and a raw 0.9 threshold chained "dress fit", "dress fabric" and "dress length" into one 5,328-item theme."""
+    shared = np.array([3.0, 0, 0, 0])
+    X = np.stack([_unit(shared + [0, 1, 0, 0])] * 4 + [_unit(shared + [0, 0, 1, 0])] * 4
+                 + [_unit(shared + [0, 0, 0, 1])] * 4)
+    ids = ["A"] * 4 + ["B"] * 4 + ["C"] * 4
+    raw = _unit(X[:4].mean(0)) @ _unit(X[4:8].mean(0))
+    assert raw > 0.9  # a raw threshold would merge them
+    assert merge_same_cause(_found(ids), X, ["product_quality"] * 12, 0.8).ids == ids

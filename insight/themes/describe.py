@@ -142,9 +142,52 @@ def key_phrases(texts: Sequence[str], labels: np.ndarray, n: int = 5,
 
 
 def feeling_only(term: str) -> bool:
-    """True for a term that names a feeling, a greeting or an intensifier and nothing else ("love", "very bad")."""
+    """True for a term that names a feeling, a greeting or an intensifier and nothing else ("love", "very bad"),
+    misspelt as customers misspell them ("exllent", "exilent", "goo")."""
     words = term.lower().split()
-    return bool(words) and all(w in FEELING for w in words)
+    return bool(words) and all(_feeling(w) for w in words)
+
+
+def _feeling(word: str) -> bool:
+    if word in FEELING:
+        return True
+    if len(word) < 5:  # "bag" is one edit from "bad", "hat" from "hate": short misspellings are listed instead
+        return False
+    limit = 1 if len(word) <= 6 else 2
+    return any(abs(len(f) - len(word)) <= limit and _edits(word, f, limit) <= limit
+               for f in _FEELING_BY_LETTER.get(word[0], ()))
+
+
+_FEELING_BY_LETTER: dict[str, list[str]] = {}
+for _f in sorted(FEELING):
+    if len(_f) >= 4:
+        _FEELING_BY_LETTER.setdefault(_f[0], []).append(_f)
+
+
+def _edits(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance, stopping early once it exceeds ``limit``."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        if min(cur) > limit:
+            return limit + 1
+        prev = cur
+    return prev[-1]
+
+
+def _phrases(text: str, max_words: int) -> set[str]:
+    """The 2-``max_words`` word runs of ``text`` that do not cross punctuation or repeat a word."""
+    out = set()
+    for fragment in re.split(r"[.!?,;:()\[\]\"\n]+", text):
+        words = _WORD.findall(fragment)
+        for n in range(2, max_words + 1):
+            for i in range(len(words) - n + 1):
+                run = words[i:i + n]
+                if len(set(run)) == n:
+                    out.add(" ".join(run))
+    return out
 
 
 def readable_label(texts: Sequence[str], keywords: Sequence[str], phrases: Sequence[str] = (),
@@ -156,7 +199,7 @@ def readable_label(texts: Sequence[str], keywords: Sequence[str], phrases: Seque
     small", "refund not received"), else paired with the next such keyword. ``texts`` are the members' model
     texts, lower-cased and respelled.
     """
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     content = [k for k in keywords if not feeling_only(k)]
     content += [p for p in phrases if not feeling_only(p) and p not in content]
@@ -166,14 +209,9 @@ def readable_label(texts: Sequence[str], keywords: Sequence[str], phrases: Seque
     top = content[0]
     edge = ENGLISH_STOP_WORDS | _EXTRA_STOP | FEELING
     best, best_score = top, 0.0
-    try:
-        vec = CountVectorizer(ngram_range=(2, max_words), token_pattern=_TOKEN, binary=True, lowercase=True)
-        counts = np.asarray(vec.fit_transform(texts).sum(axis=0)).ravel()
-        grams = vec.get_feature_names_out()
-    except ValueError:  # nothing but one-word texts
-        counts, grams = np.zeros(0), np.array([])
+    seen = Counter(g for t in texts for g in _phrases(t.lower(), max_words))
     floor = max(2.0, 0.05 * len(texts))
-    for g, c in zip(grams, counts):
+    for g, c in sorted(seen.items()):
         words = g.split()
         if c < floor or f" {top} " not in f" {g} " or words[0] in edge or words[-1] in edge or feeling_only(g):
             continue

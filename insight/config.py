@@ -138,7 +138,7 @@ class RankConfig(_Section):
     min_theme_size: int = 10
     # only pain makes an action: a theme needs this many negative items and this share of them
     min_complaints: int = Field(5, ge=1)
-    min_negative_share: float = Field(0.25, ge=0, le=1)
+    min_negative_share: float = Field(0.2, ge=0, le=1)
     n_evidence: int = 3
     max_actions: int = 25
 

@@ -40,13 +40,15 @@ def test_card_needs_luhn_and_dates_are_not_phones():
     # sentiment without a subject (issue 14): general dissatisfaction, never a theme of its own
     ("Very bad", "general_dissatisfaction"), ("worst service ever!!", "general_dissatisfaction"),
     ("not good", "general_dissatisfaction"), ("Pathetic experience", "general_dissatisfaction"),
+    ("Very bad experience with Shopzilla", "general_dissatisfaction"),
 ])
 def test_non_actionable(text, reason):
     assert non_actionable_reason(normalise(text)) == reason
 
 
 @pytest.mark.parametrize("text", ["parcel late", "good product but the zip broke", "refund?", "bad delivery",
-                                  "worst quality", "not good, refund not received"])
+                                  "worst quality", "not good, refund not received", "worst Delivery",
+                                  "Bad experience with Parcelo and Refunds"])
 def test_actionable_is_kept(text):
     assert non_actionable_reason(normalise(text)) is None
 

@@ -63,9 +63,10 @@ _DISPLEASED = DISPLEASURE
 _GENERIC = frozenset(
     "very v so really too much most extremely totally completely highly ever overall service services experience "
     "it's its it this that was is are a an the and i am i'm im me my you u your yours sir madam mam maam ji bhai "
-    "bro dear all everything of such quite just".split()
+    "bro dear all everything of such quite just with from by for at to in on".split()
 )
 _NEGATORS = frozenset("not no nahi nhi never".split())
+_BRAND_BEFORE = frozenset("with from by of at".split())
 
 
 def _praise_only(text: str) -> bool:
@@ -94,15 +95,20 @@ _STARS = re.compile(r"^\s*(?:\d(?:\.\d)?\s*(?:/\s*5)?\s*stars?|\*+)\s*[!.]*\s*$"
 
 
 def _sentiment_only(text: str) -> bool:
-    words = [w.lower() for w in _TOKENS.findall(text)]
+    raw = _TOKENS.findall(text)
+    words = [w.lower() for w in raw]
     if not words or len(words) > 8:
         return False
-    displeased = False
+    displeased, unknown = False, 0
     for i, w in enumerate(words):
         if w in _DISPLEASED or (w in _POSITIVE and i and words[i - 1] in _NEGATORS):
             displeased = True
         elif w not in _GENERIC and w not in _NEGATORS:
-            return False
+            # one capitalised unknown word after "with", "from"... is the shop's name ("Worst experience with
+            # Shopzilla"), not a subject ("worst Delivery" names one)
+            if not raw[i][0].isupper() or unknown or not i or words[i - 1] not in _BRAND_BEFORE:
+                return False
+            unknown += 1
     return displeased
 
 

@@ -107,8 +107,8 @@ def _assign(texts: list[str], X: np.ndarray, keys: list[str], registry: Registry
 
 def merge_same_cause(found: Themes, X: np.ndarray, causes: list[str], threshold: float | None = 0.8) -> Themes:
     """Fold near-duplicate themes into one: the same root cause and centroids at cosine ``threshold`` or more, or
-    the same label and cosine ``threshold - 0.1`` or more ("Issue is not resolved" and "Issue not resolved", two
-    "Solve my problem" themes: one problem with one owner).
+    ``threshold - 0.1`` or more with the same label or a raw (uncentred) cosine of 0.9 ("Issue is not resolved"
+    and "Issue not resolved", two "Solve my problem" themes: one problem with one owner).
 
     Centroids are compared after taking away the mean of all items: in one shop's feedback every centroid leans
     the same way (all clothing reviews are about clothes), so raw centroid cosines of distinct themes ("dress
@@ -145,12 +145,14 @@ def merge_same_cause(found: Themes, X: np.ndarray, causes: list[str], threshold:
     while True:
         alive = sorted(members, key=lambda t: (-len(members[t]), t))
         C = np.stack([cents[t] for t in alive])
-        sims = C @ C.T
+        R = np.stack([unit(X[members[t]].mean(axis=0)) for t in alive])
+        sims, raw = C @ C.T, R @ R.T
         best, pair = -1.0, None
         for i in range(len(alive)):
             for j in range(i + 1, len(alive)):
                 a, b = alive[i], alive[j]
-                close = sims[i, j] >= threshold or (named.get(a) == named.get(b) and sims[i, j] >= threshold - 0.1)
+                near = sims[i, j] >= threshold - 0.1
+                close = sims[i, j] >= threshold or near and (named.get(a) == named.get(b) or raw[i, j] >= 0.9)
                 if close and main[a] == main[b] and sims[i, j] > best:
                     best, pair = float(sims[i, j]), (a, b)
         if pair is None:

@@ -63,10 +63,10 @@ _DISPLEASED = DISPLEASURE
 _GENERIC = frozenset(
     "very v so really too much most extremely totally completely highly ever overall service services experience "
     "it's its it this that was is are a an the and i am i'm im me my you u your yours sir madam mam maam ji bhai "
-    "bro dear all everything of such quite just with from by for at to in on".split()
+    "bro dear all everything of such quite just with from by for at to in on about".split()
 )
 _NEGATORS = frozenset("not no nahi nhi never".split())
-_BRAND_BEFORE = frozenset("with from by of at".split())
+_BRAND_BEFORE = frozenset("with from by of at about for".split())
 
 
 def _praise_only(text: str) -> bool:

@@ -194,11 +194,11 @@ def readable_label(texts: Sequence[str], keywords: Sequence[str], phrases: Seque
                    max_words: int = 4) -> str:
     """A few words a CX lead would use for the theme, drawn from its members' own phrases.
 
-    The top keywords that name something (not a feeling or a greeting: a praise theme is not "love / great /
-    cute") are grown into the phrase of 2-``max_words`` words containing one of them that most members write
-    ("runs small", "refund not received"; the first keyword's phrases count fully, the next two's 75 % and
-    50 %), else the first is paired with the next. ``texts`` are the members' model
-    texts, lower-cased and respelled.
+    The top keyword that names something (not a feeling or a greeting: a praise theme is not "love / great /
+    cute") is grown into the phrase of 2-``max_words`` words containing it that most members write ("runs
+    small", "refund not received"), else paired with the next such keyword. Only the top keyword's phrases: a
+    phrase every theme shares ("true to size" in reviews of pants, skirts and jackets) would name them all alike.
+    ``texts`` are the members' model texts, lower-cased and respelled.
     """
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
@@ -212,14 +212,13 @@ def readable_label(texts: Sequence[str], keywords: Sequence[str], phrases: Seque
     best, best_score = top, 0.0
     seen = Counter(g for t in texts for g in _phrases(t.lower(), max_words))
     floor = max(2.0, 0.05 * len(texts))
-    for rank, key in enumerate(content[:3]):  # the top keyword's phrases first, the next two's a little less
-        for g, c in sorted(seen.items()):
-            words = g.split()
-            if c < floor or f" {key} " not in f" {g} " or words[0] in edge or words[-1] in edge or feeling_only(g):
-                continue
-            score = c * (1 + 0.2 * (len(words) - 2)) * (1 - 0.25 * rank)
-            if score > best_score or (score == best_score and len(g) < len(best)):
-                best, best_score = g, score
+    for g, c in sorted(seen.items()):
+        words = g.split()
+        if c < floor or f" {top} " not in f" {g} " or words[0] in edge or words[-1] in edge or feeling_only(g):
+            continue
+        score = c * (1 + 0.2 * (len(words) - 2))
+        if score > best_score or (score == best_score and len(g) < len(best)):
+            best, best_score = g, score
     if " " not in best:
         second = next((k for k in content[1:] if k not in best and best not in k), None)
         best = f"{best} and {second}" if second else best

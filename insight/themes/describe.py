@@ -24,6 +24,7 @@ _EXTRA_STOP = {
     "want", "need", "know", "tbh", "lol", "ok", "okay", "regards", "guys", "team", "ur", "email", "phone", "card",
     "don", "didn", "doesn", "isn", "wasn", "aren", "won", "ve", "ll", "re", "cheers", "kind", "dear", "sir",
     "madam", "yes", "still", "also", "even", "one", "two", "three", "would", "could", "us", "it's", "came",
+    "whats", "thats", "theres", "cant", "wont", "didnt", "doesnt", "isnt", "wasnt", "havent", "hasnt", "youre",
 } | HINGLISH_STOP
 
 

@@ -27,13 +27,14 @@ EXPORTS = {
 }
 
 
-def figures(result, floor: float) -> dict:
+def figures(result, floor: float, X=None) -> dict:
+    """The figures of one run; ``X`` (the stored items' vectors, in order) adds pairs by the members' mean."""
     import numpy as np
 
     from insight import schema as S
     from insight.lexicon import FEELING
 
-    items = result.items[result.items[S.STATUS] == S.STORED]
+    items = result.items[result.items[S.STATUS] == S.STORED].reset_index(drop=True)
     actions = result.actions.head(10)
     themes = result.themes[result.themes[S.THEME] != S.UNTHEMED]
     out = {"read": result.counts.read, "stored": result.counts.stored,
@@ -72,6 +73,13 @@ def figures(result, floor: float) -> dict:
     sims = C @ C.T if len(ids) else np.zeros((0, 0))
     out["near_identical_theme_pairs"] = int(sum(sims[i, j] >= 0.9 and cause[ids[i]] == cause[ids[j]]
                                                 for i in range(len(ids)) for j in range(i + 1, len(ids))))
+    if X is None:
+        return out
+    M = np.stack([X[(items[S.THEME] == t).to_numpy()].mean(axis=0) for t in ids]) if ids else np.zeros((0, 1))
+    M = M / np.maximum(np.linalg.norm(M, axis=1, keepdims=True), 1e-12)
+    means = M @ M.T
+    out["near_identical_theme_pairs_member_means"] = int(sum(
+        means[i, j] >= 0.9 and cause[ids[i]] == cause[ids[j]] for i in range(len(ids)) for j in range(i + 1, len(ids))))
     out["language_themes"] = len(result.manifest["health"]["language_themes"])
     return out
 
@@ -89,6 +97,8 @@ def _show(result, n: int) -> None:
 
 
 def main() -> None:
+    from insight import assembly
+    from insight.clean import model_texts
     from insight.config import load_config
     from insight.flow import run
 
@@ -113,9 +123,11 @@ def main() -> None:
             t0 = time.perf_counter()
             result = run(source, cfg)
             seconds = time.perf_counter() - t0
+            stored = result.items[result.items["status"] == "stored"]
+            X = assembly.encoder(cfg, assembly.embedder(cfg))(model_texts(stored["clean_text"].tolist()))  # cached
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"{name}: {seconds:.0f} s, peak RSS {peak:.0f} MB (whole process so far)")
-        for key, value in figures(result, cfg.rank.min_negative_share).items():
+        for key, value in figures(result, cfg.rank.min_negative_share, X).items():
             print(f"  {key:<40} {value}")
         for note in result.manifest["health"]["notes"]:
             print(f"  health: {note}")

@@ -42,8 +42,11 @@ def run(source: ingest.Source, config: Config | None = None, *, taxonomy: Taxono
     texts, stored = S.stored_texts(items), items[S.STATUS] == S.STORED
     inputs = clean.model_texts(texts)  # what the models read: no handles, links or hashtag marks
     with _stage("themes", rep, timings):
+        feel = report.polarity(items.loc[stored, S.CLEAN_TEXT], items.loc[stored, S.RATING], cfg.ingest.rating_range,
+                               report.complaint_lean(X, encode))  # themes name their complaints too
         found = themes.find_themes(inputs, X, items.loc[stored, S.ID].tolist(), assembly.clusterer(cfg), cfg.themes,
-                                   registry=registry, previous=previous, seed=cfg.seed, display_texts=texts)
+                                   registry=registry, previous=previous, seed=cfg.seed, display_texts=texts,
+                                   complaints=(feel == report.NEGATIVE).tolist())
     with _stage("tag", rep, timings):
         tagger = assembly.tagger(cfg, tax, emb, encode)
         languages = items.loc[stored, S.LANGUAGE].tolist() if S.LANGUAGE in items else None
@@ -53,8 +56,8 @@ def run(source: ingest.Source, config: Config | None = None, *, taxonomy: Taxono
     with _stage("measure", rep, timings):
         items = report.annotate(S.fill_stored(items, {S.THEME: found.ids, S.THEME_SIM: found.similarity.round(4),
                                                       **{c: tags[c].tolist() for c in tag.TAG_COLUMNS},
-                                                      S.SUBTHEME: found.subtheme_ids}), cfg.ingest.rating_range,
-                                lean=report.complaint_lean(X, encode))
+                                                      S.SUBTHEME: found.subtheme_ids, S.POLARITY: feel.tolist()}),
+                                cfg.ingest.rating_range)
         measured = report.measure_run(S.stored_items(items), found.table, cfg.measure, cfg.themes.n_examples)
     with _stage("rank", rep, timings):
         actions = report.rank_actions(measured.theme_stats, measured.theme_segments, S.stored_items(items), tax,

@@ -55,3 +55,21 @@ def test_misspelt_feelings_and_phrases_across_sentences_never_name_a_theme():
     members = ["I love this dress. This dress runs small"] * 5 + ["dress runs small, size up"] * 3
     label = readable_label(members, ["dress", "small", "runs"])
     assert "this dress" not in label.lower() and label == "Dress runs small"
+
+
+def test_a_theme_names_what_its_complaints_are_about():
+    """Regression: a clothing action was titled "True to size" (what most of its reviews said) while every quote
+    it held was a complaint about the fit at the bust."""
+    praise = ["true to size and so soft"] * 30
+    complaints = ["seam sits wrong at the bust", "the bust seam is wrong", "bust seam looks odd"] * 3
+    other = ["lovely colour, true to size"] * 10 + ["zipper broke on the first day"] * 6
+    texts = praise + complaints + other
+    labels = np.array([0] * (30 + 9) + [1] * 16)
+    unhappy = [False] * 30 + [True] * 9 + [False] * 10 + [True] * 6
+    X = np.eye(2, dtype=np.float32)[labels]
+    table = describe_themes(texts, X, labels, np.eye(2, dtype=np.float32), phrases=False, complaints=unhappy)
+    first = table.iloc[0]
+    assert "size" in first["label"].lower() and "bust" in first["problem_label"].lower()
+    assert "zipper" in table.iloc[1]["problem_label"].lower()
+    assert describe_themes(texts, X, labels, np.eye(2, dtype=np.float32), phrases=False)["problem_label"].equals(
+        describe_themes(texts, X, labels, np.eye(2, dtype=np.float32), phrases=False)["label"])  # none marked

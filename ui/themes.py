@@ -36,6 +36,8 @@ if run_id:
     themes = data.frame(run_id, "themes")
     shown = ["theme_id", "label", "root_cause", "root_cause_share", "size", "recent_volume", "growth",
              "negative_share", "spike_weeks"]
+    if "problem_label" in themes:  # what the theme's complaints are about (runs before issue 14 lack it)
+        shown.insert(2, "problem_label")
     if themes.get("rating_effect") is not None and themes["rating_effect"].notna().any():  # the driver view
         shown += ["mean_rating", "rating_effect"]
     table = themes[shown].copy()
@@ -45,6 +47,7 @@ if run_id:
         column_config={
             "root_cause_share": st.column_config.ProgressColumn("root-cause share", min_value=0, max_value=1),
             "negative_share": st.column_config.ProgressColumn("negative", min_value=0, max_value=1),
+            "problem_label": st.column_config.TextColumn("complaints are about"),
             "trend": st.column_config.LineChartColumn("weekly volume"),
             "mean_rating": st.column_config.NumberColumn("mean rating", format="%.2f"),
             "rating_effect": st.column_config.NumberColumn(

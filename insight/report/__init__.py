@@ -18,13 +18,13 @@ from .measure import (
     spike_weeks,
     weekly_volume,
 )
-from .polarity import POLARITIES, complaint_lean, polarity, rating_polarity, text_polarity
+from .polarity import NEGATIVE, POLARITIES, complaint_lean, polarity, rating_polarity, text_polarity
 from .rank import ACTION_COLUMNS, impact_score, pick_evidence, rank_actions
 from .summary import Measured, annotate, build_manifest, health, measure_run, reason_table, self_check
 
 __all__ = [
-    "ACTION_COLUMNS", "FORMATS", "POLARITIES", "Measured", "add_weeks", "annotate", "benjamini_hochberg", "brief",
-    "build_manifest", "complaint_lean", "detect_spikes", "escalation", "export", "group_stats", "health",
+    "ACTION_COLUMNS", "FORMATS", "NEGATIVE", "POLARITIES", "Measured", "add_weeks", "annotate", "benjamini_hochberg",
+    "brief", "build_manifest", "complaint_lean", "detect_spikes", "escalation", "export", "group_stats", "health",
     "impact_score", "measure_run", "neutralise", "pick_evidence", "polarity", "rank_actions", "rating_effects",
     "rating_polarity", "reason_table", "segment_lift", "self_check", "spike_tests", "spike_weeks", "text_polarity",
     "to_csv", "to_jira", "to_json", "to_markdown", "weekly_volume",

@@ -107,7 +107,9 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
         seg_row = behind(complaints[complaints[S.THEME] == row[S.THEME]],
                          segments[segments[S.THEME] == row[S.THEME]], list(row.get("spike_weeks") or []))
         segment = f"{seg_row['column']}={seg_row['value']}" if seg_row else ""
-        title = rc.playbook.title.format(theme=row["label"], segment=segment or "all segments")
+        problem = row.get("problem_label")  # what its complaints are about, where the theme names more than that
+        problem = problem if isinstance(problem, str) and problem else row["label"]
+        title = rc.playbook.title.format(theme=problem, segment=segment or "all segments")
         if segment and "{segment}" not in rc.playbook.title:
             title += f" ({segment.replace('=', ' ')})"
         rows.append({

@@ -53,16 +53,18 @@ class Measured:
     history: dict[str, Any]  # whether trends can be claimed, and if not, why (``measure.history``)
 
 
-def annotate(items: pd.DataFrame, rating_range: Sequence[float] = (1, 5), lean: Sequence[float] | None = None
-             ) -> pd.DataFrame:
-    """Polarity (``polarity``: from the rating, else the text) and escalation cues per item, and its week (1-based
-    from the first week in the data). ``lean`` (``complaint_lean``) is given for the stored items, in order."""
+def annotate(items: pd.DataFrame, rating_range: Sequence[float] = (1, 5)) -> pd.DataFrame:
+    """Polarity and escalation cues per item, and its week (1-based from the first week in the data). Polarity
+    already given (the pipeline reads it with the encoder's lean before themes are named) is kept; the rest is
+    read from the rating, else the text (``polarity``)."""
     out = items.copy()
-    full = None
-    if lean is not None:
-        full = np.full(len(out), np.nan)
-        full[(out[S.STATUS] == S.STORED).to_numpy()] = np.asarray(lean, dtype=float)
-    out[S.POLARITY] = polarity(out[S.CLEAN_TEXT], out[S.RATING], rating_range, full)
+    given = out[S.POLARITY].notna().to_numpy() if S.POLARITY in out else np.zeros(len(out), dtype=bool)
+    if S.POLARITY not in out:
+        out[S.POLARITY] = None
+    out[S.POLARITY] = out[S.POLARITY].astype(object)
+    if (~given).any():
+        missing = out.loc[~given]
+        out.loc[~given, S.POLARITY] = polarity(missing[S.CLEAN_TEXT], missing[S.RATING], rating_range)
     out[S.NEGATIVE] = out[S.POLARITY] == NEGATIVE
     out["escalation"] = escalation(out[S.CLEAN_TEXT])
     return add_weeks(out)
@@ -88,7 +90,8 @@ def measure_run(stored: pd.DataFrame, theme_table: pd.DataFrame, cfg: MeasureCon
     theme_table = theme_table.merge(_cause_mix(stored), on=S.THEME, how="left").merge(
         theme_stats[_THEME_MEASURES], on=S.THEME, how="left").merge(
         rating_effects(stored)[[S.THEME, "mean_rating", "rating_effect"]], on=S.THEME, how="left")
-    stats = theme_stats.merge(theme_table[[S.THEME, "label", S.ROOT_CAUSE]], on=S.THEME, how="left")
+    named = [c for c in [S.THEME, "label", "problem_label", S.ROOT_CAUSE] if c in theme_table]
+    stats = theme_stats.merge(theme_table[named], on=S.THEME, how="left")
     windows = dict(zip(stats[S.THEME], stats["spike_weeks"]))
     by_theme = segment_lift(stored, S.THEME, cfg.segment_columns, cfg.min_segment_n, windows=windows, fdr=cfg.fdr,
                             trends=trends)

@@ -54,6 +54,7 @@ themes = Table(
     Column("examples", JSON), Column("spike_weeks", JSON), Column("weekly_counts", JSON),
     Column("root_cause_mix", JSON), Column("subthemes", JSON),
     Column("mean_rating", Float), Column("rating_effect", Float),  # the driver view, where items are rated
+    Column("problem_label", Text),  # what the theme's complaints are about (action titles use it)
 )
 
 actions = Table(

@@ -213,13 +213,18 @@ def readable_label(texts: Sequence[str], keywords: Sequence[str], phrases: Seque
     best, best_score = top, 0.0
     seen = Counter(g for t in texts for g in _phrases(t.lower(), max_words))
     floor = max(2.0, 0.05 * len(texts))
-    for g, c in sorted(seen.items()):
-        words = g.split()
-        if c < floor or f" {top} " not in f" {g} " or words[0] in edge or words[-1] in edge or feeling_only(g):
-            continue
-        score = c * (1 + 0.2 * (len(words) - 2))
-        if score > best_score or (score == best_score and len(g) < len(best)):
-            best, best_score = g, score
+    # a keyword bigram can be an artefact of dropped stop words ("size soft" from "size and so soft"): where the
+    # members never write it, its words are grown instead
+    for key in [top, *[w for w in top.split() if w not in edge and " " in top]]:
+        for g, c in sorted(seen.items()):
+            words = g.split()
+            if c < floor or f" {key} " not in f" {g} " or words[0] in edge or words[-1] in edge or feeling_only(g):
+                continue
+            score = c * (1 + 0.2 * (len(words) - 2))
+            if score > best_score or (score == best_score and len(g) < len(best)):
+                best, best_score = g, score
+        if best_score:
+            break
     if " " not in best:
         second = next((k for k in content[1:] if k not in best and best not in k), None)
         best = f"{best} and {second}" if second else best
@@ -247,10 +252,15 @@ def representatives(X: np.ndarray, labels: np.ndarray, centroids: np.ndarray, n:
 def describe_themes(texts: Sequence[str], X: np.ndarray, labels: np.ndarray, centroids: np.ndarray,
                     n_keywords: int = 8, n_examples: int = 5, phrases: bool = True,
                     nlp_loader: Callable[[], object] | None = None,
-                    display_texts: Sequence[str] | None = None) -> pd.DataFrame:
-    """One row per theme: id, label, keywords, key phrases, representative examples and size.
+                    display_texts: Sequence[str] | None = None,
+                    complaints: Sequence[bool] | None = None) -> pd.DataFrame:
+    """One row per theme: id, label, problem label, keywords, key phrases, representative examples and size.
 
     Keywords and key phrases are read from ``texts``; examples are quoted from ``display_texts`` when given.
+    ``complaints`` marks the unhappy items: a theme's ``problem_label`` names what they complain about, from
+    keywords that set its complaints apart from the other themes' complaints (a review theme whose members mostly
+    say "true to size" can hold complaints that the seam sits wrong at the bust). It is the label where a theme
+    has fewer than ``MIN_COMPLAINTS_TO_NAME`` complaints or none are marked.
     """
     texts = list(texts)
     shown = list(display_texts) if display_texts is not None else texts
@@ -258,6 +268,7 @@ def describe_themes(texts: Sequence[str], X: np.ndarray, labels: np.ndarray, cen
     kw = ctfidf_keywords(spelled, labels, n_keywords)
     kp = key_phrases(texts, labels, nlp_loader=nlp_loader) if phrases else {}
     reps = representatives(X, labels, centroids, n_examples)
+    problems = _problem_labels(spelled, labels, complaints, n_keywords)
     rows = []
     for i in sorted(kw):
         words = kw.get(i, [])
@@ -269,12 +280,31 @@ def describe_themes(texts: Sequence[str], X: np.ndarray, labels: np.ndarray, cen
         rows.append({
             "theme_id": theme_key(i),
             "label": label,
+            "problem_label": problems.get(i, label),
             "keywords": words,
             "key_phrases": kp.get(i, []),
             "examples": examples,
             "size": int((labels == i).sum()),
         })
-    return pd.DataFrame(rows, columns=["theme_id", "label", "keywords", "key_phrases", "examples", "size"])
+    return pd.DataFrame(rows, columns=["theme_id", "label", "problem_label", "keywords", "key_phrases", "examples",
+                                       "size"])
+
+
+MIN_COMPLAINTS_TO_NAME = 5
+
+
+def _problem_labels(spelled: list[str], labels: np.ndarray, complaints: Sequence[bool] | None, n_keywords: int
+                    ) -> dict[int, str]:
+    """Per theme, a label for its complaints alone (see ``describe_themes``)."""
+    if complaints is None:
+        return {}
+    unhappy = np.where(np.asarray(complaints, dtype=bool), labels, NOISE)
+    out = {}
+    for i, words in ctfidf_keywords(spelled, unhappy, n_keywords).items():
+        rows = np.flatnonzero(unhappy == i)
+        if len(rows) >= MIN_COMPLAINTS_TO_NAME and words:
+            out[i] = readable_label([spelled[j] for j in rows[:600]], words)
+    return out
 
 
 def _nearest_members(X: np.ndarray, labels: np.ndarray, centroids: np.ndarray, i: int, n: int = 600

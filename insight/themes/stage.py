@@ -59,27 +59,28 @@ def discover(X: np.ndarray, keys: list[str], clusterer: Clusterer, registry: Reg
 
 def find_themes(texts: list[str], X: np.ndarray, keys: list[str], clusterer: Clusterer, cfg: ThemesConfig, *,
                 registry: Registry | None = None, previous: dict[str, str] | None = None, seed: int = 42,
-                display_texts: list[str] | None = None) -> Themes:
+                display_texts: list[str] | None = None, complaints: list[bool] | None = None) -> Themes:
     """Discover (or, in ``assign`` mode with registered themes, only assign), describe, split into sub-themes.
 
     ``registry`` and ``previous`` (each item's theme id in the last run) make theme ids stable across runs.
     Keywords and labels come from ``texts`` (what the models read); examples quote ``display_texts`` (what the
-    customer wrote, as stored) when given.
+    customer wrote, as stored) when given; ``complaints`` (the unhappy items) gives each theme a problem label.
     """
     registry = registry or Registry()
     previous = previous or {}
     if cfg.mode == "assign" and registry.active().any():
-        ids, sims, table, events = _assign(texts, X, keys, registry, previous, cfg, display_texts)
+        ids, sims, table, events = _assign(texts, X, keys, registry, previous, cfg, display_texts, complaints)
         new_registry = registry
     else:
         found = discover(X, keys, clusterer, registry, previous)
         ids, events, new_registry = found.ids, found.events, found.registry
         sims = clusterer.similarity(X, found.labels)
         table = describe_themes(texts, X, found.labels, clusterer.centroids_, cfg.n_keywords, cfg.n_examples,
-                                cfg.key_phrases, display_texts=display_texts)
+                                cfg.key_phrases, display_texts=display_texts, complaints=complaints)
         to_stable = {theme_key(c): found.stable[c] for c in range(len(found.stable))}
         table["theme_id"] = [to_stable[i] for i in table["theme_id"]]
         table["label"] = [new_registry.pinned_labels.get(i, lab) for i, lab in zip(table["theme_id"], table["label"])]
+        _reviewers_names_win(table, new_registry)
         for tid, lab in zip(table["theme_id"], table["label"]):
             new_registry.labels[new_registry.ids.index(tid)] = lab
     sub_ids, parts = subthemes(texts, X, ids, seed=seed)
@@ -89,7 +90,7 @@ def find_themes(texts: list[str], X: np.ndarray, keys: list[str], clusterer: Clu
 
 
 def _assign(texts: list[str], X: np.ndarray, keys: list[str], registry: Registry, previous: dict[str, str],
-            cfg: ThemesConfig, display_texts: list[str] | None = None
+            cfg: ThemesConfig, display_texts: list[str] | None = None, complaints: list[bool] | None = None
             ) -> tuple[list[str], np.ndarray, pd.DataFrame, list[dict[str, Any]]]:
     """The weekly path without reclustering: registered themes keep their ids, labels and centroids."""
     ids, sims = incremental_assign(X, keys, registry, previous, cfg.assign_threshold)
@@ -99,10 +100,18 @@ def _assign(texts: list[str], X: np.ndarray, keys: list[str], registry: Registry
     centroids = registry.centroids[[registry.ids.index(i) for i in order]] if order else \
         np.zeros((0, X.shape[1]), dtype=np.float32)
     table = describe_themes(texts, X, local, centroids, cfg.n_keywords, cfg.n_examples, cfg.key_phrases,
-                            display_texts=display_texts)
+                            display_texts=display_texts, complaints=complaints)
     table["theme_id"] = order
     table["label"] = [registry.pinned_labels.get(i, registry.labels[registry.ids.index(i)]) for i in order]
+    _reviewers_names_win(table, registry)
     return ids, np.asarray(sims), table, [{"event": "assigned", "items": len(ids)}]
+
+
+def _reviewers_names_win(table: pd.DataFrame, registry: Registry) -> None:
+    """A theme a reviewer renamed is called by that name everywhere, its actions' titles included."""
+    if "problem_label" in table:
+        table["problem_label"] = [registry.pinned_labels.get(t, p) for t, p in zip(table["theme_id"],
+                                                                                    table["problem_label"])]
 
 
 # an uncentred cosine this high, with centred centroids nearly close enough, is one theme; a little under 0.9 so

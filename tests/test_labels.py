@@ -8,6 +8,9 @@ import numpy as np
 
 from insight.themes.describe import describe_themes, feeling_only, readable_label, respell, spelling_variants
 
+COLOURS = ["red", "blue", "green", "black", "white", "grey"]
+KINDS = ["top", "dress", "skirt", "coat", "scarf"]
+
 
 def test_misspellings_map_to_the_common_form():
     texts = ["customer service was slow"] * 30 + ["costomer sarvice", "coustomer care", "the sevice"] + \
@@ -60,7 +63,7 @@ def test_misspelt_feelings_and_phrases_across_sentences_never_name_a_theme():
 def test_a_theme_names_what_its_complaints_are_about():
     """Regression: a clothing action was titled "True to size" (what most of its reviews said) while every quote
     it held was a complaint about the fit at the bust."""
-    praise = ["true to size and so soft"] * 30
+    praise = [f"true to size and so soft, {c} {k}" for c in COLOURS for k in KINDS]  # 30 distinct texts
     complaints = ["seam sits wrong at the bust", "the bust seam is wrong", "bust seam looks odd"] * 3
     other = ["lovely colour, true to size"] * 10 + ["zipper broke on the first day"] * 6
     texts = praise + complaints + other
@@ -73,3 +76,14 @@ def test_a_theme_names_what_its_complaints_are_about():
     assert "zipper" in table.iloc[1]["problem_label"].lower()
     assert describe_themes(texts, X, labels, np.eye(2, dtype=np.float32), phrases=False)["problem_label"].equals(
         describe_themes(texts, X, labels, np.eye(2, dtype=np.float32), phrases=False)["label"])  # none marked
+
+
+def test_a_message_pasted_many_times_counts_once():
+    """Regression: a demo complaint repeated by several customers, signed "Thanks, Meera", named its theme's
+    complaints "Actually meera"."""
+    from insight.themes import ctfidf_keywords
+
+    texts = ["where is it actually? thanks, meera"] * 3 + ["Hi, where is it actually? thanks, meera"] * 3 + \
+        [f"parcel late again, {c}" for c in COLOURS] + [f"refund missing, {c}" for c in COLOURS]
+    words = ctfidf_keywords(texts, np.array([0] * 12 + [1] * 6))[0]
+    assert "meera" not in words and words[0] in {"parcel", "late", "parcel late"}

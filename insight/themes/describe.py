@@ -81,10 +81,17 @@ def ctfidf_keywords(texts: Sequence[str], labels: np.ndarray, n: int = 8, min_sh
     ids = sorted(set(labels.tolist()) - {NOISE})
     if not ids:
         return {}
-    mask = labels != NOISE
-    docs = [t for t, keep in zip(texts, mask) if keep]
-    lab = labels[mask]
-    vec = CountVectorizer(stop_words=list(ENGLISH_STOP_WORDS | _EXTRA_STOP), ngram_range=(1, 2),
+    # one distinct text counts once per theme: a message pasted by many customers (or a template with a name in
+    # it: "... Thanks, Meera") must not name a theme any more than one long message can
+    # (the same words with another greeting or order number are the same text)
+    stop = ENGLISH_STOP_WORDS | _EXTRA_STOP
+    seen: dict[tuple[str, int], str] = {}
+    for t, lab in zip(texts, labels):
+        if lab != NOISE:
+            seen.setdefault((" ".join(w for w in _WORD.findall(t.lower()) if w not in stop), int(lab)), t)
+    docs = list(seen.values())
+    lab = np.array([k[1] for k in seen], dtype=int)
+    vec = CountVectorizer(stop_words=list(stop), ngram_range=(1, 2),
                           token_pattern=_TOKEN, binary=True, lowercase=True)
     try:
         D = vec.fit_transform(docs)

@@ -92,7 +92,9 @@ def _show(result, n: int) -> None:
             print(f"       \"{q[:150]}\"")
     themes = result.themes.sort_values("size", ascending=False).head(3 * n)
     for t in themes.to_dict("records"):
-        print(f"  theme {t['theme_id']} {t['size']:>5} neg {t.get('negative_share')} {t['label']}  "
+        problem = t.get("problem_label")
+        about = f" (complaints: {problem})" if isinstance(problem, str) and problem != t["label"] else ""
+        print(f"  theme {t['theme_id']} {t['size']:>5} neg {t.get('negative_share')} {t['label']}{about}  "
               f"[{', '.join(t['keywords'][:5])}]")
 
 

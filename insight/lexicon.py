@@ -11,7 +11,7 @@ PRAISE = frozenset(
     "brilliant best wonderful cool super helpful polite kind friendly quick fast smooth easy gud gd nyc nic gr8 "
     "thanks thank thx ty tq tnx thankyou thanku thnx thnks appreciated appreciate outstanding excelent exellent "
     "awsome osm satisfactory supportive patient courteous 5star achha accha acha acchi achhi achchha badhiya "
-    "badiya mast shandar shaandaar zabardast goo goood naic noice nyce vgood".split()
+    "badiya mast shandar shaandaar zabardast goo goood naic noice nyce vgood awsm osum".split()
 )
 DISPLEASURE = frozenset(
     "bad worst worest worrest wrost poor pathetic pathethic terrible horrible awful useless waste rubbish "

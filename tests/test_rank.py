@@ -110,3 +110,17 @@ def test_a_segment_that_does_not_dominate_is_not_named():
     items["carrier"] = ["VA" if i < 30 else "AA" for i in range(40)]
     named = rank_actions(stats, lifted, items, load_taxonomy(), RankConfig())
     assert named.iloc[0]["segment"] == "carrier=VA" and "VA" in named.iloc[0]["title"]
+
+
+def test_without_dated_history_themes_sharing_a_segment_stay_separate_actions():
+    """Regression: in the clothing reviews (no timestamps) every dress theme pointed at product_category Dresses,
+    and fabric, sizing and bust complaints folded into one action of 1,867 reviews."""
+    stats = pd.DataFrame([stats_row("T001", 40, 40, cause="product_quality", growth=None),
+                          stats_row("T002", 30, 30, cause="product_quality", growth=None)])
+    seg = pd.DataFrame([{S.THEME: t, "column": "carrier", "value": "X", "n": 10, "lift": 3.0, "since_week": None}
+                        for t in ["T001", "T002"]])
+    items = items_for({"T001": 40, "T002": 30})
+    items["carrier"] = "X"
+    out = rank_actions(stats, seg, items, load_taxonomy(), RankConfig())
+    assert len(out) == 2 and not any(out["related_themes"].map(len))
+    assert set(out["segment"]) == {"carrier=X"}  # each still names the segment behind it

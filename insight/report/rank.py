@@ -15,8 +15,9 @@ quantity (for an action that merges themes, of their sum). Evidence quotes come 
 
 A segment (a carrier, a payment provider) is named only when it is over-represented in the theme *and* accounts
 for most of its complaints (in its spike weeks when it has some): a segment that is merely more common than
-elsewhere, at 26 of 154 items, does not title an action. Themes of one root cause that point at the same segment
-are one problem with one owner: they become one action whose impact is their sum, listing the themes it covers.
+elsewhere, at 26 of 154 items, does not title an action. Where trends can be measured, themes of one root cause
+that point at the same segment are one incident with one owner: they become one action whose impact is their sum,
+listing the themes it covers. Without dated history they stay separate actions.
 """
 
 from __future__ import annotations
@@ -123,7 +124,11 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
         })
     if not rows:
         return pd.DataFrame(columns=ACTION_COLUMNS)
-    merged = _merge_same_problem(sorted(rows, key=lambda r: (-r["impact"], r["theme_id"])))
+    ordered = sorted(rows, key=lambda r: (-r["impact"], r["theme_id"]))
+    # without dated history there is no incident to fold themes into: a segment shared by themes (a product
+    # category in reviews) is structure, and its fabric, sizing and zip problems stay separate actions
+    merged = _merge_same_problem(ordered) if theme_stats["growth"].notna().any() else \
+        [{**r, "related_themes": []} for r in ordered]
     for r in merged:
         # an action spanning several themes is about the root cause in that segment: say so, with its full n
         wider = (cause_sentences or {}).get((r["root_cause"], r["segment"]))

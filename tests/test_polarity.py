@@ -22,6 +22,10 @@ from insight.report import polarity, rating_polarity, text_polarity
     ("delivery time should be reduced", "negative"),  # a request for change is pain, not praise
     ("the zipper broke after one wash 😡", "negative"),
     ("I ordered the blue dress in size 8", "neutral"),
+    ("problem solved, thanks", "positive"),  # the problem words report a fix
+    ("Executive understood the problem and resolved the issue", "positive"),
+    ("Not problem solved", "negative"), ("my issue has not been resolved yet", "negative"),
+    ("issue resolved but the refund is still pending", "negative"),  # a fix, and another problem
 ])
 def test_text_polarity(text, expected):
     assert text_polarity([text])[0] == expected

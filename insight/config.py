@@ -196,10 +196,10 @@ class Playbook(_Section):
 
 class RootCause(_Section):
     description: str
-    owner: str
+    owner: str = ""  # "" : "<Cause> team" (Taxonomy fills it), so a taxonomy written to evaluate needs no org chart
     seeds: list[str] = Field(min_length=1)
     keywords: list[str] = Field(default_factory=list)
-    playbook: Playbook
+    playbook: Playbook | None = None  # None: a generic "Look into <cause>" playbook (Taxonomy fills it)
     parent: str | None = None
 
 
@@ -216,6 +216,15 @@ class Taxonomy(_Section):
         bad = [k for k in v if not k.replace("_", "").isalnum() or k != k.lower()]
         if bad:
             raise ValueError(f"root-cause keys must be lower_snake_case, got {bad}")
+        for key, rc in v.items():  # owner and playbook are optional: sensible defaults from the key
+            words = key.replace("_", " ")
+            if not rc.owner:
+                rc.owner = f"{words[:1].upper()}{words[1:]} team"
+            if rc.playbook is None:
+                rc.playbook = Playbook(title=f"Look into {words}: {{theme}}", steps=[
+                    "Read the evidence quotes and confirm the problem with the owner team",
+                    "Agree a fix and a date with the owner",
+                    "Watch the theme's volume in the weeks after the fix"])
         return v
 
     @property

@@ -100,10 +100,13 @@ def eval_tagging_cmd(
         neighbours: Optional[int] = typer.Option(None, "--neighbours", min=0,
                                                  help="With --pseudo-per-class: blend in the causes of this many "
                                                       "nearest untagged texts (default tag.neighbours; 0: off)."),
+        label_map: Optional[Path] = typer.Option(
+            None, "--label-map", help="Your labels to the taxonomy's keys: YAML/JSON (label: key) or a two-column "
+                                      "CSV. Without it labels match keys ignoring case, spaces and punctuation."),
         config: Optional[Path] = ConfigOpt, as_json: bool = JsonOpt) -> None:
     """Root-cause tagging: accuracy, macro-F1, ECE, coverage and precision at coverage."""
     from insight.config import load_taxonomy
-    from insight.evaluate import eval_tagging, label_key, taxonomy_from_labels
+    from insight.evaluate import eval_tagging, label_key, load_label_map, taxonomy_from_labels
 
     cfg = load_settings(config)
     train_df, test_df = _labelled(dataset, input, text_column, label_column, train, cfg)
@@ -120,6 +123,7 @@ def eval_tagging_cmd(
                           finetune=finetune, finetune_steps=finetune_steps, finetune_epochs=finetune_epochs,
                           finetune_lr=finetune_lr, finetune_classes=finetune_classes, pseudo_per_class=pseudo,
                           pseudo_spread=spread, neighbours=neighbours,
+                          label_map=load_label_map(label_map) if label_map else None,
                           progress=lambda m: err.print(m))  # stderr: --json keeps stdout clean
     result["dataset"] = dataset or str(input)
     if as_json:

@@ -64,8 +64,20 @@ def test_taxonomy_rejects_bad_keys_and_missing_fields(tmp_path):
     with pytest.raises(ConfigError, match="lower_snake_case"):
         load_taxonomy(p)
     p.write_text("name: x\nroot_causes:\n  late:\n    description: d\n  other:\n" + CAUSE)
-    with pytest.raises(ConfigError, match="root_causes.late.owner"):
+    with pytest.raises(ConfigError, match="root_causes.late.seeds"):
         load_taxonomy(p)
+
+
+def test_owner_and_playbook_are_optional(tmp_path):
+    """Regression (issue 15): an airline CX team writing 9 causes from scratch had to invent an owner and a
+    playbook for each before it could even evaluate."""
+    p = tmp_path / "t.yaml"
+    p.write_text("name: x\nroot_causes:\n  lost_baggage:\n    description: bags lost\n    seeds: [my bag is lost]\n"
+                 "  other:\n" + CAUSE)
+    tax = load_taxonomy(p)
+    rc = tax.root_causes["lost_baggage"]
+    assert rc.owner == "Lost baggage team" and rc.playbook.title.startswith("Look into lost baggage")
+    assert rc.playbook.steps and "{theme}" in rc.playbook.title
 
 
 def test_registry_unknown_name_lists_valid():

@@ -4,9 +4,18 @@
 measures theme discovery and id stability. Each returns a dict with the figures and the protocol that made them.
 """
 
-from .datasets import DATASETS, label_key, load_dataset, load_labelled, taxonomy_from_labels
+from .datasets import (
+    DATASETS,
+    label_key,
+    load_dataset,
+    load_label_map,
+    load_labelled,
+    match_labels,
+    taxonomy_from_labels,
+)
 from .tagging import MODES, eval_tagging, prepare, sample_shots, unlabelled_pool
 from .themes import eval_stability, eval_themes
 
 __all__ = ["DATASETS", "MODES", "eval_stability", "eval_tagging", "eval_themes", "label_key", "load_dataset",
-           "load_labelled", "prepare", "sample_shots", "taxonomy_from_labels", "unlabelled_pool"]
+           "load_label_map", "load_labelled", "match_labels", "prepare", "sample_shots", "taxonomy_from_labels",
+           "unlabelled_pool"]

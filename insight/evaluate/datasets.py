@@ -7,6 +7,8 @@ Datasets are read from the data directory (``config.data_dir``, default ``../sha
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -57,3 +59,55 @@ def taxonomy_from_labels(labels: list[str]) -> Taxonomy:
         words = lab.replace("_", " ")
         causes[key] = {"description": words, "owner": "-", "seeds": [words], "playbook": {"title": words}}
     return Taxonomy.model_validate({"name": "from-labels", "root_causes": causes})
+
+
+def _norm(label: object) -> str:
+    return re.sub(r"[^a-z0-9]", "", str(label).lower())
+
+
+def match_labels(labels: Sequence[str], keys: Sequence[str], label_map: dict[str, str] | None = None,
+                 what: str = "labels") -> list[str]:
+    """Gold labels as taxonomy keys: through ``label_map`` first, then exactly, then ignoring case, spaces and
+    punctuation ("Product Quality", "product-quality" and "product_quality" are one cause).
+
+    Checked before any text is embedded: every label that maps to no key is listed at once, with the keys, so a
+    mismatch costs seconds, not an embedding pass.
+    """
+    by_norm = {_norm(k): k for k in keys}
+    label_map = label_map or {}
+    bad_targets = sorted({v for v in label_map.values() if v not in keys})
+    if bad_targets:
+        raise InputError(f"--label-map maps to {bad_targets[:10]}, which are not root causes; the taxonomy's keys: "
+                         f"{', '.join(keys)}", code="E210")
+    out, unknown = [], []
+    for lab in labels:
+        key = label_map.get(lab) or (lab if lab in keys else by_norm.get(_norm(lab)))
+        if key is None:
+            unknown.append(lab)
+        out.append(key)
+    if unknown:
+        counts = pd.Series(unknown).value_counts()
+        listed = ", ".join(f"{k!r} ({v})" for k, v in counts.head(10).items())
+        raise InputError(f"{what} that are not root causes of the taxonomy: {listed}; its keys: {', '.join(keys)}. "
+                         "Map them with --label-map FILE (label: key, YAML/JSON, or a two-column CSV)", code="E210")
+    return out
+
+
+def load_label_map(path: Path) -> dict[str, str]:
+    """A label map from YAML or JSON (``label: key``) or a CSV with two columns (label, key)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"label map not found: {path}", code="E210")
+    if path.suffix.lower() == ".csv":
+        frame = pd.read_csv(path, dtype=str, header=None).dropna()
+        if frame.shape[1] < 2:
+            raise InputError(f"{path}: a label map CSV needs two columns, label and key", code="E210")
+        pairs = dict(zip(frame[0], frame[1]))
+        pairs.pop("label", None)  # a header row
+        return {str(k).strip(): str(v).strip() for k, v in pairs.items()}
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: a label map is a mapping of label: key", code="E210")
+    return {str(k): str(v) for k, v in data.items()}

@@ -73,6 +73,7 @@ def figures(result, floor: float, X=None) -> dict:
     sims = C @ C.T if len(ids) else np.zeros((0, 0))
     out["near_identical_theme_pairs"] = int(sum(sims[i, j] >= 0.9 and cause[ids[i]] == cause[ids[j]]
                                                 for i in range(len(ids)) for j in range(i + 1, len(ids))))
+    out["language_themes"] = len(result.manifest["health"]["language_themes"])
     if X is None:
         return out
     M = np.stack([X[(items[S.THEME] == t).to_numpy()].mean(axis=0) for t in ids]) if ids else np.zeros((0, 1))
@@ -80,7 +81,6 @@ def figures(result, floor: float, X=None) -> dict:
     means = M @ M.T
     out["near_identical_theme_pairs_member_means"] = int(sum(
         means[i, j] >= 0.9 and cause[ids[i]] == cause[ids[j]] for i in range(len(ids)) for j in range(i + 1, len(ids))))
-    out["language_themes"] = len(result.manifest["health"]["language_themes"])
     return out
 
 

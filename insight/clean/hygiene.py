@@ -46,7 +46,6 @@ _EMPTY = {
 # Praise-only feedback is made of these words and nothing else ("very good service thank you sir"). Any other
 # word - a product, a problem, a negation - makes the text actionable. One capitalised unknown word is allowed:
 # it is usually the shop's or the agent's name ("Thanks Shopzilla", "thank you Priya").
-_POSITIVE = PRAISE
 _FILLER = frozenset(
     "very v so really too much all overall keep it up job work service services support experience person "
     "behaviour behavior response communication staff team agent executive sir madam mam maam you u for the "
@@ -59,7 +58,6 @@ _TOKENS = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
 # Sentiment without a subject ("very bad", "worst service ever", "not good"): the customer is unhappy but names
 # nothing to fix. Counted as general dissatisfaction; grown into themes they only make "bad / worst" themes.
 # Words that name a subject (delivery, refund, product, quality, app...) are not here, so "bad delivery" stays.
-_DISPLEASED = DISPLEASURE
 _GENERIC = frozenset(
     "very v so really too much most extremely totally completely highly ever overall service services experience "
     "it's its it this that was is are a an the and i am i'm im me my you u your yours sir madam mam maam ji bhai "
@@ -76,7 +74,7 @@ def _praise_only(text: str) -> bool:
     positive = unknown = 0
     for w in words:
         lw = w.lower()
-        if lw in _POSITIVE:
+        if lw in PRAISE:
             positive += 1
         elif lw not in _FILLER:
             if not w[0].isupper() or unknown:
@@ -101,7 +99,7 @@ def _sentiment_only(text: str) -> bool:
         return False
     displeased, unknown = False, 0
     for i, w in enumerate(words):
-        if w in _DISPLEASED or (w in _POSITIVE and i and words[i - 1] in _NEGATORS):
+        if w in DISPLEASURE or (w in PRAISE and i and words[i - 1] in _NEGATORS):
             displeased = True
         elif w not in _GENERIC and w not in _NEGATORS:
             # one capitalised unknown word after "with", "from"... is the shop's name ("Worst experience with

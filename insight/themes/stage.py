@@ -16,7 +16,7 @@ from ..config import ThemesConfig
 from ..roles import Clusterer
 from ..schema import NOISE, UNTHEMED
 from .describe import describe_themes, subthemes, theme_key
-from .registry import Registry, incremental_assign, match, sticky
+from .registry import Registry, incremental_assign, match, merge, sticky
 
 
 @dataclass
@@ -79,7 +79,6 @@ def find_themes(texts: list[str], X: np.ndarray, keys: list[str], clusterer: Clu
                                 cfg.key_phrases, display_texts=display_texts, complaints=complaints)
         to_stable = {theme_key(c): found.stable[c] for c in range(len(found.stable))}
         table["theme_id"] = [to_stable[i] for i in table["theme_id"]]
-        table["label"] = [new_registry.pinned_labels.get(i, lab) for i, lab in zip(table["theme_id"], table["label"])]
         _reviewers_names_win(table, new_registry)
         for tid, lab in zip(table["theme_id"], table["label"]):
             new_registry.labels[new_registry.ids.index(tid)] = lab
@@ -102,16 +101,15 @@ def _assign(texts: list[str], X: np.ndarray, keys: list[str], registry: Registry
     table = describe_themes(texts, X, local, centroids, cfg.n_keywords, cfg.n_examples, cfg.key_phrases,
                             display_texts=display_texts, complaints=complaints)
     table["theme_id"] = order
-    table["label"] = [registry.pinned_labels.get(i, registry.labels[registry.ids.index(i)]) for i in order]
+    table["label"] = [registry.labels[registry.ids.index(i)] for i in order]
     _reviewers_names_win(table, registry)
     return ids, np.asarray(sims), table, [{"event": "assigned", "items": len(ids)}]
 
 
 def _reviewers_names_win(table: pd.DataFrame, registry: Registry) -> None:
     """A theme a reviewer renamed is called by that name everywhere, its actions' titles included."""
-    if "problem_label" in table:
-        table["problem_label"] = [registry.pinned_labels.get(t, p) for t, p in zip(table["theme_id"],
-                                                                                    table["problem_label"])]
+    for column in ("label", "problem_label"):
+        table[column] = [registry.pinned_labels.get(t, x) for t, x in zip(table["theme_id"], table[column])]
 
 
 # an uncentred cosine this high, with centred centroids nearly close enough, is one theme; a little under 0.9 so
@@ -152,6 +150,7 @@ def merge_same_cause(found: Themes, X: np.ndarray, causes: list[str], threshold:
         values, counts = np.unique(causes_arr[rows].astype(str), return_counts=True)
         return str(values[np.argmax(counts)])
 
+    means = {t: unit(X[r].mean(axis=0)) for t, r in members.items()}  # raw (uncentred) unit centroids
     cents = {t: centroid(r) for t, r in members.items()}
     named = {t: str(lab).strip().lower() for t, lab in zip(found.table["theme_id"], found.table["label"])}
     main = {t: cause(r) for t, r in members.items()}
@@ -160,7 +159,7 @@ def merge_same_cause(found: Themes, X: np.ndarray, causes: list[str], threshold:
     while True:
         alive = sorted(members, key=lambda t: (-len(members[t]), t))
         C = np.stack([cents[t] for t in alive])
-        R = np.stack([unit(X[members[t]].mean(axis=0)) for t in alive])
+        R = np.stack([means[t] for t in alive])
         sims, raw = C @ C.T, R @ R.T
         best, pair = -1.0, None
         for i in range(len(alive)):
@@ -174,7 +173,9 @@ def merge_same_cause(found: Themes, X: np.ndarray, causes: list[str], threshold:
             break
         head, tail = pair  # alive is largest first: the head is the larger theme
         members[head] = np.concatenate([members[head], members.pop(tail)])
-        cents[head], main[head] = centroid(members[head]), cause(members[head])
+        means[head], cents[head], main[head] = unit(X[members[head]].mean(axis=0)), centroid(members[head]), \
+            cause(members[head])
+        del means[tail]
         absorbed.setdefault(head, []).extend([tail, *absorbed.pop(tail, [])])
         events.append({"event": "merged", "theme_id": head, "from": [tail], "by": "pipeline",
                        "reason": f"same root cause ({main[head]}), centred centroid cosine {best:.2f}"})
@@ -183,10 +184,9 @@ def merge_same_cause(found: Themes, X: np.ndarray, causes: list[str], threshold:
     into = {t: head for head, tails in absorbed.items() for t in tails}
     new_ids = [into.get(t, t) for t in found.ids]
     registry = found.registry
-    for head, tails in absorbed.items():
-        registry.status = [("merged" if t in tails else s) for t, s in zip(registry.ids, registry.status)]
-        if head in registry.ids:
-            registry.centroids[registry.ids.index(head)] = unit(X[members[head]].mean(axis=0))
+    for head, tails in absorbed.items():  # the registry's own merge: tails retired, the head's centroid recomputed
+        if all(t in registry.ids for t in [head, *tails]):
+            merge(registry, tails, head, X, ids)
     sims = found.similarity.astype(float).copy()
     subs = list(found.subtheme_ids)
     table = found.table.copy()
@@ -194,7 +194,7 @@ def merge_same_cause(found: Themes, X: np.ndarray, causes: list[str], threshold:
     parts = dict(zip(table["theme_id"], table["subthemes"])) if "subthemes" in table else {}
     for head, tails in absorbed.items():
         rows = members[head]
-        sims[rows] = X[rows] @ unit(X[rows].mean(axis=0))
+        sims[rows] = X[rows] @ means[head]
         extra = list(parts.get(head, []))
         for tail in tails:
             sub = f"{head}.{len(extra) + 1}"

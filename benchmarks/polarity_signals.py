@@ -31,7 +31,7 @@ def main() -> None:
     from insight.clean import model_inputs
     from insight.config import load_config
     from insight.report import complaint_lean, text_polarity
-    from insight.report.polarity import COMPLAINT_CUE
+    from insight.sentiment import COMPLAINT_CUE
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=4000)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import backends
 from .errors import ConfigError
@@ -106,9 +107,16 @@ class TagConfig(_Section):
     model_path: str | None = None  # with backend: model, e.g. models/tagger/shop-v1
     taxonomy: str = "default"
     keyword_weight: float = 0.35
-    temperature: float = 0.05
-    abstain_below: float = 0.35  # zero-shot: below this top probability, send to review
-    min_margin: float = 0.05  # zero-shot: top-two closer than this, send to review
+    temperature: float = 0.05  # zero-shot: softmax temperature over prototype cosines (decides the ranking)
+    # zero-shot: probabilities sharpened (<1) or softened (>1) after keywords, so a 0.8 is right about 80 % of the
+    # time; it never changes which cause wins
+    calibration_temperature: float = Field(0.6, gt=0)
+    abstain_below: float = 0.6  # zero-shot: below this top probability, send to review
+    min_margin: float = 0.1  # zero-shot: top-two closer than this, send to review
+    # zero-shot: how much of a remark's vector comes from its complaint clauses when it also praises (0: off)
+    focus_weight: float = Field(0.0, ge=0, le=1)
+    # zero-shot: a remark whose best cause fits below this cosine goes to the taxonomy's out-of-taxonomy cause
+    out_of_taxonomy_below: float | None = Field(None, ge=-1, le=1)
     multi_label_min: float = 0.3  # every cause at least this probable is listed in ``labels``
     # a tagger trained with untagged feedback also asks that feedback: its k nearest items' causes (0: off)
     neighbours: int = Field(10, ge=0)
@@ -198,15 +206,41 @@ class RootCause(_Section):
     description: str
     owner: str = ""  # "" : "<Cause> team" (Taxonomy fills it), so a taxonomy written to evaluate needs no org chart
     seeds: list[str] = Field(min_length=1)
-    keywords: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)  # words or phrases, matched on lemmas
+    # regular expressions (case-insensitive) for evidence that needs context: "driver (?:never|didn't) came", not
+    # "driver"; ``exclude`` patterns cancel this cause's keyword and pattern evidence in a text ("printer driver")
+    patterns: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
     playbook: Playbook | None = None  # None: a generic "Look into <cause>" playbook (Taxonomy fills it)
     parent: str | None = None
+
+    @field_validator("patterns", "exclude")
+    @classmethod
+    def _compiles(cls, v: list[str]) -> list[str]:
+        for p in v:
+            try:
+                re.compile(p)
+            except re.error as exc:
+                raise ValueError(f"pattern {p!r} is not a valid regular expression: {exc}") from exc
+        return v
 
 
 class Taxonomy(_Section):
     name: str
     version: str = "1"
     root_causes: dict[str, RootCause]
+    # the cause for items that fit no other ("other"): chosen when no cause's prototypes or keywords fit well
+    # (out-of-taxonomy detection), not learnt from its own seeds alone. Default: "other" where that key exists.
+    out_of_taxonomy: str | None = None
+
+    @model_validator(mode="after")
+    def _fallback_is_a_key(self) -> Taxonomy:
+        if self.out_of_taxonomy is None and "other" in self.root_causes:
+            self.out_of_taxonomy = "other"
+        if self.out_of_taxonomy is not None and self.out_of_taxonomy not in self.root_causes:
+            raise ValueError(f"out_of_taxonomy names {self.out_of_taxonomy!r}, which is not a root cause "
+                             f"({', '.join(self.root_causes)})")
+        return self
 
     @field_validator("root_causes")
     @classmethod

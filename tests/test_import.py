@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LIB = ROOT / "insight"
 
 VOCABULARY = {"schema", "errors", "roles", "lexicon"}
-PLUMBING = {"config", "backends", "provenance", "nlp"}
+PLUMBING = {"config", "backends", "provenance", "nlp", "sentiment"}
 STAGES = {"ingest", "clean", "embed", "themes", "tag", "report", "store", "demo"}
 COMPOSITION = {"flow", "operations", "assembly", "evaluate", "__init__"}
 

@@ -84,7 +84,9 @@ if run_id:
     with st.expander(f"All {len(members)} items"):
         st.dataframe(members, hide_index=True, width="stretch")
     queue = items[(items["status"] == "stored") & items["needs_review"].fillna(False).astype(bool)]
-    with st.expander(f"Review queue: {len(queue)} items the tagger was unsure about"):
+    if "review_rank" in queue:  # the label worth most first: uncertain, and unlike those above it
+        queue = queue.sort_values("review_rank", na_position="last")
+    with st.expander(f"Review queue: {len(queue)} items the tagger was unsure about, most useful label first"):
         st.dataframe(queue[["item_id", "theme_id", "root_cause", "second_cause", "confidence", "review_reason",
                             "text"]], hide_index=True, width="stretch")
     _correction_form(run_id, queue, members)

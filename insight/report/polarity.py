@@ -13,42 +13,15 @@ complaints of ``ecommerce_rootcause_dev`` called negative.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
+from ..sentiment import COMPLAINT_CUE, NOT_RESOLVED, PROBLEM_CUE, RESOLVED, vader
+
 NEGATIVE, NEUTRAL, POSITIVE = "negative", "neutral", "positive"
 POLARITIES = (NEGATIVE, NEUTRAL, POSITIVE)
-
-# words that name a problem: a text with one is a complaint unless it is glowing (polite complaints thank you)
-PROBLEM_CUE = re.compile(
-    r"\b(?:late|delay(?:ed)?|broken|broke|wrong|worst|worest|worrest|wrost|useless|refund|missing|lost|damaged|"
-    r"declined|rejected|failed|error|stuck|overcharged|double charged|rude|scam|fraud|fake|cheat(?:ed|ing)?|"
-    r"pathetic|nothing (?:has )?(?:arrived|came|happened)|nobody came|supposed to|where (?:is|are) my|where'?s my|"
-    r"any update|no update|still (?:not|no|waiting|haven'?t|hasn'?t)|not (?:yet )?(?:received|delivered|resolved|"
-    r"solved|working|refunded)|(?:haven'?t|hasn'?t|didn'?t|never) (?:received|arrived|got|get|come)|"
-    r"(?:it'?s |it has )?been \d+ (?:days|weeks)|ghatiya|bekar|bakwas|kharab)\b",
-    re.IGNORECASE,
-)
-# words that often sit in a complaint but also in praise ("not too tight", "no issues"): they count only where
-# the text is not clearly positive
-COMPLAINT_CUE = re.compile(
-    r"\b(?:not|never|no|nothing|nobody|still|yet|terrible|awful|disappoint(?:ed|ing)?|angry|cancel(?:led)?|"
-    r"complain(?:t)?|wait(?:ed|ing)?|charged|problem|issue|poor|bad|horrible|ridiculous|unacceptable|waste|should|"
-    r"improve|reduce|without|unable|can'?t|cannot|didn'?t|doesn'?t|won'?t|isn'?t|wasn'?t|haven'?t|hasn'?t|nahi|"
-    r"nahin|nhi)\b",
-    re.IGNORECASE,
-)
-# "problem solved", "resolved the issue": the problem words report a fix, unless negated ("issue not resolved")
-RESOLVED = re.compile(r"\b(?:resolved|solved|sorted|fixed)\b", re.IGNORECASE)
-NOT_RESOLVED = re.compile(
-    r"\b(?:not|no|never|yet to|nahi|nhi|isn'?t|wasn'?t|hasn'?t|haven'?t|didn'?t|hadn'?t|still)\W+(?:\w+\W+){0,2}?"
-    r"(?:been\W+)?(?:resolved|solved|sorted|fixed)\b|\b(?:resolved|solved)\W+(?:nahi|nhi|not)\b",
-    re.IGNORECASE,
-)
 
 # A complaint often names no feeling at all ("2 left shoes", "tracking page blank", "pakage been in hub limbo for
 # 5 days"): the lexicon sees nothing, the sentence encoder sees a problem. ``complaint_lean`` is each item's
@@ -63,23 +36,6 @@ PRAISE_PROTOTYPES = (
     "fast delivery, highly recommend", "the agent was helpful and polite",
 )
 LEAN_MARGIN = 0.06  # a lean above this, in a text that is not clearly positive, is a complaint
-
-# what VADER's lexicon lacks and customers write; valence on VADER's -4..4 scale
-_EXTRA_VALENCE = {
-    "worest": -3.1, "worrest": -3.1, "wrost": -3.1, "ghatiya": -2.5, "bekar": -2.0, "bakwas": -2.5,
-    "kharab": -2.0, "pathetic": -3.0, "useless": -2.5, "cheated": -2.5, "fake": -2.0, "delayed": -1.5,
-    "gud": 1.9, "nyc": 1.9, "gr8": 3.1, "osm": 3.0, "awsome": 3.1, "excelent": 3.2, "exellent": 3.2,
-    "satisfied": 1.8, "helpful": 1.8, "polite": 1.5, "resolved": 1.2,
-}
-
-
-@lru_cache(maxsize=1)
-def _vader():
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-    analyser = SentimentIntensityAnalyzer()
-    analyser.lexicon.update(_EXTRA_VALENCE)
-    return analyser
 
 
 def complaint_lean(X: np.ndarray, encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
@@ -100,7 +56,7 @@ def text_polarity(texts: Sequence[str], lean: Sequence[float] | None = None) -> 
     the compound is at least 0.05; neutral otherwise. A text that reports a fix ("problem solved", "resolved the
     issue"; not negated, naming no other problem) is positive.
     """
-    analyser = _vader()
+    analyser = vader()
     leans = [np.nan] * len(texts) if lean is None else list(lean)
     out = []
     for t, near in zip(texts, leans):

@@ -39,7 +39,8 @@ items = Table(
     Column("duplicate_count", Integer),
     Column("theme_id", String(40), index=True), Column("subtheme_id", String(48)), Column("theme_similarity", Float),
     Column("root_cause", String(60), index=True), Column("confidence", Float), Column("second_cause", String(60)),
-    Column("needs_review", Boolean), Column("review_reason", String(40)), Column("labels", JSON),
+    Column("needs_review", Boolean), Column("review_reason", String(40)), Column("review_rank", Integer),
+    Column("labels", JSON),
     Column("probabilities", JSON), Column("negative", Boolean), Column("polarity", String(10)),
     Column("true_root_cause", String(60)),
 )

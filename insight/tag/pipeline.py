@@ -17,37 +17,65 @@ import pandas as pd
 
 from ..config import TagConfig, Taxonomy
 from ..errors import ConfigError
-from .calibration import AbstainPolicy
+from .active import LabelMemory, review_order
+from .calibration import AbstainPolicy, apply_temperature, softmax
+from .focus import complaint_focus
 from .persist import encoder_path, head_features, load_model
-from .zero_shot import KeywordMatcher, PrototypeTagger, combined_proba, in_key_order, taxonomy_training_set
+from .zero_shot import (
+    KeywordMatcher,
+    PrototypeTagger,
+    blend_keywords,
+    in_key_order,
+    keyword_evidence,
+    taxonomy_training_set,
+)
 
 Encode = Callable[[Sequence[str]], np.ndarray]
 EncoderAt = Callable[[str, str], Encode]  # (encoder folder, its checksum) -> encode
+# how far above the best cause the out-of-taxonomy cause scores for a remark that is praise throughout
+PRAISE_MARGIN = 0.05
 
 
 class ZeroShotTagger:
-    """Registered as ``prototype``: each cause's description and seeds are its prototypes, keywords add evidence.
+    """Registered as ``prototype``: each cause's description and seeds are its prototypes, keywords and patterns
+    add evidence, and the taxonomy's out-of-taxonomy cause ("other") is what is left when nothing fits.
 
-    Needs no labels: ``prepare`` embeds the taxonomy's own examples. Columns are in taxonomy order.
+    Needs no labels: ``prepare`` embeds the taxonomy's own examples and keeps ``encode`` to embed the complaint
+    clauses of remarks that also praise (``focus``). Per remark, in order:
+
+    1. its vector, pulled towards its complaint clauses by ``focus_weight`` where it praises too;
+    2. each cause's score, the mean cosine to its ``top_k`` nearest prototypes;
+    3. the out-of-taxonomy cause scores at least ``out_of_taxonomy_below`` (a remark no cause fits well is
+       "other", whatever other's own seeds say) and wins outright where the remark is praise throughout;
+    4. a softmax with ``temperature``, blended with keyword and pattern evidence (``keyword_weight``).
+
+    Columns are in taxonomy order.
     """
 
     needs_texts = True
 
     def __init__(self, taxonomy: Taxonomy, temperature: float = 0.05, keyword_weight: float = 0.35,
-                 policy: AbstainPolicy | None = None) -> None:
+                 policy: AbstainPolicy | None = None, focus_weight: float = 0.0,
+                 out_of_taxonomy_below: float | None = None, calibration_temperature: float = 1.0) -> None:
         self.taxonomy = taxonomy
         self.temperature = temperature
         self.keyword_weight = keyword_weight
         self.policy = policy or AbstainPolicy()
+        self.focus_weight = focus_weight
+        self.out_of_taxonomy_below = out_of_taxonomy_below
+        self.calibration_temperature = calibration_temperature
+        self.memory_ = LabelMemory(taxonomy.keys)
 
     @classmethod
     def from_config(cls, cfg: TagConfig, taxonomy: Taxonomy) -> ZeroShotTagger:
         return cls(taxonomy, cfg.temperature, cfg.keyword_weight,
-                   AbstainPolicy(min_confidence=cfg.abstain_below, min_margin=cfg.min_margin))
+                   AbstainPolicy(min_confidence=cfg.abstain_below, min_margin=cfg.min_margin),
+                   cfg.focus_weight, cfg.out_of_taxonomy_below, cfg.calibration_temperature)
 
     def prepare(self, encode: Encode, embedder: str = "", encoder_at: EncoderAt | None = None) -> ZeroShotTagger:
         """Fitted on the taxonomy's descriptions and seed examples, prepared and embedded by ``encode``."""
         texts, labels = taxonomy_training_set(self.taxonomy)
+        self.encode_ = encode
         return self.fit(encode(texts), labels)
 
     def fit(self, X: np.ndarray, y: Sequence[str], texts: Sequence[str] | None = None) -> ZeroShotTagger:
@@ -56,14 +84,49 @@ class ZeroShotTagger:
         self.classes_ = np.asarray(self.taxonomy.keys)
         return self
 
+    def scores(self, X: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
+        """Steps 1-3: each remark's score per cause, in taxonomy order, before the softmax."""
+        X = np.asarray(X, dtype=np.float32)
+        focus = complaint_focus(texts) if texts is not None else None
+        encode = getattr(self, "encode_", None)
+        if focus is not None and self.focus_weight and encode is not None:
+            changed = [i for i, (f, t) in enumerate(zip(focus, texts)) if f and f != t]
+            if changed:
+                X = X.copy()
+                pulled = (1 - self.focus_weight) * X[changed] + self.focus_weight * encode([focus[i] for i in changed])
+                X[changed] = pulled / np.maximum(np.linalg.norm(pulled, axis=1, keepdims=True), 1e-12)
+        raw = self.prototypes_.decision_function(X)
+        pos = {c: i for i, c in enumerate(self.prototypes_.classes_)}
+        out = np.full((len(X), len(self.taxonomy.keys)), -1.0, dtype=np.float32)
+        for j, k in enumerate(self.taxonomy.keys):
+            if k in pos:
+                out[:, j] = raw[:, pos[k]]
+        fallback = self.taxonomy.out_of_taxonomy
+        if fallback is not None and len(out):
+            j = self.taxonomy.keys.index(fallback)
+            if self.out_of_taxonomy_below is not None:
+                out[:, j] = np.maximum(out[:, j], self.out_of_taxonomy_below)
+            if focus is not None:  # praise from end to end: nothing operational to fix
+                praise = np.array([f == "" for f in focus])
+                out[praise, j] = out[praise].max(axis=1) + PRAISE_MARGIN
+        return out
+
+    def teach(self, X: np.ndarray, labels: Sequence[str]) -> ZeroShotTagger:
+        """Reviewers' labels (vectors of the labelled remarks and their causes) join the tagger's memory: remarks
+        close to a labelled one lean towards its label (``active.LabelMemory``). No retraining."""
+        self.memory_.add(X, labels)
+        return self
+
     def predict_proba(self, X: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
-        if texts is None:  # vectors alone: no keyword evidence
-            return in_key_order(self.prototypes_.predict_proba(X), list(self.prototypes_.classes_), self.taxonomy.keys)
-        return combined_proba(texts, X, self.prototypes_, self.taxonomy, self.keyword_weight, self.matcher_)
+        proba = softmax(self.scores(X, texts) / self.temperature)
+        if texts is not None and self.keyword_weight:  # vectors alone: no keyword evidence
+            proba = blend_keywords(proba, keyword_evidence(texts, self.taxonomy, self.matcher_), self.keyword_weight)
+        proba = self.memory_.blend(proba, X)
+        return apply_temperature(proba, self.calibration_temperature) if self.calibration_temperature != 1 else proba
 
     @property
     def info(self) -> dict[str, Any]:
-        return {"kind": "zero-shot"}
+        return {"kind": "zero-shot", "reviewer_labels": len(self.memory_)}
 
 
 class ModelTagger:
@@ -125,7 +188,7 @@ class ModelTagger:
 
 
 TAG_COLUMNS = ["root_cause", "confidence", "second_cause", "needs_review", "review_reason", "labels",
-               "probabilities"]
+               "probabilities", "review_rank"]
 
 
 def tag_items(proba: np.ndarray, keys: list[str], policy: AbstainPolicy, multi_label_min: float = 0.3
@@ -154,7 +217,8 @@ def tag_items(proba: np.ndarray, keys: list[str], policy: AbstainPolicy, multi_l
 
 def tag_texts(tagger: Any, X: np.ndarray, texts: Sequence[str], taxonomy: Taxonomy, multi_label_min: float = 0.3,
               languages: Sequence[str] | None = None, readable: Sequence[str] = ("en",)) -> pd.DataFrame:
-    """``tag_items`` for prepared texts and their vectors, in taxonomy order.
+    """``tag_items`` for prepared texts and their vectors, in taxonomy order, with each item's place in the review
+    queue (``review_rank``, 1 = the label worth most: ``active.review_order``).
 
     An item in a language the encoder does not read well (``languages`` per item, ``readable`` from
     ``clean.languages``) goes to the review queue: its tag is a guess.
@@ -163,6 +227,10 @@ def tag_texts(tagger: Any, X: np.ndarray, texts: Sequence[str], taxonomy: Taxono
     if list(tagger.classes_) != list(taxonomy.keys):
         proba = in_key_order(proba, list(tagger.classes_), taxonomy.keys)
     tags = tag_items(proba, taxonomy.keys, tagger.policy, multi_label_min)
+    if len(tags):
+        rank = np.empty(len(tags), dtype=int)
+        rank[review_order(proba, X)] = np.arange(1, len(tags) + 1)
+        tags["review_rank"] = rank
     if languages is not None and len(tags):
         foreign = ~pd.Series(list(languages), index=tags.index).isin([*readable, "und"])
         tags["needs_review"] = tags["needs_review"].astype(object)

@@ -8,6 +8,7 @@ they need the text, not the vector.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -104,14 +105,31 @@ class KeywordMatcher:
             self._lemmas[w] = (doc[0].lemma_.lower() if len(doc) else "") or w
         return Doc(self._nlp.vocab, words=[self._lemmas[w] for w in words] or ["-"])
 
+    def _compiled(self) -> list[tuple[re.Pattern | None, re.Pattern | None]]:
+        """Per cause: one alternation of its patterns and one of its exclusions (None where it has none)."""
+        if not hasattr(self, "_regexes"):
+            def alternation(ps: list[str]) -> re.Pattern | None:
+                return re.compile("|".join(f"(?:{p})" for p in ps), re.IGNORECASE) if ps else None
+
+            self._regexes = [(alternation(rc.patterns), alternation(rc.exclude))
+                             for rc in self.taxonomy.root_causes.values()]
+        return self._regexes
+
     def counts(self, texts: Sequence[str]) -> np.ndarray:
+        """Keyword and pattern hits per text and cause; a cause's exclusion pattern in a text zeroes its hits."""
         nlp, matcher = self._load()
         keys = self.taxonomy.keys
         index = {nlp.vocab.strings[k]: j for j, k in enumerate(keys)}
         hits = np.zeros((len(texts), len(keys)), dtype=np.float32)
+        regexes = self._compiled()
         for i, t in enumerate(texts):
             for match_id, _, _ in matcher(self._lemma_doc(t)):
                 hits[i, index[match_id]] += 1
+            for j, (found, excluded) in enumerate(regexes):
+                if found is not None:
+                    hits[i, j] += sum(1 for _ in found.finditer(t))
+                if excluded is not None and hits[i, j] and excluded.search(t):
+                    hits[i, j] = 0
         return hits
 
 
@@ -137,9 +155,13 @@ def combined_proba(texts: Sequence[str], X: np.ndarray, tagger, taxonomy: Taxono
     proba = in_key_order(tagger.predict_proba(X), list(tagger.classes_), taxonomy.keys)
     if not keyword_weight:  # no weight, no evidence to look for (and no spaCy to load)
         return proba
-    ev = keyword_evidence(texts, taxonomy, matcher)
-    kw = ev / np.maximum(ev.sum(axis=1, keepdims=True), 1e-9)
-    has_kw = ev.sum(axis=1, keepdims=True) > 0
+    return blend_keywords(proba, keyword_evidence(texts, taxonomy, matcher), keyword_weight)
+
+
+def blend_keywords(proba: np.ndarray, evidence: np.ndarray, keyword_weight: float) -> np.ndarray:
+    """Where a text has keyword evidence, ``keyword_weight`` of its probability follows that evidence."""
+    kw = evidence / np.maximum(evidence.sum(axis=1, keepdims=True), 1e-9)
+    has_kw = evidence.sum(axis=1, keepdims=True) > 0
     return np.where(has_kw, (1 - keyword_weight) * proba + keyword_weight * kw, proba)
 
 

@@ -1,0 +1,56 @@
+"""Text-level sentiment cues shared by the stages that need them: the report stage (each item's polarity) and the
+tag stage (which clauses of a remark are praise, so the complaint in it is what gets tagged).
+
+The VADER lexicon (Hutto & Gilbert 2014; MIT, offline) with the words real customers write that it lacks, and
+regular expressions for words that name a problem, hint at one, or report that one was fixed.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# words that name a problem: a text with one is a complaint unless it is glowing (polite complaints thank you)
+PROBLEM_CUE = re.compile(
+    r"\b(?:late|delay(?:ed)?|broken|broke|wrong|worst|worest|worrest|wrost|useless|refund|missing|lost|damaged|"
+    r"declined|rejected|failed|error|stuck|overcharged|double charged|rude|scam|fraud|fake|cheat(?:ed|ing)?|"
+    r"pathetic|nothing (?:has )?(?:arrived|came|happened)|nobody came|supposed to|where (?:is|are) my|where'?s my|"
+    r"any update|no update|still (?:not|no|waiting|haven'?t|hasn'?t)|not (?:yet )?(?:received|delivered|resolved|"
+    r"solved|working|refunded)|(?:haven'?t|hasn'?t|didn'?t|never) (?:received|arrived|got|get|come)|"
+    r"(?:it'?s |it has )?been \d+ (?:days|weeks)|ghatiya|bekar|bakwas|kharab)\b",
+    re.IGNORECASE,
+)
+# words that often sit in a complaint but also in praise ("not too tight", "no issues"): they count only where
+# the text is not clearly positive
+COMPLAINT_CUE = re.compile(
+    r"\b(?:not|never|no|nothing|nobody|still|yet|terrible|awful|disappoint(?:ed|ing)?|angry|cancel(?:led)?|"
+    r"complain(?:t)?|wait(?:ed|ing)?|charged|problem|issue|poor|bad|horrible|ridiculous|unacceptable|waste|should|"
+    r"improve|reduce|without|unable|can'?t|cannot|didn'?t|doesn'?t|won'?t|isn'?t|wasn'?t|haven'?t|hasn'?t|nahi|"
+    r"nahin|nhi)\b",
+    re.IGNORECASE,
+)
+# "problem solved", "resolved the issue": the problem words report a fix, unless negated ("issue not resolved")
+RESOLVED = re.compile(r"\b(?:resolved|solved|sorted|fixed)\b", re.IGNORECASE)
+NOT_RESOLVED = re.compile(
+    r"\b(?:not|no|never|yet to|nahi|nhi|isn'?t|wasn'?t|hasn'?t|haven'?t|didn'?t|hadn'?t|still)\W+(?:\w+\W+){0,2}?"
+    r"(?:been\W+)?(?:resolved|solved|sorted|fixed)\b|\b(?:resolved|solved)\W+(?:nahi|nhi|not)\b",
+    re.IGNORECASE,
+)
+
+# what VADER's lexicon lacks and customers write; valence on VADER's -4..4 scale
+_EXTRA_VALENCE = {
+    "worest": -3.1, "worrest": -3.1, "wrost": -3.1, "ghatiya": -2.5, "bekar": -2.0, "bakwas": -2.5,
+    "kharab": -2.0, "pathetic": -3.0, "useless": -2.5, "cheated": -2.5, "fake": -2.0, "delayed": -1.5,
+    "gud": 1.9, "nyc": 1.9, "gr8": 3.1, "osm": 3.0, "awsome": 3.1, "excelent": 3.2, "exellent": 3.2,
+    "satisfied": 1.8, "helpful": 1.8, "polite": 1.5, "resolved": 1.2,
+}
+
+
+@lru_cache(maxsize=1)
+def vader():
+    """VADER's analyser with the words above added (loaded once)."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    analyser = SentimentIntensityAnalyzer()
+    analyser.lexicon.update(_EXTRA_VALENCE)
+    return analyser

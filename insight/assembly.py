@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from .backends import resolve
 from .clean import model_inputs
@@ -53,14 +54,31 @@ def clusterer(cfg: Config) -> Clusterer:
     return resolve("clusterer", cfg.themes.backend).from_config(cfg.themes, cfg.seed)
 
 
-def tagger(cfg: Config, taxonomy: Taxonomy, emb: Embedder, encode: Encode) -> Tagger:
+def tagger(cfg: Config, taxonomy: Taxonomy, emb: Embedder, encode: Encode,
+           reviewer_labels: pd.DataFrame | None = None) -> Tagger:
     """The configured tagger, ready to tag: zero-shot fitted on the taxonomy, or a trained model loaded.
 
     ``encode`` embeds prepared text; the taxonomy's own examples are prepared like any feedback first, as
-    evaluation and training prepare them.
+    evaluation and training prepare them. A tagger that can be taught (zero-shot) also learns ``reviewer_labels``
+    (``text``, ``label``: reviewers' corrections, ``reviewer_labels``), so a correction counts from the next run on;
+    a trained model learns them when it is retrained (``insight train tagger --from-corrections``).
     """
     built = resolve("tagger", cfg.tag.backend).from_config(cfg.tag, taxonomy)
-    return built.prepare(prepared_encoder(cfg, encode), emb.name, tuned_encoder(cfg))
+    ready = built.prepare(prepared_encoder(cfg, encode), emb.name, tuned_encoder(cfg))
+    if reviewer_labels is not None and hasattr(ready, "teach"):
+        known = reviewer_labels[reviewer_labels["label"].isin(taxonomy.keys)]
+        if len(known):
+            ready.teach(prepared_encoder(cfg, encode)(known["text"].tolist()), known["label"].tolist())
+    return ready
+
+
+def reviewer_labels(store: Store) -> pd.DataFrame:
+    """Reviewers' corrections as labels (``text``, ``label``): the latest correction of a text wins."""
+    found = store.tag_corrections()
+    if found.empty:
+        return pd.DataFrame({"text": pd.Series(dtype=str), "label": pd.Series(dtype=str)})
+    latest = found.dropna(subset=["text"]).drop_duplicates("text", keep="last")
+    return pd.DataFrame({"text": latest["text"].astype(str).to_numpy(), "label": latest["new_cause"].to_numpy()})
 
 
 def prepared_encoder(cfg: Config, encode: Encode) -> Encode:

@@ -24,11 +24,11 @@ from .roles import Embedder, Reporter, Silent
 
 def run(source: ingest.Source, config: Config | None = None, *, taxonomy: Taxonomy | None = None,
         embedder: Embedder | None = None, reporter: Reporter | None = None, registry: themes.Registry | None = None,
-        previous: dict[str, str] | None = None) -> S.RunResult:
+        previous: dict[str, str] | None = None, reviewer_labels: pd.DataFrame | None = None) -> S.RunResult:
     """Run every stage on one export (a path) or an already-loaded frame; nothing is stored.
 
     ``registry`` and ``previous`` (each item's theme id in the last run) make theme ids stable across runs;
-    without them every theme is new.
+    without them every theme is new. ``reviewer_labels`` (``text``, ``label``) teach a zero-shot tagger.
     """
     cfg, rep, timings = config or load_config(), reporter or Silent(), {}
     tax = taxonomy or load_taxonomy(cfg.tag.taxonomy)
@@ -48,7 +48,7 @@ def run(source: ingest.Source, config: Config | None = None, *, taxonomy: Taxono
                                    registry=registry, previous=previous, seed=cfg.seed, display_texts=texts,
                                    complaints=(feel == report.NEGATIVE).tolist())
     with _stage("tag", rep, timings):
-        tagger = assembly.tagger(cfg, tax, emb, encode)
+        tagger = assembly.tagger(cfg, tax, emb, encode, reviewer_labels)
         languages = items.loc[stored, S.LANGUAGE].tolist() if S.LANGUAGE in items else None
         tags = tag.tag_texts(tagger, X, inputs, tax, cfg.tag.multi_label_min, languages, cfg.clean.languages)
         # near-duplicate themes are known only once causes are: same cause and close centroids are one theme
@@ -82,6 +82,7 @@ def run_and_store(source: str | Path | pd.DataFrame, config: Config | None = Non
     store = assembly.store(cfg)
     kwargs.setdefault("registry", themes.Registry.from_records(store.registry_records(), store.theme_counter()))
     kwargs.setdefault("previous", store.previous_themes())
+    kwargs.setdefault("reviewer_labels", assembly.reviewer_labels(store))
     result = run(source, cfg, **kwargs)
     store.publish(result, source=ingest.source_name(source))
     return result

@@ -130,11 +130,7 @@ def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, conf
 
 def corrections_as_labels(store: Store) -> pd.DataFrame:
     """Reviewers' corrections as training labels (``text``, ``label``): the latest correction of a text wins."""
-    found = store.tag_corrections()
-    if found.empty:
-        return pd.DataFrame({"text": pd.Series(dtype=str), "label": pd.Series(dtype=str)})
-    latest = found.dropna(subset=["text"]).drop_duplicates("text", keep="last")
-    return pd.DataFrame({"text": latest["text"].astype(str).to_numpy(), "label": latest["new_cause"].to_numpy()})
+    return assembly.reviewer_labels(store)
 
 
 def weekly_brief(store: Store, run_id: str) -> dict[str, Any]:

@@ -85,7 +85,11 @@ def eval_tagging_cmd(
             None, "--taxonomy", help="default, a YAML path, or 'labels' (the dataset's labels described by their "
                                      "names). Zero-shot tags with it (default: the configured one); few-shot and "
                                      "supervised add its descriptions and seeds to the training labels."),
-        mode: str = typer.Option("zero-shot", "--mode", help="zero-shot, few-shot or supervised."),
+        mode: str = typer.Option("zero-shot", "--mode", help="zero-shot, few-shot, supervised, or active (a "
+                                                             "reviewer labels the review queue's first N items)."),
+        budget: Optional[int] = typer.Option(None, "--budget", help="Active: items the reviewer labels."),
+        budgets: Optional[str] = typer.Option(None, "--budgets", help="Active: a learning curve, e.g. 25,50,100,200."),
+        strategy: str = typer.Option("queue", "--strategy", help="Active: queue (the review queue's order) or random."),
         shots: Optional[int] = typer.Option(None, "--shots", help="Examples per class in few-shot mode."),
         seeds: int = typer.Option(1, "--seeds", help="Repeat few-shot sampling with this many seeds; mean."),
         finetune: bool = typer.Option(False, "--finetune", help="SetFit-style contrastive fine-tune first."),
@@ -106,9 +110,11 @@ def eval_tagging_cmd(
         config: Optional[Path] = ConfigOpt, as_json: bool = JsonOpt) -> None:
     """Root-cause tagging: accuracy, macro-F1, ECE, coverage and precision at coverage."""
     from insight.config import load_taxonomy
-    from insight.evaluate import eval_tagging, label_key, load_label_map, taxonomy_from_labels
+    from insight.evaluate import eval_active, eval_tagging, label_key, load_label_map, taxonomy_from_labels
 
     cfg = load_settings(config)
+    if mode == "active":
+        sizes = _budgets(budget, budgets)
     train_df, test_df = _labelled(dataset, input, text_column, label_column, train, cfg)
     tax = None
     if taxonomy == "labels":
@@ -119,6 +125,25 @@ def eval_tagging_cmd(
             train_df = train_df.assign(label=train_df["label"].map(label_key))
     elif taxonomy is not None:
         tax = load_taxonomy(taxonomy)
+    if mode == "active":
+        found = eval_active(test_df, sizes, strategy=strategy, seeds=max(seeds, 5) if strategy == "random" else 1,
+                            taxonomy=tax, config=cfg, label_map=load_label_map(label_map) if label_map else None,
+                            progress=lambda m: err.print(m))
+        found["dataset"] = dataset or str(input)
+        if as_json:
+            sys.stdout.write(json.dumps(found) + "\n")
+            return
+        zs = found["zero_shot"]
+        t = Table(title=f"Active learning on {found['dataset']} ({strategy}; zero-shot accuracy {zs['accuracy']}, "
+                        f"macro-F1 {zs['macro_f1']})")
+        cols = ["budget", "measured_on", "accuracy", "zero_shot_accuracy_same_items", "macro_f1", "ece", "coverage",
+                "precision_at_coverage"]
+        for k in cols:
+            t.add_column(k.replace("_", " "), justify="right")
+        for row in found["curve"]:
+            t.add_row(*[str(row[k]) for k in cols])
+        out.print(t)
+        return
     result = eval_tagging(train_df, test_df, mode=mode, shots=shots, seeds=seeds, taxonomy=tax, config=cfg,
                           finetune=finetune, finetune_steps=finetune_steps, finetune_epochs=finetune_epochs,
                           finetune_lr=finetune_lr, finetune_classes=finetune_classes, pseudo_per_class=pseudo,
@@ -134,6 +159,17 @@ def eval_tagging_cmd(
         t.add_column(k, justify="right")
     t.add_row(*[str(result[k]) for k in ["n", "accuracy", "macro_f1", "ece", "coverage", "precision_at_coverage"]])
     out.print(t)
+
+
+def _budgets(budget: int | None, budgets: str | None) -> list[int]:
+    """--budget N or --budgets 25,50,...: the label budgets of an active-learning run."""
+    try:
+        sizes = [int(b) for b in budgets.split(",") if b.strip()] if budgets else ([budget] if budget else [])
+    except ValueError:
+        raise typer.BadParameter(f"--budgets takes whole numbers separated by commas, not {budgets!r}") from None
+    if not sizes:
+        raise typer.BadParameter("--mode active needs --budget N or --budgets 25,50,100,200")
+    return sizes
 
 
 @eval_app.command("themes")

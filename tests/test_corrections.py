@@ -81,3 +81,17 @@ def test_cli_correct_then_train_from_corrections(stored, tmp_path):
     assert json.loads(trained.stdout)["metrics"]["n_train"] == seeds + 1
     nothing = runner.invoke(app, ["train", "tagger", "--config", str(cfg_file)])
     assert nothing.exit_code != 0 and "--from-corrections" in nothing.output
+
+
+def test_the_next_run_learns_a_correction(stored, tiny_frame):
+    """A zero-shot tagger is taught reviewers' corrections: the same remark in the next run gets the corrected cause
+    (with the hashing embedder, identical text is the only near neighbour, so nothing else moves)."""
+    cfg, run_id, store = stored
+    keys = load_taxonomy().keys
+    before = store.load(run_id, "items").set_index("item_id")
+    target = next(k for k in keys if k != before.at["L1", "root_cause"])
+    store.correct_tag(run_id, "L1", target, "cx-lead", valid=keys)
+    again = run_and_store(tiny_frame, cfg)
+    after = again.items.set_index("id") if "id" in again.items else again.items.set_index("item_id")
+    assert after.at["L1", "root_cause"] == target
+    assert again.manifest["tagger"]["reviewer_labels"] == 1

@@ -13,9 +13,9 @@ from .datasets import (
     match_labels,
     taxonomy_from_labels,
 )
-from .tagging import MODES, eval_tagging, prepare, sample_shots, unlabelled_pool
+from .tagging import MODES, STRATEGIES, eval_active, eval_tagging, prepare, sample_shots, unlabelled_pool
 from .themes import eval_stability, eval_themes
 
-__all__ = ["DATASETS", "MODES", "eval_stability", "eval_tagging", "eval_themes", "label_key", "load_dataset",
-           "load_label_map", "load_labelled", "match_labels", "prepare", "sample_shots", "taxonomy_from_labels",
-           "unlabelled_pool"]
+__all__ = ["DATASETS", "MODES", "STRATEGIES", "eval_active", "eval_stability", "eval_tagging", "eval_themes",
+           "label_key", "load_dataset", "load_label_map", "load_labelled", "match_labels", "prepare", "sample_shots",
+           "taxonomy_from_labels", "unlabelled_pool"]

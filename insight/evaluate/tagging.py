@@ -130,6 +130,63 @@ def eval_tagging(train: pd.DataFrame | None, test: pd.DataFrame, *, mode: str = 
     return out
 
 
+STRATEGIES = ("queue", "random")
+
+
+def eval_active(test: pd.DataFrame, budgets: list[int], *, strategy: str = "queue", seeds: int = 5,
+                taxonomy: Taxonomy | None = None, config: Config | None = None,
+                label_map: dict[str, str] | None = None, progress: Callable[[str], None] | None = None
+                ) -> dict[str, Any]:
+    """A reviewer in the loop, simulated: for each budget N, the first N items of the review queue (``strategy``
+    queue: ``tag.review_order``; random: N drawn at random, mean over ``seeds``) have their gold labels revealed
+    and taught to the zero-shot tagger as the product teaches it reviewers' corrections (``ZeroShotTagger.teach``);
+    accuracy, macro-F1, ECE and precision at coverage are measured on the remaining items, next to the zero-shot
+    tagger's accuracy on those same items.
+    """
+    from sklearn.metrics import f1_score
+
+    if strategy not in STRATEGIES:
+        raise InputError(f"--strategy must be {' or '.join(STRATEGIES)}, not {strategy!r}", code="E213")
+    bad = [b for b in budgets if b < 1 or b >= len(test)]
+    if bad:
+        raise InputError(f"every budget must be between 1 and {len(test) - 1} (the items to label, leaving some to "
+                         f"measure on); got {bad}", code="E213")
+    cfg = config or load_config()
+    say = progress or (lambda _m: None)
+    tax = taxonomy or load_taxonomy(cfg.tag.taxonomy)
+    test = test.assign(label=match_labels(test["label"].tolist(), tax.keys, label_map))
+    encode = assembly.encoder(cfg, assembly.embedder(cfg))
+    texts = prepare(test["text"].tolist(), cfg)
+    say(f"embedding {len(texts)} texts")
+    X = encode(texts)
+    y = np.array([tax.keys.index(v) for v in test["label"]])
+    prepared = assembly.prepared_encoder(cfg, encode)
+    zero_shot = tag.ZeroShotTagger.from_config(cfg.tag, tax).prepare(prepared)
+    P0 = zero_shot.predict_proba(X, texts)
+    queue = tag.review_order(P0, X)
+    curve = []
+    for budget in budgets:
+        runs, base = [], []
+        for seed in range(seeds if strategy == "random" else 1):
+            picked = queue[:budget] if strategy == "queue" else \
+                np.random.default_rng(seed).choice(len(y), budget, replace=False)
+            rest = np.setdiff1d(np.arange(len(y)), picked)
+            taught = tag.ZeroShotTagger.from_config(cfg.tag, tax).prepare(prepared)
+            taught.teach(X[picked], [tax.keys[i] for i in y[picked]])
+            proba = taught.predict_proba(X[rest], [texts[i] for i in rest])
+            runs.append(metrics(proba, y[rest], taught.policy, f1_score))
+            base.append(float((P0[rest].argmax(axis=1) == y[rest]).mean()))
+        row = {k: round(float(np.mean([r[k] for r in runs])), 4) for k in runs[0]}
+        row.update({"budget": budget, "measured_on": int(len(y) - budget),
+                    "zero_shot_accuracy_same_items": round(float(np.mean(base)), 4)})
+        say(f"{budget} labels: accuracy {row['accuracy']} on the other {row['measured_on']}")
+        curve.append(row)
+    overall = metrics(P0, y, zero_shot.policy, f1_score)
+    return {"mode": "active", "strategy": strategy, "n": int(len(test)), "n_classes": len(tax.keys),
+            "seeds": seeds if strategy == "random" else 1,
+            "zero_shot": {k: round(float(v), 4) for k, v in overall.items()}, "curve": curve}
+
+
 def sample_shots(train: pd.DataFrame, shots: int | None, seed: int) -> pd.DataFrame:
     """``shots`` labelled texts per class, drawn with ``seed``."""
     if not shots:

@@ -28,7 +28,8 @@ NOT_PRAISE = re.compile(
     r"can'?t|cannot|unable|without|nahi|nhi|worst|bad|poor|please|plz|pls|kindly|should|want|need)\b",
     re.IGNORECASE)
 PROBLEM_NOUNS = re.compile(r"\b(?:problems?|issues?|query|queries|concerns?|complaints?)\b", re.IGNORECASE)
-PROMISED_FIX = re.compile(r"\b(?:will|shall|would)\s+(?:be\s+)?(?:resolv|solv)\w*", re.IGNORECASE)
+PROMISED_FIX = re.compile(r"\b(?:will|shall|would)\s+(?:be\s+)?(?:resolv|solv)\w*|\bhelped\b|\bby (?:resolv|solv)ing\b",
+                          re.IGNORECASE)
 PRAISE_AT = 0.3  # VADER compound from which a clause is clearly positive
 
 
@@ -43,7 +44,11 @@ def is_praise(clause: str) -> bool:
 
 def complaint_focus(texts: Sequence[str]) -> list[str]:
     """Each text without its praise clauses; "" for a text that is praise throughout; the text itself where
-    nothing was set aside (so a caller embeds only what changed)."""
+    nothing was set aside (so a caller embeds only what changed).
+
+    A clause that neither praises nor complains counts as a complaint: customers state problems flatly ("shipping
+    was slow as molasses, arrived a week past the date") and with sarcasm ("great update guys").
+    """
     out = []
     for text in texts:
         clauses = [c.strip() for c in CLAUSE_BREAK.split(text or "") if c and len(c.strip()) > 2]

@@ -18,6 +18,7 @@ import pandas as pd
 from ..config import TagConfig, Taxonomy
 from ..errors import ConfigError
 from .active import LabelMemory, review_order
+from .adapt import batch_smooth
 from .calibration import AbstainPolicy, apply_temperature, softmax
 from .focus import complaint_focus
 from .persist import encoder_path, head_features, load_model
@@ -47,7 +48,9 @@ class ZeroShotTagger:
     2. each cause's score, the mean cosine to its ``top_k`` nearest prototypes;
     3. the out-of-taxonomy cause scores at least ``out_of_taxonomy_below`` (a remark no cause fits well is
        "other", whatever other's own seeds say) and wins outright where the remark is praise throughout;
-    4. a softmax with ``temperature``, blended with keyword and pattern evidence (``keyword_weight``).
+    4. a softmax with ``temperature``, blended with keyword and pattern evidence (``keyword_weight``), with
+       reviewers' labels (``teach``), and with the causes of its ``batch_neighbours`` nearest remarks in the batch
+       (``adapt.batch_smooth``, after sharpening by ``calibration_temperature``).
 
     Columns are in taxonomy order.
     """
@@ -56,7 +59,9 @@ class ZeroShotTagger:
 
     def __init__(self, taxonomy: Taxonomy, temperature: float = 0.05, keyword_weight: float = 0.35,
                  policy: AbstainPolicy | None = None, focus_weight: float = 0.0,
-                 out_of_taxonomy_below: float | None = None, calibration_temperature: float = 1.0) -> None:
+                 out_of_taxonomy_below: float | None = None, calibration_temperature: float = 1.0,
+                 batch_neighbours: int = 0, batch_weight: float = 0.2, praise_is_out_of_taxonomy: bool = True
+                 ) -> None:
         self.taxonomy = taxonomy
         self.temperature = temperature
         self.keyword_weight = keyword_weight
@@ -64,13 +69,16 @@ class ZeroShotTagger:
         self.focus_weight = focus_weight
         self.out_of_taxonomy_below = out_of_taxonomy_below
         self.calibration_temperature = calibration_temperature
+        self.batch_neighbours, self.batch_weight = batch_neighbours, batch_weight
+        self.praise_is_out_of_taxonomy = praise_is_out_of_taxonomy
         self.memory_ = LabelMemory(taxonomy.keys)
 
     @classmethod
     def from_config(cls, cfg: TagConfig, taxonomy: Taxonomy) -> ZeroShotTagger:
         return cls(taxonomy, cfg.temperature, cfg.keyword_weight,
                    AbstainPolicy(min_confidence=cfg.abstain_below, min_margin=cfg.min_margin),
-                   cfg.focus_weight, cfg.out_of_taxonomy_below, cfg.calibration_temperature)
+                   cfg.focus_weight, cfg.out_of_taxonomy_below, cfg.calibration_temperature, cfg.batch_neighbours,
+                   cfg.batch_weight, cfg.praise_is_out_of_taxonomy)
 
     def prepare(self, encode: Encode, embedder: str = "", encoder_at: EncoderAt | None = None) -> ZeroShotTagger:
         """Fitted on the taxonomy's descriptions and seed examples, prepared and embedded by ``encode``."""
@@ -87,7 +95,8 @@ class ZeroShotTagger:
     def scores(self, X: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
         """Steps 1-3: each remark's score per cause, in taxonomy order, before the softmax."""
         X = np.asarray(X, dtype=np.float32)
-        focus = complaint_focus(texts) if texts is not None else None
+        wanted = texts is not None and (self.focus_weight or self.praise_is_out_of_taxonomy)
+        focus = complaint_focus(texts) if wanted else None
         encode = getattr(self, "encode_", None)
         if focus is not None and self.focus_weight and encode is not None:
             changed = [i for i, (f, t) in enumerate(zip(focus, texts)) if f and f != t]
@@ -106,7 +115,7 @@ class ZeroShotTagger:
             j = self.taxonomy.keys.index(fallback)
             if self.out_of_taxonomy_below is not None:
                 out[:, j] = np.maximum(out[:, j], self.out_of_taxonomy_below)
-            if focus is not None:  # praise from end to end: nothing operational to fix
+            if focus is not None and self.praise_is_out_of_taxonomy:  # praise throughout: nothing to fix
                 praise = np.array([f == "" for f in focus])
                 out[praise, j] = out[praise].max(axis=1) + PRAISE_MARGIN
         return out
@@ -122,7 +131,9 @@ class ZeroShotTagger:
         if texts is not None and self.keyword_weight:  # vectors alone: no keyword evidence
             proba = blend_keywords(proba, keyword_evidence(texts, self.taxonomy, self.matcher_), self.keyword_weight)
         proba = self.memory_.blend(proba, X)
-        return apply_temperature(proba, self.calibration_temperature) if self.calibration_temperature != 1 else proba
+        if self.calibration_temperature != 1:
+            proba = apply_temperature(proba, self.calibration_temperature)
+        return batch_smooth(proba, X, self.batch_neighbours, self.batch_weight)  # the batch's own neighbours
 
     @property
     def info(self) -> dict[str, Any]:

@@ -1,0 +1,165 @@
+"""Issue 15: keywords that need context, out-of-taxonomy remarks, praise-only remarks, the review queue's order and
+the active-learning loop."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from insight.config import ConfigError, Taxonomy, load_config, load_taxonomy
+from insight.embed import HashingEmbedder
+from insight.tag import KeywordMatcher, LabelMemory, ZeroShotTagger, complaint_focus, review_order
+
+
+def _taxonomy(**extra) -> Taxonomy:
+    return Taxonomy.model_validate({"name": "t", "root_causes": {
+        "delivery": {"description": "parcels", "seeds": ["late parcel"], "keywords": ["courier"],
+                     "patterns": [r"\bdriver\b[^.]{0,30}\b(?:never|didn't)\b"],
+                     "exclude": [r"\b(?:printer|graphics)\s+drivers?\b"]},
+        "product_quality": {"description": "faulty goods", "seeds": ["it broke"], "keywords": ["driver"]},
+        "other": {"description": "nothing to fix", "seeds": ["thanks"]},
+        **extra}})
+
+
+@pytest.mark.integration  # spaCy lemmas
+def test_patterns_need_context_and_exclusions_cancel_a_cause():
+    hits = KeywordMatcher(_taxonomy()).counts([
+        "the driver never came to my door",        # delivery by pattern (and the bare keyword of product_quality)
+        "my printer driver keeps crashing",        # no delivery evidence: excluded
+        "the printer driver never installs and the courier was late",  # exclusion zeroes delivery's hits
+        "driver",                                   # the bare word: no delivery pattern
+    ])
+    d = 0
+    assert hits[0, d] == 1
+    assert hits[1, d] == 0 and hits[1, 1] == 1
+    assert hits[2, d] == 0
+    assert hits[3, d] == 0 and hits[3, 1] == 1
+
+
+def test_a_pattern_that_does_not_compile_is_a_clear_config_error(tmp_path):
+    path = tmp_path / "tax.yaml"
+    path.write_text("name: t\nroot_causes:\n  a: {description: a, seeds: [a], patterns: ['(unclosed']}\n"
+                    "  b: {description: b, seeds: [b]}\n")
+    with pytest.raises(ConfigError, match="not a valid regular expression"):
+        load_taxonomy(path)
+
+
+def test_out_of_taxonomy_defaults_to_other_and_must_name_a_cause():
+    assert _taxonomy().out_of_taxonomy == "other"
+    no_other = Taxonomy.model_validate({"name": "t", "root_causes": {
+        "a": {"description": "a", "seeds": ["a"]}, "b": {"description": "b", "seeds": ["b"]}}})
+    assert no_other.out_of_taxonomy is None
+    with pytest.raises(Exception, match="out_of_taxonomy names 'misc'"):
+        Taxonomy.model_validate({"name": "t", "out_of_taxonomy": "misc", "root_causes": {
+            "a": {"description": "a", "seeds": ["a"]}, "b": {"description": "b", "seeds": ["b"]}}})
+
+
+def test_praise_clauses_are_set_aside_and_praise_only_has_no_focus():
+    focus = complaint_focus([
+        "The agent was very polite but my refund is still not credited",
+        "Thank you so much, my problem solved",
+        "She was kind and I hope my issue will be resolved soon",
+        "Issue not resolved even after a month",
+    ])
+    assert "refund" in focus[0] and "polite" not in focus[0]
+    assert focus[1] == "" and focus[2] == ""
+    assert focus[3] == "Issue not resolved even after a month"
+
+
+def _tagger(tax: Taxonomy, **kw) -> ZeroShotTagger:
+    emb = HashingEmbedder()
+    return ZeroShotTagger(tax, keyword_weight=0.0, **kw).prepare(emb.encode)
+
+
+def test_remark_that_only_praises_goes_to_the_out_of_taxonomy_cause():
+    tax = _taxonomy()
+    emb = HashingEmbedder()
+    texts = ["late parcel", "Thank you so much, my problem solved"]
+    proba = _tagger(tax).predict_proba(emb.encode(texts), texts)
+    assert tax.keys[int(proba[0].argmax())] == "delivery"
+    assert tax.keys[int(proba[1].argmax())] == "other"
+
+
+def test_nothing_fits_well_means_out_of_taxonomy_when_a_floor_is_set():
+    tax = _taxonomy()
+    emb = HashingEmbedder()
+    texts = ["zebra quantum tuba", "late parcel"]
+    floor = _tagger(tax, out_of_taxonomy_below=0.5).predict_proba(emb.encode(texts), texts)
+    assert tax.keys[int(floor[0].argmax())] == "other"
+    assert tax.keys[int(floor[1].argmax())] == "delivery"  # a remark that fits keeps its cause
+
+
+def test_review_order_puts_uncertain_first_and_spreads_over_unlike_items():
+    proba = np.array([[0.9, 0.1], [0.5, 0.5], [0.51, 0.49], [0.55, 0.45]])
+    X = np.array([[1, 0], [0, 1], [0, 1], [1, 0]], dtype=np.float32)  # items 1 and 2 say the same thing
+    order = review_order(proba, X)
+    assert order[0] == 1
+    assert order[1] == 3  # item 2 is nearly as uncertain, but a copy of item 1: the unlike item 3 comes first
+    assert order[-1] == 0
+    assert sorted(order.tolist()) == [0, 1, 2, 3]
+    # complaints first where impact is given
+    assert review_order(np.array([[0.5, 0.5], [0.5, 0.5]]), np.eye(2, dtype=np.float32), impact=[0, 1])[0] == 1
+
+
+def test_label_memory_leans_close_remarks_towards_reviewers_labels():
+    memory = LabelMemory(["a", "b"], gate=0.5, weight=1.0).add(np.array([[1, 0]], dtype=np.float32), ["b"])
+    proba = np.array([[0.9, 0.1], [0.9, 0.1]])
+    out = memory.blend(proba, np.array([[1, 0], [0, 1]], dtype=np.float32))
+    assert out[0].argmax() == 1  # identical to a labelled remark
+    assert np.allclose(out[1], proba[1])  # unlike any labelled remark: unchanged
+    with pytest.raises(ValueError, match="not causes"):
+        memory.add(np.zeros((1, 2), dtype=np.float32), ["zzz"])
+
+
+@pytest.mark.integration  # embeds with the hashing embedder through the evaluation path
+def test_active_loop_teaches_the_queues_first_items(tmp_path, monkeypatch):
+    from insight import evaluate
+
+    monkeypatch.setenv("INSIGHT_HOME", str(tmp_path))
+    cfg = load_config().model_copy(deep=True)
+    cfg.embed.backend = "hashing"
+    tax = load_taxonomy()
+    frame = pd.DataFrame({"text": [
+        "my parcel is a week late", "the courier lost my parcel", "card declined at payment",
+        "charged twice for one order", "refund not received after return", "zorblax quuxparcel vintage",
+        "zorblax quuxparcel vintage again", "the agent was rude and hung up"],
+        "label": ["delivery", "delivery", "payments", "payments", "returns_refunds", "product_quality",
+                  "product_quality", "customer_service"]})
+    taught: list[list[str]] = []
+    original = ZeroShotTagger.teach
+
+    def spy(self, X, labels):
+        taught.append(list(labels))
+        return original(self, X, labels)
+
+    monkeypatch.setattr(ZeroShotTagger, "teach", spy)
+    out = evaluate.eval_active(frame, [2, 3], strategy="queue", taxonomy=tax, config=cfg)
+    assert [row["budget"] for row in out["curve"]] == [2, 3]
+    assert [row["measured_on"] for row in out["curve"]] == [6, 5]
+    assert [len(t) for t in taught] == [2, 3]
+    assert taught[1][:2] == taught[0]  # the queue is one order: a bigger budget labels the same first items
+    with pytest.raises(Exception, match="between 1 and 7"):
+        evaluate.eval_active(frame, [8], taxonomy=tax, config=cfg)
+
+
+def test_batch_smoothing_leans_on_the_runs_own_neighbours_and_is_off_by_default():
+    from insight.tag.adapt import batch_smooth
+
+    X = np.array([[1, 0], [0.99, 0.14], [0.98, 0.2], [0, 1]], dtype=np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    proba = np.array([[0.45, 0.55], [0.9, 0.1], [0.9, 0.1], [0.1, 0.9]])
+    out = batch_smooth(proba, X, k=2, weight=0.5)
+    assert out[0].argmax() == 0  # its two nearest say "a"
+    assert np.allclose(out.sum(axis=1), 1)
+    assert np.array_equal(batch_smooth(proba, X, k=0), proba)
+    assert load_config().tag.batch_neighbours == 0  # a row's tag must not depend on the rows beside it
+
+
+def test_active_mode_needs_a_budget():
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    ran = CliRunner().invoke(app, ["eval", "tagging", "--input", "x.csv", "--mode", "active"])
+    assert ran.exit_code != 0 and "--budget" in ran.output
+    ran = CliRunner().invoke(app, ["eval", "tagging", "--input", "x.csv", "--mode", "active", "--budgets", "a,b"])
+    assert ran.exit_code != 0 and "whole numbers" in ran.output

@@ -49,3 +49,14 @@ def test_general_dissatisfaction_is_counted_and_said_once():
     report = health(items, THEMES, {"trends": True, "reason": None}, readable=["en"])
     assert report["general_dissatisfaction"] == 3
     assert [n for n in report["notes"] if "general dissatisfaction" in n] != []
+
+
+def test_complaints_in_out_of_taxonomy_themes_are_said():
+    rows = [("TH0001", f"my parcel is late {i}", "en", False) for i in range(10)]
+    rows += [("TH0002", f"worst company ever {i}", "en", False) for i in range(6)]
+    items = _items(rows).assign(**{S.NEGATIVE: True})
+    themes = THEMES.assign(**{S.ROOT_CAUSE: ["delivery", "other", "delivery"]})
+    report = health(items, themes, {"trends": True, "reason": None}, readable=["en"], out_of_taxonomy="other")
+    assert report["out_of_taxonomy_themes"] == [{"theme_id": "TH0002", "label": "hai / se", "complaints": 6}]
+    assert any("6 complaints" in n and "not actions" in n for n in report["notes"])
+    assert health(items, themes, {"trends": True, "reason": None}, readable=["en"])["out_of_taxonomy_themes"] == []

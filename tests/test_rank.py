@@ -124,3 +124,26 @@ def test_without_dated_history_themes_sharing_a_segment_stay_separate_actions():
     out = rank_actions(stats, seg, items, load_taxonomy(), RankConfig())
     assert len(out) == 2 and not any(out["related_themes"].map(len))
     assert set(out["segment"]) == {"carrier=X"}  # each still names the segment behind it
+
+
+def test_a_theme_whose_cause_is_other_is_never_an_action():
+    """Regression (real CSAT remarks, issue 15): a theme of general anger ("Shopzilla very bad company") tagged
+    'other' ranked #1 as "Review customer suggestions"; nothing operational can be fixed there."""
+    stats = pd.DataFrame([stats_row("T001", 400, 100, cause="other"), stats_row("T002", 40, 10)])
+    out = rank_actions(stats, pd.DataFrame(columns=[S.THEME, "column", "value"]),
+                       items_for({"T001": 400, "T002": 40}), load_taxonomy(), RankConfig())
+    assert list(out["theme_id"]) == ["T002"]
+
+
+def test_a_themes_cause_comes_from_its_complaints():
+    """Regression: praise beside the complaints ("the agent was polite") made a refund theme's cause 'other'."""
+    from insight.report.summary import _cause_mix
+
+    stored = pd.DataFrame({S.THEME: ["T1"] * 5 + ["T2"] * 2,
+                           S.ROOT_CAUSE: ["other", "other", "other", "returns_refunds", "returns_refunds",
+                                          "other", "delivery"],
+                           S.NEGATIVE: [False, False, False, True, True, False, False]})
+    mix = _cause_mix(stored).set_index(S.THEME)
+    assert mix.at["T1", S.ROOT_CAUSE] == "returns_refunds" and mix.at["T1", f"{S.ROOT_CAUSE}_share"] == 1.0
+    assert mix.at["T1", "root_cause_mix"]["other"] == 0.6  # the whole mix is still shown
+    assert mix.at["T2", S.ROOT_CAUSE] == "delivery"  # no complaints: from all items (ties by name)

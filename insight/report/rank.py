@@ -98,7 +98,9 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
         return pd.DataFrame(columns=ACTION_COLUMNS)
     eligible = theme_stats[(theme_stats[S.THEME] != S.UNTHEMED) & (theme_stats["volume"] >= cfg.min_theme_size)
                            & (theme_stats["complaints"] >= cfg.min_complaints)
-                           & (theme_stats["negative_share"] >= cfg.min_negative_share)]
+                           & (theme_stats["negative_share"] >= cfg.min_negative_share)
+                           # nothing operational to fix (general anger, praise, off-topic): a theme, not an action
+                           & (theme_stats[S.ROOT_CAUSE].astype(object) != taxonomy.out_of_taxonomy)]
     complaints = items[items[S.NEGATIVE].fillna(False).astype(bool)]
     rows = []
     for row in eligible.to_dict("records"):

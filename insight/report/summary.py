@@ -123,8 +123,18 @@ def _with_unthemed(theme_table: pd.DataFrame, stored: pd.DataFrame, n_examples: 
 
 
 def _cause_mix(stored: pd.DataFrame) -> pd.DataFrame:
-    """Each theme's dominant root cause, its share, and the whole mix of causes."""
+    """Each theme's dominant root cause, its share, and the whole mix of causes.
+
+    The dominant cause is taken from the theme's complaints where it has any: an action is about them, and the
+    praise beside them ("agent was polite") names nothing to fix. Themes without complaints take it from all items.
+    """
+    complaints = stored[stored[S.NEGATIVE].fillna(False).astype(bool)] if S.NEGATIVE in stored else stored.iloc[:0]
     mix = dominant(stored, S.THEME, S.ROOT_CAUSE)
+    if len(complaints):
+        painful = dominant(complaints, S.THEME, S.ROOT_CAUSE).set_index(S.THEME)
+        hit = mix[S.THEME].isin(painful.index)
+        for col in (S.ROOT_CAUSE, f"{S.ROOT_CAUSE}_share"):
+            mix.loc[hit, col] = mix.loc[hit, S.THEME].map(painful[col]).to_numpy()
     shares = stored.groupby(S.THEME)[S.ROOT_CAUSE].value_counts(normalize=True).round(3)
     present = set(shares.index.get_level_values(0))
     return mix.assign(root_cause_mix=mix[S.THEME].map(
@@ -174,7 +184,8 @@ def build_manifest(cfg: Config, taxonomy: Taxonomy, embedder: str, source: str, 
         "duplicate_reasons": reasons(S.DUPLICATE),
         "languages": stored[S.LANGUAGE].value_counts().to_dict() if S.LANGUAGE in items.columns else {},
         "self_check": self_check(stored), "tagger": tagger, "history": history,
-        "health": health(items, theme_table, history or {}, cfg.clean.languages),
+        "health": health(items, theme_table, history or {}, cfg.clean.languages,
+                         out_of_taxonomy=taxonomy.out_of_taxonomy, min_complaints=cfg.rank.min_complaints),
         "theme_event_counts": dict(Counter(e["event"] for e in events)),
     }
 
@@ -204,13 +215,14 @@ _HANDLE = re.compile(S.HANDLE_PATTERN)
 
 
 def health(items: pd.DataFrame, theme_table: pd.DataFrame, history: dict[str, Any], readable: Sequence[str] = ("en",),
-           dominant: float = 0.6) -> dict[str, Any]:
+           dominant: float = 0.6, out_of_taxonomy: str | None = None, min_complaints: int = 5) -> dict[str, Any]:
     """What limits this run's conclusions, in figures and in a few plain sentences (``notes``).
 
     Flags: no trends (and why); the share of rows that were praise only; the share of analysed items the tagger
     was unsure of; themes where one language the encoder does not read well makes up ``dominant`` of the items
     (they group by language, not by problem); themes where one @handle is named in ``dominant`` of the items (they
-    group by brand). An empty ``notes`` list means nothing to warn about.
+    group by brand); complaints in themes whose cause is the taxonomy's ``out_of_taxonomy`` cause (general anger,
+    off-topic: themes, never actions). An empty ``notes`` list means nothing to warn about.
     """
     stored = items[items[S.STATUS] == S.STORED]
     praise = float((items[S.REASON] == "praise_only").mean()) if len(items) else 0.0
@@ -243,13 +255,28 @@ def health(items: pd.DataFrame, theme_table: pd.DataFrame, history: dict[str, An
     for t in language_themes:
         notes.append(f"{t['theme_id']} \"{t['label']}\" is {_pct(t['share'])} in language '{t['language']}', which "
                      f"the model reads poorly: it groups by language rather than by problem.")
+    unfixable = []
+    if out_of_taxonomy is not None and len(theme_table) and S.ROOT_CAUSE in theme_table:
+        negative = stored[S.NEGATIVE].fillna(False).astype(bool) if S.NEGATIVE in stored else pd.Series(False,
+                                                                                                      stored.index)
+        per_theme = stored[negative].groupby(S.THEME).size()
+        for theme, cause in zip(theme_table[S.THEME], theme_table[S.ROOT_CAUSE]):
+            if cause == out_of_taxonomy and theme != S.UNTHEMED and per_theme.get(theme, 0) >= min_complaints:
+                unfixable.append({"theme_id": theme, "label": labels.get(theme, ""),
+                                  "complaints": int(per_theme[theme])})
+    if unfixable:
+        n = sum(t["complaints"] for t in unfixable)
+        named = ", ".join(f"{t['theme_id']} \"{t['label']}\"" for t in unfixable[:3])
+        notes.append(f"{n:,} complaints sit in themes whose root cause is '{out_of_taxonomy}' ({named}"
+                     f"{', ...' if len(unfixable) > 3 else ''}): they name nothing operational to fix (general "
+                     f"anger, off-topic), so they are themes, not actions.")
     for t in brand_themes:
         notes.append(f"{t['theme_id']} \"{t['label']}\": {_pct(t['share'])} of its items name {t['handle']}; it may "
                      f"group by brand rather than by problem.")
     return {"trends": bool(history.get("trends", True)), "praise_share": round(praise, 3),
             "general_dissatisfaction": displeased,
             "needs_review_share": round(review, 3), "language_themes": language_themes,
-            "brand_themes": brand_themes, "notes": notes}
+            "brand_themes": brand_themes, "out_of_taxonomy_themes": unfixable, "notes": notes}
 
 
 def _pct(share: float) -> str:

@@ -88,6 +88,11 @@ def history(items: pd.DataFrame, recent_weeks: int, min_baseline_weeks: int) -> 
     return {"trends": reason is None, "timestamps": bool(timestamps), "weeks": weeks, "reason": reason}
 
 
+GROUP_STAT_COLUMNS = ["volume", "recent_volume", "baseline_weekly", "recent_weekly", "growth", "wow_change",
+                      "negative_share", "complaints", "recent_complaints", "escalation_share", "spike_weeks",
+                      "weekly_counts"]
+
+
 def group_stats(items: pd.DataFrame, by: str, recent_weeks: int, spikes: dict[str, list[int]] | None = None,
                 trends: bool = True) -> pd.DataFrame:
     """Per group (theme or root cause): volume, recent volume, growth, week-over-week, negativity, spikes.
@@ -97,8 +102,8 @@ def group_stats(items: pd.DataFrame, by: str, recent_weeks: int, spikes: dict[st
     week-over-week change and spikes are None / empty.
     """
     weekly = weekly_volume(items, by)
-    if weekly.empty:
-        return pd.DataFrame()
+    if weekly.empty:  # nothing stored: the same columns, no rows, so every later step reads an empty table
+        return pd.DataFrame(columns=[by, *GROUP_STAT_COLUMNS])
     n_weeks = int(weekly[S.WEEK].max())
     recent = min(recent_weeks, max(n_weeks - 1, 1))
     rows = []

@@ -86,10 +86,10 @@ def measure_run(stored: pd.DataFrame, theme_table: pd.DataFrame, cfg: MeasureCon
     theme_stats = group_stats(stored, S.THEME, cfg.recent_weeks, spikes(S.THEME), trends)
     theme_stats["repeat_contact_rate"] = theme_stats[S.THEME].map(repeat_contact_rate(stored, S.THEME))
     theme_stats["value_at_risk"] = theme_stats[S.THEME].map(value_at_risk(stored, S.THEME, cfg.recent_weeks))
-    theme_table = _with_unthemed(theme_table, stored, n_examples)
-    theme_table = theme_table.merge(_cause_mix(stored), on=S.THEME, how="left").merge(
-        theme_stats[_THEME_MEASURES], on=S.THEME, how="left").merge(
-        rating_effects(stored)[[S.THEME, "mean_rating", "rating_effect"]], on=S.THEME, how="left")
+    theme_table = _keyed(_with_unthemed(theme_table, stored, n_examples))
+    theme_table = theme_table.merge(_keyed(_cause_mix(stored)), on=S.THEME, how="left").merge(
+        _keyed(theme_stats[_THEME_MEASURES]), on=S.THEME, how="left").merge(
+        _keyed(rating_effects(stored)[[S.THEME, "mean_rating", "rating_effect"]]), on=S.THEME, how="left")
     named = [c for c in [S.THEME, "label", "problem_label", S.ROOT_CAUSE] if c in theme_table]
     stats = theme_stats.merge(theme_table[named], on=S.THEME, how="left")
     windows = dict(zip(stats[S.THEME], stats["spike_weeks"]))
@@ -109,6 +109,12 @@ def measure_run(stored: pd.DataFrame, theme_table: pd.DataFrame, cfg: MeasureCon
                     theme_segments=theme_segments.rename(columns={"group_id": S.THEME}),
                     sentences=theme_segments.groupby("group_id")["sentence"].first().to_dict(),
                     cause_sentences=cause_sentences, weekly=weekly_volume(stored, S.ROOT_CAUSE), history=known)
+
+
+def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Theme ids as text even in an empty table (pandas gives an empty column float64, and merging float64 with
+    text ids fails: a run with nothing stored crashed here)."""
+    return frame.astype({S.THEME: object}) if S.THEME in frame else frame
 
 
 def _with_unthemed(theme_table: pd.DataFrame, stored: pd.DataFrame, n_examples: int) -> pd.DataFrame:

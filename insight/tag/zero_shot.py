@@ -38,6 +38,8 @@ class PrototypeTagger:
         return self
 
     def decision_function(self, X: np.ndarray) -> np.ndarray:
+        if len(X) == 0:  # a run with nothing stored: no rows to score (and no vector width to check)
+            return np.zeros((0, len(self.classes_)), dtype=np.float32)
         sims = np.asarray(X, dtype=np.float32) @ self.prototypes_.T
         scores = np.empty((len(sims), len(self.classes_)), dtype=np.float32)
         for c in range(len(self.classes_)):

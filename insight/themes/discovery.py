@@ -107,7 +107,8 @@ class HDBSCANClusterer:
         rank[order] = np.arange(len(order))
         self.centroids_ = centroids[order]
         labels = np.full(n, NOISE)
-        labels[sample] = np.where(soft == NOISE, NOISE, rank[np.maximum(soft, 0)])
+        if len(rank):  # HDBSCAN may keep no cluster at all in a small sample: then every item is unthemed
+            labels[sample] = np.where(soft == NOISE, NOISE, rank[np.maximum(soft, 0)])
         rest = np.setdiff1d(np.arange(n), sample)
         if len(rest):
             labels[rest] = self.assign(X[rest])

@@ -104,6 +104,7 @@ CATALOGUE: dict[str, Entry] = {
     "E408": Entry(StoreError, "the run has no stored (taggable) item with that id"),
     "E501": Entry(ExportError, "unknown export format"),
     "E502": Entry(ExportError, "unknown export content (--what)"),
+    "E503": Entry(ExportError, "a format that exports actions only (jira, markdown) asked for other content"),
     "E601": Entry(ModelError, "a supervised tagger needs labels of at least two root causes"),
     "E602": Entry(ModelError, "this kind of tagger cannot be saved"),
     "E603": Entry(ModelError, "the model folder already holds a model; save a new version in a new folder"),

@@ -227,6 +227,9 @@ def export(run: str = typer.Option("latest", "--run", help="Run id, or 'latest'.
         raise StoreError(f"no stored runs in workspace {store.workspace!r}{hint}", code="E403")
     if what not in ("actions", "themes", "items", "quarantine"):
         raise ExportError(f"--what must be actions, themes, items or quarantine, not {what!r}", code="E502")
+    if fmt in ("jira", "markdown") and what != "actions":
+        raise ExportError(f"--format {fmt} exports actions ({'Jira tickets' if fmt == 'jira' else 'the weekly brief'})"
+                          f"; export {what} with --format csv or json", code="E503")
     frame = store.load(run_id, what).drop(columns=["run_id"])
     if fmt == "markdown":
         from insight.operations import weekly_brief

@@ -1,6 +1,7 @@
 import json
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from pipelines.cli import app
@@ -64,3 +65,18 @@ def test_ingest_only_runs_are_marked_and_never_taken_for_latest(tmp_path, tiny_f
     assert "ingest" in table and "pipeline" in table
     latest = json.loads(runner.invoke(app, ["export", "--format", "json", "--config", str(fast_yaml)]).stdout)
     assert latest["run_id"] == analysed
+
+
+@pytest.mark.parametrize("fmt", ["jira", "markdown"])
+@pytest.mark.parametrize("what", ["themes", "items", "quarantine"])
+def test_action_only_formats_refuse_other_content_clearly(tmp_path, tiny_frame, fast_yaml, fmt, what):
+    """Regression (issue 16): `export --format jira --what themes` crashed with KeyError 'impact', and
+    `--format markdown` ignored --what but recorded it."""
+    data = tmp_path / "feedback.csv"
+    tiny_frame.to_csv(data, index=False)
+    assert runner.invoke(app, ["run", "--input", str(data), "--config", str(fast_yaml)]).exit_code == 0
+    out = tmp_path / "x.out"
+    ran = runner.invoke(app, ["export", "--format", fmt, "--what", what, "--out", str(out), "--config",
+                              str(fast_yaml)])
+    assert ran.exit_code == 2 and "E503" in ran.output and "actions" in ran.output
+    assert not out.exists()

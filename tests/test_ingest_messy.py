@@ -171,3 +171,37 @@ def test_excel(tmp_path):
                                                                                  "timestamp": "Date"})})
     result = ingest_only(path, cfg, store=False)
     assert result.counts.stored == 2
+
+
+def test_out_of_range_years_are_quarantined_not_the_whole_file(tmp_path):
+    """Regression (issue 16): year 0001/9999 next to a nanosecond ISO stamp raised OutOfBoundsDatetime and the
+    whole file was lost."""
+    path = tmp_path / "years.csv"
+    path.write_text("text,timestamp\nparcel late one,0001-01-01T00:00:00\nparcel late two,9999-12-31T00:00:00\n"
+                    "parcel late three,2026-01-01T10:00:00.123456789Z\nparcel late four,2026-01-02\n"
+                    "parcel late five,1700000000000\n")
+    result = ingest_only(path, _config(tmp_path), store=False)
+    _check_accounting(result)
+    items = result.items.set_index(S.CLEAN_TEXT)
+    assert items.loc["parcel late one", S.REASON] in ("bad_timestamp", "implausible_timestamp")
+    assert items.loc["parcel late two", S.REASON] in ("bad_timestamp", "future_timestamp")
+    assert items.loc["parcel late three", S.STATUS] != S.QUARANTINED
+    assert str(items.loc["parcel late five", S.TIMESTAMP])[:10] == "2023-11-14"  # epoch milliseconds
+
+
+def test_deeply_nested_json_is_a_quarantine_row_not_a_traceback(tmp_path):
+    """Regression (issue 16): a deeply nested JSON record raised RecursionError."""
+    path = tmp_path / "deep.jsonl"
+    path.write_text('{"text": "parcel late"}\n' + '{"a":' * 5000 + "1" + "}" * 5000 + '\n{"text": "refund late"}\n')
+    result = ingest_only(path, _config(tmp_path), store=False)
+    _check_accounting(result)
+    assert result.counts.read == 3
+    q = result.items[result.items[S.STATUS] == S.QUARANTINED]
+    assert len(q) == 1 and q[S.LINE].tolist() == [2]
+
+
+def test_a_zip_that_is_not_a_workbook_is_a_clear_error(tmp_path):
+    path = tmp_path / "bad.xlsx"
+    path.write_bytes(b"PK\x03\x04 this is not a workbook")
+    with pytest.raises(InputError, match="bad.xlsx"):
+        ingest_only(path, _config(tmp_path), store=False)

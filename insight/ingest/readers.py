@@ -13,6 +13,7 @@ import gzip
 import io
 import json
 import sys
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -99,7 +100,8 @@ def _raw_chunks(path: Path, chunk_size: int) -> Iterator[pd.DataFrame]:
             yield from _records_to_frames(_csv_records(path, gz, suffix, header), chunk_size, header)
     except InputError:
         raise
-    except (OSError, EOFError, ValueError, UnicodeError) as exc:
+    except (OSError, EOFError, ValueError, UnicodeError, zipfile.BadZipFile) as exc:
+        # a file that is not what its name says: an .xlsx that is not a workbook, a truncated gzip, wrong encoding
         raise InputError(f"cannot read {path}: {exc}", code="E202") from exc
 
 
@@ -260,6 +262,9 @@ def _jsonl_records(path: Path, gz: bool) -> Iterator[dict[str, Any]]:
             except json.JSONDecodeError as exc:
                 yield {PARSE_ERROR: f"bad_json: {exc.msg} at column {exc.colno}", S.LINE: n}
                 continue
+            except RecursionError:  # thousands of nested brackets: one bad record, not a crash
+                yield {PARSE_ERROR: "bad_json: nested too deeply to read", S.LINE: n}
+                continue
             if not isinstance(obj, dict):
                 yield {PARSE_ERROR: f"not_an_object: a JSON {type(obj).__name__}", S.LINE: n}
                 continue
@@ -274,6 +279,9 @@ def _json_array_chunks(path: Path, gz: bool, chunk_size: int) -> Iterator[pd.Dat
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}, line {exc.lineno} column {exc.colno}: not valid JSON ({exc.msg})",
                          code="E204") from exc
+    except RecursionError as exc:
+        raise InputError(f"{path}: JSON nested too deeply to read; export it as JSON Lines (one record per line) "
+                         f"so one bad record is quarantined instead", code="E204") from exc
     if isinstance(doc, dict):  # {"data": [...]} / {"results": [...]}: the first list of records
         lists = [v for v in doc.values() if isinstance(v, list)]
         if not lists:

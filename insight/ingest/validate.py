@@ -88,5 +88,28 @@ def parse_timestamps(values: pd.Series, fmt: str | None = None) -> tuple[pd.Seri
             parsed[idx] = pd.to_datetime(np.where(nums > 1e11, nums / 1000, nums), unit="s", utc=True)
         rest = todo & parsed.isna()
         if rest.any():
-            parsed[rest] = pd.to_datetime(s[rest], utc=True, errors="coerce", format="mixed")
+            parsed[rest] = _each(s[rest])
     return parsed, given
+
+
+def _each(values: pd.Series) -> pd.Series:
+    """Parse values of any format; a date outside the range pandas stores (years before 1677 or after 2262: "0001",
+    "9999") becomes NaT, so it is one ``bad_timestamp`` row, never the loss of the whole file."""
+    try:
+        parsed = pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
+    except (OverflowError, ValueError, TypeError):  # OutOfBoundsDatetime is a ValueError
+        parsed = pd.Series([_one(v) for v in values], index=values.index, dtype=object)
+        parsed = pd.to_datetime(parsed.where(parsed.notna(), None), utc=True, errors="coerce")
+    if str(parsed.dtype) != "datetime64[ns, UTC]":  # pandas keeps far-off dates at a coarser unit
+        lo, hi = pd.Timestamp.min.tz_localize("UTC"), pd.Timestamp.max.tz_localize("UTC")
+        inside = parsed.notna() & (parsed > lo) & (parsed < hi)
+        parsed = pd.Series([v if ok else pd.NaT for v, ok in zip(parsed, inside)], index=values.index,
+                           dtype="datetime64[ns, UTC]")
+    return parsed
+
+
+def _one(value: object) -> pd.Timestamp:
+    try:
+        return pd.to_datetime(value, utc=True, errors="coerce")
+    except (OverflowError, ValueError, TypeError):
+        return pd.NaT

@@ -35,3 +35,21 @@ def test_a_run_with_nothing_stored_is_published(tiny_config):
     store = SQLStore(tiny_config.store_url)
     assert result.counts.stored == 0 and len(store.load(result.run_id, "items")) == 2
     assert result.actions.empty
+
+
+def test_ids_repeated_across_chunks_never_lose_the_run_at_publish(tiny_config, tmp_path):
+    """Regression (issue 16): an id repeated across chunks (exports over 50,000 rows by default), or an id ``A~2``
+    beside a repeated ``A``, raised IntegrityError at publish, after every stage had finished."""
+    from insight.flow import run_and_store
+
+    cfg = tiny_config.model_copy(update={"ingest": tiny_config.ingest.model_copy(update={"chunk_size": 2})})
+    rows = pd.DataFrame({"id": ["A", "B", "A", "A~2", "C", "A", "B", "D"],
+                         "text": ["parcel late", "refund missing", "parcel late", "card declined",
+                                  "parcel lost again", "another text for A", "refund missing", "tracking stuck"]})
+    path = tmp_path / "ids.csv"
+    rows.to_csv(path, index=False)
+    result = run_and_store(path, cfg)
+    items = result.items
+    assert items["item_id" if "item_id" in items else "id"].is_unique
+    c = result.counts
+    assert c.read == 8 == c.stored + c.duplicates + c.quarantined + c.non_actionable

@@ -49,10 +49,23 @@ def exact_duplicates(df: pd.DataFrame, candidates: pd.Series, keys: list[str], s
     return dup_of, why
 
 
-def unique_ids(ids: pd.Series) -> pd.Series:
-    """A repeated id gets a ``~n`` suffix so every row keeps its own key in the store."""
-    counts = ids.groupby(ids).cumcount()
-    return ids.where(counts == 0, ids + "~" + (counts + 1).astype(str))
+def unique_ids(ids: pd.Series, used: set[str] | None = None) -> pd.Series:
+    """A repeated id gets a ``~n`` suffix so every row keeps its own key in the store.
+
+    ``used`` holds the ids given out so far in this run (earlier chunks of the same export) and is updated: an id
+    repeated across chunks, or a repeat of ``A`` that would be named ``A~2`` next to a given ``A~2``, gets the next
+    free suffix instead of failing the whole run at publish.
+    """
+    used = set() if used is None else used
+    out = []
+    for given in ids.astype(str):
+        key, n = given, 1
+        while key in used:
+            n += 1
+            key = f"{given}~{n}"
+        used.add(key)
+        out.append(key)
+    return pd.Series(out, index=ids.index, dtype=object)
 
 
 def finalise_duplicates(items: pd.DataFrame) -> pd.DataFrame:

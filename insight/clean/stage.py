@@ -28,6 +28,7 @@ class CleanState:
     def __init__(self) -> None:
         self.canonical: dict[str, str] = {}  # dedupe key -> canonical item id
         self.ids: dict[str, str] = {}  # item id -> its text key (an id seen twice is a repeated record)
+        self.keys: set[str] = set()  # ids given to rows so far (``unique_ids``): unique across chunks
         self.redactor: Redactor | None = None
         self.names: NameRedactor | None = None
         self.detector: LanguageDetector | None = None
@@ -72,7 +73,7 @@ def clean(df: pd.DataFrame, cfg: CleanConfig, state: CleanState | None = None
     out[S.STATUS] = status.astype(str)
     out[S.REASON] = reason
     out[S.DUP_OF] = dup_of
-    out[S.ID] = unique_ids(out[S.ID])
+    out[S.ID] = unique_ids(out[S.ID], state.keys)
     return out, dict(sorted(report.items()))
 
 

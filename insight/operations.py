@@ -78,18 +78,31 @@ def erase_customer(customer_id: str, config: Config | None = None) -> dict[str, 
     # vectors are cached under the text the model read; entries cached before that existed, under the stored text
     keys = sorted({text_key(t) for t in done["texts"]} | {text_key(t) for t in clean.model_texts(done["texts"])})
     forgotten = sum(cache.remove(keys) for cache in EmbeddingCache.every(cfg.home_path / "cache"))
-    rewritten = []
-    for e in store.managed_exports().to_dict("records"):
-        path = Path(e["path"])
-        if path.exists() and e["run_id"] in done["runs_affected"]:
-            frame = store.load(e["run_id"], e["what"]).drop(columns=["run_id"])
-            path.write_text(report.export(frame, e["format"], meta={"run_id": e["run_id"], "what": e["what"]}),
-                            encoding="utf-8")
-            rewritten.append(str(path))
+    rewritten = rewrite_exports(store)
     log.info("erased subject %s: %d items in %d runs", hashed[:16], done["items_removed"],
              len(done["runs_affected"]))
     return {"subject_hash": hashed, "items_removed": done["items_removed"], "runs_affected": done["runs_affected"],
             "cache_vectors_removed": forgotten, "exports_rewritten": rewritten}
+
+
+def rewrite_exports(store: Store) -> list[str]:
+    """Rewrite every managed export an erasure marked (this one's, or an earlier one that died before finishing),
+    each file replaced whole (written beside it, then renamed) and unmarked only once written."""
+    done = []
+    for e in store.pending_exports().to_dict("records"):
+        path = Path(e["path"])
+        if path.exists():
+            if e["format"] == "markdown":  # the weekly brief, as `insight export --format markdown` writes it
+                text = report.to_markdown(weekly_brief(store, e["run_id"]))
+            else:
+                frame = store.load(e["run_id"], e["what"]).drop(columns=["run_id"])
+                text = report.export(frame, e["format"], meta={"run_id": e["run_id"], "what": e["what"]})
+            fresh = path.with_name(f".{path.name}.insight-tmp")
+            fresh.write_text(text, encoding="utf-8")
+            os.replace(fresh, path)
+            done.append(str(path))
+        store.export_rewritten(int(e["export_id"]))
+    return done
 
 
 def train_tagger(labelled: pd.DataFrame, out_dir: str | Path | None = None, config: Config | None = None,

@@ -162,3 +162,41 @@ def test_optional_name_redaction_and_raw_text_policy(tmp_path):
     assert "Sarah Connor" not in text and "[NAME]" in text and "[PLACE]" in text
     raw = ingest_only(frame, load_config(home=str(tmp_path), clean={"pii": {"keep_raw": True}}), store=False)
     assert raw.items[S.RAW_TEXT][0] == frame["text"][0]
+
+
+def test_erasure_rewrites_a_markdown_brief_and_a_retry_finishes_what_a_crash_left(tmp_path, tiny_frame,
+                                                                                 fast_config, monkeypatch):
+    """Regression (issue 16): with a markdown export on record, `insight erase` crashed after its transaction
+    committed (KeyError 'rank'); later exports were not rewritten and a second erase did nothing."""
+    from insight import operations
+
+    cfg = fast_config.model_copy(update={
+        "ingest": IngestConfig(columns={"item_id": "id"}),
+        "rank": fast_config.rank.model_copy(update={"min_theme_size": 3}),
+        "themes": fast_config.themes.model_copy(update={"min_cluster_size": 3, "n_components": 5}),
+    })
+    run_and_store(tiny_frame, cfg)
+    env = {"INSIGHT_HOME": str(cfg.home_path)}
+    brief, items_json = tmp_path / "brief.md", tmp_path / "items.json"
+    assert CliRunner().invoke(app, ["export", "--format", "markdown", "--out", str(brief)], env=env).exit_code == 0
+    assert CliRunner().invoke(app, ["export", "--what", "items", "--format", "json", "--out", str(items_json)],
+                              env=env).exit_code == 0
+    assert '"p1"' in items_json.read_text()
+    real = operations.report.export
+    calls = {"n": 0}
+
+    def crash_once(*args, **kwargs):  # the first rewrite dies, as a full disk or a kill would
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OSError("disk full")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(operations.report, "export", crash_once)
+    with pytest.raises(OSError):
+        erase_customer("p1", cfg)
+    monkeypatch.setattr(operations.report, "export", real)
+    again = erase_customer("p1", cfg)  # nothing left in the database, but the exports still hold p1
+    # the brief was rewritten before the crash; the items file it left pending is rewritten by the retry
+    assert again["items_removed"] == 0 and again["exports_rewritten"] == [str(items_json.resolve())]
+    assert '"p1"' not in items_json.read_text() and brief.read_text().startswith("#")
+    assert erase_customer("p1", cfg)["exports_rewritten"] == []  # done: nothing pending

@@ -271,6 +271,17 @@ class SQLStore:
             rows = conn.execute(select(exports)).mappings().all()
         return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in exports.columns])
 
+    def pending_exports(self) -> pd.DataFrame:
+        """Managed exports an erasure marked for rewriting and that were not rewritten yet."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(exports).where(exports.c.pending_rewrite.is_(True))
+                                .order_by(exports.c.export_id)).mappings().all()
+        return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in exports.columns])
+
+    def export_rewritten(self, export_id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(exports.update().where(exports.c.export_id == export_id).values(pending_rewrite=False))
+
     def erase_customer(self, customer_ids: list[str], subject_hash: str) -> dict[str, Any]:
         """Delete a customer's items everywhere, and their words from evidence and examples; one transaction.
 
@@ -292,6 +303,8 @@ class SQLStore:
                 _scrub(conn, actions, "evidence", run_id, texts, [actions.c.rank])
                 _scrub(conn, themes, "examples", run_id, texts, [themes.c.theme_id])
             conn.execute(tag_corrections.delete().where(tag_corrections.c.customer_id.in_(customer_ids)))
+            if affected:  # the files written from these runs must be rewritten, even if this process dies now
+                conn.execute(exports.update().where(exports.c.run_id.in_(affected)).values(pending_rewrite=True))
             conn.execute(erasures.insert().values(at=datetime.now(timezone.utc), subject_hash=subject_hash,
                                                   items_removed=len(hits), runs_affected=len(affected)))
         return {"items_removed": len(hits), "runs_affected": affected, "texts": sorted(texts)}

@@ -103,6 +103,8 @@ exports = Table(
     Column("export_id", Integer, primary_key=True, autoincrement=True),
     Column("run_id", String(40)), Column("what", String(20)), Column("format", String(20)),
     Column("path", Text), Column("created_at", DateTime(timezone=True)),
+    # set by an erasure in the same transaction, cleared once the file is rewritten: a retry finishes the job
+    Column("pending_rewrite", Boolean),
 )
 
 erasures = Table(

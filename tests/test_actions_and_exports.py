@@ -98,6 +98,8 @@ def test_action_lifecycle_persists_across_runs(tiny_frame, tiny_config):
         store.set_action_status(key, "done", by="ana")
     with pytest.raises(StoreError, match="who"):
         store.set_action_status(key, "approved", by="")
+    with pytest.raises(StoreError, match="who"):  # regression (issue 16): blanks were accepted as a name
+        store.set_action_status(key, "approved", by=" ")
     store.set_action_status(key, "approved", by="ana", note="carrier call booked")
     assert store.load(first.run_id, "actions").set_index("theme_id").at[key, "status"] == "approved"
     second = run_and_store(tiny_frame, cfg)

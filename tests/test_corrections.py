@@ -38,6 +38,7 @@ def test_a_correction_updates_the_run_and_is_kept(stored):
 @pytest.mark.parametrize("args, code", [
     (("L1", "teleportation", "cx-lead"), "E407"),  # not a root cause of the taxonomy
     (("L1", "delivery", ""), "E405"),  # nobody named
+    (("L1", "delivery", "  \t"), "E405"),  # regression (issue 16): blanks were accepted as a name
     (("nope", "delivery", "cx-lead"), "E408"),  # no such item
     (("Q1", "delivery", "cx-lead"), "E408"),  # quarantined: carries no root cause
 ])

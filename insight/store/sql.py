@@ -130,6 +130,7 @@ class SQLStore:
         """
         if status not in ACTION_STATUSES:
             raise StoreError(f"unknown status {status!r}; valid: {', '.join(ACTION_STATUSES)}", code="E404")
+        by = (by or "").strip()
         if not by:
             raise StoreError("say who changed the status (by=...)", code="E405")
         with self.engine.begin() as conn:
@@ -163,6 +164,7 @@ class SQLStore:
         """
         if root_cause not in valid:
             raise StoreError(f"unknown root cause {root_cause!r}; valid: {', '.join(valid)}", code="E407")
+        by = (by or "").strip()
         if not by:
             raise StoreError("say who made the correction (by=...)", code="E405")
         self.get_run(run_id)

@@ -248,8 +248,11 @@ def export(run: str = typer.Option("latest", "--run", help="Run id, or 'latest'.
 
 @app.command("app")
 def app_cmd(port: int = typer.Option(8501, help="Port for the review app."),
+            address: str = typer.Option("127.0.0.1", "--address",
+                                        help="Interface to listen on; 0.0.0.0 opens the app to the network (it has "
+                                             "no login yet: only behind a proxy that authenticates)."),
             config: Optional[Path] = ConfigOpt, workspace: Optional[str] = WorkspaceOpt) -> None:
-    """Open the Streamlit review app on the stored runs."""
+    """Open the Streamlit review app on the stored runs (on this machine only, unless --address says otherwise)."""
     script = Path(__file__).resolve().parent.parent / "app.py"
     if not script.is_file():
         err.print(f"[bold red]error[/] app.py not found next to the pipelines package ({script}); "
@@ -261,7 +264,8 @@ def app_cmd(port: int = typer.Option(8501, help="Port for the review app."),
     if workspace:
         env["INSIGHT_WORKSPACE"] = workspace
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
-           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+           "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           "--client.toolbarMode", "viewer"]  # no Deploy button for end users
     raise typer.Exit(subprocess.call(cmd, env=env))
 
 

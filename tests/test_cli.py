@@ -80,3 +80,17 @@ def test_action_only_formats_refuse_other_content_clearly(tmp_path, tiny_frame, 
                               str(fast_yaml)])
     assert ran.exit_code == 2 and "E503" in ran.output and "actions" in ran.output
     assert not out.exists()
+
+
+def test_app_listens_on_this_machine_only_by_default(monkeypatch):
+    """Regression (issue 16): the app listened on every interface by default, and showed Streamlit's Deploy button."""
+    import subprocess
+
+    seen = {}
+    monkeypatch.setattr(subprocess, "call", lambda cmd, env=None: seen.update(cmd=cmd) or 0)
+    runner.invoke(app, ["app", "--port", "8600"])
+    cmd = seen["cmd"]
+    assert cmd[cmd.index("--server.address") + 1] == "127.0.0.1"
+    assert cmd[cmd.index("--client.toolbarMode") + 1] == "viewer"
+    runner.invoke(app, ["app", "--address", "0.0.0.0"])
+    assert seen["cmd"][seen["cmd"].index("--server.address") + 1] == "0.0.0.0"  # only when asked

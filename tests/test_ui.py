@@ -131,3 +131,18 @@ def test_workspace_picker_when_there_are_several(monkeypatch, tiny_frame, tiny_c
     at = spaces.select("shop").run()
     assert not at.exception and at.sidebar.selectbox[1].value == shop.run_id
     assert demo.run_id not in at.sidebar.selectbox[1].options
+
+
+def test_customer_text_is_shown_as_text_never_as_markdown():
+    """Regression (issue 16): evidence and examples went raw into st.markdown, so image and link syntax in a
+    customer's text rendered (an image loaded from someone else's server when a CX lead opened the page)."""
+    from ui.safe import plain
+
+    quote = "parcel late ![x](https://tracker.example/p.png) [refund here](https://phish.example) **bold** <b>"
+    shown = plain(quote)
+    for token in ("![", "](", "**"):
+        assert token not in shown
+    assert shown.replace("\\", "") == quote  # every character is still there, literally
+    pages = {p: (ROOT / p).read_text() for p in PAGES}
+    for path, source in pages.items():  # the pages route customer strings through it
+        assert "from ui.safe import plain" in source, path

@@ -6,6 +6,7 @@ import streamlit as st
 from insight.errors import InsightError
 from insight.report import export
 from ui import data
+from ui.safe import plain
 
 st.title("Actions")
 run_id = data.pick_run()
@@ -19,7 +20,7 @@ if run_id:
     st.download_button("Download actions (CSV)", export(shown.drop(columns=["run_id"]), "csv"),
                        file_name=f"actions-{run_id}.csv", mime="text/csv")
     for a in shown.to_dict("records"):
-        with st.expander(f"#{a['rank']}  {a['title']}  ·  impact {a['impact']:.0f}", expanded=a["rank"] <= 3):
+        with st.expander(f"#{a['rank']}  {plain(a['title'])}  ·  impact {a['impact']:.0f}", expanded=a["rank"] <= 3):
             c = st.columns(3)
             c[0].metric("Impact", f"{a['impact']:.0f}")
             if pd.notna(a["growth"]):
@@ -29,17 +30,17 @@ if run_id:
                 c[1].metric("Complaints", a.get("complaints") if pd.notna(a.get("complaints")) else "n/a",
                             help=f"negative items among the theme's {a['volume']} items")
                 c[2].metric("Growth vs baseline", "n/a", help="not enough dated history to measure growth")
-            st.markdown(f"**Owner:** {a['owner']}")
+            st.markdown(f"**Owner:** {plain(a['owner'])}")
             if a["segment_sentence"]:
-                st.warning(a["segment_sentence"])
+                st.warning(plain(a["segment_sentence"]))
             if a["spike_weeks"]:
                 st.markdown(f"Spike in week(s) {', '.join(map(str, a['spike_weeks']))}.")
             st.markdown("**Evidence**")
             for quote in a["evidence"] or []:
-                st.markdown(f"> {quote}")
+                st.markdown(f"> {plain(quote)}")
             st.markdown("**Playbook**")
             for step in a["steps"] or []:
-                st.markdown(f"- {step}")
+                st.markdown(f"- {plain(step)}")
             with st.form(f"status-{a['theme_id']}"):
                 cols = st.columns([2, 2, 3, 1])
                 options = ["proposed", "approved", "rejected", "in_progress", "done"]
@@ -55,7 +56,7 @@ if run_id:
                         st.error(str(exc))
             history = data.action_history(a["theme_id"])
             if len(history):
-                st.caption("History: " + "; ".join(f"{r['status']} by {r['by']} ({str(r['at'])[:16]})"
+                st.caption("History: " + "; ".join(f"{r['status']} by {plain(r['by'])} ({str(r['at'])[:16]})"
                                                     for r in history.to_dict("records")))
             themes = [a["theme_id"], *(a["related_themes"] or [])]
             st.caption(f"Themes: {', '.join(themes)} · root cause: {a['root_cause']} · status: {a['status']} · "

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui import data
+from ui.safe import plain
 
 st.title("Overview")
 run_id = data.pick_run()
@@ -25,7 +26,7 @@ if run_id:
         st.caption("PII redacted before anything was embedded or stored: "
                    + ", ".join(f"{k} {v}" for k, v in pii.items()))
     for note in (manifest.get("health") or {}).get("notes", []):  # what limits this run's conclusions
-        st.warning(note, icon=":material/info:")
+        st.warning(plain(note), icon=":material/info:")
     check = manifest.get("self_check")
     if check:
         st.caption(f"Self-check against the input's ground-truth labels: root-cause accuracy {check['accuracy']:.1%} "
@@ -60,7 +61,8 @@ if run_id:
         notes = segments[(segments["level"] == "root_cause") & segments["column"].isin(causes)]
         notes = notes.sort_values("ci_low", ascending=False).head(5)
         for sentence in notes["sentence"]:
-            st.markdown(f"- {sentence}")
+            st.markdown(f"- {plain(sentence)}")
         actions = data.frame(run_id, "actions").head(3)
         for a in actions.to_dict("records"):
-            st.markdown(f"**#{a['rank']} {a['title']}**  \nowner: {a['owner']} · impact {a['impact']:.0f}")
+            st.markdown(f"**#{a['rank']} {plain(a['title'])}**  \n"
+                        f"owner: {plain(a['owner'])} · impact {a['impact']:.0f}")

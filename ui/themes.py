@@ -5,6 +5,7 @@ import streamlit as st
 
 from insight.errors import InsightError
 from ui import data
+from ui.safe import plain
 
 
 def _correction_form(run_id: str, queue: pd.DataFrame, members: pd.DataFrame) -> None:
@@ -58,7 +59,7 @@ if run_id:
     labels = dict(zip(themes["theme_id"], themes["label"]))
     chosen = st.selectbox("Theme", list(labels), format_func=lambda t: f"{t}: {labels[t]}")
     theme = themes[themes["theme_id"] == chosen].iloc[0]
-    st.subheader(f"{chosen}: {theme['label']}")
+    st.subheader(f"{chosen}: {plain(theme['label'])}")
     c1, c2 = st.columns(2)
     c1.markdown("**Keywords** " + ", ".join(theme["keywords"] or []))
     c2.markdown("**Key phrases** " + ", ".join(theme["key_phrases"] or []))
@@ -66,18 +67,19 @@ if run_id:
         st.bar_chart(pd.Series(theme["weekly_counts"], index=range(1, len(theme["weekly_counts"]) + 1)),
                      x_label="week", y_label="items")
     if theme.get("subthemes"):
-        st.markdown("**Sub-themes** " + "; ".join(f"{p['id']} {p['label']} ({p['size']})" for p in theme["subthemes"]))
+        st.markdown("**Sub-themes** " + "; ".join(f"{p['id']} {plain(p['label'])} ({p['size']})"
+                                                  for p in theme["subthemes"]))
     if theme.get("root_cause_mix"):
         st.markdown("**Root-cause mix** " + ", ".join(f"{k} {v:.0%}" for k, v in theme["root_cause_mix"].items()))
     st.markdown("**Representative examples**")
     for example in theme["examples"] or []:
-        st.markdown(f"> {example}")
+        st.markdown(f"> {plain(example)}")
     segments = data.frame(run_id, "segments")
     lifts = segments[(segments["level"] == "theme") & (segments["group_id"] == chosen)]
     if not lifts.empty:
         st.markdown("**Segments over-represented in this theme**")
         for sentence in lifts["sentence"].head(5):
-            st.markdown(f"- {sentence}")
+            st.markdown(f"- {plain(sentence)}")
     items = data.frame(run_id, "items")
     members = items[items["theme_id"] == chosen][["item_id", "timestamp", "channel", "rating", "root_cause",
                                                   "confidence", "needs_review", "review_reason", "text"]]

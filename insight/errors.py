@@ -112,7 +112,7 @@ CATALOGUE: dict[str, Entry] = {
     "E605": Entry(ModelError, "unsupported model format or tagger kind"),
     "E606": Entry(ModelError, "the model was trained for another taxonomy"),
     "E607": Entry(ModelError, "the model expects embeddings from another embedder"),
-    "E608": Entry(ModelError, "model weights or encoder do not match their recorded checksum (corrupted or edited)"),
+    "E608": Entry(ModelError, "model metadata, weights or encoder do not match their checksum (corrupted or edited)"),
     "E609": Entry(ModelError, "this tagger reads the texts too, and none were given"),
     "E610": Entry(ModelError, "the model's fine-tuned encoder is missing or lies outside the model folder"),
     "E611": Entry(ModelError, "labels the tagger's head does not know"),

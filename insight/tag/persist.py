@@ -26,6 +26,7 @@ from .zero_shot import PrototypeTagger
 
 FORMAT = "insight-tagger/1"
 
+
 def _prototype_state(t: PrototypeTagger) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     return {"temperature": t.temperature, "top_k": t.top_k}, {
         "prototypes": t.prototypes_, "prototype_labels": t.prototype_labels_}
@@ -111,21 +112,63 @@ def save_model(tagger: CalibratedTagger, folder: str | Path, *, taxonomy_fingerp
         "created_at": datetime.now(timezone.utc).isoformat(),
         "versions": versions(["insight", "numpy", "scikit-learn", "sentence-transformers", "torch"], python=False),
     }
+    meta["metadata_sha256"] = _metadata_sha(meta)
     (folder / "metadata.json").write_text(json.dumps(meta, indent=2, sort_keys=True), encoding="utf-8")
     return folder
+
+
+REQUIRED = {"format": str, "kind": str, "params": dict, "classes": list, "temperature": (int, float),
+            "policy": dict, "weights_sha256": str}
+
+
+def _metadata_sha(meta: dict[str, Any]) -> str:
+    """Checksum of the metadata itself (every field but this one, canonical JSON): classes, temperature, policy and
+    fingerprints decide what a model says, so an edit to any of them must not load silently."""
+    body = {k: v for k, v in meta.items() if k != "metadata_sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _read_metadata(folder: Path) -> dict[str, Any]:
+    """``metadata.json`` parsed and checked: JSON object, format, encoder inside the folder, checksum, fields."""
+    meta_path = folder / "metadata.json"
+    if not meta_path.is_file():
+        raise ModelError(f"{folder} holds no saved tagger (metadata.json missing)", code="E604")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{meta_path} is not valid JSON ({exc})", code="E605") from exc
+    if not isinstance(meta, dict):
+        raise ModelError(f"{meta_path} is not a JSON object", code="E605")
+    if meta.get("format") != FORMAT:
+        raise ModelError(f"{folder}: unsupported model format {meta.get('format')!r} (expected {FORMAT})",
+                         code="E605")
+    encoder_dir = meta.get("encoder_dir")
+    if encoder_dir is not None:
+        inside = isinstance(encoder_dir, str) and encoder_dir not in ("", ".", "..") and \
+            Path(encoder_dir).name == encoder_dir and (folder / encoder_dir).resolve().parent == folder.resolve()
+        if not inside:  # inside the model folder, nowhere else
+            raise ModelError(f"{folder}: encoder_dir must name a sub-folder of the model, not {encoder_dir!r}",
+                             code="E610")
+    if "metadata_sha256" not in meta:
+        raise ModelError(f"{meta_path} carries no checksum of its own (saved by an older insight, or edited): "
+                         f"retrain the model with `insight train tagger`", code="E608")
+    if _metadata_sha(meta) != meta["metadata_sha256"]:
+        raise ModelError(f"{meta_path} does not match its checksum (edited or corrupted): its classes, "
+                         f"temperature or policy cannot be trusted; retrain or restore it", code="E608")
+    missing = [k for k in REQUIRED if k not in meta]
+    wrong = [k for k, kind in REQUIRED.items() if k in meta and not isinstance(meta[k], kind)]
+    if missing or wrong:
+        raise ModelError(f"{meta_path}: " + "; ".join(
+            ([f"missing {', '.join(missing)}"] if missing else []) +
+            ([f"wrong type for {', '.join(wrong)}"] if wrong else [])), code="E605")
+    return meta
 
 
 def load_model(folder: str | Path, *, taxonomy_fingerprint: str | None = None, embedder: str | None = None
                ) -> tuple[CalibratedTagger, dict[str, Any]]:
     """Load a saved tagger, checking that it belongs to this taxonomy and embedder and is intact."""
     folder = Path(folder)
-    meta_path = folder / "metadata.json"
-    if not meta_path.is_file():
-        raise ModelError(f"{folder} holds no saved tagger (metadata.json missing)", code="E604")
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    if meta.get("format") != FORMAT:
-        raise ModelError(f"{folder}: unsupported model format {meta.get('format')!r} (expected {FORMAT})",
-                         code="E605")
+    meta = _read_metadata(folder)
     if taxonomy_fingerprint is not None and meta.get("taxonomy_fingerprint") != taxonomy_fingerprint:
         raise ModelError(f"{folder} was trained for taxonomy {meta.get('taxonomy_fingerprint')}, not "
                          f"{taxonomy_fingerprint}: retrain it for the current taxonomy", code="E606")
@@ -135,10 +178,7 @@ def load_model(folder: str | Path, *, taxonomy_fingerprint: str | None = None, e
     if sha256_file(weights) != meta.get("weights_sha256"):
         raise ModelError(f"{weights} does not match the checksum in its metadata (corrupted or edited)",
                          code="E608")
-    if meta.get("encoder_dir"):
-        if Path(meta["encoder_dir"]).name != meta["encoder_dir"]:  # inside the model folder, nowhere else
-            raise ModelError(f"{folder}: encoder_dir must name a sub-folder, not {meta['encoder_dir']!r}",
-                             code="E610")
+    if meta.get("encoder_dir"):  # a sub-folder of the model (``_read_metadata``)
         encoder = folder / meta["encoder_dir"]
         if not (encoder / "model.safetensors").is_file():
             raise ModelError(f"{folder} needs its fine-tuned encoder in {encoder} (model.safetensors missing)",

@@ -102,6 +102,7 @@ CATALOGUE: dict[str, Entry] = {
     "E406": Entry(StoreError, "an action status change the lifecycle does not allow"),
     "E407": Entry(StoreError, "a correction to a root cause that is not in the taxonomy"),
     "E408": Entry(StoreError, "the run has no stored (taggable) item with that id"),
+    "E409": Entry(StoreError, "someone else changed the same thing while you edited it: reload and try again"),
     "E501": Entry(ExportError, "unknown export format"),
     "E502": Entry(ExportError, "unknown export content (--what)"),
     "E503": Entry(ExportError, "a format that exports actions only (jira, markdown) asked for other content"),

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Table, create_engine, event, func, or_, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from .. import schema as S
 from ..config import DEFAULT_WORKSPACE, Config
@@ -133,16 +134,32 @@ class SQLStore:
         by = (by or "").strip()
         if not by:
             raise StoreError("say who changed the status (by=...)", code="E405")
-        with self.engine.begin() as conn:
-            current = self._action_status(conn).get(action_key, {}).get("status", "proposed")
-            if status != current and status not in TRANSITIONS[current]:
-                raise StoreError(f"an action that is {current!r} cannot become {status!r}; allowed: "
-                                 f"{', '.join(sorted(TRANSITIONS[current]))}", code="E406")
-            entry = {"action_key": action_key, "status": status, "by": by, "at": datetime.now(timezone.utc),
-                     "note": note}
-            conn.execute(action_log.insert().values(**entry))
-            conn.execute(update(actions).where(actions.c.theme_id == action_key).values(status=status))
+        try:
+            with self.engine.begin() as conn:
+                latest = self._action_status(conn).get(action_key, {})
+                current = latest.get("status", "proposed")
+                if status != current and status not in TRANSITIONS[current]:
+                    raise StoreError(f"an action that is {current!r} cannot become {status!r}; allowed: "
+                                     f"{', '.join(sorted(TRANSITIONS[current]))}", code="E406")
+                version = self._decisions(conn, action_key) + 1
+                entry = {"action_key": action_key, "status": status, "by": by, "at": datetime.now(timezone.utc),
+                         "note": note, "version": version}
+                conn.execute(action_log.insert().values(**entry))
+                conn.execute(update(actions).where(actions.c.theme_id == action_key).values(status=status))
+        except IntegrityError as exc:  # someone decided on this action between our read and our write
+            now = self._action_status_now(action_key)
+            raise StoreError(f"the action {action_key} changed while you decided: it is now {now.get('status')!r} "
+                             f"(by {now.get('by')}); reload and decide again", code="E409") from exc
         return entry
+
+    def _decisions(self, conn, action_key: str) -> int:
+        """How many decisions the log holds for this action (rows from before versions count too)."""
+        return int(conn.execute(select(func.count()).select_from(action_log)
+                                .where(action_log.c.action_key == action_key)).scalar() or 0)
+
+    def _action_status_now(self, action_key: str) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            return self._action_status(conn).get(action_key, {})
 
     def action_history(self, action_key: str | None = None) -> pd.DataFrame:
         query = select(action_log).order_by(action_log.c.entry_id)
@@ -348,6 +365,10 @@ def _add_missing_columns(engine: Engine) -> None:
                 if column.name not in have and column.nullable and not column.primary_key:
                     kind = column.type.compile(dialect=engine.dialect)
                     conn.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
+            indexed = {i["name"] for i in found.get_indexes(table.name)}
+            for index in table.indexes:
+                if index.name not in indexed:  # older rows hold NULL versions, which a unique index allows
+                    index.create(conn, checkfirst=True)
 
 
 def _scrub(conn, table: Table, column: str, run_id: str, texts: set[str], keys: list) -> None:

@@ -7,7 +7,7 @@ the action log, reviewers' corrections, managed exports and erasures.
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -135,6 +135,10 @@ action_log = Table(
     Column("entry_id", Integer, primary_key=True, autoincrement=True),
     Column("action_key", String(60), index=True),  # the stable theme id the action is about
     Column("status", String(20)), Column("by", Text), Column("at", DateTime(timezone=True)), Column("note", Text),
+    # the n-th decision on this action: two reviewers deciding from the same state both write version n, and the
+    # unique index lets only one of them in (the other is told, E409), so the log never holds a forbidden move
+    Column("version", Integer),
+    Index("action_log_one_decision_per_version", "action_key", "version", unique=True),
 )
 
 tag_corrections = Table(  # reviewers' root-cause corrections: training labels for the next tagger

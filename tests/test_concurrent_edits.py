@@ -1,0 +1,73 @@
+"""Issue 16: review decisions racing each other never leave an invalid transition in the action log.
+
+Regression: racing ``approved`` and ``rejected`` writes on the same proposed action left ``rejected -> approved``
+in the log (6 of 10 keys): both read "proposed", both wrote.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from insight.errors import StoreError
+from insight.flow import run_and_store
+from insight.store import SQLStore
+from insight.store.tables import TRANSITIONS
+
+
+def test_racing_decisions_on_one_action_leave_only_valid_transitions(tiny_frame, tiny_config, monkeypatch):
+    run_and_store(tiny_frame, tiny_config)
+    store = SQLStore(tiny_config.store_url)
+    keys = [f"TH9{i:03d}" for i in range(10)]  # decisions belong to theme ids, known or not
+    real_read = SQLStore._action_status
+    barrier = threading.Barrier(2)
+
+    reads = {"n": 0}
+
+    def slow_read(self, conn):  # both writers read the same status before either writes: the race, every time
+        found = real_read(self, conn)
+        reads["n"] += 1
+        if reads["n"] <= 2:  # the two deciding reads of this round; later reads (the loser's message) run free
+            try:
+                barrier.wait(timeout=5)
+            except threading.BrokenBarrierError:
+                pass
+        return found
+
+    monkeypatch.setattr(SQLStore, "_action_status", slow_read)
+    outcomes: dict[str, list[str]] = {k: [] for k in keys}
+    for key in keys:
+        barrier.reset()
+        reads["n"] = 0
+
+        def decide(status: str, key: str = key) -> None:
+            try:
+                SQLStore(tiny_config.store_url).set_action_status(key, status, by=f"reviewer-{status}")
+                outcomes[key].append(status)
+            except StoreError as exc:
+                outcomes[key].append(exc.code)
+
+        threads = [threading.Thread(target=decide, args=(s,)) for s in ("approved", "rejected")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    monkeypatch.setattr(SQLStore, "_action_status", real_read)
+    log = store.action_history()
+    for key in keys:
+        statuses = ["proposed", *log.loc[log["action_key"] == key, "status"].tolist()]
+        for before, after in zip(statuses, statuses[1:]):
+            assert after in TRANSITIONS[before], (key, statuses)
+        assert len(statuses) == 2, (key, statuses)  # exactly one decision won
+        assert sorted(outcomes[key], key=str)[0] in ("E409", "approved", "rejected")
+        assert "E409" in outcomes[key], outcomes[key]  # the loser was told, not silently overwritten
+
+
+def test_an_invalid_transition_is_still_refused(tiny_frame, tiny_config):
+    run_and_store(tiny_frame, tiny_config)
+    store = SQLStore(tiny_config.store_url)
+    store.set_action_status("TH9999", "approved", by="ana")
+    with pytest.raises(StoreError, match="cannot become") as info:
+        store.set_action_status("TH9999", "proposed", by="bo")
+    assert info.value.code == "E406"

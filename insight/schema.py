@@ -167,3 +167,9 @@ class RunResult:
                 for a in actions.to_dict("records")
             ],
         }
+
+
+def reviewer_fields(row: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a theme-registry row that only a reviewer's edit changes between runs (rename, merge): a run
+    that publishes keeps them where they changed while it worked."""
+    return {"pinned_label": row.get("pinned_label") or None, "status": row.get("status")}

@@ -71,3 +71,22 @@ def test_an_invalid_transition_is_still_refused(tiny_frame, tiny_config):
     with pytest.raises(StoreError, match="cannot become") as info:
         store.set_action_status("TH9999", "proposed", by="bo")
     assert info.value.code == "E406"
+
+
+def test_a_rename_made_while_a_run_works_survives_its_publish(tiny_frame, tiny_config):
+    """Regression (issue 16): a `themes rename` made during a run was gone when the run published (0 of 20)."""
+    from insight import themes
+    from insight.flow import run
+    from insight.operations import edit_theme
+
+    first = run_and_store(tiny_frame, tiny_config)
+    store = SQLStore(tiny_config.store_url)
+    target = first.themes.loc[first.themes["theme_id"] != "unthemed", "theme_id"].iloc[0]
+    registry = themes.Registry.from_records(store.registry_records(), store.theme_counter())
+    working = run(tiny_frame, tiny_config, registry=registry, previous=store.previous_themes())  # reads, works...
+    edit_theme("rename", tiny_config, theme_id=target, label="Parcels that never came")  # ...a reviewer renames
+    store.publish(working, source="again")  # ...the run publishes
+    labels = {r["theme_id"]: r.get("pinned_label") for r in store.registry_records()}
+    assert labels[target] == "Parcels that never came"
+    again = run_and_store(tiny_frame, tiny_config)  # and the next run still shows it
+    assert again.themes.set_index("theme_id").at[target, "label"] == "Parcels that never came"

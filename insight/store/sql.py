@@ -113,7 +113,8 @@ class SQLStore:
                 if records:
                     conn.execute(table.insert(), records)
             if result.registry is not None and kind == "pipeline":
-                self._write_registry(conn, result.registry.to_records(), result.run_id)
+                self._write_registry(conn, result.registry.to_records(), result.run_id,
+                                     loaded=getattr(result.registry, "loaded", None))
                 self._write_events(conn, result.theme_events, result.run_id)
             conn.execute(update(runs).where(runs.c.run_id == result.run_id).values(status="published"))
         return result.run_id
@@ -207,7 +208,26 @@ class SQLStore:
 
     # ------------------------------------------------------------ theme registry
 
-    def _write_registry(self, conn, records: list[dict[str, Any]], run_id: str) -> None:
+    def _write_registry(self, conn, records: list[dict[str, Any]], run_id: str,
+                        loaded: dict[str, dict[str, Any]] | None = None) -> None:
+        """Replace this workspace's registry with ``records``. With ``loaded`` (what a run read when it started),
+        reviewers' edits made while the run worked are kept: a row whose pinned label or status changed since then
+        keeps the edit, and a theme a reviewer created meanwhile (a split) stays."""
+        if loaded is not None:
+            now = {r["theme_id"]: dict(r) for r in conn.execute(
+                select(registry_themes).where(self._mine(registry_themes))).mappings().all()}
+            ours = {r["theme_id"] for r in records}
+            kept = []
+            for r in records:
+                edited = now.get(r["theme_id"])
+                if edited is not None and r["theme_id"] in loaded and \
+                        S.reviewer_fields(edited) != loaded[r["theme_id"]]:
+                    r = {**r, "pinned_label": edited["pinned_label"], "status": edited["status"],
+                         "label": edited["pinned_label"] or r["label"]}
+                kept.append(r)
+            kept += [{k: v for k, v in row.items() if k not in ("updated_run", "workspace")}
+                     for tid, row in now.items() if tid not in ours and tid not in loaded]
+            records = kept
         conn.execute(registry_themes.delete().where(self._mine(registry_themes)))
         if records:
             conn.execute(registry_themes.insert(), [{**r, "updated_run": run_id, "workspace": self.workspace}

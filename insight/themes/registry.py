@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ReviewError
-from ..schema import NOISE, UNTHEMED
+from ..schema import NOISE, UNTHEMED, reviewer_fields
 
 
 @dataclass
@@ -31,6 +31,9 @@ class Registry:
     status: list[str] = field(default_factory=list)  # active | dead | merged
     pinned_labels: dict[str, str] = field(default_factory=dict)  # reviewer renames
     counter: int = 0
+    # what the store held when this registry was read (theme id -> pinned label and status): at publish, a theme
+    # whose row changed since then was edited by a reviewer while the run worked, and that edit wins
+    loaded: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     def active(self) -> np.ndarray:
         return np.array([s == "active" for s in self.status], dtype=bool)
@@ -56,7 +59,9 @@ class Registry:
                   status=[r["status"] for r in rows],
                   pinned_labels={r["theme_id"]: r["pinned_label"] for r in rows if r.get("pinned_label")})
         reg.counter = max([counter, *(int(i[2:]) for i in reg.ids if i[2:].isdigit())])
+        reg.loaded = {r["theme_id"]: reviewer_fields(r) for r in rows}
         return reg
+
 
 
 def _unit(X: np.ndarray) -> np.ndarray:
@@ -75,7 +80,7 @@ def match(registry: Registry, centroids: np.ndarray, labels: np.ndarray, item_ke
     about other things sits at 0.45-0.8 and must not inherit ids, and the reviewers' decisions attached to them).
     """
     reg = Registry(list(registry.ids), list(registry.labels), registry.centroids.copy(), list(registry.status),
-                   dict(registry.pinned_labels), registry.counter)
+                   dict(registry.pinned_labels), registry.counter, dict(registry.loaded))
     k = len(centroids)
     old = np.flatnonzero(reg.active()) if len(reg.ids) else np.array([], dtype=int)
     events: list[dict[str, Any]] = []

@@ -72,9 +72,11 @@ def iban_ok(iban: str) -> bool:
 
 # ---------------------------------------------------------------- e-mail
 
+# one space either side of the '@' is allowed ("j.smith @ outlook.com"), and internationalised domains
+# ("anna@müller.de"): a label is letters or digits of any script, with inner hyphens
 _EMAIL = re.compile(
-    r"(?<![\w.%+'-])[\w][\w.%+'-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24}\b"
+    r"(?<![\w.%+'-])[\w][\w.%+'-]*[ ]?@[ ]?[^\W_](?:[\w-]*[^\W_])?"
+    r"(?:\.[^\W_](?:[\w-]*[^\W_])?)*\.[^\W\d_]{2,24}\b"
 )
 # "john dot smith at gmail dot com", "jo.smith (at) example (dot) com", "jo [at] example.co.uk"
 _AT_SEP = r"(?:\s*[(\[{<]\s*at\s*[)\]}>]\s*|\s+at\s+)"
@@ -167,8 +169,11 @@ def _sub_iban(s: str, found: Counter[str]) -> str:
 # ---------------------------------------------------------------- cards
 
 # 13-19 digits, bare or in groups of four (last group shorter), or Amex/Diners 4-6-4/5; not glued to other digits
+# "card no.4111...", "card#4111...", "visa-4111 ..." are cards (a letter before the separator); "$4111.11" and
+# "12.4111..." are not (a currency sign or a digit before it). Groups may be split by spaces, dashes or dots.
 _CARD = re.compile(
-    r"(?<![\w+#./,$€£₹-])(?<!\d[ -])(?:\d{13,19}|\d{4}(?:[ -]\d{4}){2,3}(?:[ -]\d{1,3})?|\d{4}[ -]\d{6}[ -]\d{4,5})"
+    r"(?<![\w+/,$€£₹])(?<![\d$€£₹][#./ -])"
+    r"(?:\d{13,19}|\d{4}(?P<csep>[ .-])\d{4}(?:(?P=csep)\d{4}){1,2}(?:(?P=csep)\d{1,3})?|\d{4}[ -]\d{6}[ -]\d{4,5})"
     r"(?![\w%]|[.,/ -]\d)"
 )
 _CARD_NOT = re.compile(r"(?i)\b(?:imei|tracking|track|awb|barcode|ean|isbn|upc|gtin|serial|s/n)\b[^\d]{0,12}$")
@@ -198,6 +203,8 @@ _PHONE = re.compile(
     ])
 )
 _PHONE_PRECHECK = re.compile(r"\d(?:[ .()-]{0,2}\d){6}")
+# five pairs with one separator (06.12.34.56.78, 01 23 45 67 89): a phone, though it starts like a date
+_PAIRS = re.compile(r"0\d(?P<psep>[ .-])\d{2}(?:(?P=psep)\d{2}){3}")
 _DATE_LIKE = re.compile(
     r"\b(?:\d{1,2}([./-])\d{1,2}\1(?:19|20)?\d{2}|(?:19|20)\d{2}([./-])\d{1,2}\2\d{1,2})\b"
 )
@@ -244,7 +251,7 @@ def _phone_ok(m: re.Match[str]) -> bool:
         strong = m.group("nanp") is not None or m.group("mobile") is not None
     if not strong and not 7 <= n <= 12:
         return False
-    if _DATE_LIKE.search(span):
+    if _DATE_LIKE.search(span) and not _PAIRS.fullmatch(span):
         return False
     before = s[max(0, m.start() - 32):m.start()]
     if _CURRENCY_BEFORE.search(before) or _UNIT_AFTER.match(s, m.end()):
@@ -288,17 +295,23 @@ def _sub(pattern: re.Pattern[str], tag: str, s: str, found: Counter[str],
 
 def _card_ok(m: re.Match[str]) -> bool:
     s = m.string
-    digits = m.group(0).replace(" ", "").replace("-", "")
+    digits = re.sub(r"[ .-]", "", m.group(0))
     if not 13 <= len(digits) <= 19 or digits[0] in "079" or not luhn_ok(digits):
         return False
     return not _CARD_NOT.search(s[max(0, m.start() - 24):m.start()])
+
+
+# zero-width space / non-joiner / joiner, word joiner, BOM and soft hyphen: invisible, and enough to split a card
+# number or an e-mail address so no pattern sees it; they are removed before any detector runs
+INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
+_PO_BOX = re.compile(r"(?i)\bP\.?\s?O\.?\s?Box\s*#?\s*\d{1,7}\b")
 
 
 def _redact(text: str, order_patterns: Iterable[re.Pattern[str]]) -> tuple[str, Counter[str]]:
     found: Counter[str] = Counter()
     if not text:
         return text, found
-    s = text
+    s = INVISIBLE.sub("", text)
     if "@" in s:
         s = _sub(_EMAIL, "EMAIL", s, found)
     if _OBF_PRECHECK.search(s) and _OBF_TLD.search(s):
@@ -310,6 +323,8 @@ def _redact(text: str, order_patterns: Iterable[re.Pattern[str]]) -> tuple[str, 
         s = _sub(_CARD, "CARD", s, found, _card_ok)
     for pattern in order_patterns:
         s = _sub(pattern, "ORDER", s, found)
+    if n_digits and "box" in s.lower():
+        s = _sub(_PO_BOX, "ADDRESS", s, found)
     if n_digits and (ADDRESS_PRECHECK.search(s) or has_de_street(s)):
         s = sub_address(s, found)
     if n_digits >= 7 and _PHONE_PRECHECK.search(s):

@@ -1,13 +1,15 @@
 """Clean stage: turn validated rows into analysable items before anything is embedded or stored.
 
-Order matters and is fixed: normalise -> truncate -> redact PII -> flag non-actionable -> detect language ->
-exact dedupe. PII is removed before dedupe and embedding so no e-mail address or card number reaches a vector, a
-cache or the store. Nothing is deleted: duplicates point at their canonical item, noise keeps a reason code.
-``prepare_texts`` is the same text preparation for evaluation and training, so they see what the pipeline sees.
+Order matters and is fixed: normalise -> redact PII -> truncate -> flag non-actionable -> detect language ->
+exact dedupe. Redaction sees a window past the cut, so PII across it is never half kept. PII is removed before
+dedupe and embedding so no e-mail address or card number reaches a vector, a cache or the store. Nothing is
+deleted: duplicates point at their canonical item, noise keeps a reason code. ``prepare_texts`` is the same text
+preparation for evaluation and training, so they see what the pipeline sees.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 
@@ -77,6 +79,10 @@ def clean(df: pd.DataFrame, cfg: CleanConfig, state: CleanState | None = None
     return out, dict(sorted(report.items()))
 
 
+TRUNCATION_MARGIN = 200  # characters past max_chars redacted with the text: longer than any PII span
+_PARTIAL_PLACEHOLDER = re.compile(r"\[[A-Z]*$")  # "[CA" left by the cut
+
+
 def prepare_texts(texts: Iterable[object], cfg: CleanConfig, state: CleanState | None = None
                   ) -> tuple[list[str], Counter[str]]:
     """The text insight embeds, tags and stores: normalised, truncated at ``max_chars``, PII-redacted.
@@ -91,11 +97,14 @@ def prepare_texts(texts: Iterable[object], cfg: CleanConfig, state: CleanState |
     out: list[str] = []
     for raw in texts:
         t = normalise(raw)
-        if len(t) > cfg.max_chars:
-            t = t[: cfg.max_chars].rstrip() + " [TRUNCATED]"
+        long = len(t) > cfg.max_chars
+        if long:  # a window past the cut, so PII across it is whole when redacted (then cut)
+            t = t[: cfg.max_chars + TRUNCATION_MARGIN]
         if cfg.pii.enabled:
             t, found = state.redactor.redact(t)
             report.update(found)
+        if long:
+            t = _PARTIAL_PLACEHOLDER.sub("", t[: cfg.max_chars]).rstrip() + " [TRUNCATED]"
         out.append(t)
     if cfg.pii.enabled and cfg.pii.names:
         state.names = state.names or NameRedactor()

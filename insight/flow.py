@@ -18,8 +18,10 @@ import pandas as pd
 from . import assembly, clean, ingest, report, tag, themes
 from . import schema as S
 from .config import Config, Taxonomy, load_config, load_taxonomy
-from .provenance import new_run_id
+from .provenance import local_key, new_run_id
 from .roles import Embedder, Reporter, Silent
+
+CONTACT_KEY_ENV = "INSIGHT_CONTACT_KEY"
 
 
 def run(source: ingest.Source, config: Config | None = None, *, taxonomy: Taxonomy | None = None,
@@ -69,10 +71,15 @@ def run(source: ingest.Source, config: Config | None = None, *, taxonomy: Taxono
                        registry=found.registry, theme_events=found.events)
 
 
+def contact_key(cfg: Config) -> bytes:
+    """This installation's key for hashing contact ids (``INSIGHT_CONTACT_KEY``, else made once under the home)."""
+    return local_key(cfg.home_path, "contact.key", env=CONTACT_KEY_ENV)
+
+
 def read_and_clean(source: ingest.Source, cfg: Config, reporter: Reporter | None = None
                    ) -> tuple[pd.DataFrame, dict[str, int]]:
     """The first two stages: stream the export chunk by chunk through validation and cleaning."""
-    chunks = ingest.validated_chunks(source, cfg.ingest)
+    chunks = ingest.validated_chunks(source, cfg.ingest, contact_key=contact_key(cfg))
     return clean.clean_stream(chunks, cfg.clean, on_chunk=(reporter or Silent()).advance)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +21,8 @@ from . import schema as S
 from .config import Config, load_config, load_taxonomy
 from .embed import EmbeddingCache, text_key
 from .errors import ReviewError
-from .flow import read_and_clean
-from .provenance import new_run_id, now_iso, versions
+from .flow import contact_key, read_and_clean
+from .provenance import local_key, new_run_id, now_iso, versions
 from .roles import Reporter, Silent, Store
 
 log = logging.getLogger("insight.erase")
@@ -55,14 +54,7 @@ def subject_hash(customer_id: str, cfg: Config) -> str:
 
 
 def _salt(cfg: Config) -> bytes:
-    if os.environ.get(SALT_ENV):
-        return os.environ[SALT_ENV].encode()
-    path = cfg.home_path / "erasure.salt"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(16))
-        path.chmod(0o600)
-    return path.read_text().strip().encode()
+    return local_key(cfg.home_path, "erasure.salt", env=SALT_ENV)
 
 
 def erase_customer(customer_id: str, config: Config | None = None) -> dict[str, Any]:
@@ -72,7 +64,10 @@ def erase_customer(customer_id: str, config: Config | None = None) -> dict[str, 
     """
     cfg = config or load_config()
     store = assembly.store(cfg)
-    ids = sorted({customer_id.strip(), str(ingest.pseudonymise_contact(customer_id.strip()))})
+    given = customer_id.strip()
+    # the id as given, its keyed hash, and the unkeyed hash older versions stored
+    ids = sorted({given, str(ingest.pseudonymise_contact(given, contact_key(cfg))),
+                  str(ingest.pseudonymise_contact(given))})
     hashed = subject_hash(customer_id, cfg)
     done = store.erase_customer(ids, hashed)
     # vectors are cached under the text the model read; entries cached before that existed, under the stored text

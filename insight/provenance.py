@@ -43,3 +43,20 @@ def sha256_file(path: str | Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def local_key(home: str | Path, name: str, env: str | None = None) -> bytes:
+    """A secret of this installation, made on first use under ``home`` (readable by its owner only), or taken from
+    the environment variable ``env`` when that is set. Keys hashes that must not be reversible by a dictionary
+    (customer contact ids, the erasure log) without putting the key in code or config."""
+    import os
+    import secrets
+
+    if env and os.environ.get(env):
+        return os.environ[env].encode()
+    path = Path(home) / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip().encode()

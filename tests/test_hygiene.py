@@ -200,3 +200,21 @@ def test_erasure_rewrites_a_markdown_brief_and_a_retry_finishes_what_a_crash_lef
     assert again["items_removed"] == 0 and again["exports_rewritten"] == [str(items_json.resolve())]
     assert '"p1"' not in items_json.read_text() and brief.read_text().startswith("#")
     assert erase_customer("p1", cfg)["exports_rewritten"] == []  # done: nothing pending
+
+
+def test_contact_ids_are_keyed_hashes_that_a_dictionary_cannot_reverse(tmp_path, fast_config, monkeypatch):
+    """Regression (issue 16): a customer id that is an e-mail or phone was stored as an unsalted SHA-256, which a
+    dictionary of addresses reverses. It is now an HMAC with a key kept in the local state (not in code)."""
+    import hashlib
+
+    frame = pd.DataFrame({"text": ["parcel late again", "refund missing"],
+                          "customer_id": ["jo.smith@example.com", "+44 7700 900123"]})
+    first = ingest_only(frame, fast_config, store=False).items[S.CUSTOMER_ID].tolist()
+    unsalted = "h:" + hashlib.sha256(b"jo.smith@example.com").hexdigest()[:16]
+    assert first[0].startswith("h:") and first[0] != unsalted and "example" not in first[0]
+    again = ingest_only(frame, fast_config, store=False).items[S.CUSTOMER_ID].tolist()
+    assert again == first  # stable within one installation: dedupe and erasure still find the customer
+    key = fast_config.home_path / "contact.key"
+    assert key.is_file() and oct(key.stat().st_mode)[-3:] == "600"
+    monkeypatch.setenv("INSIGHT_CONTACT_KEY", "another installation's key")
+    assert ingest_only(frame, fast_config, store=False).items[S.CUSTOMER_ID].tolist()[0] != first[0]

@@ -7,6 +7,7 @@ else sees them.
 
 from __future__ import annotations
 
+import hmac
 import re
 from hashlib import sha256
 from importlib import resources
@@ -58,8 +59,9 @@ def resolve_mapping(cfg: IngestConfig) -> dict[str, tuple[list[str], bool]]:
 
 def map_columns(raw: pd.DataFrame, cfg: IngestConfig, source: str = "frame",
                 mapping: dict[str, tuple[list[str], bool]] | None = None, first_row: int = 1,
-                allow_missing_text: bool = False) -> pd.DataFrame:
-    """Rename source columns to canonical names and attach the source file and row (and line) numbers."""
+                allow_missing_text: bool = False, contact_key: bytes | None = None) -> pd.DataFrame:
+    """Rename source columns to canonical names and attach the source file and row (and line) numbers; customer
+    and order ids that are e-mails or phones become keyed hashes (``pseudonymise_contact`` with ``contact_key``)."""
     mapping = resolve_mapping(cfg) if mapping is None else mapping
     df = raw.copy()
     renames: dict[str, str] = {}
@@ -108,7 +110,7 @@ def map_columns(raw: pd.DataFrame, cfg: IngestConfig, source: str = "frame",
     df[S.TEXT] = df[S.TEXT].astype(object)
     for col in (S.CUSTOMER_ID, S.ORDER_ID):
         if col in df.columns:
-            df[col] = df[col].map(pseudonymise_contact)
+            df[col] = df[col].map(lambda v: pseudonymise_contact(v, contact_key))
     return df.reset_index(drop=True)
 
 
@@ -126,10 +128,14 @@ def _join_text(parts: pd.DataFrame) -> pd.Series:
     return pd.Series([join(r) for r in parts.itertuples(index=False, name=None)], index=parts.index, dtype=object)
 
 
-def pseudonymise_contact(value: Any) -> Any:
-    """An e-mail or phone used as a customer id is PII: keep a stable hash instead of the address."""
+def pseudonymise_contact(value: Any, key: bytes | None = None) -> Any:
+    """An e-mail or phone used as a customer id is PII: keep a stable keyed hash (HMAC-SHA256 with this
+    installation's ``key``) instead of the address. Without a key the hash is plain SHA-256, which a dictionary of
+    addresses reverses: only for reading ids stored by older versions (erasure looks for both)."""
     if isinstance(value, str) and ("@" in value or re.fullmatch(r"\+?[\d\s().-]{7,}", value.strip())):
-        return "h:" + sha256(value.strip().lower().encode()).hexdigest()[:16]
+        data = value.strip().lower().encode()
+        digest = hmac.new(key, data, sha256).hexdigest() if key else sha256(data).hexdigest()
+        return "h:" + digest[:16]
     return value
 
 

@@ -37,9 +37,10 @@ def read_feedback(path: str | Path, cfg: IngestConfig | None = None) -> pd.DataF
     return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
 
 
-def read_chunks(path: str | Path, cfg: IngestConfig | None = None, chunk_size: int = 50_000
-                ) -> Iterator[pd.DataFrame]:
-    """Stream an export (CSV/TSV, JSONL, JSON array, Parquet, Excel; optionally gzip'd) as mapped frames."""
+def read_chunks(path: str | Path, cfg: IngestConfig | None = None, chunk_size: int = 50_000,
+                contact_key: bytes | None = None) -> Iterator[pd.DataFrame]:
+    """Stream an export (CSV/TSV, JSONL, JSON array, Parquet, Excel; optionally gzip'd) as mapped frames;
+    ``contact_key`` keys the hashes of contact ids (``map_columns``)."""
     cfg = cfg or IngestConfig()
     path = Path(path)
     if not path.is_file():
@@ -50,7 +51,7 @@ def read_chunks(path: str | Path, cfg: IngestConfig | None = None, chunk_size: i
     row0 = 0
     for raw in _raw_chunks(path, chunk_size):
         frame = map_columns(raw, cfg, source=path.name, mapping=mapping, first_row=row0 + 1,
-                            allow_missing_text=schemaless)
+                            allow_missing_text=schemaless, contact_key=contact_key)
         seen_text = seen_text or frame[S.TEXT].notna().any()
         row0 += len(raw)
         emitted = True

@@ -21,16 +21,18 @@ from .validate import validate
 Source = str | Path | pd.DataFrame
 
 
-def validated_chunks(source: Source, cfg: IngestConfig, now: pd.Timestamp | None = None) -> Iterator[pd.DataFrame]:
+def validated_chunks(source: Source, cfg: IngestConfig, now: pd.Timestamp | None = None,
+                     contact_key: bytes | None = None) -> Iterator[pd.DataFrame]:
     """Each chunk of ``source`` mapped to canonical columns and validated (broken rows quarantined, not dropped).
 
     ``now`` is fixed once for the whole export, so "in the future" means the same for its first and last chunk.
+    ``contact_key`` (the installation's secret) keys the hashes of customer ids that are e-mails or phones.
     """
     now = now if now is not None else pd.Timestamp.now(tz="UTC")
     if isinstance(source, pd.DataFrame):
-        chunks: Iterator[pd.DataFrame] = iter([map_columns(source, cfg, source="frame")])
+        chunks: Iterator[pd.DataFrame] = iter([map_columns(source, cfg, source="frame", contact_key=contact_key)])
     else:
-        chunks = read_chunks(source, cfg, cfg.chunk_size)
+        chunks = read_chunks(source, cfg, cfg.chunk_size, contact_key=contact_key)
     for chunk in chunks:
         yield validate(chunk, cfg, now=now)
 

@@ -71,6 +71,9 @@ class CleanConfig(_Section):
     detect_languages: list[str] = Field(default_factory=lambda: ["en", "es", "de", "fr", "pt", "it", "nl"])
     languages: list[str] = Field(default_factory=lambda: ["en"])  # what the embedding model reads well
     other_languages: Literal["analyse", "set_aside"] = "analyse"  # set_aside: non-actionable, counted, shown
+    # text with bytes that could not be decoded (U+FFFD): mark it (detail "undecodable_bytes", run health counts
+    # it) or quarantine it; mojibake that can be repaired is repaired and marked "encoding_repaired" either way
+    bad_encoding: Literal["mark", "quarantine"] = "mark"
 
 
 class EmbedConfig(_Section):

@@ -218,3 +218,24 @@ def test_contact_ids_are_keyed_hashes_that_a_dictionary_cannot_reverse(tmp_path,
     assert key.is_file() and oct(key.stat().st_mode)[-3:] == "600"
     monkeypatch.setenv("INSIGHT_CONTACT_KEY", "another installation's key")
     assert ingest_only(frame, fast_config, store=False).items[S.CUSTOMER_ID].tolist()[0] != first[0]
+
+
+def test_mojibake_is_repaired_and_undecodable_bytes_are_flagged(fast_config):
+    """Regression (issue 16): undecodable bytes were stored as U+FFFD or mojibake (250 rows) without any flag."""
+    frame = pd.DataFrame({"text": ["The dress didnâ€™t fit, the café said sorry", "parcel \ufffd\ufffd late again",
+                                   "plain text, nothing wrong"]})
+    items = ingest_only(frame, fast_config, store=False).items
+    assert items[S.CLEAN_TEXT].iloc[0] == "The dress didn’t fit, the café said sorry"
+    assert items[S.DETAIL].tolist()[:2] == ["encoding_repaired", "undecodable_bytes"]
+    assert items[S.STATUS].iloc[1] == S.STORED and pd.isna(items[S.DETAIL].iloc[2])
+    strict = fast_config.model_copy(update={"clean": fast_config.clean.model_copy(
+        update={"bad_encoding": "quarantine"})})
+    items = ingest_only(frame, strict, store=False).items
+    assert items[S.STATUS].tolist()[1] == S.QUARANTINED and items[S.REASON].tolist()[1] == "undecodable_bytes"
+    assert items[S.STATUS].tolist()[0] == S.STORED  # a repaired text is fine
+    from insight.report import health
+
+    items = ingest_only(frame, fast_config, store=False).items.assign(needs_review=False)
+    notes = health(items, pd.DataFrame({S.THEME: [], "label": []}), {"trends": True, "reason": None})
+    assert notes["undecodable_rows"] == 1 and notes["repaired_rows"] == 1
+    assert any("could not be decoded" in n for n in notes["notes"])

@@ -26,11 +26,55 @@ _SIGNATURES = re.compile(
 )
 
 
+# UTF-8 read as Windows-1252 or Latin-1 ("didnâ€™t", "cafÃ©"): common in exports that passed through Excel. One
+# character's bytes became a lead character (Â-ô) and one to three continuation characters: bytes 0x80-0xBF as
+# Windows-1252 shows them
+_CONTINUATION = "\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014" \
+                "\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"
+_MOJIBAKE = re.compile(f"[\u00c2-\u00f4][{_CONTINUATION}]{{1,3}}")
+
+
+def _byte(ch: str) -> int | None:
+    """The byte a Windows-1252 (or, for its five holes such as 0x9D, Latin-1) reader turned into ``ch``."""
+    try:
+        return ch.encode("cp1252")[0]
+    except UnicodeEncodeError:
+        return ord(ch) if ord(ch) < 256 else None
+
+
+def _decoded(m: re.Match[str]) -> str:
+    raw = [_byte(ch) for ch in m.group(0)]
+    if None in raw:
+        return m.group(0)
+    try:
+        fixed = bytes(raw).decode("utf-8")
+    except UnicodeDecodeError:
+        return m.group(0)
+    return fixed if len(fixed) == 1 else m.group(0)
+
+
+def repair_mojibake(text: str) -> str:
+    """``text`` with each character that was UTF-8 read as Windows-1252 or Latin-1 decoded right ("didnâ€™t" ->
+    "didn’t"), one character at a time, so correct characters beside it ("café") stay as they are."""
+    return _MOJIBAKE.sub(_decoded, text) if _MOJIBAKE.search(text) else text
+
+
+def encoding_problem(text: object) -> str | None:
+    """``encoding_repaired`` where mojibake was repaired, ``undecodable_bytes`` where bytes could not be decoded
+    at all (U+FFFD stands in for them), else None."""
+    if not isinstance(text, str):
+        return None
+    if "\ufffd" in text:
+        return "undecodable_bytes"
+    return "encoding_repaired" if repair_mojibake(text) != text else None
+
+
 def normalise(text: object) -> str:
-    """NFKC, no control characters, trailing mail-client signatures removed, whitespace collapsed."""
+    """Mojibake repaired, NFKC, no control characters, trailing mail-client signatures removed, whitespace
+    collapsed."""
     if text is None or (isinstance(text, float) and np.isnan(text)) or text is pd.NA:
         return ""
-    s = unicodedata.normalize("NFKC", str(text))
+    s = unicodedata.normalize("NFKC", repair_mojibake(str(text)))
     s = _CONTROL.sub("", s)
     s = _SIGNATURES.sub("", s)
     return _WS.sub(" ", s).strip()

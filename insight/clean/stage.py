@@ -18,7 +18,7 @@ import pandas as pd
 from .. import schema as S
 from ..config import CleanConfig
 from .dedupe import exact_duplicates, finalise_duplicates, unique_ids
-from .hygiene import model_texts, non_actionable_reason, normalise
+from .hygiene import encoding_problem, model_texts, non_actionable_reason, normalise
 from .language import UNDETERMINED, LanguageDetector
 from .names import NameRedactor
 from .pii import Redactor
@@ -47,6 +47,7 @@ def clean(df: pd.DataFrame, cfg: CleanConfig, state: CleanState | None = None
     if state.detector is None:
         state.detector = LanguageDetector(cfg.detect_languages)
     out = df.copy()
+    encoding = pd.Series([encoding_problem(t) for t in out[S.TEXT].tolist()], index=out.index, dtype=object)
     texts, report = prepare_texts(out[S.TEXT].tolist(), cfg, state)
     if cfg.pii.keep_raw:
         out[S.RAW_TEXT] = out[S.TEXT].astype(object)
@@ -55,6 +56,11 @@ def clean(df: pd.DataFrame, cfg: CleanConfig, state: CleanState | None = None
 
     status = out[S.STATUS].astype(object).where(out[S.STATUS].fillna("").astype(str) != "", None)
     reason = out[S.REASON].astype(object)
+    if cfg.bad_encoding == "quarantine":
+        _set(status, reason, encoding == "undecodable_bytes", S.QUARANTINED, "undecodable_bytes")
+    if S.DETAIL not in out:
+        out[S.DETAIL] = None
+    out[S.DETAIL] = out[S.DETAIL].astype(object).where(out[S.DETAIL].notna(), encoding)  # kept, and said
     open_ = status.isna().to_numpy()
     noise = pd.Series([non_actionable_reason(t, cfg.min_chars) if o else None for t, o in zip(texts, open_)],
                       index=out.index, dtype=object)

@@ -261,6 +261,14 @@ def health(items: pd.DataFrame, theme_table: pd.DataFrame, history: dict[str, An
     for t in language_themes:
         notes.append(f"{t['theme_id']} \"{t['label']}\" is {_pct(t['share'])} in language '{t['language']}', which "
                      f"the model reads poorly: it groups by language rather than by problem.")
+    details = items[S.DETAIL].value_counts() if S.DETAIL in items else pd.Series(dtype=int)
+    undecodable, repaired = int(details.get("undecodable_bytes", 0)), int(details.get("encoding_repaired", 0))
+    if undecodable:
+        notes.append(f"{undecodable:,} rows held bytes that could not be decoded (shown as \ufffd): check the "
+                     f"export's encoding; they are marked 'undecodable_bytes'.")
+    if repaired:
+        notes.append(f"{repaired:,} rows were mis-encoded (UTF-8 read as Windows-1252, \"didnâ€™t\") and were "
+                     f"repaired; they are marked 'encoding_repaired'.")
     unfixable = []
     if out_of_taxonomy is not None and len(theme_table) and S.ROOT_CAUSE in theme_table:
         negative = stored[S.NEGATIVE].fillna(False).astype(bool) if S.NEGATIVE in stored else pd.Series(False,
@@ -282,7 +290,8 @@ def health(items: pd.DataFrame, theme_table: pd.DataFrame, history: dict[str, An
     return {"trends": bool(history.get("trends", True)), "praise_share": round(praise, 3),
             "general_dissatisfaction": displeased,
             "needs_review_share": round(review, 3), "language_themes": language_themes,
-            "brand_themes": brand_themes, "out_of_taxonomy_themes": unfixable, "notes": notes}
+            "brand_themes": brand_themes, "out_of_taxonomy_themes": unfixable, "undecodable_rows": undecodable,
+            "repaired_rows": repaired, "notes": notes}
 
 
 def _pct(share: float) -> str:

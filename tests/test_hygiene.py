@@ -235,7 +235,7 @@ def test_mojibake_is_repaired_and_undecodable_bytes_are_flagged(fast_config):
     assert items[S.STATUS].tolist()[0] == S.STORED  # a repaired text is fine
     from insight.report import health
 
-    items = ingest_only(frame, fast_config, store=False).items.assign(needs_review=False)
+    items = ingest_only(frame, fast_config, store=False).items.assign(needs_review=False, **{S.THEME: "unthemed"})
     notes = health(items, pd.DataFrame({S.THEME: [], "label": []}), {"trends": True, "reason": None})
     assert notes["undecodable_rows"] == 1 and notes["repaired_rows"] == 1
     assert any("could not be decoded" in n for n in notes["notes"])

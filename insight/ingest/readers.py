@@ -198,7 +198,7 @@ def _csv_records(path: Path, gz: bool, suffix: str, header_out: list[str]) -> It
             tap.buffer.clear()
             if not fields or (width > 1 and len(fields) == 1 and not fields[0].strip()):
                 continue  # a blank line is not a record
-            if len(fields) == width:
+            if len(fields) == width and not (len(lines) > 1 and _swallowed(lines, width, delimiter)):
                 yield {**dict(zip(header, fields)), S.LINE: start}
             elif len(lines) > 1:
                 # a stray quote made one "record" out of several lines: read them one by one instead
@@ -207,6 +207,36 @@ def _csv_records(path: Path, gz: bool, suffix: str, header_out: list[str]) -> It
                 rec = dict(zip(header, fields))
                 rec.update({PARSE_ERROR: f"wrong_field_count: expected {width}, found {len(fields)}", S.LINE: start})
                 yield rec
+
+
+def _swallowed(lines: list[str], width: int, delimiter: str) -> bool:
+    """Several records read as one: the field's closing quote sits inside text (``_badly_closed``), or three or
+    more lines each hold a whole record on their own (a real multi-line text rarely splits that way)."""
+    if _badly_closed(lines[-1], delimiter):
+        return True
+    if len(lines) < 3:
+        return False
+    return all(len(next(csv.reader([ln.rstrip("\r\n")], delimiter=delimiter, quoting=csv.QUOTE_NONE), [])) == width
+               for ln in lines if ln.strip())
+
+
+def _badly_closed(last_line: str, delimiter: str) -> bool:
+    """True when the quote that ends a multi-line field is not followed by a delimiter or the line end.
+
+    A writer closes a quoted field with '"' right before the delimiter; a '"' inside text ("label " card") that the
+    reader took as the close means an earlier stray quote opened the field, and the lines between are records of
+    their own (with the right number of fields by chance, they were silently swallowed into one).
+    """
+    line = last_line.rstrip("\r\n")
+    i = 0
+    while True:
+        i = line.find('"', i)
+        if i < 0:
+            return False
+        if line.startswith('""', i):  # an escaped quote inside the field
+            i += 2
+            continue
+        return i + 1 < len(line) and line[i + 1] != delimiter
 
 
 def _reparse_lines(lines: list[str], header: list[str], delimiter: str, first_line: int) -> Iterator[dict]:

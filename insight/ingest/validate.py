@@ -78,18 +78,30 @@ def parse_timestamps(values: pd.Series, fmt: str | None = None) -> tuple[pd.Seri
     s = values.astype(object)
     text = s.astype(str).str.strip()
     given = s.notna() & (text != "") & (text.str.lower() != "nan")
-    parsed = pd.to_datetime(s.where(given), utc=True, errors="coerce", format=fmt or "ISO8601")
+    parsed = _in_range(pd.to_datetime(s.where(given), utc=True, errors="coerce", format=fmt or "ISO8601"))
     todo = given & parsed.isna()
     if todo.any() and fmt is None:
         epoch = text[todo].str.fullmatch(r"\d{10}(?:\.\d+)?|\d{13}")
         if epoch.any():
             idx = epoch[epoch].index
             nums = pd.to_numeric(text[idx])
-            parsed[idx] = pd.to_datetime(np.where(nums > 1e11, nums / 1000, nums), unit="s", utc=True)
+            stamps = pd.to_datetime(np.where(nums > 1e11, nums / 1000, nums), unit="s", utc=True)
+            parsed[idx] = _in_range(pd.Series(stamps, index=idx))
         rest = todo & parsed.isna()
         if rest.any():
             parsed[rest] = _each(s[rest])
     return parsed, given
+
+
+def _in_range(parsed: pd.Series) -> pd.Series:
+    """Timestamps as nanosecond UTC, whatever unit pandas chose (it keeps far-off dates, or a mix of formats, at
+    microseconds: assigning those into a nanosecond column raised TypeError). A date outside that range is held
+    at its edge (years 1677 and 2262), so validation still calls it what it is: implausible, or in the future."""
+    if str(parsed.dtype) == "datetime64[ns, UTC]":
+        return parsed
+    lo, hi = pd.Timestamp.min.tz_localize("UTC"), pd.Timestamp.max.tz_localize("UTC")
+    out = [pd.NaT if pd.isna(v) else lo if v <= lo else hi if v >= hi else v for v in parsed]
+    return pd.Series(out, index=parsed.index, dtype="datetime64[ns, UTC]")
 
 
 def _each(values: pd.Series) -> pd.Series:
@@ -100,12 +112,7 @@ def _each(values: pd.Series) -> pd.Series:
     except (OverflowError, ValueError, TypeError):  # OutOfBoundsDatetime is a ValueError
         parsed = pd.Series([_one(v) for v in values], index=values.index, dtype=object)
         parsed = pd.to_datetime(parsed.where(parsed.notna(), None), utc=True, errors="coerce")
-    if str(parsed.dtype) != "datetime64[ns, UTC]":  # pandas keeps far-off dates at a coarser unit
-        lo, hi = pd.Timestamp.min.tz_localize("UTC"), pd.Timestamp.max.tz_localize("UTC")
-        inside = parsed.notna() & (parsed > lo) & (parsed < hi)
-        parsed = pd.Series([v if ok else pd.NaT for v, ok in zip(parsed, inside)], index=values.index,
-                           dtype="datetime64[ns, UTC]")
-    return parsed
+    return _in_range(parsed)
 
 
 def _one(value: object) -> pd.Timestamp:

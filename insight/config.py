@@ -101,6 +101,9 @@ class ThemesConfig(_Section):
     n_keywords: int = 8
     n_examples: int = 5
     key_phrases: bool = True
+    # a word fewer distinct customers used never names a theme (labels, keywords, key phrases): one customer's
+    # words cannot become a label, and nothing of theirs stays in names once they are erased
+    min_voices: int = Field(3, ge=1)
 
     _known = _backend("clusterer")
 

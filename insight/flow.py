@@ -48,7 +48,7 @@ def run(source: ingest.Source, config: Config | None = None, *, taxonomy: Taxono
                                report.complaint_lean(X, encode))  # themes name their complaints too
         found = themes.find_themes(inputs, X, items.loc[stored, S.ID].tolist(), assembly.clusterer(cfg), cfg.themes,
                                    registry=registry, previous=previous, seed=cfg.seed, display_texts=texts,
-                                   complaints=(feel == report.NEGATIVE).tolist())
+                                   complaints=(feel == report.NEGATIVE).tolist(), voices=S.voices(items))
     with _stage("tag", rep, timings):
         tagger = assembly.tagger(cfg, tax, emb, encode, reviewer_labels)
         languages = items.loc[stored, S.LANGUAGE].tolist() if S.LANGUAGE in items else None

@@ -173,3 +173,11 @@ def reviewer_fields(row: dict[str, Any]) -> dict[str, Any]:
     """The parts of a theme-registry row that only a reviewer's edit changes between runs (rename, merge): a run
     that publishes keeps them where they changed while it worked."""
     return {"pinned_label": row.get("pinned_label") or None, "status": row.get("status")}
+
+
+def voices(items: pd.DataFrame) -> list[object]:
+    """Each stored item's customer (None where the export has none: the item then speaks for itself)."""
+    stored = items[items[STATUS] == STORED]
+    if CUSTOMER_ID not in stored:
+        return [None] * len(stored)
+    return [v if isinstance(v, str) and v.strip() else None for v in stored[CUSTOMER_ID].tolist()]

@@ -75,3 +75,24 @@ def test_subthemes_split_large_themes_only_and_ignore_row_order():
     perm = np.random.default_rng(0).permutation(len(X))
     subs2, _ = subthemes([texts[i] for i in perm], X[perm], [theme_ids[i] for i in perm], min_size=45)
     assert [subs2[j] for j in np.argsort(perm)] == subs
+
+
+def test_one_customers_words_never_name_a_theme():
+    """Regression (issue 16): a customer's unusual words became a theme label ("quuxparcel / zorblaxian /
+    courier"), so erasing the customer left their words in labels. A word must be used by at least
+    ``min_voices`` distinct customers to name a theme (keywords, labels, key phrases)."""
+    from insight.themes.describe import describe_themes
+
+    extra = ["today", "monday", "twice", "sadly", "honestly", "truly", "really", "still", "now", "yet"]
+    texts = [f"my quuxparcel zorblaxian courier is late {w}" for w in extra]  # one customer, 10 messages
+    texts += [f"the courier is late again with my parcel {i}" for i in range(10)]  # ten customers
+    voices = ["c1"] * 10 + [f"d{i}" for i in range(10)]
+    X = np.random.default_rng(0).normal(size=(20, 8)).astype(np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    labels = np.zeros(20, dtype=int)
+    table = describe_themes(texts, X, labels, X[:1], phrases=False, voices=voices, min_voices=3)
+    named = " ".join([table.at[0, "label"], table.at[0, "problem_label"], *table.at[0, "keywords"]]).lower()
+    assert "quuxparcel" not in named and "zorblaxian" not in named
+    assert "courier" in named or "late" in named
+    loose = describe_themes(texts, X, labels, X[:1], phrases=False)  # without voices: every item its own voice
+    assert "quuxparcel" in " ".join(loose.at[0, "keywords"])

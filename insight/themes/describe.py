@@ -260,17 +260,20 @@ def describe_themes(texts: Sequence[str], X: np.ndarray, labels: np.ndarray, cen
                     n_keywords: int = 8, n_examples: int = 5, phrases: bool = True,
                     nlp_loader: Callable[[], object] | None = None,
                     display_texts: Sequence[str] | None = None,
-                    complaints: Sequence[bool] | None = None) -> pd.DataFrame:
+                    complaints: Sequence[bool] | None = None, voices: Sequence[object] | None = None,
+                    min_voices: int = 1) -> pd.DataFrame:
     """One row per theme: id, label, problem label, keywords, key phrases, representative examples and size.
 
     Keywords and key phrases are read from ``texts``; examples are quoted from ``display_texts`` when given.
     ``complaints`` marks the unhappy items: a theme's ``problem_label`` names what they complain about, from
     keywords that set its complaints apart from the other themes' complaints (a review theme whose members mostly
     say "true to size" can hold complaints that the seam sits wrong at the bust). It is the label where a theme
-    has fewer than ``MIN_COMPLAINTS_TO_NAME`` complaints or none are marked.
+    has fewer than ``MIN_COMPLAINTS_TO_NAME`` complaints or none are marked. ``voices`` (each item's customer, or
+    None: the item speaks for itself) and ``min_voices``: a word fewer distinct customers used never names a theme,
+    so one customer's words cannot become a label (and erasing them leaves no trace in names).
     """
-    texts = list(texts)
-    shown = list(display_texts) if display_texts is not None else texts
+    shown = list(display_texts) if display_texts is not None else list(texts)
+    texts = without_rare_words(list(texts), voices, min_voices)
     spelled = respell(texts, spelling_variants(texts))  # "sarvice", "costomer": counted as their common form
     kw = ctfidf_keywords(spelled, labels, n_keywords)
     kp = key_phrases(texts, labels, nlp_loader=nlp_loader) if phrases else {}
@@ -295,6 +298,22 @@ def describe_themes(texts: Sequence[str], X: np.ndarray, labels: np.ndarray, cen
         })
     return pd.DataFrame(rows, columns=["theme_id", "label", "problem_label", "keywords", "key_phrases", "examples",
                                        "size"])
+
+
+def without_rare_words(texts: list[str], voices: Sequence[object] | None, min_voices: int) -> list[str]:
+    """``texts`` without the words fewer than ``min_voices`` distinct customers used (an item without a customer
+    counts as a customer of its own)."""
+    if min_voices <= 1:
+        return texts
+    who: dict[str, set] = {}
+    for n, (t, v) in enumerate(zip(texts, voices if voices is not None else [None] * len(texts))):
+        voice = v if isinstance(v, str) and v else ("item", n)
+        for w in set(_WORD.findall(t.lower())):
+            who.setdefault(w, set()).add(voice)
+    rare = {w for w, people in who.items() if len(people) < min_voices}
+    if not rare:
+        return texts
+    return [_WORD.sub(lambda m: "" if m.group(0).lower() in rare else m.group(0), t) for t in texts]
 
 
 MIN_COMPLAINTS_TO_NAME = 5

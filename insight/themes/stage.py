@@ -15,7 +15,7 @@ import pandas as pd
 from ..config import ThemesConfig
 from ..roles import Clusterer
 from ..schema import NOISE, UNTHEMED
-from .describe import describe_themes, subthemes, theme_key
+from .describe import describe_themes, subthemes, theme_key, without_rare_words
 from .registry import Registry, incremental_assign, match, merge, sticky
 
 
@@ -59,13 +59,17 @@ def discover(X: np.ndarray, keys: list[str], clusterer: Clusterer, registry: Reg
 
 def find_themes(texts: list[str], X: np.ndarray, keys: list[str], clusterer: Clusterer, cfg: ThemesConfig, *,
                 registry: Registry | None = None, previous: dict[str, str] | None = None, seed: int = 42,
-                display_texts: list[str] | None = None, complaints: list[bool] | None = None) -> Themes:
+                display_texts: list[str] | None = None, complaints: list[bool] | None = None,
+                voices: list[object] | None = None) -> Themes:
     """Discover (or, in ``assign`` mode with registered themes, only assign), describe, split into sub-themes.
 
     ``registry`` and ``previous`` (each item's theme id in the last run) make theme ids stable across runs.
     Keywords and labels come from ``texts`` (what the models read); examples quote ``display_texts`` (what the
     customer wrote, as stored) when given; ``complaints`` (the unhappy items) gives each theme a problem label.
+    ``voices`` (each item's customer) keeps words fewer than ``cfg.min_voices`` customers used out of every name.
     """
+    display_texts = display_texts if display_texts is not None else texts
+    texts = without_rare_words(texts, voices, cfg.min_voices)  # one customer's words never name a theme
     registry = registry or Registry()
     previous = previous or {}
     if cfg.mode == "assign" and registry.active().any():

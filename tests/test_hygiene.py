@@ -239,3 +239,14 @@ def test_mojibake_is_repaired_and_undecodable_bytes_are_flagged(fast_config):
     notes = health(items, pd.DataFrame({S.THEME: [], "label": []}), {"trends": True, "reason": None})
     assert notes["undecodable_rows"] == 1 and notes["repaired_rows"] == 1
     assert any("could not be decoded" in n for n in notes["notes"])
+
+
+def test_erased_words_are_not_left_in_the_database_file(tmp_path, tiny_frame, fast_config):
+    """Issue 16: deleted rows stayed readable in SQLite's free pages and write-ahead log after `insight erase`."""
+    cfg = fast_config.model_copy(update={"ingest": IngestConfig(columns={"item_id": "id"})})
+    frame = tiny_frame.copy()
+    frame.loc[frame["customer_id"] == "p1", "text"] = "my parcel zyxwvutsrq never came"
+    run_and_store(frame, cfg)
+    erase_customer("p1", cfg)
+    raw = b"".join(p.read_bytes() for p in cfg.home_path.glob("insight.db*"))
+    assert b"zyxwvutsrq" not in raw

@@ -47,6 +47,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, not left in free pages (erasure)
     cur.close()
 
 
@@ -346,6 +347,9 @@ class SQLStore:
                 conn.execute(exports.update().where(exports.c.run_id.in_(affected)).values(pending_rewrite=True))
             conn.execute(erasures.insert().values(at=datetime.now(timezone.utc), subject_hash=subject_hash,
                                                   items_removed=len(hits), runs_affected=len(affected)))
+        if self.engine.dialect.name == "sqlite":  # the write-ahead log still holds the old pages: fold it in
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         return {"items_removed": len(hits), "runs_affected": affected, "texts": sorted(texts)}
 
     def get_run(self, run_id: str) -> dict[str, Any]:

@@ -182,5 +182,5 @@ def edit_theme(op: str, config: Config | None = None, **kw: Any) -> dict[str, An
             seeds = encode(clean.model_inputs(kw["seeds"], cfg.clean)) if kw.get("seeds") else None
             event, part, ids = themes.split(reg, kw["theme_id"], X, k=kw.get("k", 2), seeds=seeds)
             event["sizes"] = {i: int((part == n).sum()) for n, i in enumerate(ids)}
-    store.save_registry(reg.to_records(), [event])
+    store.save_registry(reg.to_records(), [event], loaded=reg.loaded)
     return event

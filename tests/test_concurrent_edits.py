@@ -90,3 +90,64 @@ def test_a_rename_made_while_a_run_works_survives_its_publish(tiny_frame, tiny_c
     assert labels[target] == "Parcels that never came"
     again = run_and_store(tiny_frame, tiny_config)  # and the next run still shows it
     assert again.themes.set_index("theme_id").at[target, "label"] == "Parcels that never came"
+
+
+def test_many_edits_while_a_run_works_lose_nothing(tiny_frame, tiny_config):
+    """Issue 16: 100 renames and action decisions made while runs publish: 0 renames lost, 0 forbidden moves,
+    and the runs' own registry updates are not overwritten by a reviewer's save of a stale registry."""
+    from insight.operations import edit_theme
+
+    first = run_and_store(tiny_frame, tiny_config)
+    store = SQLStore(tiny_config.store_url)
+    targets = [t for t in first.themes["theme_id"] if t != "unthemed"]
+    done = threading.Event()
+
+    def runs() -> None:
+        for _ in range(3):
+            run_and_store(tiny_frame, tiny_config)
+        done.set()
+
+    worker = threading.Thread(target=runs)
+    worker.start()
+    last_name: dict[str, str] = {}
+    outcomes = []
+    for n in range(100):
+        if n % 2:
+            theme = targets[n % len(targets)]
+            edit_theme("rename", tiny_config, theme_id=theme, label=f"name {n}")
+            last_name[theme] = f"name {n}"
+        else:
+            key = f"TH8{n:03d}"
+            for status in ("approved", "rejected"):
+                try:
+                    store.set_action_status(key, status, by="cx")
+                    outcomes.append(status)
+                except StoreError as exc:
+                    outcomes.append(exc.code)
+    worker.join()
+    assert done.is_set()
+    pinned = {r["theme_id"]: r.get("pinned_label") for r in store.registry_records()}
+    assert {t: pinned.get(t) for t in last_name} == last_name  # 0 renames lost
+    log = store.action_history()
+    for key, g in log.groupby("action_key"):
+        statuses = ["proposed", *g["status"].tolist()]
+        assert all(b in TRANSITIONS[a] for a, b in zip(statuses, statuses[1:])), (key, statuses)
+    latest = run_and_store(tiny_frame, tiny_config)
+    shown = latest.themes.set_index("theme_id")["label"]
+    assert all(shown.get(t, name) == name for t, name in last_name.items())
+
+
+def test_two_reviewers_renaming_one_theme_the_later_is_told(tiny_frame, tiny_config):
+    from insight import themes
+    from insight.operations import edit_theme
+
+    first = run_and_store(tiny_frame, tiny_config)
+    store = SQLStore(tiny_config.store_url)
+    target = first.themes.loc[first.themes["theme_id"] != "unthemed", "theme_id"].iloc[0]
+    stale = themes.Registry.from_records(store.registry_records(), store.theme_counter())  # reviewer B reads
+    edit_theme("rename", tiny_config, theme_id=target, label="Ana's name")  # reviewer A renames
+    event = themes.rename(stale, target, "Bo's name")  # B renames from what B read
+    with pytest.raises(StoreError) as info:
+        store.save_registry(stale.to_records(), [event], loaded=stale.loaded)
+    assert info.value.code == "E409"
+    assert {r["theme_id"]: r["pinned_label"] for r in store.registry_records()}[target] == "Ana's name"

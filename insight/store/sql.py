@@ -210,10 +210,11 @@ class SQLStore:
     # ------------------------------------------------------------ theme registry
 
     def _write_registry(self, conn, records: list[dict[str, Any]], run_id: str,
-                        loaded: dict[str, dict[str, Any]] | None = None) -> None:
+                        loaded: dict[str, dict[str, Any]] | None = None, refuse_conflicts: bool = False) -> None:
         """Replace this workspace's registry with ``records``. With ``loaded`` (what a run read when it started),
         reviewers' edits made while the run worked are kept: a row whose pinned label or status changed since then
-        keeps the edit, and a theme a reviewer created meanwhile (a split) stays."""
+        keeps the edit, and a theme created meanwhile (a split, or a run's new theme) stays. A reviewer's save
+        (``refuse_conflicts``) that changed a row someone else changed meanwhile is refused (E409); a run yields."""
         if loaded is not None:
             now = {r["theme_id"]: dict(r) for r in conn.execute(
                 select(registry_themes).where(self._mine(registry_themes))).mappings().all()}
@@ -223,6 +224,10 @@ class SQLStore:
                 edited = now.get(r["theme_id"])
                 if edited is not None and r["theme_id"] in loaded and \
                         S.reviewer_fields(edited) != loaded[r["theme_id"]]:
+                    if refuse_conflicts and S.reviewer_fields(r) != loaded[r["theme_id"]]:  # both edited it
+                        raise StoreError(f"theme {r['theme_id']} was edited by someone else meanwhile (now "
+                                         f"{edited['pinned_label'] or edited['label']!r}, {edited['status']}); "
+                                         f"reload and edit again", code="E409")
                     r = {**r, "pinned_label": edited["pinned_label"], "status": edited["status"],
                          "label": edited["pinned_label"] or r["label"]}
                 kept.append(r)
@@ -262,10 +267,12 @@ class SQLStore:
         return list(dict.fromkeys(w or DEFAULT_WORKSPACE for w, _ in order))
 
     def save_registry(self, records: list[dict[str, Any]], events: list[dict[str, Any]],
-                      run_id: str = "review") -> None:
-        """Reviewers' edits: the new registry state and its events, in one transaction."""
+                      run_id: str = "review", loaded: dict[str, dict[str, Any]] | None = None) -> None:
+        """Reviewers' edits: the new registry state and its events, in one transaction. With ``loaded`` (what the
+        edit read), themes a run registered meanwhile stay, and an edit of a theme someone else edited meanwhile
+        is refused (E409) instead of overwriting theirs."""
         with self.engine.begin() as conn:
-            self._write_registry(conn, records, run_id)
+            self._write_registry(conn, records, run_id, loaded=loaded, refuse_conflicts=True)
             self._write_events(conn, events, run_id)
 
     def theme_events(self) -> pd.DataFrame:

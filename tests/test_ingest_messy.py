@@ -150,10 +150,14 @@ def test_broken_json_array_names_file_and_line(tmp_path):
     assert "export.json" in str(e.value) and "line 4" in str(e.value)
 
 
-def test_corrupt_parquet_is_a_clear_error(tmp_path):
-    path = tmp_path / "bad.parquet"
-    path.write_bytes(b"PAR1 this is not parquet")
-    with pytest.raises(InputError, match="bad.parquet"):
+@pytest.mark.parametrize("name, content", [
+    ("bad.parquet", b"PAR1 this is not parquet"),
+    ("bad.xlsx", b"PK\x03\x04 this is not a workbook"),  # issue 16: a zip that is not a workbook (BadZipFile)
+])
+def test_a_file_that_is_not_what_its_name_says_is_a_clear_error(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=name):
         ingest_only(path, _config(tmp_path), store=False)
 
 
@@ -199,13 +203,6 @@ def test_deeply_nested_json_is_a_quarantine_row_not_a_traceback(tmp_path):
     assert result.counts.read == 3
     q = result.items[result.items[S.STATUS] == S.QUARANTINED]
     assert len(q) == 1 and q[S.LINE].tolist() == [2]
-
-
-def test_a_zip_that_is_not_a_workbook_is_a_clear_error(tmp_path):
-    path = tmp_path / "bad.xlsx"
-    path.write_bytes(b"PK\x03\x04 this is not a workbook")
-    with pytest.raises(InputError, match="bad.xlsx"):
-        ingest_only(path, _config(tmp_path), store=False)
 
 
 def test_epoch_milliseconds_beside_other_formats_do_not_crash(tmp_path):

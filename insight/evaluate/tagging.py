@@ -160,8 +160,7 @@ def eval_active(test: pd.DataFrame, budgets: list[int], *, strategy: str = "queu
     say(f"embedding {len(texts)} texts")
     X = encode(texts)
     y = np.array([tax.keys.index(v) for v in test["label"]])
-    prepared = assembly.prepared_encoder(cfg, encode)
-    zero_shot = tag.ZeroShotTagger.from_config(cfg.tag, tax).prepare(prepared)
+    zero_shot = tag.ZeroShotTagger.from_config(cfg.tag, tax).prepare(assembly.prepared_encoder(cfg, encode))
     P0 = zero_shot.predict_proba(X, texts)
     queue = tag.review_order(P0, X)
     curve = []
@@ -171,8 +170,7 @@ def eval_active(test: pd.DataFrame, budgets: list[int], *, strategy: str = "queu
             picked = queue[:budget] if strategy == "queue" else \
                 np.random.default_rng(seed).choice(len(y), budget, replace=False)
             rest = np.setdiff1d(np.arange(len(y)), picked)
-            taught = tag.ZeroShotTagger.from_config(cfg.tag, tax).prepare(prepared)
-            taught.teach(X[picked], [tax.keys[i] for i in y[picked]])
+            taught = zero_shot.taught(X[picked], [tax.keys[i] for i in y[picked]])
             proba = taught.predict_proba(X[rest], [texts[i] for i in rest])
             runs.append(metrics(proba, y[rest], taught.policy, f1_score))
             base.append(float((P0[rest].argmax(axis=1) == y[rest]).mean()))

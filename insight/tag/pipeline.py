@@ -9,6 +9,7 @@ embeds texts with a fine-tuned encoder folder.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -119,6 +120,13 @@ class ZeroShotTagger:
                 praise = np.array([f == "" for f in focus])
                 out[praise, j] = out[praise].max(axis=1) + PRAISE_MARGIN
         return out
+
+    def taught(self, X: np.ndarray, labels: Sequence[str]) -> ZeroShotTagger:
+        """A copy of this prepared tagger that knows only these reviewers' labels (the prototypes, keyword matcher
+        and encoder are shared, not rebuilt): what a simulated reviewer loop needs for each budget."""
+        other = copy.copy(self)
+        other.memory_ = LabelMemory(self.taxonomy.keys)
+        return other.teach(X, labels)
 
     def teach(self, X: np.ndarray, labels: Sequence[str]) -> ZeroShotTagger:
         """Reviewers' labels (vectors of the labelled remarks and their causes) join the tagger's memory: remarks

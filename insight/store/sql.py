@@ -143,7 +143,10 @@ class SQLStore:
                 if status != current and status not in TRANSITIONS[current]:
                     raise StoreError(f"an action that is {current!r} cannot become {status!r}; allowed: "
                                      f"{', '.join(sorted(TRANSITIONS[current]))}", code="E406")
-                version = self._decisions(conn, action_key) + 1
+                # from the same read as the status (SQLite reads outside the write transaction: a second query
+                # could see a decision committed after the first one, and let a forbidden move through)
+                version = (latest["version"] if latest.get("version") is not None
+                           else self._decisions(conn, action_key)) + 1
                 entry = {"action_key": action_key, "status": status, "by": by, "at": datetime.now(timezone.utc),
                          "note": note, "version": version}
                 conn.execute(action_log.insert().values(**entry))
@@ -155,7 +158,7 @@ class SQLStore:
         return entry
 
     def _decisions(self, conn, action_key: str) -> int:
-        """How many decisions the log holds for this action (rows from before versions count too)."""
+        """How many decisions the log holds for this action: the version of a log written before versions."""
         return int(conn.execute(select(func.count()).select_from(action_log)
                                 .where(action_log.c.action_key == action_key)).scalar() or 0)
 

@@ -52,16 +52,25 @@ def records(rng: random.Random, file_no: int) -> list[dict]:
     return out
 
 
-def write(rng: random.Random, recs: list[dict], folder: Path, file_no: int) -> Path:
+def random_layout(rng: random.Random) -> dict:
+    """How a file is written: its format, and for CSV the delimiter, quoting, line ends and encoding."""
     kind = rng.choice(["csv", "csv", "csv", "jsonl", "json"])
-    path = folder / f"f{file_no}.{kind}"
+    return {"kind": "csv-by-hand" if kind == "csv" and rng.random() < 0.3 else kind,
+            "delimiter": rng.choice([",", ";", "\t"]), "quoting": rng.choice([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]),
+            "lineterminator": rng.choice(["\n", "\r\n"]), "encoding": rng.choice(["utf-8", "utf-8-sig"]),
+            "ascii": rng.random() < 0.5, "tail": rng.choice(["", "\n", "\n\n"])}
+
+
+def write_file(recs: list[dict], folder: Path, file_no: int, layout: dict) -> Path:
+    kind = layout["kind"]
+    path = folder / f"f{file_no}.{'csv' if kind.startswith('csv') else kind}"
     if kind == "jsonl":
-        lines = [json.dumps(r, ensure_ascii=rng.random() < 0.5) for r in recs]
-        path.write_text("\n".join(lines) + rng.choice(["", "\n", "\n\n"]), encoding="utf-8")
+        lines = [json.dumps(r, ensure_ascii=layout["ascii"]) for r in recs]
+        path.write_text("\n".join(lines) + layout["tail"], encoding="utf-8")
     elif kind == "json":
         path.write_text(json.dumps(recs), encoding="utf-8")
-    elif rng.random() < 0.3:  # written by hand, without quoting: a stray quote is all it takes
-        delimiter = rng.choice([",", ";"])
+    elif kind == "csv-by-hand":  # written by hand, without quoting: a stray quote is all it takes
+        delimiter = "," if layout["delimiter"] == "\t" else layout["delimiter"]
         lines = [delimiter.join(["id", "text", "rating", "timestamp"])]
         for r in recs:
             text = "".join(ch for ch in r["text"] if ch not in ",;\t\r\n")
@@ -69,14 +78,80 @@ def write(rng: random.Random, recs: list[dict], folder: Path, file_no: int) -> P
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     else:
         buf = io.StringIO()
-        delimiter = rng.choice([",", ";", "\t"])
-        w = csv.writer(buf, delimiter=delimiter, quoting=rng.choice([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]),
-                       lineterminator=rng.choice(["\n", "\r\n"]))
+        w = csv.writer(buf, delimiter=layout["delimiter"], quoting=layout["quoting"],
+                       lineterminator=layout["lineterminator"])
         w.writerow(["id", "text", "rating", "timestamp"])
         for r in recs:
             w.writerow([r["id"], r["text"], r["rating"], r["timestamp"]])
-        path.write_text(buf.getvalue(), encoding=rng.choice(["utf-8", "utf-8-sig"]))
+        path.write_text(buf.getvalue(), encoding=layout["encoding"])
     return path
+
+
+def write(rng: random.Random, recs: list[dict], folder: Path, file_no: int) -> Path:
+    return write_file(recs, folder, file_no, random_layout(rng))
+
+
+def hypothesis_files():
+    """A Hypothesis strategy for ``(records, layout)``: the seeded generator's vocabulary, plus arbitrary text in
+    every field (ids, ratings and timestamps included) and arbitrary epochs and dates, which Hypothesis shrinks to
+    the smallest failing file."""
+    from hypothesis import strategies as st
+
+    free = st.text(max_size=8)
+    word = st.one_of(st.sampled_from(WORDS), st.sampled_from(ODD), free)
+    stamp = st.one_of(st.sampled_from(STAMPS).map(lambda s: s.format(d=3)), free,
+                      st.integers(-(2**40), 2**45).map(str),
+                      st.datetimes().map(lambda d: d.isoformat(sep=" ")))
+    rid = st.one_of(st.sampled_from(["id1", "id2", "id2~2", "", "A", "A~2"]), free)
+    rating = st.one_of(st.sampled_from(["1", "5", "3", "", "x", "4.5", "-2", "99"]), free,
+                       st.floats(allow_nan=True).map(str))
+    layout = st.fixed_dictionaries({
+        "kind": st.sampled_from(["csv", "csv-by-hand", "jsonl", "json"]),
+        "delimiter": st.sampled_from([",", ";", "\t"]),
+        "quoting": st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]),
+        "lineterminator": st.sampled_from(["\n", "\r\n"]), "encoding": st.sampled_from(["utf-8", "utf-8-sig"]),
+        "ascii": st.booleans(), "tail": st.sampled_from(["", "\n", "\n\n"])})
+
+    @st.composite
+    def one_file(draw):
+        recs = []
+        for i in range(draw(st.integers(1, 30))):
+            words = draw(st.lists(word, max_size=12))
+            words.insert(draw(st.integers(0, len(words))), f"Q0x{i}Q")
+            recs.append({"id": draw(rid), "text": " ".join(words), "rating": draw(rating), "timestamp": draw(stamp)})
+        return recs, draw(layout)
+
+    return one_file()
+
+
+def run_hypothesis(n_files: int, folder: Path, cfg, seed: int = 0) -> tuple[int, int, list[str]]:
+    """Check ``n_files`` Hypothesis-generated files; (files, records, failures) where a failure is the shrunk file's
+    problem."""
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as hypothesis_seed
+
+    tried = {"files": 0, "records": 0}
+
+    @hypothesis_seed(seed)
+    @settings(max_examples=n_files, deadline=None, database=None,
+              phases=[Phase.explicit, Phase.generate, Phase.shrink], suppress_health_check=list(HealthCheck))
+    @given(hypothesis_files())
+    def every_record_accounted(drawn):
+        recs, layout = drawn
+        tried["files"] += 1
+        tried["records"] += len(recs)
+        path = write_file(recs, folder, 0, layout)
+        try:
+            problem = check(path, recs, cfg)
+        finally:
+            path.unlink()
+        assert problem is None, f"{problem}; layout {layout}; records {recs}"
+
+    try:
+        every_record_accounted()
+    except AssertionError as exc:
+        return tried["files"], tried["records"], [str(exc)]
+    return tried["files"], tried["records"], []
 
 
 def check(path: Path, recs: list[dict], cfg) -> str | None:
@@ -117,6 +192,7 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--show", type=int, default=5)
+    ap.add_argument("--hypothesis", action="store_true", help="draw the files with Hypothesis strategies")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     failures, n_records = [], 0
@@ -124,6 +200,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cfg = load_config(home=str(Path(tmp) / "home"), embed={"backend": "hashing", "cache": False},
                           clean={"detect_languages": ["en"]})
+        if args.hypothesis:
+            files, n_records, found = run_hypothesis(args.files, Path(tmp), cfg, args.seed)
+            print(f"Hypothesis: {files} files (shrinking included), {n_records} records, "
+                  f"{time.perf_counter() - t0:.0f} s: {len(found)} problems")
+            for problem in found:
+                print("  " + problem[:4000])
+            return
         for f in range(args.files):
             recs = records(rng, f)
             n_records += len(recs)

@@ -23,6 +23,7 @@ from ..config import IngestConfig
 from ..errors import InputError
 
 PARSE_ERROR = "_parse_error"  # a reader's column: why a record could not be parsed (validate quarantines it)
+RAW_RECORD = "_raw_record"  # a reader's column: such a record as the file had it, kept as the quarantine row's text
 
 
 def load_profile(name: str) -> dict[str, Any]:
@@ -66,13 +67,13 @@ def map_columns(raw: pd.DataFrame, cfg: IngestConfig, source: str = "frame",
     df = raw.copy()
     renames: dict[str, str] = {}
     joined: dict[str, list[str]] = {}
-    only_broken = all(c in (S.LINE, PARSE_ERROR) for c in df.columns)
+    only_broken = all(c in (S.LINE, PARSE_ERROR, RAW_RECORD) for c in df.columns)
     for canon, (srcs, required) in mapping.items():
         present = [s for s in srcs if s in df.columns]
         missing = [s for s in srcs if s not in df.columns]
         if required and missing and not only_broken and not allow_missing_text:
             raise InputError(f"{source}: mapped columns not found: {missing}; the file has "
-                             f"{[c for c in raw.columns if c not in (S.LINE, PARSE_ERROR)]}", code="E205")
+                             f"{[c for c in raw.columns if c not in (S.LINE, PARSE_ERROR, RAW_RECORD)]}", code="E205")
         if len(present) == 1:
             renames[present[0]] = canon
         elif len(present) > 1:
@@ -93,8 +94,12 @@ def map_columns(raw: pd.DataFrame, cfg: IngestConfig, source: str = "frame",
         else:
             raise InputError(
                 f"{source}: no text column; map one with ingest.columns.text, pick a profile (--profile), or ask "
-                f"`insight ingest --infer {source}` (the file has {[c for c in raw.columns if c != S.LINE]})",
+                f"`insight ingest --infer {source}` (the file has "
+                f"{[c for c in raw.columns if c not in (S.LINE, PARSE_ERROR, RAW_RECORD)]})",
                 code="E206")
+    if RAW_RECORD in df.columns:  # what an unparseable record said, redacted later like any text
+        df[S.TEXT] = df[RAW_RECORD].where(df[RAW_RECORD].notna(), df[S.TEXT])
+        df = df.drop(columns=[RAW_RECORD])
     df[S.SOURCE] = source
     df[S.ROW] = np.arange(first_row, first_row + len(df))
     if S.LINE not in df.columns:

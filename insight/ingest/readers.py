@@ -23,7 +23,7 @@ import pandas as pd
 from .. import schema as S
 from ..config import IngestConfig
 from ..errors import InputError, missing_extra
-from .mapping import PARSE_ERROR, map_columns, resolve_mapping
+from .mapping import PARSE_ERROR, RAW_RECORD, map_columns, resolve_mapping
 
 READERS = (".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json", ".parquet", ".pq", ".xlsx", ".xls")
 _FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
@@ -191,7 +191,7 @@ def _csv_records(path: Path, gz: bool, suffix: str, header_out: list[str]) -> It
             except StopIteration:
                 break
             except csv.Error as exc:  # a malformed record: keep it, with its line, as a quarantine row
-                yield {PARSE_ERROR: f"csv_error: {exc}", S.LINE: start}
+                yield {PARSE_ERROR: f"csv_error: {exc}", S.LINE: start, RAW_RECORD: _raw(tap.buffer)}
                 tap.buffer.clear()
                 continue
             lines = tap.buffer[:]
@@ -205,7 +205,8 @@ def _csv_records(path: Path, gz: bool, suffix: str, header_out: list[str]) -> It
                 yield from _reparse_lines(lines, header, delimiter, start)
             else:
                 rec = dict(zip(header, fields))
-                rec.update({PARSE_ERROR: f"wrong_field_count: expected {width}, found {len(fields)}", S.LINE: start})
+                rec.update({PARSE_ERROR: f"wrong_field_count: expected {width}, found {len(fields)}", S.LINE: start,
+                            RAW_RECORD: _raw(lines)})
                 yield rec
 
 
@@ -249,7 +250,13 @@ def _reparse_lines(lines: list[str], header: list[str], delimiter: str, first_li
         rec[S.LINE] = first_line + offset
         if len(fields) != len(header):
             rec[PARSE_ERROR] = f"unbalanced_quotes: expected {len(header)} fields, found {len(fields)}"
+            rec[RAW_RECORD] = _raw([line])
         yield rec
+
+
+def _raw(lines: list[str]) -> str:
+    """A record that cannot be split into fields, as its file had it: the quarantine row shows what to fix."""
+    return "".join(lines).rstrip("\r\n")
 
 
 def _sniff_delimiter(sample: str) -> str:
@@ -291,13 +298,14 @@ def _jsonl_records(path: Path, gz: bool) -> Iterator[dict[str, Any]]:
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                yield {PARSE_ERROR: f"bad_json: {exc.msg} at column {exc.colno}", S.LINE: n}
+                yield {PARSE_ERROR: f"bad_json: {exc.msg} at column {exc.colno}", S.LINE: n, RAW_RECORD: _raw([line])}
                 continue
             except RecursionError:  # thousands of nested brackets: one bad record, not a crash
-                yield {PARSE_ERROR: "bad_json: nested too deeply to read", S.LINE: n}
+                yield {PARSE_ERROR: "bad_json: nested too deeply to read", S.LINE: n, RAW_RECORD: _raw([line])}
                 continue
             if not isinstance(obj, dict):
-                yield {PARSE_ERROR: f"not_an_object: a JSON {type(obj).__name__}", S.LINE: n}
+                yield {PARSE_ERROR: f"not_an_object: a JSON {type(obj).__name__}", S.LINE: n,
+                       RAW_RECORD: _raw([line])}
                 continue
             yield {**_flat(obj), S.LINE: n}
 

@@ -85,7 +85,10 @@ def parse_timestamps(values: pd.Series, fmt: str | None = None) -> tuple[pd.Seri
         if epoch.any():
             idx = epoch[epoch].index
             nums = pd.to_numeric(text[idx])
-            stamps = pd.to_datetime(np.where(nums > 1e11, nums / 1000, nums), unit="s", utc=True)
+            seconds = np.where(nums > 1e11, nums / 1000, nums)
+            # past 2262 pandas cannot hold it: held at the edge, like any far date (validation calls it future)
+            seconds = np.minimum(seconds, pd.Timestamp.max.value // 10**9)
+            stamps = pd.to_datetime(seconds, unit="s", utc=True)
             parsed[idx] = _in_range(pd.Series(stamps, index=idx))
         rest = todo & parsed.isna()
         if rest.any():

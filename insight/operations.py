@@ -73,11 +73,33 @@ def erase_customer(customer_id: str, config: Config | None = None) -> dict[str, 
     # vectors are cached under the text the model read; entries cached before that existed, under the stored text
     keys = sorted({text_key(t) for t in done["texts"]} | {text_key(t) for t in clean.model_texts(done["texts"])})
     forgotten = sum(cache.remove(keys) for cache in EmbeddingCache.every(cfg.home_path / "cache"))
+    rebuilt = rebuild_names(store, cfg.themes.min_voices)
     rewritten = rewrite_exports(store)
     log.info("erased subject %s: %d items in %d runs", hashed[:16], done["items_removed"],
              len(done["runs_affected"]))
     return {"subject_hash": hashed, "items_removed": done["items_removed"], "runs_affected": done["runs_affected"],
-            "cache_vectors_removed": forgotten, "exports_rewritten": rewritten}
+            "cache_vectors_removed": forgotten, "names_rebuilt": rebuilt, "exports_rewritten": rewritten}
+
+
+def rebuild_names(store: Store, min_voices: int) -> list[str]:
+    """Rebuild the names of every run an erasure marked (this one's, or an earlier one that died before finishing):
+    a word fewer than ``min_voices`` of the remaining customers use leaves theme names, action titles and
+    sentences, and the registry's unpinned labels. Each run is rewritten and unmarked in one transaction."""
+    done = []
+    for run_id in store.stale_name_runs():
+        items = store.load(run_id, "items")
+        rare = themes.rare_words(items["text"].fillna("").astype(str).tolist(),
+                                 items[S.CUSTOMER_ID].tolist(), min_voices)
+        changed, names = themes.forget_words(store.load(run_id, "themes"), rare)
+        actions = [{"rank": a["rank"], **{f: themes.renamed(a[f], names)
+                                          for f in ("theme_label", "title", "segment_sentence")}}
+                   for a in store.load(run_id, "actions").to_dict("records")]
+        segments = [{**{k: s[k] for k in ("level", "group_id", "column", "value")},
+                     "sentence": themes.renamed(s["sentence"], names)}
+                    for s in store.load(run_id, "segments").to_dict("records")]
+        store.replace_names(run_id, changed, actions if names else [], segments if names else [], names)
+        done.append(run_id)
+    return done
 
 
 def rewrite_exports(store: Store) -> list[str]:

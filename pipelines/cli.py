@@ -168,7 +168,8 @@ def ingest(path: Path = typer.Argument(..., help="The export to check."),
 @app.command()
 def erase(customer_id: str = typer.Option(..., "--customer-id", help="The customer whose data must go."),
           config: Optional[Path] = ConfigOpt, as_json: bool = JsonOpt) -> None:
-    """Erase one customer's items from every stored run, the embedding cache and managed exports."""
+    """Erase one customer's items from every stored run, the embedding cache and managed exports; theme names
+    lose any word the remaining customers no longer voice."""
     from insight.operations import erase_customer
 
     done = erase_customer(customer_id, load_settings(config))
@@ -177,7 +178,8 @@ def erase(customer_id: str = typer.Option(..., "--customer-id", help="The custom
         return
     out.print(f"erased subject {done['subject_hash'][:16]}...: {done['items_removed']} items from "
               f"{len(done['runs_affected'])} runs, {done['cache_vectors_removed']} cached vectors, "
-              f"{len(done['exports_rewritten'])} exports rewritten")
+              f"names rebuilt in {len(done['names_rebuilt'])} runs, {len(done['exports_rewritten'])} exports "
+              f"rewritten")
 
 
 @app.command()

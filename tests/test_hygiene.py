@@ -250,3 +250,92 @@ def test_erased_words_are_not_left_in_the_database_file(tmp_path, tiny_frame, fa
     erase_customer("p1", cfg)
     raw = b"".join(p.read_bytes() for p in cfg.home_path.glob("insight.db*"))
     assert b"zyxwvutsrq" not in raw
+
+
+def test_after_erasure_no_file_in_the_local_state_holds_the_customers_words_or_ids(tmp_path, tiny_frame,
+                                                                                  fast_config):
+    """Issue 16 acceptance: one customer wrote 15 messages in words nobody else uses; after `insight erase`, a
+    byte search of every file under the home (database and its log, caches, registry, keys) and of every managed
+    export finds none of their words, their customer id or their item ids."""
+    cfg = fast_config.model_copy(update={
+        "ingest": IngestConfig(columns={"item_id": "id"}),
+        "embed": fast_config.embed.model_copy(update={"cache": True}),
+        "rank": fast_config.rank.model_copy(update={"min_theme_size": 3}),
+        "themes": fast_config.themes.model_copy(update={"min_cluster_size": 3, "n_components": 5}),
+    })
+    own = ["today", "monday", "twice", "sadly", "honestly", "truly", "really", "still", "now", "yet", "again",
+           "friday", "weekly", "slowly", "lately"]
+    mine = pd.DataFrame({"id": [f"zzitem{i}" for i in range(15)],
+                         "text": [f"my quuxparcel zorblaxian courier is late {w}" for w in own],
+                         "timestamp": tiny_frame["timestamp"].iloc[0], "customer_id": "zz-erase-me",
+                         "carrier": "Parcelo", "rating": 1})
+    broken = mine.iloc[:1].assign(id="zzitem99", rating=42)  # one of theirs quarantined too
+    frame = pd.concat([tiny_frame, mine, broken], ignore_index=True)
+    env = {"INSIGHT_HOME": str(cfg.home_path)}
+    run_and_store(frame, cfg)
+    run_and_store(frame.iloc[::-1], cfg)  # a second run: the registry and an earlier run hold them too
+    exports = []
+    for what, fmt in [("items", "csv"), ("items", "json"), ("themes", "json"), ("themes", "csv"),
+                      ("quarantine", "csv"), ("actions", "jira"), ("actions", "csv"), ("actions", "markdown")]:
+        out = tmp_path / "out" / f"{what}.{fmt}"
+        out.parent.mkdir(exist_ok=True)
+        result = CliRunner().invoke(app, ["export", "--what", what, "--format", fmt, "--out", str(out)], env=env)
+        assert result.exit_code == 0, result.output
+        exports.append(out)
+    secrets = [b"quuxparcel", b"zorblaxian", b"zz-erase-me", b"zzitem"]
+
+    def holding() -> dict[str, list[str]]:
+        found = {}
+        for path in [*cfg.home_path.rglob("*"), *exports]:
+            if path.is_file():
+                data = path.read_bytes()
+                hits = [s.decode() for s in secrets if s in data]
+                if hits:
+                    found[str(path.relative_to(tmp_path))] = hits
+        return found
+
+    assert holding()  # before: the words are everywhere
+    done = erase_customer("zz-erase-me", cfg)
+    assert done["items_removed"] == 32
+    assert holding() == {}
+
+
+def test_erasure_rebuilds_names_from_the_remaining_customers(tmp_path, tiny_frame, fast_config, monkeypatch):
+    """Issue 16: names derived from items (labels, problem labels, keywords, key phrases, sub-theme labels, action
+    titles and sentences, registry labels) are rebuilt after an erasure: a word that fewer than ``min_voices``
+    remaining customers use leaves every name, although it named the theme while the erased customer counted."""
+    cfg = fast_config.model_copy(update={
+        "ingest": IngestConfig(columns={"item_id": "id"}),
+        "rank": fast_config.rank.model_copy(update={"min_theme_size": 3}),
+        "themes": fast_config.themes.model_copy(update={"min_cluster_size": 3, "n_components": 5}),
+    })
+    rows = [{"id": f"G{i}", "text": f"my glorbnix parcel is late again {w}", "customer_id": who,
+             "timestamp": tiny_frame["timestamp"].iloc[i], "carrier": "Parcelo", "rating": 1}
+            for i, (w, who) in enumerate(zip(["monday", "friday", "monday", "friday", "monday", "friday"],
+                                             ["g1", "g1", "g2", "g2", "g3", "g3"]))]
+    frame = pd.concat([tiny_frame, pd.DataFrame(rows)], ignore_index=True)
+    result = run_and_store(frame, cfg)
+    store = SQLStore(cfg.store_url)
+
+    def names() -> str:
+        themes = store.load(result.run_id, "themes")
+        actions = store.load(result.run_id, "actions")
+        parts = [*themes["label"], *themes["problem_label"].fillna(""), *map(str, themes["keywords"]),
+                 *map(str, themes["key_phrases"]), *map(str, themes["subthemes"]), *actions["title"],
+                 *actions["theme_label"], *actions["segment_sentence"].fillna(""), *map(str, actions["explanation"]),
+                 *store.load(result.run_id, "segments")["sentence"].fillna(""),
+                 *[r["label"] for r in store.registry_records()]]
+        return " ".join(parts).lower()
+
+    assert "glorbnix" in names()  # three customers: it may name a theme
+    real = SQLStore.replace_names
+    monkeypatch.setattr(SQLStore, "replace_names", lambda *a, **k: (_ for _ in ()).throw(OSError("killed")))
+    with pytest.raises(OSError):  # the items are gone, the names not yet rebuilt: the run stays marked
+        erase_customer("g2", cfg)
+    monkeypatch.setattr(SQLStore, "replace_names", real)
+    done = erase_customer("g2", cfg)  # a retry finishes the job
+    assert done["items_removed"] == 0 and done["names_rebuilt"] == [result.run_id]
+    assert "glorbnix" not in names()  # two customers left: it may not
+    themes = store.load(result.run_id, "themes")
+    assert themes["label"].str.strip().ne("").all()  # a label that lost its words is named again, never blank
+    assert erase_customer("g2", cfg)["names_rebuilt"] == []  # nothing pending

@@ -36,6 +36,7 @@ from .tables import (
     quarantine,
     registry_themes,
     runs,
+    segments,
     tag_corrections,
     theme_events,
     themes,
@@ -353,7 +354,8 @@ class SQLStore:
                 _scrub(conn, actions, "evidence", run_id, texts, [actions.c.rank])
                 _scrub(conn, themes, "examples", run_id, texts, [themes.c.theme_id])
             conn.execute(tag_corrections.delete().where(tag_corrections.c.customer_id.in_(customer_ids)))
-            if affected:  # the files written from these runs must be rewritten, even if this process dies now
+            if affected:  # names and files derived from these runs must be rebuilt, even if this process dies now
+                conn.execute(runs.update().where(runs.c.run_id.in_(affected)).values(names_stale=True))
                 conn.execute(exports.update().where(exports.c.run_id.in_(affected)).values(pending_rewrite=True))
             conn.execute(erasures.insert().values(at=datetime.now(timezone.utc), subject_hash=subject_hash,
                                                   items_removed=len(hits), runs_affected=len(affected)))
@@ -361,6 +363,35 @@ class SQLStore:
             with self.engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         return {"items_removed": len(hits), "runs_affected": affected, "texts": sorted(texts)}
+
+    def stale_name_runs(self) -> list[str]:
+        """Runs an erasure marked: their theme names must be rebuilt from the items left (any workspace)."""
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(runs.c.run_id).where(runs.c.names_stale.is_(True))
+                                     .order_by(runs.c.created_at)).scalars())
+
+    def replace_names(self, run_id: str, themes_rows: list[dict[str, Any]], action_rows: list[dict[str, Any]],
+                      segment_rows: list[dict[str, Any]], names: dict[str, str]) -> None:
+        """Write a run's rebuilt names (see ``themes.forget``) and unmark it, in one transaction. ``names`` maps
+        each old label to its new one: the registry's label of a rebuilt theme follows it, in any workspace."""
+        with self.engine.begin() as conn:
+            for r in themes_rows:
+                conn.execute(themes.update().where(themes.c.run_id == run_id, themes.c.theme_id == r["theme_id"])
+                             .values({k: v for k, v in r.items() if k != "theme_id"}))
+            for r in action_rows:
+                conn.execute(actions.update().where(actions.c.run_id == run_id, actions.c.rank == r["rank"])
+                             .values({k: v for k, v in r.items() if k != "rank"}))
+            for r in segment_rows:
+                keys = ("level", "group_id", "column", "value")
+                conn.execute(segments.update().where(segments.c.run_id == run_id,
+                                                     *[segments.c[k] == r[k] for k in keys])
+                             .values(sentence=r["sentence"]))
+            for r in themes_rows:  # a reviewer's pinned label is theirs: kept
+                for old, label in names.items():
+                    conn.execute(registry_themes.update().where(
+                        registry_themes.c.theme_id == r["theme_id"], registry_themes.c.label == old,
+                        registry_themes.c.pinned_label.is_(None)).values(label=label))
+            conn.execute(runs.update().where(runs.c.run_id == run_id).values(names_stale=False))
 
     def get_run(self, run_id: str) -> dict[str, Any]:
         with self.engine.connect() as conn:

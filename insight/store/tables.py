@@ -21,6 +21,7 @@ runs = Table(
     Column("counts", JSON),
     Column("manifest", JSON),
     Column("workspace", String(60), index=True),  # None: written before workspaces existed, i.e. "default"
+    Column("names_stale", Boolean),  # an erasure removed items: names derived from them must be rebuilt
 )
 
 items = Table(

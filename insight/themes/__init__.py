@@ -4,8 +4,9 @@
 ``registry`` gives themes stable ids across runs and applies reviewers' edits, ``stage`` composes them.
 """
 
-from .describe import ctfidf_keywords, describe_themes, key_phrases, representatives, subthemes, theme_key
+from .describe import ctfidf_keywords, describe_themes, key_phrases, rare_words, representatives, subthemes, theme_key
 from .discovery import HDBSCANClusterer
+from .forget import forget_words, renamed
 from .registry import (
     Registry,
     assign_to_registry,
@@ -21,6 +22,7 @@ from .stage import Discovery, Themes, discover, find_themes, merge_same_cause
 
 __all__ = [
     "Discovery", "HDBSCANClusterer", "Registry", "Themes", "assign_to_registry", "ctfidf_keywords",
-    "describe_themes", "discover", "find_themes", "incremental_assign", "key_phrases", "match", "merge",
-    "merge_same_cause", "move", "rename", "representatives", "split", "sticky", "subthemes", "theme_key",
+    "describe_themes", "discover", "find_themes", "forget_words", "incremental_assign", "key_phrases", "match",
+    "merge", "merge_same_cause", "move", "rare_words", "rename", "renamed", "representatives", "split", "sticky",
+    "subthemes", "theme_key",
 ]

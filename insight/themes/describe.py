@@ -303,17 +303,27 @@ def describe_themes(texts: Sequence[str], X: np.ndarray, labels: np.ndarray, cen
 def without_rare_words(texts: list[str], voices: Sequence[object] | None, min_voices: int) -> list[str]:
     """``texts`` without the words fewer than ``min_voices`` distinct customers used (an item without a customer
     counts as a customer of its own)."""
-    if min_voices <= 1:
-        return texts
-    who: dict[str, set] = {}
-    for n, (t, v) in enumerate(zip(texts, voices if voices is not None else [None] * len(texts))):
-        voice = v if isinstance(v, str) and v else ("item", n)
-        for w in set(_WORD.findall(t.lower())):
-            who.setdefault(w, set()).add(voice)
-    rare = {w for w, people in who.items() if len(people) < min_voices}
+    rare = rare_words(texts, voices, min_voices)
     if not rare:
         return texts
     return [_WORD.sub(lambda m: "" if m.group(0).lower() in rare else m.group(0), t) for t in texts]
+
+
+def rare_words(texts: Sequence[str], voices: Sequence[object] | None, min_voices: int) -> set[str]:
+    """The words (lower case) fewer than ``min_voices`` distinct customers used: never fit to name a theme."""
+    if min_voices <= 1:
+        return set()
+    who: dict[str, set] = {}
+    for n, (t, v) in enumerate(zip(texts, voices if voices is not None else [None] * len(texts))):
+        voice = v if isinstance(v, str) and v else ("item", n)
+        for w in word_set(t):
+            who.setdefault(w, set()).add(voice)
+    return {w for w, people in who.items() if len(people) < min_voices}
+
+
+def word_set(text: str) -> set[str]:
+    """The words of ``text`` as theme names are built from them (letters only, lower case)."""
+    return set(_WORD.findall(str(text).lower()))
 
 
 MIN_COMPLAINTS_TO_NAME = 5

@@ -63,6 +63,17 @@ ACTIONS = pd.DataFrame([{
      "evidence": ["refund?"], "status": "proposed", "related_themes": []}])
 
 
+def test_markdown_brief_never_renders_a_customers_links_or_images():
+    """Regression (issue 16): a quote holding markdown image or link syntax became a remote image (a tracking
+    pixel) or a link in the weekly brief wherever it was rendered; emphasis and code marks too."""
+    hostile = ACTIONS.copy()
+    hostile.at[0, "evidence"] = ["see ![x](http://evil.example/p.png) and [click](http://evil.example) *now* `x`"]
+    text = to_markdown({"run_id": "r1", "actions": hostile})
+    quote = next(line for line in text.splitlines() if "evil.example" in line)
+    assert "![x](" not in quote and "[click](" not in quote and "*now*" not in quote and "`x`" not in quote
+    assert "\\[click\\]" in quote  # escaped, so it shows as typed
+
+
 def test_jira_csv_round_trip_and_injection():
     back = pd.read_csv(io.StringIO(to_jira(ACTIONS)), keep_default_na=False)
     assert list(back.columns) == ["Summary", "Description", "Priority", "Labels", "Component"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from typing import Any
 
 import pandas as pd
@@ -109,9 +110,14 @@ def _given(value: Any) -> bool:
     return value is not None and not (isinstance(value, float) and value != value)
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]!#|])")
+
+
 def _md(text: Any) -> str:
-    """Keep quotes from breaking the brief: no raw HTML, no accidental headings or tables."""
-    return str(text).replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|").replace("\n", " ")
+    """Customer words shown as typed wherever the brief is rendered: no raw HTML, no links or images (a remote
+    image in a quote is a tracking pixel), no emphasis, code, headings or table breaks."""
+    escaped = _MD_SPECIAL.sub(r"\\\1", str(text).replace("\n", " "))
+    return escaped.replace("<", "&lt;").replace(">", "&gt;")
 
 
 def export(frame: pd.DataFrame, fmt: str, meta: dict[str, Any] | None = None) -> str:

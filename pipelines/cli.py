@@ -23,12 +23,12 @@ from .common import (
     ConfigOpt,
     JsonOpt,
     ProfileOpt,
-    RichReporter,
     WorkspaceOpt,
     err,
     load_settings,
     load_with_profile,
     out,
+    progress_reporter,
 )
 
 
@@ -88,7 +88,7 @@ def _render(summary: dict, as_json: bool, store_url: str) -> None:
 def _run(source, cfg, as_json: bool) -> None:
     from insight.flow import run_and_store
 
-    with RichReporter(err) as rep:
+    with progress_reporter(err) as rep:
         result = run_and_store(source, cfg, reporter=rep)
     _render(result.summary(), as_json, cfg.store_url)
 
@@ -139,7 +139,7 @@ def ingest(path: Path = typer.Argument(..., help="The export to check."),
             out.print(f"kept as metadata, unmapped: {proposal['unmapped']}")
         return
     cfg = load_with_profile(config, profile, workspace)
-    with RichReporter(err) as rep:
+    with progress_reporter(err) as rep:
         rep.stage("read+clean")
         result = ingest_only(path, cfg, store=store, reporter=rep)
     reasons = reason_table(result.items)

@@ -64,6 +64,66 @@ class RichReporter:
             self.progress.advance(self.task, n)
 
 
+class LogReporter:
+    """Progress as plain log lines, for stderr redirected to a file or a scheduler's log: one line per stage start,
+    one every ``every`` seconds while it runs (done/total, rate, ETA) and one when it ends."""
+
+    def __init__(self, stream=None, every: float = 10.0, clock=None) -> None:
+        import time
+
+        self.stream = stream if stream is not None else sys.stderr
+        self.every = every
+        self.clock = clock or time.monotonic
+        self.name: str | None = None
+
+    def __enter__(self) -> LogReporter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._finish()
+
+    def _line(self, text: str) -> None:
+        import datetime
+
+        self.stream.write(f"{datetime.datetime.now().strftime('%H:%M:%S')} {text}\n")
+        self.stream.flush()
+
+    def _finish(self) -> None:
+        if self.name is not None:
+            secs = self.clock() - self.started
+            rate = f", {self.done / secs:,.0f}/s" if self.done and secs > 0 else ""
+            self._line(f"{self.name}: done, {self.done:,} in {secs:.1f} s{rate}")
+            self.name = None
+
+    def stage(self, name: str, total: int | None = None) -> None:
+        self._finish()
+        self.name, self.total, self.done = name, total, 0
+        self.started = self.last = self.clock()
+        self._line(f"{name}: started" + (f", {total:,} to do" if total else ""))
+
+    def advance(self, n: int = 1) -> None:
+        if self.name is None:
+            return
+        self.done += n
+        now = self.clock()
+        if now - self.last < self.every:
+            return
+        self.last = now
+        rate = self.done / max(now - self.started, 1e-9)
+        if self.total:
+            left = max(self.total - self.done, 0) / rate if rate > 0 else float("inf")
+            eta = f", ETA {int(left // 60)}m{int(left % 60):02d}s" if left != float("inf") else ""
+            self._line(f"{self.name}: {self.done:,}/{self.total:,} ({self.done / self.total:.0%}), "
+                       f"{rate:,.0f}/s{eta}")
+        else:
+            self._line(f"{self.name}: {self.done:,} done, {rate:,.0f}/s")
+
+
+def progress_reporter(console: Console = err) -> RichReporter | LogReporter:
+    """Bars on a terminal; plain periodic lines when stderr goes to a file, a pipe or a scheduler's log."""
+    return RichReporter(console) if console.is_terminal else LogReporter()
+
+
 def load_settings(config: Optional[Path], workspace: Optional[str] = None, **overrides):
     from insight.config import load_config
 

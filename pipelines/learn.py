@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from .common import ConfigOpt, JsonOpt, RichReporter, SpreadOpt, err, load_settings, out, print_result
+from .common import ConfigOpt, JsonOpt, SpreadOpt, err, load_settings, out, print_result, progress_reporter
 
 train_app = typer.Typer(no_args_is_help=True, help="Train components from labelled feedback.")
 
@@ -47,7 +47,7 @@ def train_tagger_cmd(
         frames.append(corrections_as_labels(open_store(cfg)))
     if not frames:
         raise typer.BadParameter("give --input FILE, --from-corrections, or both")
-    with RichReporter(err) as reporter:
+    with progress_reporter(err) as reporter:
         done = train_tagger(pd.concat(frames, ignore_index=True), out_dir, cfg, taxonomy,
                             finetune=finetune, unlabelled=pool, pseudo_per_class=pseudo if pool else 0,
                             pseudo_spread=spread, progress=reporter)

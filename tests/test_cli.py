@@ -94,3 +94,34 @@ def test_app_listens_on_this_machine_only_by_default(monkeypatch):
     assert cmd[cmd.index("--client.toolbarMode") + 1] == "viewer"
     runner.invoke(app, ["app", "--address", "0.0.0.0"])
     assert seen["cmd"][seen["cmd"].index("--server.address") + 1] == "0.0.0.0"  # only when asked
+
+
+def test_progress_goes_to_a_log_as_plain_lines_when_stderr_is_not_a_terminal(tmp_path, tiny_frame, fast_yaml):
+    """Regression (issue 17): with stderr redirected to a file a 21-minute run printed no progress at all. Off a
+    terminal each stage logs its start, its end with count and rate, and periodic lines with done/total and ETA."""
+    import io
+
+    from pipelines.common import LogReporter
+
+    now = {"t": 0.0}
+    log = io.StringIO()
+    rep = LogReporter(log, every=10, clock=lambda: now["t"])
+    with rep:
+        rep.stage("embed", total=1000)
+        for _ in range(10):
+            now["t"] += 4
+            rep.advance(50)
+        rep.stage("themes")
+        now["t"] += 3
+    lines = [line.split(" ", 1)[1] for line in log.getvalue().splitlines()]
+    assert lines[0] == "embed: started, 1,000 to do"
+    assert "embed: 150/1,000 (15%), 12/s, ETA 1m08s" in lines  # every 10 s, not on every batch
+    assert len([line for line in lines if line.startswith("embed: ") and "/1,000" in line]) == 3
+    assert "embed: done, 500 in 40.0 s, 12/s" in lines and lines[-1] == "themes: done, 0 in 3.0 s"
+
+    data = tmp_path / "feedback.csv"
+    tiny_frame.to_csv(data, index=False)
+    result = runner.invoke(app, ["run", "--input", str(data), "--config", str(fast_yaml), "--json"])
+    assert result.exit_code == 0, result.output
+    assert "embed: started" in result.stderr and "themes: done" in result.stderr
+    json.loads(result.stdout.strip().splitlines()[-1])  # stdout stays one JSON object

@@ -30,6 +30,7 @@ test: venv
 	$(BIN)/python -m pytest
 
 bench:
+	$(BIN)/python benchmarks/embed_speed.py
 	$(BIN)/python benchmarks/bench_pipeline.py
 	$(BIN)/python benchmarks/bench_clean.py
 	$(BIN)/python benchmarks/bench_neighbours.py

@@ -34,13 +34,14 @@ def vector_cache(cfg: Config, model_name: str) -> EmbeddingCache | None:
 
 def encoder(cfg: Config, emb: Embedder) -> Encode:
     """Texts -> vectors with ``emb``, each distinct text embedded once and cached."""
-    cache = vector_cache(cfg, emb.name)
+    cache = vector_cache(cfg, emb.cache_name)
     return lambda texts: embed_texts(texts, emb, cache)
 
 
 def encoder_at(path: str | Path, cache: EmbeddingCache | None = None) -> Encode:
-    """Texts -> vectors with the fine-tuned sentence-transformers encoder saved in ``path``."""
-    emb = SentenceTransformerEmbedder(model_path=str(path))
+    """Texts -> vectors with the fine-tuned sentence-transformers encoder saved in ``path`` (fp32 always: its
+    cache is keyed by the encoder's checksum alone, and its head was trained on fp32 vectors)."""
+    emb = SentenceTransformerEmbedder(model_path=str(path), precision="fp32")
     return lambda texts: embed_texts(texts, emb, cache)
 
 

@@ -76,11 +76,17 @@ class CleanConfig(_Section):
     bad_encoding: Literal["mark", "quarantine"] = "mark"
 
 
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
 class EmbedConfig(_Section):
     backend: str = "sentence-transformers"
     batch_size: int = 64
     cache: bool = True
     dim: int = 384  # only used by the hashing backend
+    # auto: bf16 where the hardware multiplies it natively (AVX512-BF16, AMX, recent GPUs), else fp32
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    threads: int | None = None  # torch threads for embedding (None: torch's default, one per core)
 
     _known = _backend("embedder")
 

@@ -15,9 +15,11 @@ import numpy as np
 
 @runtime_checkable
 class Embedder(Protocol):
-    """Encodes texts to L2-normalised float32 vectors of shape (n, dim); ``name`` keys the vector cache."""
+    """Encodes texts to L2-normalised float32 vectors of shape (n, dim). ``name`` is the model (a trained tagger
+    checks it); ``cache_name`` keys the vector cache: the model plus whatever changes its vectors (precision)."""
 
     name: str
+    cache_name: str
 
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 

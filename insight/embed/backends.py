@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import EmbedConfig
+from ..config import PRECISIONS, EmbedConfig
 from ..errors import ComponentError, missing_extra
 from ..nlp import torch_device
 
@@ -24,26 +24,66 @@ def _normalise_rows(X: np.ndarray) -> np.ndarray:
     return X / np.maximum(norms, 1e-12)
 
 
+WINDOW = 16384  # texts tokenised and length-sorted together: bounded memory, batches of near-equal length
+
+
+def cpu_has_bf16() -> bool:
+    """True where the CPU multiplies bfloat16 natively (AVX512-BF16 or AMX): there bf16 is about twice fp32."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
 class SentenceTransformerEmbedder:
-    """The packaged MiniLM through sentence-transformers, offline; on a CUDA GPU when one is visible."""
+    """The packaged MiniLM, offline; on a CUDA GPU when one is visible.
+
+    Texts are tokenised once, sorted by token count and encoded in batches of near-equal length (little padding),
+    in inference mode; ``precision`` ``bf16`` runs the model under bfloat16 autocast, ``auto`` picks bf16 where
+    the hardware multiplies it natively and fp32 elsewhere. Vectors are always float32 and L2-normalised, in the
+    order of the texts given.
+    """
 
     def __init__(self, model_path: str | None = None, batch_size: int = 64, threads: int | None = None,
-                 progress: Callable[[int], None] | None = None, device: str | None = None) -> None:
+                 progress: Callable[[int], None] | None = None, device: str | None = None,
+                 precision: str = "auto") -> None:
+        if precision not in PRECISIONS:
+            raise ComponentError(f"embed.precision must be one of {', '.join(PRECISIONS)}, not {precision!r}",
+                                 code="E304")
         self.model_path = model_path
         self.device = device
         self.batch_size = batch_size
         self.threads = threads
         self.progress = progress
+        self.precision = precision
         self._model = None
 
     @classmethod
     def from_config(cls, cfg: EmbedConfig, progress: Callable[[int], None] | None = None
                     ) -> SentenceTransformerEmbedder:
-        return cls(batch_size=cfg.batch_size, progress=progress)
+        return cls(batch_size=cfg.batch_size, progress=progress, threads=cfg.threads, precision=cfg.precision)
 
     @property
     def name(self) -> str:
+        """The model: what a trained tagger was trained on (bf16 vectors come from the same model)."""
         return "all-MiniLM-L6-v2" if self.model_path is None else Path(self.model_path).name
+
+    @property
+    def resolved_precision(self) -> str:
+        if self.precision != "auto":
+            return self.precision
+        if torch_device(self.device) == "cuda":
+            import torch
+
+            return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+        return "bf16" if cpu_has_bf16() else "fp32"
+
+    @property
+    def cache_name(self) -> str:
+        """The vector cache's key: the model and the precision (fp32 and bf16 vectors never mix)."""
+        precision = self.resolved_precision
+        return self.name if precision == "fp32" else f"{self.name}-{precision}"
 
     def _load(self):
         if self._model is None:
@@ -74,21 +114,39 @@ class SentenceTransformerEmbedder:
 
                 torch.set_num_threads(self.threads)
             self._model = SentenceTransformer(str(path), device=torch_device(self.device), local_files_only=True)
+            self._model.eval()
         return self._model
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        import torch
+
         model = self._load()
-        out = []
-        step = max(self.batch_size * 8, 256)
-        for start in range(0, len(texts), step):
-            chunk = list(texts[start:start + step])
-            out.append(model.encode(chunk, batch_size=self.batch_size, convert_to_numpy=True,
-                                    normalize_embeddings=True, show_progress_bar=False))
-            if self.progress:
-                self.progress(len(chunk))
-        if not out:
-            return np.zeros((0, 384), dtype=np.float32)
-        return _normalise_rows(np.vstack(out))
+        texts = list(texts)
+        out = np.zeros((len(texts), _dimension(model)), dtype=np.float32)
+        autocast = torch.autocast(model.device.type, dtype=torch.bfloat16,
+                                  enabled=self.resolved_precision == "bf16")
+        prepare = getattr(model, "preprocess", None) or model.tokenize  # renamed in sentence-transformers 6
+        with torch.inference_mode(), autocast:
+            for start in range(0, len(texts), WINDOW):
+                window = texts[start:start + WINDOW]
+                lengths = [len(ids) for ids in model.tokenizer(
+                    window, truncation=True, max_length=model.max_seq_length)["input_ids"]]
+                order = np.argsort(lengths, kind="stable")
+                for b in range(0, len(order), self.batch_size):
+                    rows = order[b:b + self.batch_size]
+                    features = prepare([window[i] for i in rows])
+                    features = {k: v.to(model.device) if hasattr(v, "to") else v for k, v in features.items()}
+                    vectors = model(features)["sentence_embedding"].float().cpu().numpy()
+                    out[start + rows] = vectors
+                    if self.progress:
+                        self.progress(len(rows))
+        return _normalise_rows(out)
+
+
+def _dimension(model) -> int:
+    """The model's vector size (the method was renamed in sentence-transformers 5)."""
+    get = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    return int(get() or 384)
 
 
 class HashingEmbedder:
@@ -105,6 +163,10 @@ class HashingEmbedder:
     @property
     def name(self) -> str:
         return f"hashing-{self.dim}"
+
+    @property
+    def cache_name(self) -> str:
+        return self.name
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         from sklearn.feature_extraction.text import HashingVectorizer

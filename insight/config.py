@@ -81,7 +81,8 @@ PRECISIONS = ("auto", "fp32", "bf16")
 
 class EmbedConfig(_Section):
     backend: str = "sentence-transformers"
-    batch_size: int = 64
+    batch_size: int = Field(256, ge=1)  # at most this many texts in one batch
+    batch_tokens: int = Field(2048, ge=16)  # and at most this many (padded) tokens
     cache: bool = True
     dim: int = 384  # only used by the hashing backend
     # auto: bf16 where the hardware multiplies it natively (AVX512-BF16, AMX, recent GPUs), else fp32

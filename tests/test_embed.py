@@ -32,9 +32,10 @@ def test_only_unique_texts_are_embedded_and_cache_is_reused(tmp_path):
     X2 = embed_texts(["d e f", "g h i"], emb2, EmbeddingCache(tmp_path, emb2.name))
     assert emb2.seen == ["g h i"]
     assert np.allclose(X2[0], X[1])
-    assert cache.path.suffix == ".npz"
-    with np.load(cache.path, allow_pickle=False) as z:  # plain arrays, no pickle
-        assert z["vectors"].shape == (3, 32)
+    shards = sorted(cache.path.glob("*.npy"))
+    assert [p.name.split("-")[0] for p in shards] == ["keys", "keys", "vectors", "vectors"]  # one shard a run
+    vectors = [np.load(p, allow_pickle=False) for p in shards if p.name.startswith("vectors")]  # no pickle
+    assert sorted(len(v) for v in vectors) == [1, 2] and all(v.dtype == np.float16 for v in vectors)
 
 
 @pytest.mark.integration  # imports torch
@@ -89,3 +90,73 @@ def test_length_sorted_batches_keep_the_order_and_match_sentence_transformers():
     bf16._model = fp32._model
     Y = bf16.encode(texts)
     assert np.min(np.sum(X * Y, axis=1)) > 0.98 and np.allclose(np.linalg.norm(Y, axis=1), 1, atol=1e-5)
+
+
+def test_token_batches_cover_every_text_once_within_the_budget():
+    """Short texts share large batches and long ones go in small ones; every text is in exactly one batch."""
+    from insight.embed.backends import token_batches
+
+    lengths = [3, 40, 5, 5, 120, 7, 3, 300, 9, 12] * 20
+    order = np.argsort(lengths, kind="stable")
+    batches = list(token_batches(order, lengths, max_tokens=256, max_texts=50))
+    assert sorted(np.concatenate(batches).tolist()) == list(range(len(lengths)))
+    assert np.concatenate(batches).tolist() == order.tolist()  # in sorted order: near-equal lengths together
+    for b in batches:
+        assert len(b) <= 50 and (len(b) == 1 or len(b) * max(lengths[i] for i in b) <= 256)
+    assert len(batches[0]) == 50 and len(batches[-1]) == 1  # the 3-token texts fill one; a 300-token text alone
+
+
+def test_the_cache_appends_shards_and_never_rewrites_what_it_holds(tmp_path):
+    """Issue 17: the cache was one .npz rewritten whole on every run. A run now adds a shard; the shards already
+    there are not touched; a rerun embeds nothing and gets exactly the vectors the first run got."""
+    from insight.embed.cache import EmbeddingCache
+
+    emb = CountingEmbedder()
+    first = embed_texts([f"parcel {i} late" for i in range(50)], emb, EmbeddingCache(tmp_path, emb.name))
+    shard = next(EmbeddingCache(tmp_path, emb.name).path.glob("vectors-*.npy"))
+    stamp = (shard.stat().st_ino, shard.stat().st_mtime_ns)
+    second = embed_texts([f"parcel {i} late" for i in range(60)], emb, EmbeddingCache(tmp_path, emb.name))
+    assert (shard.stat().st_ino, shard.stat().st_mtime_ns) == stamp
+    assert len(emb.seen) == 60 and np.array_equal(second[:50], first)  # the rerun read back what it computed
+    again = CountingEmbedder()
+    third = embed_texts([f"parcel {i} late" for i in range(60)], again, EmbeddingCache(tmp_path, again.name))
+    assert again.seen == [] and np.array_equal(third, second)
+    uncached = embed_texts([f"parcel {i} late" for i in range(60)], CountingEmbedder(), None)
+    assert np.array_equal(uncached, third)  # cached or not, the same vectors
+
+
+def test_erasure_rewrites_only_the_shards_holding_the_text_and_deletes_the_old_files(tmp_path):
+    from insight.embed.cache import EmbeddingCache, text_key
+
+    emb = CountingEmbedder()
+    cache = EmbeddingCache(tmp_path, emb.name)
+    embed_texts(["refund missing", "zip broke"], emb, cache)
+    untouched = set(cache.path.glob("*.npy"))
+    embed_texts(["my secret parcel", "card declined"], emb, cache)
+    before = set(cache.path.glob("*.npy"))
+    assert EmbeddingCache(tmp_path, emb.name).remove([text_key("my secret parcel"), text_key("not there")]) == 1
+    after = set(cache.path.glob("*.npy"))
+    assert untouched <= after and not (before - untouched) & after  # the shard that held it is gone, not edited
+    fresh = EmbeddingCache(tmp_path, emb.name)
+    assert fresh.size == 3 and not fresh.get_many([text_key("my secret parcel")])
+    assert set(fresh.get_many([text_key("card declined"), text_key("zip broke")])) == {
+        text_key("card declined"), text_key("zip broke")}
+    raw = b"".join(p.read_bytes() for p in cache.path.iterdir())
+    assert text_key("my secret parcel").encode() not in raw
+
+
+def test_many_shards_are_merged_and_an_old_single_file_cache_is_moved_in(tmp_path, monkeypatch):
+    from insight.embed import cache as cache_module
+    from insight.embed.cache import EmbeddingCache, text_key
+
+    legacy = tmp_path / "embeddings-hashing-32.npz"
+    np.savez(legacy, keys=np.array([text_key("old text")], dtype="U40"), vectors=np.ones((1, 32), np.float32))
+    emb = CountingEmbedder()
+    X = embed_texts(["old text"], emb, EmbeddingCache(tmp_path, emb.name))
+    assert emb.seen == [] and np.allclose(X, 1) and not legacy.exists()
+    assert [c.path.name for c in EmbeddingCache.every(tmp_path)] == ["vectors-hashing-32"]
+    monkeypatch.setattr(cache_module, "MAX_SHARDS", 3)
+    for i in range(5):
+        embed_texts([f"text number {i}"], emb, EmbeddingCache(tmp_path, emb.name))
+    cache = EmbeddingCache(tmp_path, emb.name)
+    assert len(list(cache.path.glob("keys-*.npy"))) <= 3 and cache.size == 6

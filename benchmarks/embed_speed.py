@@ -85,7 +85,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--threads", type=int, default=None)
-    ap.add_argument("--modes", default="st-default,insight-fp32,insight-bf16,insight-auto")
+    ap.add_argument("--modes", default="st-default,insight-fp32,insight-bf16")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -92,7 +92,12 @@ class LogReporter:
         if self.name is not None:
             secs = self.clock() - self.started
             rate = f", {self.done / secs:,.0f}/s" if self.done and secs > 0 else ""
-            self._line(f"{self.name}: done, {self.done:,} in {secs:.1f} s{rate}")
+            if not self.total:  # a stage that does not count its work: its time says enough
+                self._line(f"{self.name}: done in {secs:.1f} s")
+            elif self.done < self.total:  # e.g. texts already cached or repeated are not embedded again
+                self._line(f"{self.name}: done in {secs:.1f} s, {self.done:,} of {self.total:,} needed work{rate}")
+            else:
+                self._line(f"{self.name}: done, {self.done:,} in {secs:.1f} s{rate}")
             self.name = None
 
     def stage(self, name: str, total: int | None = None) -> None:

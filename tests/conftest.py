@@ -13,6 +13,13 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+# CI replays the same examples every time (a failure there is reproducible); a developer's run draws new ones
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    _hypothesis_settings.load_profile("ci")
+
 # what a unit test must never load: each costs seconds (or a model) and has a fake or a cheap stand-in
 HEAVY = ("torch", "sentence_transformers", "umap", "lingua", "spacy", "streamlit")
 

@@ -117,7 +117,7 @@ def test_progress_goes_to_a_log_as_plain_lines_when_stderr_is_not_a_terminal(tmp
     assert lines[0] == "embed: started, 1,000 to do"
     assert "embed: 150/1,000 (15%), 12/s, ETA 1m08s" in lines  # every 10 s, not on every batch
     assert len([line for line in lines if line.startswith("embed: ") and "/1,000" in line]) == 3
-    assert "embed: done, 500 in 40.0 s, 12/s" in lines and lines[-1] == "themes: done, 0 in 3.0 s"
+    assert "embed: done in 40.0 s, 500 of 1,000 needed work, 12/s" in lines and lines[-1] == "themes: done in 3.0 s"
 
     data = tmp_path / "feedback.csv"
     tiny_frame.to_csv(data, index=False)

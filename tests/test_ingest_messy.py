@@ -304,3 +304,12 @@ def test_hypothesis_fuzzed_exports_account_for_every_record(tmp_path):
                       clean={"detect_languages": ["en"]})
     files, records, problems = fuzz.run_hypothesis(80, tmp_path, cfg, seed=11)
     assert problems == [] and files >= 80 and records > files
+
+
+def test_a_quoted_multi_line_field_in_a_one_column_file_stays_one_record(tmp_path):
+    """Regression (found by Hypothesis in test_messy_csv_every_row_accounted): in a file with one column every line
+    "holds a whole record", so the swallowed-records check split a quoted field spanning three lines into two."""
+    path = tmp_path / "one_column.csv"
+    path.write_bytes(b'text\r\n"\r\r"\r\n"parcel\nlate\nagain"\r\n')
+    result = ingest_only(path, _config(tmp_path), store=False)
+    _check_accounting(result, expected_rows=2)

@@ -215,7 +215,7 @@ def _swallowed(lines: list[str], width: int, delimiter: str) -> bool:
     more lines each hold a whole record on their own (a real multi-line text rarely splits that way)."""
     if _badly_closed(lines[-1], delimiter):
         return True
-    if len(lines) < 3:
+    if len(lines) < 3 or width < 2:  # with one column every line is "a whole record": no evidence either way
         return False
     return all(len(next(csv.reader([ln.rstrip("\r\n")], delimiter=delimiter, quoting=csv.QUOTE_NONE), [])) == width
                for ln in lines if ln.strip())

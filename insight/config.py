@@ -85,9 +85,9 @@ class EmbedConfig(_Section):
     batch_tokens: int = Field(2048, ge=16)  # and at most this many (padded) tokens
     cache: bool = True
     dim: int = 384  # only used by the hashing backend
-    # fp32 by default; auto: bf16 where the hardware multiplies it natively (AVX512-BF16, AMX, recent GPUs), about
-    # twice as fast, not the default yet (docs/evaluation.md, "Speed": a supervised tagger's figure moves with it)
-    precision: Literal["auto", "fp32", "bf16"] = "fp32"
+    # auto: bf16 where the hardware multiplies it natively (AVX512-BF16, AMX, recent GPUs; about twice as fast,
+    # downstream figures within noise: docs/evaluation.md, "Speed"), else fp32
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
     threads: int | None = None  # torch threads for embedding (None: torch's default, one per core)
 
     _known = _backend("embedder")

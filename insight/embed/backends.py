@@ -48,7 +48,7 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, model_path: str | None = None, batch_size: int = 256, threads: int | None = None,
                  progress: Callable[[int], None] | None = None, device: str | None = None,
-                 precision: str = "fp32", batch_tokens: int = 2048) -> None:
+                 precision: str = "auto", batch_tokens: int = 2048) -> None:
         if precision not in PRECISIONS:
             raise ComponentError(f"embed.precision must be one of {', '.join(PRECISIONS)}, not {precision!r}",
                                  code="E304")

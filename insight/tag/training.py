@@ -72,7 +72,8 @@ def fit_calibrated(X: np.ndarray, y: np.ndarray, *, seed: int = 0, C: float = 10
     """Logistic regression with a temperature fitted on held-out predictions.
 
     With many labels a stratified 10 % is held out; it also decides between the embedding-only model and the
-    one that adds n-gram features (``LexicalLogisticTagger``), keeping whichever is more accurate there. With few
+    one that adds n-gram features (``LexicalLogisticTagger``), keeping the latter unless the former is clearly
+    more accurate there (``prefer_lexical``). With few
     labels (few-shot), out-of-fold predictions from cross-validation calibrate the embedding-only model, so no
     example is wasted. The final model is fitted on everything.
 
@@ -111,7 +112,7 @@ def fit_calibrated(X: np.ndarray, y: np.ndarray, *, seed: int = 0, C: float = 10
         held_y = np.searchsorted(classes, y[ho])
         if texts is not None:
             lexical = fit(LexicalLogisticTagger(C=C), tr).predict_proba(X[ho], texts=[texts[i] for i in ho])
-            if (lexical.argmax(1) == held_y).mean() > (held.argmax(1) == held_y).mean():
+            if prefer_lexical(held_y, held.argmax(1), lexical.argmax(1)):
                 temperature = fit_temperature(lexical, held_y)
                 return CalibratedTagger(fit(LexicalLogisticTagger(C=C), every), temperature,
                                         policy_for(lexical, held_y, temperature, target_precision))
@@ -128,6 +129,18 @@ def fit_calibrated(X: np.ndarray, y: np.ndarray, *, seed: int = 0, C: float = 10
     temperature = fit_temperature(held, held_y)
     return CalibratedTagger(fit(LogisticTagger(C=C), every), temperature,
                             policy_for(held, held_y, temperature, target_precision))
+
+
+def prefer_lexical(truth: np.ndarray, plain: np.ndarray, lexical: np.ndarray) -> bool:
+    """Keep the model that adds n-grams unless the embedding-only one is clearly better on the held-out rows.
+
+    "Clearly": of the rows exactly one model gets right, the embedding-only one wins more by over two standard
+    deviations (McNemar). A strict "more accurate" flipped on a tie or a one-row difference (923 against 923 of
+    1,001 on Banking77), and with it the test accuracy by 1.3 points, whenever float rounding moved a vector.
+    """
+    only_plain = int(np.sum((plain == truth) & (lexical != truth)))
+    only_lexical = int(np.sum((lexical == truth) & (plain != truth)))
+    return only_plain - only_lexical <= 2 * np.sqrt(only_plain + only_lexical)
 
 
 def policy_for(held: np.ndarray, held_y: np.ndarray, temperature: float, target_precision: float | None

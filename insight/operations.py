@@ -87,7 +87,7 @@ def rebuild_names(store: Store, min_voices: int) -> list[str]:
     sentences, and the registry's unpinned labels. Each run is rewritten and unmarked in one transaction."""
     done = []
     for run_id in store.stale_name_runs():
-        items = store.load(run_id, "items")
+        items = S.stored_items(store.load(run_id, "items"))  # the rows names were built from
         rare = themes.rare_words(items["text"].fillna("").astype(str).tolist(),
                                  items[S.CUSTOMER_ID].tolist(), min_voices)
         changed, names = themes.forget_words(store.load(run_id, "themes"), rare)

@@ -23,23 +23,24 @@ def test_racing_decisions_on_one_action_leave_only_valid_transitions(tiny_frame,
     real_read = SQLStore._action_status
     barrier = threading.Barrier(2)
 
-    reads = {"n": 0}
+    reads = {"n": 0, "broken": False}
 
     def slow_read(self, conn):  # both writers read the same status before either writes: the race, every time
         found = real_read(self, conn)
         reads["n"] += 1
         if reads["n"] <= 2:  # the two deciding reads of this round; later reads (the loser's message) run free
             try:
-                barrier.wait(timeout=5)
-            except threading.BrokenBarrierError:
-                pass
+                barrier.wait(timeout=30)
+            except threading.BrokenBarrierError:  # a loaded machine: the reads did not overlap, no race
+                reads["broken"] = True
         return found
 
     monkeypatch.setattr(SQLStore, "_action_status", slow_read)
     outcomes: dict[str, list[str]] = {k: [] for k in keys}
+    raced = []
     for key in keys:
         barrier.reset()
-        reads["n"] = 0
+        reads["n"], reads["broken"] = 0, False
 
         def decide(status: str, key: str = key) -> None:
             try:
@@ -53,12 +54,17 @@ def test_racing_decisions_on_one_action_leave_only_valid_transitions(tiny_frame,
             t.start()
         for t in threads:
             t.join()
+        if not reads["broken"]:
+            raced.append(key)
     monkeypatch.setattr(SQLStore, "_action_status", real_read)
     log = store.action_history()
+    assert len(raced) >= 5, raced  # most rounds really raced (a round whose reads did not overlap proves nothing)
     for key in keys:
         statuses = ["proposed", *log.loc[log["action_key"] == key, "status"].tolist()]
         for before, after in zip(statuses, statuses[1:]):
             assert after in TRANSITIONS[before], (key, statuses)
+        if key not in raced:
+            continue
         assert len(statuses) == 2, (key, statuses)  # exactly one decision won
         assert sorted(outcomes[key], key=str)[0] in ("E409", "approved", "rejected")
         assert "E409" in outcomes[key], outcomes[key]  # the loser was told, not silently overwritten

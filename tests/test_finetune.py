@@ -92,7 +92,8 @@ def test_a_tuned_encoder_that_wins_is_saved_checked_and_used(tmp_path, fast_conf
     assert m["temperature_from"].startswith("held-out")  # not from texts the tuned encoder was trained on
     model, meta = load_model(tmp_path / "m-v1")
     assert meta["encoder_dir"] == "encoder" and len(meta["encoder_sha256"]) == 64
-    assert meta["head_features"] == ["frozen", "tuned"] and model.base.base.coef_.shape[1] == 384 + 384
+    # frozen + tuned vectors (768), and n-gram features too when the n-gram model was kept (``prefer_lexical``)
+    assert meta["head_features"] == ["frozen", "tuned"] and model.base.base.coef_.shape[1] >= 384 + 384
     # the untagged feedback is remembered too, as frozen + tuned vectors beside the labelled ones
     assert meta["kind"] == "neighbour" and model.base.memory_.shape == (m["n_train"] + len(pool), 768)
     assert m["neighbours"] == 10 and m["memory_rows"] == m["n_train"] + len(pool)

@@ -271,13 +271,9 @@ def test_a_stray_opening_quote_does_not_swallow_the_records_after_it(tmp_path):
 def test_fuzzed_exports_account_for_every_record(tmp_path):
     """A slice of ``benchmarks/fuzz_ingest.py`` (which runs 2,000 files): broken quoting, odd timestamps, repeated
     ids, invisible and control characters; every record keeps a row of its own."""
-    import importlib.util
     import random
 
-    spec = importlib.util.spec_from_file_location(
-        "fuzz_ingest", Path(__file__).resolve().parents[1] / "benchmarks" / "fuzz_ingest.py")
-    fuzz = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(fuzz)
+    fuzz = _fuzz_benchmark()
     rng = random.Random(7)
     cfg = load_config(home=str(tmp_path / "home"), embed={"backend": "hashing", "cache": False},
                       clean={"detect_languages": ["en"]})
@@ -294,12 +290,7 @@ def test_fuzzed_exports_account_for_every_record(tmp_path):
 def test_hypothesis_fuzzed_exports_account_for_every_record(tmp_path):
     """The Hypothesis strategies of ``benchmarks/fuzz_ingest.py --hypothesis`` (which runs 2,000 files): arbitrary
     text in every field, arbitrary epochs and dates, four file layouts; every record keeps a row of its own."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "fuzz_ingest", Path(__file__).resolve().parents[1] / "benchmarks" / "fuzz_ingest.py")
-    fuzz = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(fuzz)
+    fuzz = _fuzz_benchmark()
     cfg = load_config(home=str(tmp_path / "home"), embed={"backend": "hashing", "cache": False},
                       clean={"detect_languages": ["en"]})
     files, records, problems = fuzz.run_hypothesis(80, tmp_path, cfg, seed=11)
@@ -313,3 +304,14 @@ def test_a_quoted_multi_line_field_in_a_one_column_file_stays_one_record(tmp_pat
     path.write_bytes(b'text\r\n"\r\r"\r\n"parcel\nlate\nagain"\r\n')
     result = ingest_only(path, _config(tmp_path), store=False)
     _check_accounting(result, expected_rows=2)
+
+
+def _fuzz_benchmark():
+    """``benchmarks/fuzz_ingest.py`` as a module: the suite runs a slice of its generators."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "fuzz_ingest", Path(__file__).resolve().parents[1] / "benchmarks" / "fuzz_ingest.py")
+    fuzz = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fuzz)
+    return fuzz

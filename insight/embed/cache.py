@@ -242,13 +242,13 @@ def embed_texts(texts: Sequence[str], embedder: Embedder, cache: EmbeddingCache 
     keys = list(position)
     first = np.zeros(len(keys), dtype=np.int64)
     first[inverse[::-1]] = np.arange(len(texts))[::-1]  # a text for each distinct key
-    found = cache.contains(keys) if cache is not None else np.zeros(len(keys), dtype=bool)
+    dim = cache.dim if cache is not None else None
+    unique = np.empty((len(keys), dim), dtype=np.float32) if dim else None
+    found = cache.fill(keys, unique) if unique is not None else np.zeros(len(keys), dtype=bool)  # one lookup
     todo = np.flatnonzero(~found)
     fresh = stored_precision(embedder.encode([texts[i] for i in first[todo]])) if len(todo) else None
-    dim = fresh.shape[1] if fresh is not None else cache.dim
-    unique = np.empty((len(keys), dim), dtype=np.float32)
-    if found.any():
-        cache.fill(keys, unique)
+    if unique is None:
+        unique = np.empty((len(keys), fresh.shape[1]), dtype=np.float32)
     if fresh is not None:
         unique[todo] = fresh
         if cache is not None:

@@ -100,9 +100,10 @@ class ThemesConfig(_Section):
     n_neighbors: int = 15
     partition: Literal["ward", "hdbscan"] = "ward"  # how HDBSCAN's number of themes becomes a partition
     n_components: int = 10
+    umap_epochs: int = Field(100, ge=10)  # UMAP's optimisation rounds on the discovery sample
     min_cluster_size: int | None = None  # None: scaled to the number of items
     min_samples: int | None = None
-    max_discovery_sample: int = 6000
+    max_discovery_sample: int = 4000
     assign_threshold: float = 0.45  # cosine to a theme centroid for a soft assignment of an outlier
     # themes with the same root cause whose centred centroids are at least this close are one theme (None: never)
     merge_threshold: float | None = Field(0.8, gt=0, le=1)

@@ -96,3 +96,69 @@ def test_one_customers_words_never_name_a_theme():
     assert "courier" in named or "late" in named
     loose = describe_themes(texts, X, labels, X[:1], phrases=False)  # without voices: every item its own voice
     assert "quuxparcel" in " ".join(loose.at[0, "keywords"])
+
+
+def test_exact_neighbours_match_a_full_sort():
+    from insight.themes.discovery import exact_neighbours
+
+    X = np.random.default_rng(7).normal(size=(300, 16)).astype(np.float32)
+    X[10] = X[11]  # an exact copy: each still lists itself first
+    idx, dist = exact_neighbours(X, 6)
+    U = X / np.linalg.norm(X, axis=1, keepdims=True)
+    S = U @ U.T
+    np.fill_diagonal(S, np.inf)
+    assert (idx[:, 0] == np.arange(len(X))).all() and np.allclose(dist[:, 0], 0.0)
+    assert idx[10, 1] == 11 and idx[11, 1] == 10 and dist[10, 1] < 1e-6
+    assert (idx == np.argsort(-S, axis=1, kind="stable")[:, :6]).mean() > 0.99  # float ties may swap
+    assert np.allclose(dist[:, 1:], 1 - np.take_along_axis(S, idx[:, 1:].astype(int), axis=1), atol=1e-5)
+
+
+def test_items_outside_the_discovery_sample_join_their_neighbours_theme():
+    """Discovery sees a bounded sample; the rest take the theme of their nearest sample items (and, failing
+    that, of the nearest items themed in the first round), never a whole-theme centroid alone. A remark like
+    nothing else stays unthemed."""
+    from insight.themes.discovery import _content_sample
+
+    X, y = blobs(8, n=150)
+    for dim in range(3, 24):  # a remark unlike every other item, and one discovery does not see
+        odd = np.vstack([X, np.eye(X.shape[1], dtype=np.float32)[dim]])
+        if len(X) not in _content_sample(odd, 120, 42):
+            break
+    X = odd
+    c = HDBSCANClusterer(n_components=5, min_cluster_size=10, reducer="pca", max_discovery_sample=120)
+    labels = c.fit_predict(X)
+    assert labels[-1] == NOISE
+    labels = labels[:-1]
+    assert (labels != NOISE).all()
+    for k in range(3):  # every member of a planted group, sampled or not, in one theme of its own
+        assert len(set(labels[y == k])) == 1
+    assert len(set(labels)) == 3
+
+
+def test_key_phrases_are_the_members_own_runs_of_words():
+    from insight.themes import key_phrases
+
+    texts = ["this dress runs small in the bust", "it runs small, order a size up", "sadly runs small",
+             "why is my refund not received", "refund not received after a month", "the refund was late"]
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    kp = key_phrases(texts, labels, n=3)
+    assert kp[0][0] == "runs small" and kp[1][0] == "refund not received"
+    every = [p for ps in kp.values() for p in ps]
+    assert all(p.split()[0] not in {"the", "a", "was", "it"} and p.split()[-1] not in {"the", "a", "in"}
+               for p in every)  # never starts or ends on a stop word
+    assert "small order" not in every  # never across punctuation
+    assert all(sum(p in t for t in texts) >= 2 for p in every)  # at least two members write it
+
+
+def test_large_themes_split_on_a_bounded_sample_still_place_every_member():
+    from insight.themes import subthemes
+
+    X, _ = blobs(9, n=100)
+    theme_ids = ["T001"] * len(X)
+    texts = [f"word{i % 7} other{i % 3}" for i in range(len(X))]
+    subs, parts = subthemes(texts, X, theme_ids, max_ward=60)
+    assert sum(p["size"] for p in parts["T001"]) == len(X) and all(s.startswith("T001.") for s in subs)
+    assert len(set(subs)) == len(parts["T001"]) >= 2
+    perm = np.random.default_rng(1).permutation(len(X))
+    subs2, _ = subthemes([texts[i] for i in perm], X[perm], theme_ids, max_ward=60)
+    assert [subs2[j] for j in np.argsort(perm)] == subs

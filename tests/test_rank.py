@@ -147,3 +147,24 @@ def test_a_themes_cause_comes_from_its_complaints():
     assert mix.at["T1", S.ROOT_CAUSE] == "returns_refunds" and mix.at["T1", f"{S.ROOT_CAUSE}_share"] == 1.0
     assert mix.at["T1", "root_cause_mix"]["other"] == 0.6  # the whole mix is still shown
     assert mix.at["T2", S.ROOT_CAUSE] == "delivery"  # no complaints: from all items (ties by name)
+
+
+def test_a_theme_grouped_by_a_language_the_model_reads_poorly_is_never_an_action():
+    """Regression (real CSAT remarks, issue 17): 691 remarks, 65 % romanised Hindi ("Acchi service nahin hai"),
+    formed one theme because the encoder groups them by language, and it ranked #1 as "Escalate late and lost
+    parcels: Product and customer". Its cause and label are guesses; the run health says so, and it is not ranked.
+    """
+    from insight.report import health
+
+    stats = pd.DataFrame([stats_row("T001", 400, 100), stats_row("T002", 40, 10, cause="payments")])
+    items = items_for({"T001": 400, "T002": 40})
+    items[S.LANGUAGE] = ["hi" if t == "T001" and i % 3 else "en" for i, t in enumerate(items[S.THEME])]
+    items[S.STATUS], items[S.REASON], items["needs_review"] = S.STORED, "", False
+    seg = pd.DataFrame(columns=[S.THEME, "column", "value"])
+    out = rank_actions(stats, seg, items, load_taxonomy(), RankConfig(), readable=("en",))
+    assert list(out["theme_id"]) == ["T002"]
+    assert list(rank_actions(stats, seg, items, load_taxonomy(), RankConfig(), readable=("en", "hi"))["theme_id"]) \
+        == ["T001", "T002"]  # a language the configured model reads is ranked like any other
+    table = pd.DataFrame({S.THEME: ["T001", "T002"], "label": ["Baat and product", "Card declined"]})
+    notes = health(items, table, {}, ("en",))["notes"]
+    assert any("T001" in n and "not ranked" in n for n in notes)

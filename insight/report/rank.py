@@ -25,12 +25,15 @@ from __future__ import annotations
 import math
 import re
 import zlib
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from .. import schema as S
 from ..config import RankConfig, Taxonomy
+
+DOMINANT = 0.6  # a language or a handle this common in a theme is what holds it together
 
 ACTION_COLUMNS = [
     "rank", "theme_id", "theme_label", "root_cause", "owner", "title", "steps", "impact", "explanation",
@@ -90,17 +93,39 @@ def interval(draws: np.ndarray, estimate: float) -> list[float]:
     return [round(min(lo, estimate), 2), round(max(hi, estimate), 2)]
 
 
+def language_themes(items: pd.DataFrame, readable: Sequence[str], dominant: float = DOMINANT
+                    ) -> dict[str, tuple[str, float]]:
+    """Themes where one language the encoder does not read well (not in ``readable``) makes up ``dominant`` of
+    the items: theme -> (language, share). Such a theme groups by language, not by problem."""
+    if S.LANGUAGE not in items.columns or S.THEME not in items.columns:
+        return {}
+    themed = items[items[S.THEME].notna() & (items[S.THEME] != S.UNTHEMED)]
+    out = {}
+    for theme, langs in themed.groupby(S.THEME, sort=True)[S.LANGUAGE]:
+        top = langs.value_counts(normalize=True)
+        if len(top) and top.index[0] not in (*readable, "und") and top.iloc[0] >= dominant:
+            out[str(theme)] = (str(top.index[0]), float(top.iloc[0]))
+    return out
+
+
 def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.DataFrame, taxonomy: Taxonomy,
                  cfg: RankConfig, segment_sentences: dict[str, str] | None = None,
-                 cause_sentences: dict[tuple[str, str], str] | None = None) -> pd.DataFrame:
-    """One proposed action per ranked theme, highest impact first."""
+                 cause_sentences: dict[tuple[str, str], str] | None = None,
+                 readable: Sequence[str] | None = None) -> pd.DataFrame:
+    """One proposed action per ranked theme, highest impact first.
+
+    ``readable``: the languages the encoder reads well (``clean.languages``); a theme dominated by another
+    language is left out (its cause and label are guesses; the run health names it). None: no such check.
+    """
     if theme_stats.empty:
         return pd.DataFrame(columns=ACTION_COLUMNS)
+    by_language = set(language_themes(items, readable)) if readable is not None else set()
     eligible = theme_stats[(theme_stats[S.THEME] != S.UNTHEMED) & (theme_stats["volume"] >= cfg.min_theme_size)
                            & (theme_stats["complaints"] >= cfg.min_complaints)
                            & (theme_stats["negative_share"] >= cfg.min_negative_share)
                            # nothing operational to fix (general anger, praise, off-topic): a theme, not an action
-                           & (theme_stats[S.ROOT_CAUSE].astype(object) != taxonomy.out_of_taxonomy)]
+                           & (theme_stats[S.ROOT_CAUSE].astype(object) != taxonomy.out_of_taxonomy)
+                           & ~theme_stats[S.THEME].astype(str).isin(by_language)]
     complaints = items[items[S.NEGATIVE].fillna(False).astype(bool)]
     rows = []
     for row in eligible.to_dict("records"):

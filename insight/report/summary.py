@@ -34,6 +34,7 @@ from .measure import (
     weekly_volume,
 )
 from .polarity import NEGATIVE, polarity
+from .rank import language_themes as by_language
 
 _THEME_MEASURES = [S.THEME, "recent_volume", "growth", "negative_share", "escalation_share", "spike_weeks",
                    "weekly_counts", "volume", "baseline_weekly", "recent_weekly", "wow_change"]
@@ -236,13 +237,11 @@ def health(items: pd.DataFrame, theme_table: pd.DataFrame, history: dict[str, An
     review = float(stored["needs_review"].fillna(False).astype(bool).mean()) if len(stored) else 0.0
     labels = dict(zip(theme_table[S.THEME], theme_table["label"])) if len(theme_table) else {}
     themed = stored[stored[S.THEME].notna() & (stored[S.THEME] != S.UNTHEMED)]
-    language_themes, brand_themes = [], []
+    language_themes = [{"theme_id": theme, "label": labels.get(theme, ""), "language": lang,
+                        "share": round(share, 3)}
+                       for theme, (lang, share) in by_language(stored, readable, dominant).items()]
+    brand_themes = []
     for theme, g in themed.groupby(S.THEME, sort=True):
-        if S.LANGUAGE in g.columns:
-            top = g[S.LANGUAGE].value_counts(normalize=True)
-            if len(top) and top.index[0] not in (*readable, "und") and top.iloc[0] >= dominant:
-                language_themes.append({"theme_id": theme, "label": labels.get(theme, ""), "language": top.index[0],
-                                        "share": round(float(top.iloc[0]), 3)})
         handles = g[S.CLEAN_TEXT].fillna("").map(lambda t: {h.lower().lstrip(".") for h in _HANDLE.findall(t)})
         counts = pd.Series([h for hs in handles for h in hs], dtype=object).value_counts()
         if len(counts) and counts.iloc[0] / len(g) >= dominant:
@@ -260,7 +259,8 @@ def health(items: pd.DataFrame, theme_table: pd.DataFrame, history: dict[str, An
         notes.append(f"{_pct(review)} of the analysed items need review: the tagger was unsure of them.")
     for t in language_themes:
         notes.append(f"{t['theme_id']} \"{t['label']}\" is {_pct(t['share'])} in language '{t['language']}', which "
-                     f"the model reads poorly: it groups by language rather than by problem.")
+                     f"the model reads poorly: it groups by language rather than by problem, so it is not ranked as "
+                     f"an action (read its items in their language).")
     details = items[S.DETAIL].value_counts() if S.DETAIL in items else pd.Series(dtype=int)
     undecodable, repaired = int(details.get("undecodable_bytes", 0)), int(details.get("encoding_repaired", 0))
     if undecodable:

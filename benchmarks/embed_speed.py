@@ -1,6 +1,6 @@
 """Benchmark: embedding throughput against what this CPU can compute, and agreement with plain fp32.
 
-    python benchmarks/embed_speed.py [--n 2000] [--threads N] [--modes st-default,insight,...]
+    python benchmarks/embed_speed.py [--n 2000] [--threads N] [--modes st-default,insight-fp32,insight-onnx,...]
 
 Texts: ``--n`` real feedback texts (a third each of clothing reviews, CSAT remarks and Banking77 queries, from
 ``$INSIGHT_DATA_DIR``, default ``../shared/data``), read as the pipeline reads them (``clean.model_texts``), each
@@ -85,7 +85,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--threads", type=int, default=None)
-    ap.add_argument("--modes", default="st-default,insight-fp32,insight-bf16")
+    ap.add_argument("--modes", default="st-default,insight-fp32,insight-onnx,insight-bf16")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -106,6 +106,14 @@ def main() -> None:
         if mode == "st-default":
             run = lambda: model.encode(texts, batch_size=32, convert_to_numpy=True,  # noqa: E731
                                        normalize_embeddings=True, show_progress_bar=False)
+            precision = "fp32"
+        elif mode == "insight-onnx":  # embed.backend: onnx (the graph is exported once, outside the timing)
+            import tempfile
+
+            from insight.embed.onnx import OnnxEmbedder
+
+            emb = OnnxEmbedder(Path(tempfile.mkdtemp()) / "onnx")
+            run = lambda emb=emb: emb.encode(texts)  # noqa: E731
             precision = "fp32"
         else:
             emb = SentenceTransformerEmbedder(precision=mode.split("-", 1)[1])

@@ -24,7 +24,9 @@ Encode = Callable[[Sequence[str]], np.ndarray]
 
 def embedder(cfg: Config, progress: Callable[[int], None] | None = None) -> Embedder:
     """The configured embedder; ``progress`` hears how many texts each batch embedded."""
-    return resolve("embedder", cfg.embed.backend).from_config(cfg.embed, progress)
+    section = cfg.embed if cfg.embed.onnx_dir else cfg.embed.model_copy(
+        update={"onnx_dir": str(cfg.home_path / "cache" / "onnx")})
+    return resolve("embedder", cfg.embed.backend).from_config(section, progress)
 
 
 def vector_cache(cfg: Config, model_name: str) -> EmbeddingCache | None:

@@ -20,6 +20,7 @@ BACKENDS: dict[str, dict[str, str]] = {
     "embedder": {
         "sentence-transformers": "insight.embed.backends:SentenceTransformerEmbedder",
         "hashing": "insight.embed.backends:HashingEmbedder",
+        "onnx": "insight.embed.onnx:OnnxEmbedder",
     },
     "clusterer": {
         "hdbscan": "insight.themes.discovery:HDBSCANClusterer",

@@ -89,6 +89,7 @@ class EmbedConfig(_Section):
     # downstream figures within noise: docs/evaluation.md, "Speed"), else fp32
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     threads: int | None = None  # torch threads for embedding (None: torch's default, one per core)
+    onnx_dir: str | None = None  # backend onnx: where its exported graph is kept (None: <home>/cache/onnx)
 
     _known = _backend("embedder")
 

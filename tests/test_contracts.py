@@ -16,7 +16,7 @@ from insight.backends import BACKENDS, resolve
 from insight.config import TagConfig, Taxonomy, load_config
 from insight.errors import ConfigError
 
-HEAVY_BACKENDS = {("embedder", "sentence-transformers")}
+HEAVY_BACKENDS = {("embedder", "sentence-transformers"), ("embedder", "onnx")}
 
 
 def _params(role: str) -> list:

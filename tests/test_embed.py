@@ -160,3 +160,42 @@ def test_many_shards_are_merged_and_an_old_single_file_cache_is_moved_in(tmp_pat
         embed_texts([f"text number {i}"], emb, EmbeddingCache(tmp_path, emb.name))
     cache = EmbeddingCache(tmp_path, emb.name)
     assert len(list(cache.path.glob("keys-*.npy"))) <= 3 and cache.size == 6
+
+
+def test_the_onnx_backend_is_chosen_by_name_runs_fp32_only_and_caches_apart(tmp_path):
+    from insight import assembly
+    from insight.config import load_config
+    from insight.embed.onnx import OnnxEmbedder
+    from insight.errors import ComponentError
+
+    cfg = load_config(home=str(tmp_path), embed={"backend": "onnx"})
+    emb = assembly.embedder(cfg)
+    assert isinstance(emb, OnnxEmbedder) and emb.folder == tmp_path / "cache" / "onnx"
+    assert emb.name == "all-MiniLM-L6-v2" and emb.cache_name == "all-MiniLM-L6-v2-onnx"
+    with pytest.raises(ComponentError, match="E304"):
+        assembly.embedder(load_config(home=str(tmp_path), embed={"backend": "onnx", "precision": "bf16"}))
+
+
+@pytest.mark.integration  # exports the packaged model with torch
+def test_onnx_vectors_match_torch_fp32_and_a_tampered_graph_is_exported_again(tmp_path):
+    """ONNX Runtime runs the same model: the same vectors as the torch fp32 embedder, in the order given; the
+    exported graph is checked against its sidecar's sha256, and one that does not match is rebuilt."""
+    import hashlib
+    import json
+
+    from insight.embed import SentenceTransformerEmbedder
+    from insight.embed.onnx import OnnxEmbedder
+
+    texts = ["late", "my parcel never came and nobody at support answers my emails about it " * 3,
+             "refund please", "", "the zip broke after one wash", "late"] * 5
+    reference = SentenceTransformerEmbedder(precision="fp32").encode(texts)
+    X = OnnxEmbedder(tmp_path, batch_size=4).encode(texts)
+    assert X.shape == reference.shape and X.dtype == np.float32
+    assert np.allclose(X, reference, atol=1e-4) and np.min(np.sum(X * reference, axis=1)) > 0.9999
+    graph = tmp_path / "all-MiniLM-L6-v2.onnx"
+    sidecar = tmp_path / "all-MiniLM-L6-v2.json"
+    assert graph.exists() and sidecar.exists()
+    graph.write_bytes(graph.read_bytes()[:-16] + b"\0" * 16)  # damaged on disk
+    again = OnnxEmbedder(tmp_path).encode(texts[:6])
+    assert np.allclose(again, reference[:6], atol=1e-4)
+    assert json.loads(sidecar.read_text())["sha256"] == hashlib.sha256(graph.read_bytes()).hexdigest()

@@ -18,7 +18,8 @@ from ..errors import ComponentError, missing_extra
 from ..nlp import torch_device
 
 
-def _normalise_rows(X: np.ndarray) -> np.ndarray:
+def normalise_rows(X: np.ndarray) -> np.ndarray:
+    """Unit rows (a zero row stays zero): every embedder returns vectors a dot product compares as cosines."""
     X = np.asarray(X, dtype=np.float32)
     norms = np.linalg.norm(X, axis=1, keepdims=True)
     return X / np.maximum(norms, 1e-12)
@@ -142,7 +143,7 @@ class SentenceTransformerEmbedder:
                     out[start + rows] = vectors
                     if self.progress:
                         self.progress(len(rows))
-        return _normalise_rows(out)
+        return normalise_rows(out)
 
 
 def token_batches(order: np.ndarray, lengths: list[int], max_tokens: int, max_texts: int) -> Iterator[np.ndarray]:
@@ -196,4 +197,4 @@ class HashingEmbedder:
         X = 2.0 * words.transform(docs).toarray() + chars.transform(docs).toarray() + 1e-6
         if self.progress:
             self.progress(len(docs))
-        return _normalise_rows(X)
+        return normalise_rows(X)

@@ -2,6 +2,8 @@
 
     python benchmarks/embed_speed.py [--n 2000] [--threads N] [--modes st-default,insight-fp32,insight-onnx,...]
 
+A mode ``insight-bf16-p2`` runs ``embed.processes: 2`` (worker processes, each with cores / 2 torch threads).
+
 Texts: ``--n`` real feedback texts (a third each of clothing reviews, CSAT remarks and Banking77 queries, from
 ``$INSIGHT_DATA_DIR``, default ``../shared/data``), read as the pipeline reads them (``clean.model_texts``), each
 distinct text once (the pipeline never embeds a text twice).
@@ -115,8 +117,10 @@ def main() -> None:
             emb = OnnxEmbedder(Path(tempfile.mkdtemp()) / "onnx")
             run = lambda emb=emb: emb.encode(texts)  # noqa: E731
             precision = "fp32"
-        else:
-            emb = SentenceTransformerEmbedder(precision=mode.split("-", 1)[1])
+        else:  # insight-<precision>[-p<processes>]: worker processes are started in the untimed warm call
+            parts = mode.split("-")
+            processes = int(parts[2][1:]) if len(parts) > 2 else 1
+            emb = SentenceTransformerEmbedder(precision=parts[1], processes=processes, min_parallel=0)
             emb._model = model
             run = lambda emb=emb: emb.encode(texts)  # noqa: E731
             precision = emb.resolved_precision

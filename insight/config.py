@@ -90,6 +90,7 @@ class EmbedConfig(_Section):
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     threads: int | None = None  # torch threads for embedding (None: torch's default, one per core)
     onnx_dir: str | None = None  # backend onnx: where its exported graph is kept (None: <home>/cache/onnx)
+    processes: int = Field(1, ge=1)  # sentence-transformers: worker processes, each with cores / processes threads
 
     _known = _backend("embedder")
 

@@ -199,3 +199,21 @@ def test_onnx_vectors_match_torch_fp32_and_a_tampered_graph_is_exported_again(tm
     again = OnnxEmbedder(tmp_path).encode(texts[:6])
     assert np.allclose(again, reference[:6], atol=1e-4)
     assert json.loads(sidecar.read_text())["sha256"] == hashlib.sha256(graph.read_bytes()).hexdigest()
+
+
+@pytest.mark.integration  # starts two worker processes with the packaged model
+def test_worker_processes_give_the_single_process_vectors_in_order():
+    """``embed.processes``: batches are shared out to worker processes; each batch is encoded whole wherever it
+    runs, so the vectors are those of one process (to float rounding), in the order given, every text heard."""
+    from insight.embed import SentenceTransformerEmbedder
+
+    texts = [f"{w} parcel number {i} is late and support does not answer" for i, w in
+             enumerate(["my", "the", "our", "a"] * 30)] + ["refund please", "", "the zip broke"] * 20
+    one = SentenceTransformerEmbedder(precision="fp32", batch_size=8).encode(texts)
+    heard: list[int] = []
+    two = SentenceTransformerEmbedder(precision="fp32", batch_size=8, processes=2, min_parallel=10,
+                                      progress=heard.append)
+    X = two.encode(texts)
+    assert two._pool is not None and sum(heard) == len(texts)
+    assert X.shape == one.shape and np.allclose(X, one, atol=1e-5)
+    two._pool.shutdown()

@@ -49,7 +49,8 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, model_path: str | None = None, batch_size: int = 256, threads: int | None = None,
                  progress: Callable[[int], None] | None = None, device: str | None = None,
-                 precision: str = "auto", batch_tokens: int = 2048) -> None:
+                 precision: str = "auto", batch_tokens: int = 2048, processes: int = 1,
+                 min_parallel: int = 2000) -> None:
         if precision not in PRECISIONS:
             raise ComponentError(f"embed.precision must be one of {', '.join(PRECISIONS)}, not {precision!r}",
                                  code="E304")
@@ -60,13 +61,16 @@ class SentenceTransformerEmbedder:
         self.threads = threads
         self.progress = progress
         self.precision = precision
+        self.processes = processes
+        self.min_parallel = min_parallel  # fewer texts than this are not worth starting workers for
         self._model = None
+        self._pool = None
 
     @classmethod
     def from_config(cls, cfg: EmbedConfig, progress: Callable[[int], None] | None = None
                     ) -> SentenceTransformerEmbedder:
         return cls(batch_size=cfg.batch_size, progress=progress, threads=cfg.threads, precision=cfg.precision,
-                   batch_tokens=cfg.batch_tokens)
+                   batch_tokens=cfg.batch_tokens, processes=cfg.processes)
 
     @property
     def name(self) -> str:
@@ -122,28 +126,87 @@ class SentenceTransformerEmbedder:
         return self._model
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        import torch
-
         model = self._load()
         texts = list(texts)
         out = np.zeros((len(texts), _dimension(model)), dtype=np.float32)
-        autocast = torch.autocast(model.device.type, dtype=torch.bfloat16,
-                                  enabled=self.resolved_precision == "bf16")
-        prepare = getattr(model, "preprocess", None) or model.tokenize  # renamed in sentence-transformers 6
-        with torch.inference_mode(), autocast:
-            for start in range(0, len(texts), WINDOW):
-                window = texts[start:start + WINDOW]
-                lengths = [len(ids) for ids in model.tokenizer(
-                    window, truncation=True, max_length=model.max_seq_length)["input_ids"]]
-                order = np.argsort(lengths, kind="stable")
-                for rows in token_batches(order, lengths, self.batch_tokens, self.batch_size):
-                    features = prepare([window[i] for i in rows])
-                    features = {k: v.to(model.device) if hasattr(v, "to") else v for k, v in features.items()}
-                    vectors = model(features)["sentence_embedding"].float().cpu().numpy()
-                    out[start + rows] = vectors
-                    if self.progress:
-                        self.progress(len(rows))
+        pool = self._workers() if self.processes > 1 and len(texts) >= self.min_parallel else None
+        with _precision(model, self.resolved_precision):  # once for the whole call: autocast keeps its cast weights
+            self._encode_into(out, model, texts, pool)
         return normalise_rows(out)
+
+    def _encode_into(self, out: np.ndarray, model, texts: list[str], pool) -> None:
+        for start in range(0, len(texts), WINDOW):
+            window = texts[start:start + WINDOW]
+            lengths = [len(ids) for ids in model.tokenizer(
+                window, truncation=True, max_length=model.max_seq_length)["input_ids"]]
+            order = np.argsort(lengths, kind="stable")
+            batches = list(token_batches(order, lengths, self.batch_tokens, self.batch_size))
+            # each batch is encoded whole wherever it runs, so a batch's vectors do not depend on the worker
+            done = (pool.submit(_encode_in_worker, [window[i] for i in rows]) for rows in batches) if pool else \
+                (_Done(encode_batch(model, [window[i] for i in rows])) for rows in batches)
+            for rows, vectors in zip(batches, list(done) if pool else done):
+                out[start + rows] = vectors.result()
+                if self.progress:
+                    self.progress(len(rows))
+
+    def _workers(self):
+        """``processes`` worker processes, each with the model loaded once and ``threads`` (default: the cores
+        shared out) torch threads; started on first use and kept for this embedder's life."""
+        if self._pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            threads = self.threads or max(1, (os.cpu_count() or 1) // self.processes)
+            self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_start_worker,
+                                             initargs=(self.model_path, self.resolved_precision, threads))
+        return self._pool
+
+
+class _Done:
+    """A finished result with a future's ``result()``, so one loop serves both ways of encoding."""
+
+    def __init__(self, value: np.ndarray) -> None:
+        self.value = value
+
+    def result(self) -> np.ndarray:
+        return self.value
+
+
+def _precision(model, precision: str):
+    """Inference mode, under bfloat16 autocast for ``bf16``."""
+    import contextlib
+
+    import torch
+
+    stack = contextlib.ExitStack()
+    stack.enter_context(torch.inference_mode())
+    stack.enter_context(torch.autocast(model.device.type, dtype=torch.bfloat16, enabled=precision == "bf16"))
+    return stack
+
+
+def encode_batch(model, texts: list[str]) -> np.ndarray:
+    """One batch through a loaded sentence-transformers model (inside ``_precision``): pooled vectors, float32,
+    not yet normalised."""
+    prepare = getattr(model, "preprocess", None) or model.tokenize  # renamed in sentence-transformers 6
+    features = prepare(texts)
+    features = {k: v.to(model.device) if hasattr(v, "to") else v for k, v in features.items()}
+    return model(features)["sentence_embedding"].float().cpu().numpy()
+
+
+_WORKER: dict = {}
+
+
+def _start_worker(model_path: str | None, precision: str, threads: int) -> None:
+    """In a worker process: load the model once, on the CPU, with its share of the cores, and stay in its
+    precision for the worker's life (as one process stays in it for a whole call)."""
+    embedder = SentenceTransformerEmbedder(model_path=model_path, precision=precision, threads=threads, device="cpu")
+    _WORKER["model"] = embedder._load()
+    _WORKER["precision"] = _precision(_WORKER["model"], precision).__enter__()
+
+
+def _encode_in_worker(texts: list[str]) -> np.ndarray:
+    return encode_batch(_WORKER["model"], texts)
 
 
 def token_batches(order: np.ndarray, lengths: list[int], max_tokens: int, max_texts: int) -> Iterator[np.ndarray]:

@@ -28,6 +28,11 @@ test: venv
 	$(BIN)/pip install -q -e ".[dev]"
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+	@# the unit tests once more with the store on PostgreSQL (a throwaway cluster, or $$INSIGHT_TEST_PG_URL)
+	@if [ -n "$$INSIGHT_TEST_PG_URL" ] || command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; \
+	then INSIGHT_TEST_STORE=postgresql $(BIN)/python -m pytest -q -m "not integration and not ui"; \
+	elif [ -n "$$INSIGHT_REQUIRE_POSTGRES" ]; then echo "PostgreSQL is required here but not installed" >&2; exit 1; \
+	else echo "PostgreSQL not installed: the store tests ran on SQLite only (apt-get install postgresql)"; fi
 
 bench:
 	$(BIN)/python benchmarks/embed_speed.py

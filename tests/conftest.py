@@ -41,12 +41,35 @@ def _unit_tests_stay_light(request):
     assert not loaded, f"a unit test loaded {loaded}: mark it integration, or use fast_config's stand-ins"
 
 
+@pytest.fixture(scope="session")
+def _postgres():
+    """With ``INSIGHT_TEST_STORE=postgresql``: a PostgreSQL server URL (without a database) for the whole session,
+    from ``$INSIGHT_TEST_PG_URL`` or a throwaway cluster started here (Debian's ``initdb``); else None."""
+    if os.environ.get("INSIGHT_TEST_STORE") != "postgresql":
+        yield None
+        return
+    if os.environ.get("INSIGHT_TEST_PG_URL"):
+        yield os.environ["INSIGHT_TEST_PG_URL"].rstrip("/")
+        return
+    from pg_server import throwaway_cluster
+
+    with throwaway_cluster() as url:
+        yield url
+
+
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    """An empty insight home (store + cache) per test."""
+def home(tmp_path, monkeypatch, _postgres):
+    """An empty insight home (store + cache) per test; on PostgreSQL runs, an empty database of its own."""
     monkeypatch.setenv("INSIGHT_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("INSIGHT_STORE_URL", raising=False)
-    return tmp_path / "home"
+    if _postgres is None:
+        yield tmp_path / "home"
+        return
+    from pg_server import fresh_database
+
+    with fresh_database(_postgres) as url:
+        monkeypatch.setenv("INSIGHT_STORE_URL", url)
+        yield tmp_path / "home"
 
 
 @pytest.fixture

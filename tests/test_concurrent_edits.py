@@ -100,7 +100,9 @@ def test_a_rename_made_while_a_run_works_survives_its_publish(tiny_frame, tiny_c
 
 def test_many_edits_while_a_run_works_lose_nothing(tiny_frame, tiny_config):
     """Issue 16: 100 renames and action decisions made while runs publish: 0 renames lost, 0 forbidden moves,
-    and the runs' own registry updates are not overwritten by a reviewer's save of a stale registry."""
+    and the runs' own registry updates are not overwritten by a reviewer's save of a stale registry.
+    Regression (issue 18, PostgreSQL): a run and a reviewer both replaced the registry at once and the second
+    insert failed on the first one's rows (SQLite lets one writer in at a time; PostgreSQL needed a lock)."""
     from insight.operations import edit_theme
 
     first = run_and_store(tiny_frame, tiny_config)

@@ -59,3 +59,17 @@ def test_failed_publish_leaves_nothing_visible(tiny_frame, tiny_config, monkeypa
     assert store.list_runs().empty
     with store.engine.connect() as conn:
         assert conn.execute(items.select()).first() is None
+
+
+def test_stores_of_one_url_share_one_connection_pool(tiny_config):
+    """Regression (PostgreSQL, issue 18): every ``SQLStore`` made its own engine, and each left pooled connections
+    open when it was dropped (the app and the CLI make one per call). One engine per URL per process now;
+    ``dispose`` closes it before a database is dropped."""
+    from insight.store import SQLStore
+    from insight.store.sql import dispose
+
+    a, b = SQLStore(tiny_config.store_url), SQLStore(tiny_config.store_url, workspace="other")
+    assert a.engine is b.engine
+    dispose(tiny_config.store_url)
+    c = SQLStore(tiny_config.store_url)
+    assert c.engine is not a.engine and c.list_runs() is not None  # reopened, tables in place

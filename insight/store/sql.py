@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import math
+import threading
+import zlib
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -74,18 +76,7 @@ class SQLStore:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            if self.url.startswith("sqlite:///"):
-                path = self.url.removeprefix("sqlite:///")
-                if path and path != ":memory:":
-                    Path(path).parent.mkdir(parents=True, exist_ok=True)
-            try:
-                self._engine = create_engine(self.url, future=True)
-            except Exception as exc:
-                raise StoreError(f"cannot open store {self.url!r}: {exc}", code="E401") from exc
-            if self._engine.dialect.name == "sqlite":
-                event.listen(self._engine, "connect", _sqlite_pragmas)
-            metadata.create_all(self._engine)
-            _add_missing_columns(self._engine)
+            self._engine = _engine_for(self.url)
         return self._engine
 
     # ------------------------------------------------------------ writing
@@ -219,6 +210,7 @@ class SQLStore:
         reviewers' edits made while the run worked are kept: a row whose pinned label or status changed since then
         keeps the edit, and a theme created meanwhile (a split, or a run's new theme) stays. A reviewer's save
         (``refuse_conflicts``) that changed a row someone else changed meanwhile is refused (E409); a run yields."""
+        self._serialise(conn, "registry")
         if loaded is not None:
             now = {r["theme_id"]: dict(r) for r in conn.execute(
                 select(registry_themes).where(self._mine(registry_themes))).mappings().all()}
@@ -242,6 +234,14 @@ class SQLStore:
         if records:
             conn.execute(registry_themes.insert(), [{**r, "updated_run": run_id, "workspace": self.workspace}
                                                     for r in records])
+
+    def _serialise(self, conn, what: str) -> None:
+        """Writers of this workspace's ``what`` take turns until their transaction ends. SQLite lets one writer in
+        at a time anyway; PostgreSQL (read committed) let a run and a reviewer both read the registry, both delete
+        it and both insert it again: the second insert failed on the first one's rows."""
+        if conn.dialect.name == "postgresql":
+            key = zlib.crc32(f"{what}:{self.workspace}".encode())
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({key})")
 
     def _write_events(self, conn, events: list[dict[str, Any]], run_id: str) -> None:
         now = datetime.now(timezone.utc)
@@ -411,6 +411,42 @@ class SQLStore:
         with self.engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
         return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in table.columns])
+
+
+_ENGINES: dict[str, Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def _engine_for(url: str) -> Engine:
+    """One engine (one connection pool) per store URL per process, its tables checked once: a store object is
+    cheap and made often (each app page, each CLI call), and a pool per object leaked PostgreSQL connections."""
+    with _ENGINES_LOCK:
+        if url in _ENGINES:
+            return _ENGINES[url]
+        if url.startswith("sqlite:///"):
+            path = url.removeprefix("sqlite:///")
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            engine = create_engine(url, future=True)
+        except Exception as exc:
+            raise StoreError(f"cannot open store {url!r}: {exc}", code="E401") from exc
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        metadata.create_all(engine)
+        _add_missing_columns(engine)
+        _ENGINES[url] = engine
+        return engine
+
+
+def dispose(url: str | None = None) -> None:
+    """Close the pooled connections of ``url``'s engine (every engine's when None): before a database is dropped
+    or a SQLite file deleted, and at the end of a process that must leave no connection behind."""
+    with _ENGINES_LOCK:
+        for key in [url] if url is not None else list(_ENGINES):
+            engine = _ENGINES.pop(key, None)
+            if engine is not None:
+                engine.dispose()
 
 
 def _add_missing_columns(engine: Engine) -> None:

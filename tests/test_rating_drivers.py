@@ -33,7 +33,8 @@ def test_runs_with_ratings_show_effects_in_the_theme_table(tiny_frame, tiny_conf
 
 
 def test_an_older_store_gains_the_new_columns(tmp_path, tiny_frame, tiny_config):
-    """Regression guard: a store created before a column existed must still accept runs (no Alembic yet)."""
+    """Regression guard: a store created before a column existed (and before migrations) must still accept runs:
+    it gains the missing tables and columns and is stamped at the migrations' baseline."""
     from insight.flow import run
     from insight.store import SQLStore
 
@@ -45,6 +46,9 @@ def test_an_older_store_gains_the_new_columns(tmp_path, tiny_frame, tiny_config)
     store.publish(run(tiny_frame, tiny_config))
     assert {"rating_effect", "mean_rating", "size"} <= {c["name"] for c in inspect(store.engine).get_columns("themes")}
     assert len(store.load(store.latest_run_id(), "themes")) > 0
+    from insight.store import migrations
+
+    assert migrations.current(store.engine) == migrations.head()
 
 
 def test_the_brief_names_what_pulls_the_rating_down(tiny_frame, tiny_config):

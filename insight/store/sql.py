@@ -137,8 +137,10 @@ class SQLStore:
                                      f"{', '.join(sorted(TRANSITIONS[current]))}", code="E406")
                 # from the same read as the status (SQLite reads outside the write transaction: a second query
                 # could see a decision committed after the first one, and let a forbidden move through)
+                # an action never decided on is version 1 from that same read; only a log written before
+                # versions existed needs its decisions counted (a second query raced: "rejected" then "approved")
                 version = (latest["version"] if latest.get("version") is not None
-                           else self._decisions(conn, action_key)) + 1
+                           else self._decisions(conn, action_key) if latest else 0) + 1
                 entry = {"action_key": action_key, "status": status, "by": by, "at": datetime.now(timezone.utc),
                          "note": note, "version": version}
                 conn.execute(action_log.insert().values(**entry))
@@ -433,8 +435,9 @@ def _engine_for(url: str) -> Engine:
             raise StoreError(f"cannot open store {url!r}: {exc}", code="E401") from exc
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
-        metadata.create_all(engine)
-        _add_missing_columns(engine)
+        from .migrations import upgrade
+
+        upgrade(engine, before_stamp=_add_missing_columns)
         _ENGINES[url] = engine
         return engine
 
@@ -449,27 +452,25 @@ def dispose(url: str | None = None) -> None:
                 engine.dispose()
 
 
-def _add_missing_columns(engine: Engine) -> None:
-    """Give a store created by an older version the nullable columns added since (``ALTER TABLE ... ADD COLUMN``).
-
-    Enough while every change only adds columns; versioned migrations (Alembic) take over when one does more.
-    """
+def _add_missing_columns(conn) -> None:
+    """Bring a store created before migrations existed (tables made straight from the models, by a version that
+    only ever added nullable columns) up to the baseline: ``ALTER TABLE ... ADD COLUMN`` and the newer indexes."""
     from sqlalchemy import inspect
 
-    found = inspect(engine)
-    with engine.begin() as conn:
-        for table in metadata.sorted_tables:
-            if not found.has_table(table.name):
-                continue
-            have = {c["name"] for c in found.get_columns(table.name)}
-            for column in table.columns:
-                if column.name not in have and column.nullable and not column.primary_key:
-                    kind = column.type.compile(dialect=engine.dialect)
-                    conn.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
-            indexed = {i["name"] for i in found.get_indexes(table.name)}
-            for index in table.indexes:
-                if index.name not in indexed:  # older rows hold NULL versions, which a unique index allows
-                    index.create(conn, checkfirst=True)
+    found = inspect(conn)
+    for table in metadata.sorted_tables:
+        if not found.has_table(table.name):
+            table.create(conn)
+            continue
+        have = {c["name"] for c in found.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in have and column.nullable and not column.primary_key:
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
+        indexed = {i["name"] for i in found.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name not in indexed:  # older rows hold NULL versions, which a unique index allows
+                index.create(conn, checkfirst=True)
 
 
 def _scrub(conn, table: Table, column: str, run_id: str, texts: set[str], keys: list) -> None:

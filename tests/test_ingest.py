@@ -71,3 +71,22 @@ def test_missing_timestamp_column_uses_ingest_time():
     now = pd.Timestamp("2026-02-01", tz="UTC")
     df = validate(map_columns(raw, IngestConfig()), IngestConfig(), now=now)
     assert df[S.TIMESTAMP].iloc[0] == now and df[S.STATUS].iloc[0] == ""
+
+
+def test_rows_without_an_id_keep_the_same_id_in_next_weeks_export(tmp_path):
+    """Issue 18: without an id column, an item was named by file and row ("week1:3"), so the same feedback in next
+    week's export (another file name, rows shifted) became a new item. Its id is now a keyed hash of what the row
+    says; identical rows stay separate items ("#2"), counted across chunks, and in the next export too."""
+    from insight.ingest import read_chunks
+
+    rows = [{"text": "parcel late", "timestamp": "2026-01-05"}, {"text": "refund missing", "timestamp": "2026-01-06"},
+            {"text": "parcel late", "timestamp": "2026-01-05"}, {"text": "zip broke", "timestamp": "2026-01-07"}]
+    pd.DataFrame(rows).to_csv(tmp_path / "week1.csv", index=False)
+    pd.DataFrame([{"text": "new one", "timestamp": "2026-01-12"}, *rows]).to_csv(tmp_path / "week2.csv", index=False)
+    cfg = IngestConfig()
+    one = pd.concat(read_chunks(tmp_path / "week1.csv", cfg, chunk_size=2, contact_key=b"k"))[S.ID].tolist()
+    two = pd.concat(read_chunks(tmp_path / "week2.csv", cfg, chunk_size=3, contact_key=b"k"))[S.ID].tolist()
+    assert two[1:] == one and len(set(one)) == 4 and one[2] == one[0] + "#2"
+    assert not any("week" in i for i in one)
+    other_key = pd.concat(read_chunks(tmp_path / "week1.csv", cfg, contact_key=b"other"))[S.ID].tolist()
+    assert other_key[0] != one[0]  # keyed: the id cannot be recomputed from a guessed text without the key

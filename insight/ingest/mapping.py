@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hmac
 import re
+from collections import Counter
 from hashlib import sha256
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -60,9 +60,12 @@ def resolve_mapping(cfg: IngestConfig) -> dict[str, tuple[list[str], bool]]:
 
 def map_columns(raw: pd.DataFrame, cfg: IngestConfig, source: str = "frame",
                 mapping: dict[str, tuple[list[str], bool]] | None = None, first_row: int = 1,
+                seen: Counter | None = None,
                 allow_missing_text: bool = False, contact_key: bytes | None = None) -> pd.DataFrame:
     """Rename source columns to canonical names and attach the source file and row (and line) numbers; customer
-    and order ids that are e-mails or phones become keyed hashes (``pseudonymise_contact`` with ``contact_key``)."""
+    and order ids that are e-mails or phones become keyed hashes (``pseudonymise_contact`` with ``contact_key``);
+    a row without an id gets one from its content (``content_ids``; ``seen`` carries the count of identical rows
+    from one chunk of an export to the next)."""
     mapping = resolve_mapping(cfg) if mapping is None else mapping
     df = raw.copy()
     renames: dict[str, str] = {}
@@ -108,15 +111,37 @@ def map_columns(raw: pd.DataFrame, cfg: IngestConfig, source: str = "frame",
         df[PARSE_ERROR] = None
     if S.ID not in df.columns:
         df[S.ID] = None
-    ids = df[S.ID].astype(object)
-    missing_id = ids.isna() | (ids.astype(str).str.strip() == "")
-    ids = ids.where(~missing_id, [f"{Path(source).stem}:{i}" for i in df[S.ROW]])
-    df[S.ID] = ids.astype(str).str.strip().astype(object)
     df[S.TEXT] = df[S.TEXT].astype(object)
     for col in (S.CUSTOMER_ID, S.ORDER_ID):
         if col in df.columns:
             df[col] = df[col].map(lambda v: pseudonymise_contact(v, contact_key))
+    ids = df[S.ID].astype(object)
+    missing_id = ids.isna() | (ids.astype(str).str.strip() == "")
+    if missing_id.any():
+        ids = ids.where(~missing_id, content_ids(df[missing_id], contact_key, seen))
+    df[S.ID] = ids.astype(str).str.strip().astype(object)
     return df.reset_index(drop=True)
+
+
+CONTENT_FIELDS = (S.TEXT, S.TIMESTAMP, S.CUSTOMER_ID, S.ORDER_ID, S.CHANNEL, S.RATING)
+
+
+def content_ids(rows: pd.DataFrame, key: bytes | None, seen: Counter | None = None) -> list[str]:
+    """Ids for rows that came without one: a keyed hash of what the row says (text, timestamp, customer, order,
+    channel, rating), so the same feedback in next week's export, under another file name and in another row,
+    is the same item. The n-th identical row gets ``#n`` (counted in ``seen`` across an export's chunks): two
+    customers who wrote the same words at the same moment stay two items, as they would with ids. Keyed with
+    the installation's secret, so an id cannot be matched against a guessed text."""
+    seen = Counter() if seen is None else seen
+    present = [c for c in CONTENT_FIELDS if c in rows.columns]
+    out = []
+    for values in zip(*(rows[c].tolist() for c in present)):
+        data = "\x1f".join("" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
+                            for v in values).encode()
+        digest = (hmac.new(key, data, sha256) if key else sha256(data)).hexdigest()[:16]
+        seen[digest] += 1
+        out.append(f"c:{digest}" + (f"#{seen[digest]}" if seen[digest] > 1 else ""))
+    return out
 
 
 def _join_text(parts: pd.DataFrame) -> pd.Series:

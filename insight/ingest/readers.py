@@ -14,6 +14,7 @@ import io
 import json
 import sys
 import zipfile
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -49,8 +50,9 @@ def read_chunks(path: str | Path, cfg: IngestConfig | None = None, chunk_size: i
     schemaless = _format_of(path)[0] in (".json", ".jsonl", ".ndjson")  # a record may just lack a key
     emitted = seen_text = False
     row0 = 0
+    seen: Counter = Counter()  # identical rows without ids, across chunks
     for raw in _raw_chunks(path, chunk_size):
-        frame = map_columns(raw, cfg, source=path.name, mapping=mapping, first_row=row0 + 1,
+        frame = map_columns(raw, cfg, source=path.name, mapping=mapping, first_row=row0 + 1, seen=seen,
                             allow_missing_text=schemaless, contact_key=contact_key)
         seen_text = seen_text or frame[S.TEXT].notna().any()
         row0 += len(raw)

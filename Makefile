@@ -36,6 +36,7 @@ test: venv
 
 bench:
 	$(BIN)/python benchmarks/embed_speed.py
+	$(BIN)/python benchmarks/theme_speed.py --sizes 20000
 	$(BIN)/python benchmarks/bench_pipeline.py
 	$(BIN)/python benchmarks/bench_clean.py
 	$(BIN)/python benchmarks/bench_neighbours.py

@@ -125,6 +125,12 @@ def main() -> None:
 
     cfg = load_config()
     encode = assembly.encoder(cfg, assembly.embedder(cfg))
+    try:
+        import bertopic  # noqa: F401
+    except ImportError:
+        if not args.skip_bertopic:
+            print('BERTopic is not installed (pip install -e ".[bench]"): insight alone', flush=True)
+        args.skip_bertopic = True
     tools = ["insight"] + ([] if args.skip_bertopic else ["bertopic"])
     sizes = [int(s) for s in args.sizes.split(",") if s]
     texts = real_texts()

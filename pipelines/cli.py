@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Optional
@@ -268,7 +267,11 @@ def app_cmd(port: int = typer.Option(8501, help="Port for the review app."),
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
            "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false",
            "--client.toolbarMode", "viewer"]  # no Deploy button for end users
-    raise typer.Exit(subprocess.call(cmd, env=env))
+    # the server becomes this process (same PID): stopping `insight app` by its PID, as a user or a service manager
+    # does, stops the server; a child process used to keep serving the port
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, cmd, env)
 
 
 

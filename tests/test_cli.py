@@ -84,10 +84,10 @@ def test_action_only_formats_refuse_other_content_clearly(tmp_path, tiny_frame, 
 
 def test_app_listens_on_this_machine_only_by_default(monkeypatch):
     """Regression (issue 16): the app listened on every interface by default, and showed Streamlit's Deploy button."""
-    import subprocess
+    import os
 
     seen = {}
-    monkeypatch.setattr(subprocess, "call", lambda cmd, env=None: seen.update(cmd=cmd) or 0)
+    monkeypatch.setattr(os, "execve", lambda path, cmd, env: seen.update(cmd=cmd))
     runner.invoke(app, ["app", "--port", "8600"])
     cmd = seen["cmd"]
     assert cmd[cmd.index("--server.address") + 1] == "127.0.0.1"
@@ -125,3 +125,43 @@ def test_progress_goes_to_a_log_as_plain_lines_when_stderr_is_not_a_terminal(tmp
     assert result.exit_code == 0, result.output
     assert "embed: started" in result.stderr and "themes: done" in result.stderr
     json.loads(result.stdout.strip().splitlines()[-1])  # stdout stays one JSON object
+
+
+@pytest.mark.ui  # starts the real Streamlit server
+def test_stopping_insight_app_by_its_pid_stops_the_server(tmp_path):
+    """Regression (issue 19): `insight app` ran Streamlit as a child process; a SIGTERM to the PID a user or a
+    service manager holds ended insight and left the child serving the port. The server is now that process."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "INSIGHT_HOME": str(tmp_path / "home")}
+    proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "app", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+    def listening() -> bool:
+        with socket.socket() as c:
+            return c.connect_ex(("127.0.0.1", port)) == 0
+
+    try:
+        deadline = time.time() + 60
+        while not listening() and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.3)
+        assert listening(), "the app did not start"
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        deadline = time.time() + 10
+        while listening() and time.time() < deadline:
+            time.sleep(0.2)
+        assert not listening()  # nothing left serving the port
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # whatever is left in its session, if the fix regresses
+        except ProcessLookupError:
+            pass

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -135,17 +136,15 @@ class SentenceTransformerEmbedder:
         return normalise_rows(out)
 
     def _encode_into(self, out: np.ndarray, model, texts: list[str], pool) -> None:
-        for start in range(0, len(texts), WINDOW):
-            window = texts[start:start + WINDOW]
-            lengths = [len(ids) for ids in model.tokenizer(
-                window, truncation=True, max_length=model.max_seq_length)["input_ids"]]
-            order = np.argsort(lengths, kind="stable")
-            batches = list(token_batches(order, lengths, self.batch_tokens, self.batch_size))
+        tokenize = lambda window: model.tokenizer(window, truncation=True,  # noqa: E731
+                                                  max_length=model.max_seq_length)["input_ids"]
+        batches = length_batches(texts, tokenize, self.batch_tokens, self.batch_size)
+        while chunk := list(islice(batches, 64)):  # a few batches in flight: memory stays flat for any input
             # each batch is encoded whole wherever it runs, so a batch's vectors do not depend on the worker
-            done = (pool.submit(_encode_in_worker, [window[i] for i in rows]) for rows in batches) if pool else \
-                (_Done(encode_batch(model, [window[i] for i in rows])) for rows in batches)
-            for rows, vectors in zip(batches, list(done) if pool else done):
-                out[start + rows] = vectors.result()
+            done = [pool.submit(_encode_in_worker, [texts[i] for i in rows]) for rows, _ in chunk] if pool else \
+                (_Done(encode_batch(model, [texts[i] for i in rows])) for rows, _ in chunk)
+            for (rows, _), vectors in zip(chunk, done):
+                out[rows] = vectors.result()
                 if self.progress:
                     self.progress(len(rows))
 
@@ -207,6 +206,17 @@ def _start_worker(model_path: str | None, precision: str, threads: int) -> None:
 
 def _encode_in_worker(texts: list[str]) -> np.ndarray:
     return encode_batch(_WORKER["model"], texts)
+
+
+def length_batches(texts: Sequence[str], tokenize: Callable[[list[str]], list[list[int]]], max_tokens: int,
+                   max_texts: int) -> Iterator[tuple[np.ndarray, list[list[int]]]]:
+    """``texts`` tokenised a window at a time, sorted by token count and cut into ``token_batches``: each batch's
+    positions in ``texts`` and its token ids. Every embedder batches this way."""
+    for start in range(0, len(texts), WINDOW):
+        ids = tokenize(list(texts[start:start + WINDOW]))
+        lengths = [len(i) for i in ids]
+        for rows in token_batches(np.argsort(lengths, kind="stable"), lengths, max_tokens, max_texts):
+            yield start + rows, [ids[r] for r in rows]
 
 
 def token_batches(order: np.ndarray, lengths: list[int], max_tokens: int, max_texts: int) -> Iterator[np.ndarray]:

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..config import EmbedConfig
 from ..errors import ComponentError, missing_extra
-from .backends import WINDOW, SentenceTransformerEmbedder, normalise_rows, token_batches
+from .backends import SentenceTransformerEmbedder, length_batches, normalise_rows
 
 
 def _sha256(path: Path) -> str:
@@ -164,21 +164,18 @@ class OnnxEmbedder:
         texts = list(texts)
         dim = session.get_outputs()[0].shape[-1]
         out = np.zeros((len(texts), dim if isinstance(dim, int) else 384), dtype=np.float32)
-        for start in range(0, len(texts), WINDOW):
-            ids = self._tokenizer(texts[start:start + WINDOW], truncation=True, max_length=self._max_length)[
-                "input_ids"]
-            lengths = [len(i) for i in ids]
-            order = np.argsort(lengths, kind="stable")
-            for rows in token_batches(order, lengths, self.batch_tokens, self.batch_size):
-                width = max(lengths[r] for r in rows)
-                tokens = np.zeros((len(rows), width), dtype=np.int64)
-                mask = np.zeros_like(tokens)
-                for j, r in enumerate(rows):
-                    tokens[j, :lengths[r]] = ids[r]
-                    mask[j, :lengths[r]] = 1
-                hidden = session.run(None, {"input_ids": tokens, "attention_mask": mask,
-                                            "token_type_ids": np.zeros_like(tokens)})[0]
-                out[start + rows] = (hidden * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
-                if self.progress:
-                    self.progress(len(rows))
+        tokenize = lambda window: self._tokenizer(window, truncation=True,  # noqa: E731
+                                                  max_length=self._max_length)["input_ids"]
+        for rows, ids in length_batches(texts, tokenize, self.batch_tokens, self.batch_size):
+            width = max(len(i) for i in ids)
+            tokens = np.zeros((len(ids), width), dtype=np.int64)
+            mask = np.zeros_like(tokens)
+            for j, row in enumerate(ids):
+                tokens[j, :len(row)] = row
+                mask[j, :len(row)] = 1
+            hidden = session.run(None, {"input_ids": tokens, "attention_mask": mask,
+                                        "token_type_ids": np.zeros_like(tokens)})[0]
+            out[rows] = (hidden * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
+            if self.progress:
+                self.progress(len(rows))
         return normalise_rows(out)

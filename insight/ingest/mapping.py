@@ -138,7 +138,7 @@ def content_ids(rows: pd.DataFrame, key: bytes | None, seen: Counter | None = No
     for values in zip(*(rows[c].tolist() for c in present)):
         data = "\x1f".join("" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
                             for v in values).encode()
-        digest = (hmac.new(key, data, sha256) if key else sha256(data)).hexdigest()[:16]
+        digest = keyed_digest(data, key)
         seen[digest] += 1
         out.append(f"c:{digest}" + (f"#{seen[digest]}" if seen[digest] > 1 else ""))
     return out
@@ -158,14 +158,18 @@ def _join_text(parts: pd.DataFrame) -> pd.Series:
     return pd.Series([join(r) for r in parts.itertuples(index=False, name=None)], index=parts.index, dtype=object)
 
 
+def keyed_digest(data: bytes, key: bytes | None) -> str:
+    """16 hex digits of HMAC-SHA256 with this installation's ``key`` (plain SHA-256 without one)."""
+    return (hmac.new(key, data, sha256) if key else sha256(data)).hexdigest()[:16]
+
+
 def pseudonymise_contact(value: Any, key: bytes | None = None) -> Any:
     """An e-mail or phone used as a customer id is PII: keep a stable keyed hash (HMAC-SHA256 with this
     installation's ``key``) instead of the address. Without a key the hash is plain SHA-256, which a dictionary of
     addresses reverses: only for reading ids stored by older versions (erasure looks for both)."""
     if isinstance(value, str) and ("@" in value or re.fullmatch(r"\+?[\d\s().-]{7,}", value.strip())):
         data = value.strip().lower().encode()
-        digest = hmac.new(key, data, sha256).hexdigest() if key else sha256(data).hexdigest()
-        return "h:" + digest[:16]
+        return "h:" + keyed_digest(data, key)
     return value
 
 

@@ -237,15 +237,13 @@ def readable_label(texts: Sequence[str], keywords: Sequence[str], phrases: Seque
     ``texts`` are the members' model texts, lower-cased and respelled; ``runs`` gives a text's word runs of up
     to ``max_words`` when the caller has them already.
     """
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
     content = [k for k in keywords if not feeling_only(k)]
     content += [p for p in phrases if not feeling_only(p) and p not in content]
     if not content:
         praise = sum(w in FEELING and w not in _EXTRA_STOP for k in keywords for w in k.split())
         return "General praise and thanks" if praise else "General feedback"
     top = content[0]
-    edge = ENGLISH_STOP_WORDS | _EXTRA_STOP | FEELING
+    edge = _stop() | FEELING
     best, best_score = top, 0.0
     seen = Counter(g for t in texts for g in (runs(t) if runs else _phrases(t.lower(), max_words)))
     floor = max(2.0, 0.05 * len(texts))

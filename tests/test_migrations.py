@@ -9,11 +9,11 @@ def test_a_new_store_is_created_by_the_migrations_at_their_head(tiny_frame, tiny
     from insight.store.tables import metadata
 
     store = SQLStore(tiny_config.store_url)
-    assert migrations.current(store.engine) == migrations.head() == "0001"
+    assert migrations.current(store.engine) == migrations.head() == "0002"
     assert set(metadata.tables) <= set(inspect(store.engine).get_table_names())
     result = run_and_store(tiny_frame, tiny_config)
     migrations.upgrade(store.engine)  # a second upgrade changes nothing
-    assert store.latest_run_id() == result.run_id and migrations.current(store.engine) == "0001"
+    assert store.latest_run_id() == result.run_id and migrations.current(store.engine) == "0002"
 
 
 def test_the_baseline_migration_builds_exactly_the_models_tables(tmp_path):
@@ -30,4 +30,33 @@ def test_the_baseline_migration_builds_exactly_the_models_tables(tmp_path):
         assert {i["name"] for i in found.get_indexes(table.name)} >= {i.name for i in table.indexes}, table.name
     with engine.connect() as conn:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == migrations.head()
+    engine.dispose()
+
+
+def test_revision_0002_gives_each_workspace_the_items_of_its_latest_run(tmp_path):
+    """Old per-run copies migrate: a store at the baseline with runs in two workspaces keeps them, and each
+    workspace's items across weeks start as its latest published pipeline run's (quarantined rows stay behind)."""
+    from datetime import datetime, timedelta, timezone
+
+    from insight.store import migrations
+    from insight.store.tables import items, runs
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    migrations.upgrade(engine, to="0001")
+    t0 = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    with engine.begin() as conn:
+        for n, (run_id, ws) in enumerate([("r-old", None), ("r-new", None), ("r-shop", "shop")]):
+            conn.execute(runs.insert().values(run_id=run_id, created_at=t0 + timedelta(days=n), status="published",
+                                              kind="pipeline", workspace=ws))
+        rows = [("r-old", "a", "stored", "delivery"), ("r-new", "a", "stored", "payments"),
+                ("r-new", "b", "duplicate", None), ("r-new", "q", "quarantined", None),
+                ("r-shop", "s", "stored", "inventory")]
+        conn.execute(items.insert(), [{"run_id": r, "item_id": i, "status": st, "root_cause": rc, "text": i}
+                                      for r, i, st, rc in rows])
+    migrations.upgrade(engine)
+    with engine.connect() as conn:
+        got = conn.execute(text("SELECT workspace, item_id, root_cause, first_run, version FROM workspace_items "
+                                "ORDER BY workspace, item_id")).all()
+    assert [tuple(r) for r in got] == [("default", "a", "payments", "r-new", 1), ("default", "b", None, "r-new", 1),
+                                       ("shop", "s", "inventory", "r-shop", 1)]
     engine.dispose()

@@ -2,7 +2,9 @@
 
 The same definitions run on SQLite and PostgreSQL. Per run: ``runs`` (status, counts, manifest), ``items``,
 ``themes``, ``actions``, ``weekly``, ``segments``, ``quarantine``. Across runs: the theme registry and its events,
-the action log, reviewers' corrections, managed exports and erasures.
+the action log, reviewers' corrections, managed exports and erasures. Across weeks (``insight weekly``): a
+workspace's items, stored once (``workspace_items``), the taggers that tagged them (``taggers``) and every tag or
+theme that moved, with its cause (``ledger``).
 """
 
 from __future__ import annotations
@@ -151,6 +153,49 @@ tag_corrections = Table(  # reviewers' root-cause corrections: training labels f
     Column("old_cause", String(60)), Column("new_cause", String(60)),
     Column("by", Text), Column("at", DateTime(timezone=True)), Column("note", Text),
 )
+
+workspace_items = Table(  # a workspace's items across weekly runs: one row per item, its current tags and theme
+    "workspace_items", metadata,
+    Column("workspace", String(60), primary_key=True),
+    Column("item_id", String(200), primary_key=True),
+    *[c._copy() for c in items.columns if c.name not in ("run_id", "item_id")],
+    Column("first_run", String(40)),  # the weekly run that added it
+    Column("changed_run", String(40)),  # the last run that changed its tags or theme
+    Column("tagger_version", Integer),  # the tagger (``taggers.version``) its root cause came from
+    # a reviewer's edit or a run's change each add one; a write from an older read is refused (reviewers) or
+    # yields (runs), so neither overwrites the other
+    Column("version", Integer, nullable=False, default=1),
+)
+
+taggers = Table(  # every tagger a workspace's weekly runs used or tried, and why it was kept or not
+    "taggers", metadata,
+    Column("workspace", String(60), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("status", String(16)),  # active | retired | rejected | rolled_back
+    Column("reason", String(30)),  # first | corrections | taxonomy_edit | config | rollback
+    Column("fingerprint", String(64)),  # what it is: backend, model sha256, taxonomy, reviewers' labels taught
+    Column("taxonomy_version", String(40)),
+    Column("corrections_through", Integer),  # the last ``tag_corrections.entry_id`` it learnt from
+    Column("created_run", String(40)), Column("created_at", DateTime(timezone=True)),
+    Column("metrics", JSON),  # held-out comparison with the tagger it would replace
+)
+
+ledger = Table(  # every tag or theme a weekly run changed, with its cause
+    "ledger", metadata,
+    Column("entry_id", Integer, primary_key=True, autoincrement=True),
+    Column("workspace", String(60), index=True),
+    Column("run_id", String(40), index=True),
+    Column("item_id", String(200), index=True),
+    Column("field", String(20)),  # root_cause | theme_id
+    Column("old", String(60)), Column("new", String(60)),
+    # model_update | taxonomy_edit | human_correction | theme_edit | rediscovery
+    Column("cause", String(20), index=True),
+    Column("tagger_before", Integer), Column("tagger_after", Integer), Column("taxonomy_version", String(40)),
+    Column("confidence_before", Float), Column("confidence_after", Float),
+    Column("at", DateTime(timezone=True)),
+)
+
+LEDGER_CAUSES = ("model_update", "taxonomy_edit", "human_correction", "theme_edit", "rediscovery")
 
 ACTION_STATUSES = ("proposed", "approved", "rejected", "in_progress", "done")
 TRANSITIONS = {"proposed": {"approved", "rejected"}, "approved": {"in_progress", "rejected", "done"},

@@ -40,10 +40,11 @@ def current(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(engine: Engine, before_stamp=None) -> None:
+def upgrade(engine: Engine, before_stamp=None, to: str = "head") -> None:
     """Migrate ``engine``'s store to the newest revision, in one transaction (with the PostgreSQL lock that keeps
     two processes opening a new store from migrating it twice). ``before_stamp(conn)`` brings a store made
-    before migrations up to the baseline before it is stamped there."""
+    before migrations up to the baseline before it is stamped there; ``to`` stops at an older revision (tests of
+    a migration start from the one before it)."""
     from alembic import command
 
     from ..tables import metadata
@@ -57,4 +58,4 @@ def upgrade(engine: Engine, before_stamp=None) -> None:
             if before_stamp is not None:
                 before_stamp(conn)
             command.stamp(cfg, BASELINE)
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, to)

@@ -180,6 +180,17 @@ class StoreConfig(_Section):
     _known = _backend("store")
 
 
+class WeeklyConfig(_Section):
+    """``insight weekly``: what a weekly run reclassifies, when it retrains and rediscovers."""
+
+    partition_size: int = Field(2000, ge=1)  # items per partition (a Dask task); results do not depend on it
+    retrain_min_corrections: int = Field(10, ge=1)  # new reviewers' corrections before a new tagger is tried
+    holdout_every: int = Field(5, ge=2)  # every n-th new correction is held out to compare old and new tagger
+    discover_min: int = Field(30, ge=2)  # unthemed items needed before new themes are looked for among them
+    rediscover_every: int = Field(4, ge=0)  # every n-th weekly run rediscovers themes from all items (0: never)
+    describe_per_theme: int = Field(300, ge=10)  # items per theme read to name and describe it
+
+
 class Config(_Section):
     seed: int = 42
     data_dir: str = "../shared/data"
@@ -195,6 +206,7 @@ class Config(_Section):
     measure: MeasureConfig = Field(default_factory=MeasureConfig)
     rank: RankConfig = Field(default_factory=RankConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
+    weekly: WeeklyConfig = Field(default_factory=WeeklyConfig)
 
     @property
     def home_path(self) -> Path:

@@ -36,32 +36,32 @@ def run(source: ingest.Source, config: Config | None = None, *, taxonomy: Taxono
     tax = taxonomy or load_taxonomy(cfg.tag.taxonomy)
     emb = embedder or assembly.embedder(cfg, progress=rep.advance)
     encode = assembly.encoder(cfg, emb)
-    with _stage("read+clean", rep, timings):
+    with timed_stage("read+clean", rep, timings):
         items, pii = read_and_clean(source, cfg, rep)
-    with _stage("embed", rep, timings, S.n_stored(items)):
+    with timed_stage("embed", rep, timings, S.n_stored(items)):
         X = encode(clean.model_texts(S.stored_texts(items)))
         items, X = clean.collapse_near_duplicates(items, X, cfg.clean.near_duplicate_threshold, cfg.clean.dedupe_on)
     texts, stored = S.stored_texts(items), items[S.STATUS] == S.STORED
     inputs = clean.model_texts(texts)  # what the models read: no handles, links or hashtag marks
-    with _stage("themes", rep, timings):
+    with timed_stage("themes", rep, timings):
         feel = report.polarity(items.loc[stored, S.CLEAN_TEXT], items.loc[stored, S.RATING], cfg.ingest.rating_range,
                                report.complaint_lean(X, encode))  # themes name their complaints too
         found = themes.find_themes(inputs, X, items.loc[stored, S.ID].tolist(), assembly.clusterer(cfg), cfg.themes,
                                    registry=registry, previous=previous, seed=cfg.seed, display_texts=texts,
                                    complaints=(feel == report.NEGATIVE).tolist(), voices=S.voices(items))
-    with _stage("tag", rep, timings):
+    with timed_stage("tag", rep, timings):
         tagger = assembly.tagger(cfg, tax, emb, encode, reviewer_labels)
         languages = items.loc[stored, S.LANGUAGE].tolist() if S.LANGUAGE in items else None
         tags = tag.tag_texts(tagger, X, inputs, tax, cfg.tag.multi_label_min, languages, cfg.clean.languages)
         # near-duplicate themes are known only once causes are: same cause and close centroids are one theme
         found = themes.merge_same_cause(found, X, tags[S.ROOT_CAUSE].tolist(), cfg.themes.merge_threshold)
-    with _stage("measure", rep, timings):
+    with timed_stage("measure", rep, timings):
         items = report.annotate(S.fill_stored(items, {S.THEME: found.ids, S.THEME_SIM: found.similarity.round(4),
                                                       **{c: tags[c].tolist() for c in tag.TAG_COLUMNS},
                                                       S.SUBTHEME: found.subtheme_ids, S.POLARITY: feel.tolist()}),
                                 cfg.ingest.rating_range)
         measured = report.measure_run(S.stored_items(items), found.table, cfg.measure, cfg.themes.n_examples)
-    with _stage("rank", rep, timings):
+    with timed_stage("rank", rep, timings):
         actions = report.rank_actions(measured.theme_stats, measured.theme_segments, S.stored_items(items), tax,
                                       cfg.rank, measured.sentences, measured.cause_sentences, cfg.clean.languages)
     manifest = report.build_manifest(cfg, tax, emb.cache_name, ingest.source_name(source), ingest.source_digest(source),
@@ -96,7 +96,7 @@ def run_and_store(source: str | Path | pd.DataFrame, config: Config | None = Non
 
 
 @contextmanager
-def _stage(name: str, reporter: Reporter, timings: dict[str, float], total: int | None = None) -> Iterator[None]:
+def timed_stage(name: str, reporter: Reporter, timings: dict[str, float], total: int | None = None) -> Iterator[None]:
     """Announce a stage to the reporter and record its wall time in the manifest."""
     reporter.stage(name, total)
     t0 = time.perf_counter()

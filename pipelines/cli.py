@@ -110,6 +110,67 @@ def run_cmd(input: Path = typer.Option(..., "--input", "-i", help="CSV, JSONL, J
     _run(input, cfg, as_json)
 
 
+@app.command("weekly")
+def weekly_cmd(
+        input: Optional[list[Path]] = typer.Option(None, "--input", "-i",
+                                                   help="New exports (repeat for several); none: reclassify only."),
+        since: Optional[str] = typer.Option(None, "--since", help="Skip rows written before this date (2026-11-23)."),
+        executor: str = typer.Option("local", "--executor", help="local (this process) or dask."),
+        scheduler: Optional[str] = typer.Option(None, "--scheduler",
+                                                help="Dask scheduler address (tcp://host:8786); none: a LocalCluster."),
+        workers: Optional[int] = typer.Option(None, "--workers", help="LocalCluster processes (default: a core each)."),
+        rediscover: Optional[bool] = typer.Option(None, "--rediscover/--no-rediscover",
+                                                  help="Force (or skip) this week's rediscovery of themes."),
+        rollback_model: bool = typer.Option(False, "--rollback-model",
+                                            help="Bring back the tagger before the active one and reclassify."),
+        config: Optional[Path] = ConfigOpt, profile: Optional[str] = ProfileOpt,
+        workspace: Optional[str] = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
+    """Absorb this week's feedback into the workspace's items, reclassify, record every change in the ledger.
+
+    Exit status: 0 published; 3 published, but something needs a person (the warnings say what); 2 bad input or
+    configuration (nothing published); 1 a crash (nothing published: run it again).
+    """
+    from contextlib import nullcontext
+
+    from insight.weekly import weekly
+
+    if executor not in ("local", "dask"):
+        raise typer.BadParameter("--executor must be local or dask")
+    if scheduler and executor != "dask":
+        raise typer.BadParameter("--scheduler needs --executor dask")
+    for path in input or []:
+        if not path.exists():
+            raise typer.BadParameter(f"no such file: {path}", param_hint="--input")
+    cfg = load_with_profile(config, profile, workspace)
+    if executor == "dask":
+        from .dask_runner import dask_executor
+
+        pool = dask_executor(scheduler, workers)
+    else:
+        pool = nullcontext(None)
+    with pool as ex, progress_reporter(err) as rep:
+        done = weekly(list(input or []), cfg, since=since, executor=ex, reporter=rep, rediscover=rediscover,
+                      rollback=rollback_model)
+    summary = done.summary()
+    if as_json:
+        sys.stdout.write(json.dumps(summary, ensure_ascii=False, default=str) + "\n")
+    else:
+        _accounting(summary["counts"], f"Weekly run {summary['run_id']} ({summary['workspace']}): every input row "
+                                       f"accounted for")
+        items = summary["items"]
+        out.print(f"items: {items['before']:,} held, {items['new']:,} new, {items['already_seen']:,} already held")
+        t = summary["tagger"]
+        out.print(f"tagger v{t['version']} ({t.get('decision') or t.get('reason')})")
+        changes = ", ".join(f"{k} {v:,}" for k, v in summary["changes"].items()) or "none"
+        out.print(f"changes recorded in the ledger: {changes}")
+        for w in summary["warnings"]:
+            out.print(f"[yellow]attention:[/] {escape(w)}")
+        for a in summary["top_actions"]:
+            out.print(f"{a['rank']}. {escape(a['title'])} ({a['owner']}; {a['complaints']} complaints)")
+    if done.exit_code:
+        raise typer.Exit(code=done.exit_code)
+
+
 @app.command()
 def ingest(path: Path = typer.Argument(..., help="The export to check."),
            infer: bool = typer.Option(False, "--infer", help="Only propose a column mapping from the headers."),

@@ -7,8 +7,6 @@ ever see complete runs. Readers return pandas frames; nothing here knows about t
 
 from __future__ import annotations
 
-import json
-import math
 import threading
 import zlib
 from collections.abc import Sequence
@@ -16,7 +14,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import Table, create_engine, event, func, or_, select, update
 from sqlalchemy.engine import Engine
@@ -25,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import schema as S
 from ..config import DEFAULT_WORKSPACE, Config
 from ..errors import StoreError
+from .rows import jsonable, records
 from .tables import (
     ACTION_STATUSES,
     FRAMES,
@@ -42,7 +40,9 @@ from .tables import (
     tag_corrections,
     theme_events,
     themes,
+    workspace_items,
 )
+from .weeks import AcrossWeeks
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -54,7 +54,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
-class SQLStore:
+class SQLStore(AcrossWeeks):
     """SQLAlchemy-backed store; the URL chooses SQLite or PostgreSQL."""
 
     def __init__(self, url: str, workspace: str = DEFAULT_WORKSPACE) -> None:
@@ -89,28 +89,32 @@ class SQLStore:
         with self.engine.begin() as conn:
             conn.execute(runs.insert().values(
                 run_id=result.run_id, created_at=datetime.now(timezone.utc), status="pending", source=source,
-                kind=kind, counts=result.counts.as_dict(), manifest=_jsonable(result.manifest),
+                kind=kind, counts=result.counts.as_dict(), manifest=jsonable(result.manifest),
                 workspace=self.workspace,
             ))
             if result.actions is not None and len(result.actions):
                 status = self._action_status(conn)
                 result.actions["status"] = [status.get(k, {}).get("status", "proposed")
                                             for k in result.actions["theme_id"]]
-            for name, frame in frames.items():
-                if frame is None:
-                    continue
-                table = FRAMES[name]
-                records = _records(frame, [c.name for c in table.columns if c.name != "run_id"])
-                for rec in records:
-                    rec["run_id"] = result.run_id
-                if records:
-                    conn.execute(table.insert(), records)
+            self._write_frames(conn, result.run_id, frames)
             if result.registry is not None and kind == "pipeline":
                 self._write_registry(conn, result.registry.to_records(), result.run_id,
                                      loaded=getattr(result.registry, "loaded", None))
                 self._write_events(conn, result.theme_events, result.run_id)
             conn.execute(update(runs).where(runs.c.run_id == result.run_id).values(status="published"))
         return result.run_id
+
+    @staticmethod
+    def _write_frames(conn, run_id: str, frames: dict[str, pd.DataFrame | None]) -> None:
+        for name, frame in frames.items():
+            if frame is None:
+                continue
+            table = FRAMES[name]
+            rows = records(frame, [c.name for c in table.columns if c.name != "run_id"])
+            for rec in rows:
+                rec["run_id"] = run_id
+            if rows:
+                conn.execute(table.insert(), rows)
 
     # ------------------------------------------------------------ action lifecycle
 
@@ -183,7 +187,8 @@ class SQLStore:
         by = (by or "").strip()
         if not by:
             raise StoreError("say who made the correction (by=...)", code="E405")
-        self.get_run(run_id)
+        if self.get_run(run_id)["kind"] == "weekly":  # its items live across weeks
+            return self.correct_item(item_id, root_cause, by, valid=valid, note=note, run_id=run_id)
         with self.engine.begin() as conn:
             row = conn.execute(select(items.c.text, items.c.root_cause, items.c.customer_id, items.c.status)
                                .where(items.c.run_id == run_id, items.c.item_id == item_id)).mappings().first()
@@ -248,7 +253,7 @@ class SQLStore:
     def _write_events(self, conn, events: list[dict[str, Any]], run_id: str) -> None:
         now = datetime.now(timezone.utc)
         rows = [{"run_id": run_id, "at": now, "event": e["event"], "theme_id": e.get("theme_id"),
-                 "detail": _jsonable(e)} for e in events]
+                 "detail": jsonable(e)} for e in events]
         if rows:
             conn.execute(theme_events.insert(), rows)
 
@@ -344,7 +349,10 @@ class SQLStore:
         with self.engine.begin() as conn:
             hits = conn.execute(select(items.c.run_id, items.c.item_id, items.c.text)
                                 .where(items.c.customer_id.in_(customer_ids))).all()
-            texts = {t for _, _, t in hits if t}
+            weekly = conn.execute(select(workspace_items.c.text).where(
+                workspace_items.c.customer_id.in_(customer_ids))).scalars().all()
+            conn.execute(workspace_items.delete().where(workspace_items.c.customer_id.in_(customer_ids)))
+            texts = {t for _, _, t in hits if t} | {t for t in weekly if t}
             affected = sorted({r for r, _, _ in hits})
             for run_id in affected:
                 ids = [i for r, i, _ in hits if r == run_id]
@@ -360,11 +368,12 @@ class SQLStore:
                 conn.execute(runs.update().where(runs.c.run_id.in_(affected)).values(names_stale=True))
                 conn.execute(exports.update().where(exports.c.run_id.in_(affected)).values(pending_rewrite=True))
             conn.execute(erasures.insert().values(at=datetime.now(timezone.utc), subject_hash=subject_hash,
-                                                  items_removed=len(hits), runs_affected=len(affected)))
+                                                  items_removed=len(hits) + len(weekly),
+                                                  runs_affected=len(affected)))
         if self.engine.dialect.name == "sqlite":  # the write-ahead log still holds the old pages: fold it in
             with self.engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        return {"items_removed": len(hits), "runs_affected": affected, "texts": sorted(texts)}
+        return {"items_removed": len(hits) + len(weekly), "runs_affected": affected, "texts": sorted(texts)}
 
     def stale_name_runs(self) -> list[str]:
         """Runs an erasure marked: their theme names must be rebuilt from the items left (any workspace)."""
@@ -405,7 +414,9 @@ class SQLStore:
 
     def load(self, run_id: str, frame: str) -> pd.DataFrame:
         """One frame of a published run: items, themes, actions, weekly or segments."""
-        self.get_run(run_id)
+        if self.get_run(run_id)["kind"] == "weekly" and frame == "items":  # the workspace's items, as they are now
+            return self.workspace_items().drop(columns=["workspace", "first_run", "changed_run", "tagger_version",
+                                                        "version"]).assign(run_id=run_id)
         table = FRAMES[frame]
         query = select(table).where(table.c.run_id == run_id)
         if frame == "actions":
@@ -489,28 +500,3 @@ def _scrub(conn, table: Table, column: str, run_id: str, texts: set[str], keys: 
         if values and any(taken(v) for v in values):
             cond = [table.c.run_id == run_id] + [k == v for k, v in zip(keys, key)]
             conn.execute(update(table).where(*cond).values({column: [v for v in values if not taken(v)]}))
-
-
-def _clean_value(v: Any) -> Any:
-    if v is None or v is pd.NA or v is pd.NaT:
-        return None
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    if isinstance(v, np.generic):
-        v = v.item()
-        return None if isinstance(v, float) and math.isnan(v) else v
-    if isinstance(v, pd.Timestamp):
-        return v.to_pydatetime()
-    if isinstance(v, np.ndarray):
-        return v.tolist()
-    return v
-
-
-def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
-    present = [c for c in columns if c in frame.columns]
-    return [{c: _clean_value(v) for c, v in zip(present, row)}
-            for row in frame[present].itertuples(index=False, name=None)]
-
-
-def _jsonable(obj: Any) -> Any:
-    return json.loads(json.dumps(obj, default=lambda o: _clean_value(o) if not isinstance(o, set) else sorted(o)))

@@ -9,6 +9,7 @@ from .discovery import HDBSCANClusterer
 from .forget import forget_words, renamed
 from .registry import (
     Registry,
+    absorb,
     assign_to_registry,
     incremental_assign,
     match,
@@ -21,7 +22,7 @@ from .registry import (
 from .stage import Discovery, Themes, discover, find_themes, merge_same_cause
 
 __all__ = [
-    "Discovery", "HDBSCANClusterer", "Registry", "Themes", "assign_to_registry", "ctfidf_keywords",
+    "Discovery", "HDBSCANClusterer", "Registry", "Themes", "absorb", "assign_to_registry", "ctfidf_keywords",
     "describe_themes", "discover", "find_themes", "forget_words", "incremental_assign", "key_phrases", "match",
     "merge", "merge_same_cause", "move", "rare_words", "rename", "renamed", "representatives", "split", "sticky",
     "subthemes", "theme_key",

@@ -255,3 +255,20 @@ def incremental_assign(X: np.ndarray, keys: list[str], registry: Registry, previ
     active = {t for t, st in zip(registry.ids, registry.status) if st == "active"}
     kept = [previous[k] if previous.get(k) in active else i for k, i in zip(keys, ids)]
     return kept, sims
+
+
+def absorb(registry: Registry, found: Registry) -> list[str]:
+    """Register the active themes of ``found`` (discovered among items no registered theme fits) in
+    ``registry``; ``found`` drew its ids above ``registry``'s counter, so none repeats. Returns their ids."""
+    added = []
+    for j, tid in enumerate(found.ids):
+        if found.status[j] != "active" or tid in registry.ids:
+            continue
+        registry.ids.append(tid)
+        registry.labels.append(found.labels[j])
+        registry.status.append("active")
+        row = found.centroids[j:j + 1]
+        registry.centroids = row.copy() if not registry.centroids.size else np.vstack([registry.centroids, row])
+        added.append(tid)
+    registry.counter = max(registry.counter, found.counter)
+    return added

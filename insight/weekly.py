@@ -34,7 +34,7 @@ import pandas as pd
 from . import assembly, clean, ingest, report, tag, themes
 from . import schema as S
 from .config import Config, Taxonomy, load_config, load_taxonomy
-from .errors import ReviewError
+from .errors import InputError, ReviewError
 from .flow import read_and_clean, timed_stage
 from .provenance import new_run_id
 from .roles import Reporter, Silent
@@ -95,6 +95,9 @@ def weekly(sources: Sequence[ingest.Source], config: Config | None = None, *, si
     encode = assembly.encoder(cfg, emb)
     with timed_stage("read+clean", rep, timings):
         known = store.workspace_items()
+        if not len(known) and not sources:
+            raise InputError(f"workspace {cfg.workspace!r} holds no items yet: give this week's export (--input)",
+                             code="E216")
         read, pii, inputs = _read_new(sources, cfg, since, set(known[S.ID]), rep)
     _checkpoint("ingested")
     registry = themes.Registry.from_records(store.registry_records(), store.theme_counter())
@@ -130,7 +133,7 @@ def weekly(sources: Sequence[ingest.Source], config: Config | None = None, *, si
     manifest = report.build_manifest(cfg, tax, emb.cache_name, "; ".join(i["input"] for i in inputs),
                                      _digest(inputs), timings, pii, pd.concat([items, read[read[S.STATUS] ==
                                                                                          S.QUARANTINED]]),
-                                     measured.themes, plan.info, found["events"], measured.history)
+                                     measured.themes, plan.record, found["events"], measured.history)
     manifest["weekly"] = {
         "workspace": cfg.workspace, "inputs": inputs, "since": since, "executor": getattr(run_executor, "name",
                                                                                          "local"),
@@ -313,7 +316,6 @@ class TaggerPlan:
     cause: str | None  # why every item is reclassified (model_update | taxonomy_edit), None: nothing changed
     rows: list[dict[str, Any]]  # the ``taggers`` rows this run writes
     record: dict[str, Any]  # what the manifest and the summary say about it
-    info: dict[str, Any] = field(default_factory=dict)
     before: int | None = None
     warnings: list[str] = field(default_factory=list)
 
@@ -351,6 +353,9 @@ def _plan_tagger(history: pd.DataFrame, corrections: pd.DataFrame, cfg: Config, 
                           rows=[*retire, new], record={**new, "replaces": before}, before=before, **kw)
 
     if not len(active):
+        if rollback:
+            raise ReviewError("no earlier tagger to roll back to: no weekly run has tagged this workspace yet",
+                              code="E710")
         return plan("first", latest, None, [])
     now = active.iloc[0].to_dict()
     keep = TaggerPlan(version=int(now["version"]), labels=_labels(corrections, int(now["corrections_through"] or 0)),
@@ -467,11 +472,12 @@ class Changes(dict):
         for c, m in self.items():
             if not m:
                 continue
-            if c not in out.columns:
-                out[c] = None
-            out[c] = out[c].astype(object)
+            column = out[c].astype(object).to_numpy(copy=True) if c in out.columns else \
+                np.full(len(out), None, dtype=object)
             rows = pos.reindex(list(m)).dropna().astype(int)
-            out.iloc[rows.to_numpy(), out.columns.get_loc(c)] = [m[i] for i in rows.index]
+            for r, item_id in zip(rows.to_numpy(), rows.index):  # one by one: values may be lists (labels)
+                column[r] = m[item_id]
+            out[c] = column
         return out
 
 

@@ -1,0 +1,235 @@
+"""Issue 18: weekly batch reclassification. Items live across weeks; every changed tag is in the ledger with its
+cause; the same inputs twice change nothing; reviewers' edits made while a run works are never lost.
+
+Unit tests: the hashing embedder and PCA (``fast_config``). They run on SQLite, and on PostgreSQL when
+``INSIGHT_TEST_STORE=postgresql`` (``make test`` does both).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from insight import schema as S
+from insight.errors import InputError, ReviewError, StoreError
+from insight.store import SQLStore
+from insight.weekly import weekly
+
+TOPICS = {
+    "late": ["my parcel is late", "parcel still not delivered", "the courier lost my parcel",
+             "delivery is a week late", "where is my parcel, still not here"],
+    "refund": ["refund not received for my return", "still waiting on my refund", "return sent but no refund",
+               "the refund for my return is missing", "I want my refund for the return"],
+    "card": ["my card payment was declined", "payment failed at checkout twice", "my card was charged twice",
+             "card payment declined again", "double charge on my card"],
+}
+EXTRA = ["today", "again", "this week", "please help", "so annoying", "for my order", "since monday", "still"]
+
+
+def week_rows(week: int, n: int = 24) -> pd.DataFrame:
+    """``n`` complaints written in week ``week`` (ids unique across weeks, one customer each)."""
+    rows = []
+    for k in range(n):
+        topic = list(TOPICS)[k % 3]
+        text = f"{TOPICS[topic][(k // 3) % 5]} {EXTRA[(k + week) % len(EXTRA)]}"
+        rows.append({"id": f"W{week}-{k}", "text": text, "customer_id": f"c{week}-{k}", "rating": 1 + k % 2,
+                     "timestamp": (pd.Timestamp("2026-01-05", tz="UTC") + pd.Timedelta(days=7 * week + k % 5)
+                                   ).isoformat(), "carrier": ["Parcelo", "SwiftShip"][k % 2]})
+    return pd.DataFrame(rows)
+
+
+def write_weeks(folder, weeks: range, n: int = 24) -> list:
+    paths = []
+    for w in weeks:
+        path = folder / f"week{w:02d}.csv"
+        week_rows(w, n).to_csv(path, index=False)
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture
+def weekly_config(fast_config):
+    return fast_config.model_copy(update={
+        "ingest": fast_config.ingest.model_copy(update={"columns": {"item_id": "id"}}),
+        "rank": fast_config.rank.model_copy(update={"min_theme_size": 3}),
+        "themes": fast_config.themes.model_copy(update={"min_cluster_size": 4, "n_components": 5}),
+        "weekly": fast_config.weekly.model_copy(update={"discover_min": 10, "retrain_min_corrections": 3,
+                                                         "rediscover_every": 0}),
+    })
+
+
+def held(cfg) -> pd.DataFrame:
+    return SQLStore(cfg.store_url, cfg.workspace).workspace_items().set_index(S.ID)
+
+
+def test_items_are_stored_once_and_the_same_inputs_twice_change_nothing(tmp_path, weekly_config):
+    w0, w1 = write_weeks(tmp_path, range(2))
+    first = weekly([w0], weekly_config)
+    assert first.summary()["items"] == {"before": 0, "new": 24, "already_seen": 0}
+    second = weekly([w1, w0], weekly_config)  # last week's file again, beside the new one
+    assert second.result.counts.as_dict() == {"read": 48, "stored": 24, "duplicates": 24, "quarantined": 0,
+                                              "non_actionable": 0}
+    assert second.summary()["items"]["already_seen"] == 24
+    items = held(weekly_config)
+    assert len(items) == 48 and items.index.is_unique
+    assert items.loc["W0-0", "first_run"] == first.result.run_id
+    assert items.loc["W1-0", "first_run"] == second.result.run_id
+    themed = (items[S.THEME] != S.UNTHEMED).mean()
+    assert themed > 0.8, "new items join the themes registered from earlier weeks"
+    before = items[[S.ROOT_CAUSE, S.THEME, "version"]].copy()
+    again = weekly([w1, w0], weekly_config)
+    assert again.result.counts.duplicates == 48 and again.result.counts.stored == 0
+    assert again.published["added"] == 0 and len(again.ledger) == 0
+    pd.testing.assert_frame_equal(held(weekly_config)[[S.ROOT_CAUSE, S.THEME, "version"]], before)
+    assert [a["theme_id"] for a in again.summary()["top_actions"]] == \
+        [a["theme_id"] for a in second.summary()["top_actions"]]
+
+
+def test_a_weekly_run_is_listed_and_its_items_are_the_workspaces(tmp_path, weekly_config):
+    w0, = write_weeks(tmp_path, range(1))
+    done = weekly([w0], weekly_config)
+    store = SQLStore(weekly_config.store_url, weekly_config.workspace)
+    assert store.latest_run_id("weekly") == done.result.run_id
+    items = store.load(done.result.run_id, "items")
+    assert set(items[S.ID]) == {f"W0-{k}" for k in range(24)}
+    assert len(store.load(done.result.run_id, "actions")) >= 1
+    manifest = store.get_run(done.result.run_id)["manifest"]
+    assert manifest["weekly"]["inputs"][0]["sha256"] and manifest["tagger"]
+    assert manifest["versions"] and manifest["seed"] == weekly_config.seed
+
+
+def test_since_skips_older_rows_and_counts_them(tmp_path, weekly_config):
+    w0, w1 = write_weeks(tmp_path, range(2))
+    done = weekly([w0, w1], weekly_config, since="2026-01-12")
+    assert done.result.counts.non_actionable == 24
+    assert set(held(weekly_config).query("status == 'stored'").index) == {f"W1-{k}" for k in range(24)}
+
+
+def _correct(cfg, ids, cause, by="ana"):
+    store = SQLStore(cfg.store_url, cfg.workspace)
+    from insight.config import load_taxonomy
+
+    keys = load_taxonomy(cfg.tag.taxonomy).keys
+    return [store.correct_item(i, cause, by, valid=keys) for i in ids]
+
+
+def test_reviewers_corrections_reach_the_ledger_and_retrain_the_tagger(tmp_path, weekly_config):
+    w0, w1 = write_weeks(tmp_path, range(2))
+    first = week_rows(0)
+    same = first[first["id"].isin(["W0-0", "W0-3"])].assign(id=["T1", "T2"], customer_id=["t1", "t2"])
+    pd.concat([first, same]).to_csv(w0, index=False)  # other customers wrote the same words
+    weekly([w0], weekly_config)
+    late = ["W0-0", "W0-3", "W0-6", "W0-9", "W0-12"]  # late parcels
+    assert (held(weekly_config).loc[late, S.ROOT_CAUSE] == "delivery").all()
+    _correct(weekly_config, late, "inventory")  # a reviewer says: these are stock problems
+    done = weekly([w1], weekly_config)
+    ledger = done.ledger
+    human = ledger[ledger["cause"] == "human_correction"]
+    assert sorted(human["item_id"]) == sorted(late)
+    assert set(human["new"]) == {"inventory"} and human["confidence_after"].eq(1.0).all()
+    assert done.tagger["reason"] == "corrections" and done.tagger["version"] == 2
+    assert done.tagger["metrics"]["held_out"] >= 1
+    now = held(weekly_config)
+    assert (now.loc[late, S.ROOT_CAUSE] == "inventory").all(), "a correction stands through reclassification"
+    update = ledger[ledger["cause"] == "model_update"]
+    assert {"T1", "T2"} <= set(update["item_id"]), "the retrained tagger moved the same complaints"
+    assert set(update["new"]) == {"inventory"}
+    assert update["confidence_before"].notna().all() and update["confidence_after"].notna().all()
+    assert (update["tagger_before"] == 1).all() and (update["tagger_after"] == 2).all()
+    moved = now.loc[update["item_id"]]
+    assert (moved[S.ROOT_CAUSE] == update.set_index("item_id")["new"].loc[moved.index]).all()
+    assert (moved["tagger_version"] == 2).all()
+    taggers = SQLStore(weekly_config.store_url, weekly_config.workspace).taggers()
+    assert taggers.set_index("version")["status"].to_dict() == {1: "retired", 2: "active"}
+
+
+def test_a_taxonomy_edit_reclassifies_and_is_recorded_as_such(tmp_path, weekly_config):
+    import yaml
+
+    from insight.config import load_taxonomy
+
+    w0, = write_weeks(tmp_path, range(1))
+    weekly([w0], weekly_config)
+    tax = load_taxonomy(weekly_config.tag.taxonomy).model_dump(mode="json")
+    tax["root_causes"]["inventory"]["seeds"] += ["my parcel is late", "parcel still not delivered",
+                                                 "where is my parcel"]
+    path = tmp_path / "shop-taxonomy.yaml"
+    path.write_text(yaml.safe_dump(tax))
+    edited = weekly_config.model_copy(update={"tag": weekly_config.tag.model_copy(update={"taxonomy": str(path)})})
+    done = weekly([], edited)
+    assert done.tagger["reason"] == "taxonomy_edit"
+    causes = set(done.ledger["cause"])
+    assert causes == {"taxonomy_edit"}, causes
+    assert (done.ledger["new"] == "inventory").any()
+
+
+def test_a_model_change_then_a_rollback_are_model_updates(tmp_path, weekly_config):
+    w0, = write_weeks(tmp_path, range(1))
+    weekly([w0], weekly_config)
+    before = held(weekly_config)[S.ROOT_CAUSE]
+    hotter = weekly_config.model_copy(update={"tag": weekly_config.tag.model_copy(update={"temperature": 0.5,
+                                                                                         "abstain_below": 0.2})})
+    swapped = weekly([], hotter)
+    assert swapped.tagger["reason"] == "config"
+    assert set(swapped.ledger["cause"]) <= {"model_update"}
+    assert held(hotter)["tagger_version"].eq(2).all()
+    back = weekly([], hotter, rollback=True)
+    assert back.tagger["reason"] == "rollback" and back.tagger["metrics"] == {"restores": 1}
+    assert set(back.ledger["cause"]) <= {"model_update"}
+    statuses = SQLStore(hotter.store_url, hotter.workspace).taggers().set_index("version")["status"].to_dict()
+    assert statuses == {1: "retired", 2: "rolled_back", 3: "active"}
+    with pytest.raises(ReviewError, match="roll back"):
+        weekly([w0], hotter.model_copy(update={"workspace": "empty"}), rollback=True)
+    assert before.index.equals(held(hotter).index)
+
+
+def test_a_stale_correction_is_refused_not_lost(tmp_path, weekly_config):
+    w0, = write_weeks(tmp_path, range(1))
+    weekly([w0], weekly_config)
+    item = held(weekly_config).loc["W0-0"]
+    seen = int(item["version"])
+    _correct(weekly_config, ["W0-0"], "payments", by="ana")
+    store = SQLStore(weekly_config.store_url, weekly_config.workspace)
+    with pytest.raises(StoreError) as exc:
+        store.correct_item("W0-0", "delivery", "ben", valid=["payments", "delivery"], expected_version=seen)
+    assert exc.value.code == "E409" and "reload" in str(exc.value)
+    assert held(weekly_config).loc["W0-0", S.ROOT_CAUSE] == "payments"
+
+
+def test_an_erasure_removes_the_customers_items_across_weeks(tmp_path, weekly_config):
+    from insight.operations import erase_customer
+
+    w0, = write_weeks(tmp_path, range(1))
+    weekly([w0], weekly_config)
+    store = SQLStore(weekly_config.store_url, weekly_config.workspace)
+    customer = store.workspace_items([S.CUSTOMER_ID]).set_index(S.ID).loc["W0-3", S.CUSTOMER_ID]
+    done = erase_customer("c0-3", weekly_config)
+    assert done["items_removed"] == 1
+    assert "W0-3" not in held(weekly_config).index and customer
+
+
+def test_local_and_dask_executors_give_identical_tags(tmp_path, weekly_config):
+    pytest.importorskip("distributed")
+    from pipelines.dask_runner import dask_executor
+
+    w0, w1 = write_weeks(tmp_path, range(2))
+    small = weekly_config.weekly.model_copy(update={"partition_size": 7})  # several partitions per week
+    local = weekly_config.model_copy(update={"workspace": "local", "weekly": small})
+    on_dask = weekly_config.model_copy(update={"workspace": "dask", "weekly": small})
+    for path in (w0, w1):
+        weekly([path], local)
+    with dask_executor(workers=2) as ex:
+        for path in (w0, w1):
+            done = weekly([path], on_dask, executor=ex)
+    assert done.result.manifest["weekly"]["executor"] == "dask"
+    cols = [S.ROOT_CAUSE, S.CONFIDENCE, "second_cause", S.THEME]
+    a, b = held(local)[cols], held(on_dask)[cols]
+    assert len(a) == 48
+    pd.testing.assert_frame_equal(a[[S.ROOT_CAUSE, "second_cause"]], b[[S.ROOT_CAUSE, "second_cause"]])
+    assert (a[S.CONFIDENCE].astype(float) - b[S.CONFIDENCE].astype(float)).abs().max() == 0
+
+
+def test_a_first_run_without_input_says_what_to_give(weekly_config):
+    with pytest.raises(InputError, match="--input") as exc:
+        weekly([], weekly_config)
+    assert exc.value.code == "E216"

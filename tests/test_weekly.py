@@ -233,3 +233,146 @@ def test_a_first_run_without_input_says_what_to_give(weekly_config):
     with pytest.raises(InputError, match="--input") as exc:
         weekly([], weekly_config)
     assert exc.value.code == "E216"
+
+
+WEEKLY_YAML = """\
+embed: {backend: hashing, cache: false}
+themes: {key_phrases: false, reducer: pca, min_cluster_size: 4, n_components: 5}
+clean: {detect_languages: [en]}
+tag: {keyword_weight: 0.0}
+rank: {min_theme_size: 3}
+ingest: {columns: {item_id: id}}
+weekly: {discover_min: 10, retrain_min_corrections: 3, rediscover_every: 0}
+"""
+
+
+def _cli(args, env_extra=None, check=True):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, **(env_extra or {})}
+    proc = subprocess.run([sys.executable, "-m", "pipelines.cli", *map(str, args)], env=env, capture_output=True,
+                          text=True, timeout=300)
+    if check:
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc
+
+
+def _state(cfg):
+    """What a reader sees: published runs, the items with their tags and themes, the ledger, the taggers."""
+    store = SQLStore(cfg.store_url, cfg.workspace)
+    items = store.workspace_items()
+    return {"runs": store.list_runs("weekly")["run_id"].tolist(), "items": items, "ledger": len(store.ledger()),
+            "taggers": store.taggers()[["version", "status"]].values.tolist()}
+
+
+def _same_partition(a: pd.Series, b: pd.Series) -> bool:
+    """The same items grouped the same way (theme ids differ between workspaces of one store: ids never repeat)."""
+    pairs = pd.DataFrame({"a": a, "b": b.loc[a.index]}).drop_duplicates()
+    return pairs["a"].is_unique and pairs["b"].is_unique
+
+
+@pytest.mark.parametrize("checkpoint", ["ingested", "embedded", "tagged", "publishing"])
+def test_a_weekly_run_killed_at_any_checkpoint_leaves_nothing_and_the_next_run_completes(
+        tmp_path, weekly_config, checkpoint):
+    """SIGKILL (as a power cut) at each checkpoint: nothing half-visible; the rerun ends exactly like a run that
+    was never killed, with no duplicate row."""
+    config = tmp_path / "weekly.yaml"
+    config.write_text(WEEKLY_YAML)
+    w0, w1 = write_weeks(tmp_path, range(2))
+    first = pd.read_csv(w1).head(6).assign(id=lambda f: "C" + f["id"])  # week 2 also brings week 1's file again
+    pd.concat([pd.read_csv(w1), first]).to_csv(w1, index=False)
+    cfg = weekly_config.model_copy(update={"workspace": "crash"})
+    ref = weekly_config.model_copy(update={"workspace": "reference"})
+    for path in (w0, w1):
+        weekly([path], ref)
+    _cli(["weekly", "--input", w0, "--config", config, "--workspace", "crash", "--json"])
+    before = _state(cfg)
+    killed = _cli(["weekly", "--input", w1, "--input", w0, "--config", config, "--workspace", "crash"],
+                  {"INSIGHT_FAULT_AT": checkpoint}, check=False)
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    after_kill = _state(cfg)
+    assert after_kill["runs"] == before["runs"] and after_kill["ledger"] == before["ledger"]
+    assert after_kill["taggers"] == before["taggers"]
+    pd.testing.assert_frame_equal(after_kill["items"], before["items"])
+    done = _cli(["weekly", "--input", w1, "--input", w0, "--config", config, "--workspace", "crash", "--json"])
+    assert '"already_seen": 24' in done.stdout
+    end, want = _state(cfg), _state(ref)
+    assert len(end["runs"]) == 2 and end["items"][S.ID].is_unique
+    got, exp = end["items"].set_index(S.ID), want["items"].set_index(S.ID)
+    assert sorted(got.index) == sorted(exp.index) and len(got) == 54
+    pd.testing.assert_series_equal(got[S.ROOT_CAUSE].sort_index(), exp[S.ROOT_CAUSE].sort_index())
+    pd.testing.assert_series_equal(got[S.STATUS].sort_index(), exp[S.STATUS].sort_index())
+    assert _same_partition(exp[S.THEME].sort_index(), got[S.THEME].sort_index())
+
+
+def test_300_review_edits_during_a_weekly_run_are_all_kept(tmp_path, weekly_config, monkeypatch):
+    """Reviewers keep correcting while a run reclassifies every item (a taxonomy edit): no edit is lost, the run
+    yields where a reviewer got there first, and every item ends with its last reviewer's cause."""
+    import random
+    import threading
+
+    import yaml
+
+    import insight.weekly as weekly_module
+    from insight.config import load_taxonomy
+
+    w0, = write_weeks(tmp_path, range(1), n=60)
+    weekly([w0], weekly_config)
+    tax = load_taxonomy(weekly_config.tag.taxonomy).model_dump(mode="json")
+    tax["root_causes"]["inventory"]["seeds"] += ["my parcel is late", "where is my parcel"]
+    path = tmp_path / "edited.yaml"
+    path.write_text(yaml.safe_dump(tax))
+    cfg = weekly_config.model_copy(update={"tag": weekly_config.tag.model_copy(update={"taxonomy": str(path)})})
+    keys, ids = load_taxonomy(str(path)).keys, [f"W0-{k}" for k in range(60)]
+    go, done, errors, lock, before_publish = threading.Event(), [], [], threading.Lock(), set()
+
+    def reviewer(n: int) -> None:
+        rng, store = random.Random(n), SQLStore(cfg.store_url, cfg.workspace)
+        go.wait(60)
+        for _ in range(100):
+            try:
+                item = rng.choice(ids)
+                store.correct_item(item, rng.choice(keys), f"reviewer-{n}", valid=keys)
+                with lock:
+                    done.append(item)
+            except Exception as exc:  # noqa: BLE001 - any failure is a lost edit
+                errors.append(repr(exc))
+
+    threads = [threading.Thread(target=reviewer, args=(n,)) for n in range(3)]
+    for t in threads:
+        t.start()
+    real = weekly_module._checkpoint
+
+    def checkpoint(name: str) -> None:
+        if name == "ingested":
+            go.set()
+        if name == "tagged":  # the run has read and reclassified: a third of the edits land before it publishes
+            for _ in range(600):
+                if len(done) >= 100 or errors:
+                    break
+                threading.Event().wait(0.05)
+        if name == "publishing":
+            with lock:
+                before_publish.update(done)
+        real(name)
+
+    monkeypatch.setattr(weekly_module, "_checkpoint", checkpoint)
+    run = weekly([], cfg)
+    for t in threads:
+        t.join(120)
+    assert not errors, errors[:3]
+    assert len(done) == 300
+    store = SQLStore(cfg.store_url, cfg.workspace)
+    corrections = store.tag_corrections()
+    assert len(corrections) == 300
+    last = corrections.sort_values("entry_id").drop_duplicates(S.ID, keep="last").set_index(S.ID)["new_cause"]
+    items = store.workspace_items().set_index(S.ID)
+    assert items.index.is_unique and len(items) == 60
+    assert (items.loc[last.index, S.ROOT_CAUSE] == last).all(), "an edit was overwritten"
+    assert (items.loc[last.index, "review_reason"] == "corrected").all()
+    assert run.published["yielded_to_reviewers"] > 0 and run.warnings
+    moved = run.ledger[run.ledger["cause"] == "taxonomy_edit"]
+    assert not set(moved["item_id"]) & before_publish, "the ledger claims a change a reviewer's edit replaced"
+    assert run.published["yielded_to_reviewers"] >= len(before_publish)  # PostgreSQL: also edits just after

@@ -45,7 +45,7 @@ def test_failed_publish_leaves_nothing_visible(tiny_frame, tiny_config, monkeypa
     from insight.store.tables import items
 
     calls = {"n": 0}
-    real = st._records
+    real = st.records
 
     def boom(frame, columns):
         calls["n"] += 1
@@ -53,7 +53,7 @@ def test_failed_publish_leaves_nothing_visible(tiny_frame, tiny_config, monkeypa
             raise RuntimeError("disk full")
         return real(frame, columns)
 
-    monkeypatch.setattr(st, "_records", boom)
+    monkeypatch.setattr(st, "records", boom)
     with pytest.raises(RuntimeError):
         store.publish(result)
     assert store.list_runs().empty

@@ -16,7 +16,7 @@ LIB = ROOT / "insight"
 VOCABULARY = {"schema", "errors", "roles", "lexicon"}
 PLUMBING = {"config", "backends", "provenance", "nlp", "sentiment"}
 STAGES = {"ingest", "clean", "embed", "themes", "tag", "report", "store", "demo"}
-COMPOSITION = {"flow", "operations", "assembly", "evaluate", "__init__"}
+COMPOSITION = {"flow", "weekly", "operations", "assembly", "evaluate", "__init__"}
 
 
 def _room(path: Path) -> str:

@@ -48,7 +48,12 @@ class DaskExecutor:
 def dask_executor(scheduler: str | None = None, workers: int | None = None) -> Iterator[DaskExecutor]:
     """A connected executor: to ``scheduler`` (``tcp://host:8786``) when given, else a LocalCluster of ``workers``
     processes (default: one per core) that is shut down afterwards."""
-    from dask.distributed import Client, LocalCluster
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as exc:
+        from insight.errors import ComponentError
+
+        raise ComponentError('--executor dask needs Dask: pip install "insight[dist]"', code="E301") from exc
 
     if scheduler:
         with Client(scheduler) as client:

@@ -209,7 +209,6 @@ def test_an_erasure_removes_the_customers_items_across_weeks(tmp_path, weekly_co
 
 
 def test_local_and_dask_executors_give_identical_tags(tmp_path, weekly_config):
-    pytest.importorskip("distributed")
     from pipelines.dask_runner import dask_executor
 
     w0, w1 = write_weeks(tmp_path, range(2))

@@ -533,7 +533,8 @@ def _themes(items: pd.DataFrame, registry: themes.Registry, events: pd.DataFrame
     active = {t for t, st in zip(registry.ids, registry.status) if st == "active"}
     split = set()
     if len(events) and last is not None:
-        recent = events[(events["event"] == "split") & (pd.to_datetime(events["at"], utc=True) > _utc(last))]
+        recent = events[(events["event"] == "split") & (events["run_id"] == "review")  # a reviewer's, not a run's
+                        & (pd.to_datetime(events["at"], utc=True) > _utc(last))]
         split = set(recent["theme_id"])
     orphans = stored[(~stored[S.THEME].isin(active) & (stored[S.THEME] != S.UNTHEMED) & stored[S.THEME].notna())
                      | stored[S.THEME].isin(split)]

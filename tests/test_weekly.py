@@ -375,3 +375,20 @@ def test_300_review_edits_during_a_weekly_run_are_all_kept(tmp_path, weekly_conf
     moved = run.ledger[run.ledger["cause"] == "taxonomy_edit"]
     assert not set(moved["item_id"]) & before_publish, "the ledger claims a change a reviewer's edit replaced"
     assert run.published["yielded_to_reviewers"] >= len(before_publish)  # PostgreSQL: also edits just after
+
+
+def test_a_reviewers_merge_moves_the_items_at_the_next_run_as_theme_edits(tmp_path, weekly_config):
+    from insight.operations import edit_theme
+
+    w0, w1 = write_weeks(tmp_path, range(2))
+    weekly([w0], weekly_config)
+    items = held(weekly_config)
+    sizes = items[items[S.THEME] != S.UNTHEMED][S.THEME].value_counts()
+    assert len(sizes) >= 2
+    gone, into = sizes.index[-1], sizes.index[0]
+    edit_theme("merge", weekly_config, theme_ids=[gone], into=into)
+    done = weekly([w1], weekly_config)
+    moved = done.ledger[done.ledger["cause"] == "theme_edit"]
+    assert set(moved["item_id"]) == set(items.index[items[S.THEME] == gone])
+    assert set(moved["old"]) == {gone} and done.summary()["themes"]["edited"] == len(moved)
+    assert gone not in set(held(weekly_config)[S.THEME])

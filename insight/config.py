@@ -188,7 +188,8 @@ class WeeklyConfig(_Section):
     holdout_every: int = Field(5, ge=2)  # every n-th new correction is held out to compare old and new tagger
     discover_min: int = Field(30, ge=2)  # unthemed items needed before new themes are looked for among them
     rediscover_every: int = Field(4, ge=0)  # every n-th weekly run rediscovers themes from all items (0: never)
-    describe_per_theme: int = Field(300, ge=10)  # items per theme read to name and describe it
+    describe_per_theme: int = Field(300, ge=10)  # items per theme read to name and describe it...
+    describe_sample: int = Field(20000, ge=100)  # ...and in all (fewer per theme when there are many themes)
 
 
 class Config(_Section):

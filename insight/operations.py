@@ -166,11 +166,12 @@ def corrections_as_labels(store: Store) -> pd.DataFrame:
 def weekly_brief(store: Store, run_id: str) -> dict[str, Any]:
     """What the Markdown brief says: top actions, spikes, themes new for two runs in a row, what changed."""
     run = store.get_run(run_id)
-    runs = store.list_runs("pipeline")
+    runs = store.list_runs(run["kind"])
     older = runs[runs["created_at"] < run["created_at"]]
     return report.brief(run, store.load(run_id, "actions"), store.load(run_id, "segments"),
                         store.load(run_id, "themes"), store.theme_events(),
-                        str(older.iloc[0]["run_id"]) if len(older) else None)
+                        str(older.iloc[0]["run_id"]) if len(older) else None,
+                        ledger=store.ledger(run_id) if run["kind"] == "weekly" else None)
 
 
 def edit_theme(op: str, config: Config | None = None, **kw: Any) -> dict[str, Any]:

@@ -42,6 +42,13 @@ from .roles import Reporter, Silent
 FAULT_ENV = "INSIGHT_FAULT_AT"
 CHECKPOINTS = ("ingested", "embedded", "tagged", "publishing")
 VECTOR = "_vector"  # a partition's result column holding each new item's vector (driver-side work needs them)
+# what a run reads of the items it holds: not the per-cause probabilities, raw text or source positions (a
+# million items' JSON would cost more to parse than the run's work); the rows it changes are read whole
+_HELD_COLUMNS = [c for c in (
+    "status", "reason", "language", "timestamp", "week", "channel", "rating", "customer_id", "order_id",
+    "order_value", "carrier", "warehouse", "payment_provider", "product_category", "text", "duplicate_of",
+    "duplicate_count", "theme_id", "subtheme_id", "theme_similarity", "root_cause", "confidence", "second_cause",
+    "needs_review", "review_reason", "negative", "polarity", "true_root_cause", "tagger_version")]
 # what a run may change on an item it already holds
 TRACKED = [S.THEME, S.THEME_SIM, *tag.TAG_COLUMNS, "tagger_version", S.STATUS, S.REASON, S.DUP_OF, S.DUP_COUNT]
 
@@ -94,7 +101,7 @@ def weekly(sources: Sequence[ingest.Source], config: Config | None = None, *, si
     emb = assembly.embedder(cfg, progress=rep.advance)
     encode = assembly.encoder(cfg, emb)
     with timed_stage("read+clean", rep, timings):
-        known = store.workspace_items()
+        known = store.workspace_items(_HELD_COLUMNS)
         if not len(known) and not sources:
             raise InputError(f"workspace {cfg.workspace!r} holds no items yet: give this week's export (--input)",
                              code="E216")
@@ -123,10 +130,13 @@ def weekly(sources: Sequence[ingest.Source], config: Config | None = None, *, si
         found = _themes(current, registry, store.theme_events(), store.last_weekly_time(), cfg, encode,
                         rediscovered, updates, ledger, new)
     with timed_stage("measure", rep, timings):
-        items = report.annotate(_current(known, new, updates), cfg.ingest.rating_range)
-        measured = report.measure_run(S.stored_items(items), found["table"], cfg.measure, cfg.themes.n_examples)
+        now = _current(known, new, updates)
+        analysed = report.annotate(S.stored_items(now), cfg.ingest.rating_range)  # the others are only counted
+        items = pd.concat([analysed, now[now[S.STATUS] != S.STORED]], ignore_index=True)
+        del now
+        measured = report.measure_run(analysed, found["table"], cfg.measure, cfg.themes.n_examples)
     with timed_stage("rank", rep, timings):
-        actions = report.rank_actions(measured.theme_stats, measured.theme_segments, S.stored_items(items), tax,
+        actions = report.rank_actions(measured.theme_stats, measured.theme_segments, analysed, tax,
                                       cfg.rank, measured.sentences, measured.cause_sentences, cfg.clean.languages)
     counts = S.Counts.of(pd.concat([read[read[S.REASON].fillna("") == "already_seen"], new]))  # near-duplicates
     # of held items were found after reading
@@ -146,7 +156,7 @@ def weekly(sources: Sequence[ingest.Source], config: Config | None = None, *, si
     result = S.RunResult(run_id=run_id, counts=counts, items=read, themes=measured.themes, actions=actions,
                          weekly=measured.weekly, segments=measured.segments, manifest=manifest,
                          registry=found["registry"], theme_events=found["events"])
-    changed = _changed_rows(known, updates)
+    changed = _changed_rows(store, known, updates)
     with timed_stage("publish", rep, timings):
         published = store.publish_weekly(result, new[new[S.STATUS] != S.QUARANTINED], changed, ledger,
                                          plan.rows, source=manifest["input"], loaded_registry=registry.loaded,
@@ -281,8 +291,8 @@ def _near_duplicates(new: pd.DataFrame, known: pd.DataFrame, classified: pd.Data
     present = [k for k in scope if k in fresh.columns]
     held = known[known[S.STATUS] == S.STORED]
     if present:
-        keys = fresh[present].astype(str).agg("|".join, axis=1)
-        held = held[held[present].astype(str).agg("|".join, axis=1).isin(set(keys))] if len(held) else held
+        keys = _scope_key(fresh, present)
+        held = held[_scope_key(held, present).isin(set(keys))] if len(held) else held
     X_held = encode(clean.model_texts(held[S.TEXT].fillna("").astype(str).tolist())) if len(held) else \
         np.zeros((0, 1), dtype=np.float32)
     X_new = np.stack(classified.set_index(S.ID).loc[fresh[S.ID], VECTOR].to_numpy())
@@ -305,6 +315,14 @@ def _near_duplicates(new: pd.DataFrame, known: pd.DataFrame, classified: pd.Data
     held_counts = dict(zip(known[S.ID], known[S.DUP_COUNT].fillna(1).astype(int)))
     grown = {i: held_counts[i] + int(n) for i, n in counts.items() if i in held_counts}
     return out, grown
+
+
+def _scope_key(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """One string per row naming its dedupe scope (vectorised: a row-wise join took 75 s on a million items)."""
+    key = frame[columns[0]].astype(str)
+    for c in columns[1:]:
+        key = key + "|" + frame[c].astype(str)
+    return key
 
 
 # ---------------------------------------------------------------- the tagger: keep, retrain, or roll back
@@ -556,8 +574,8 @@ def _themes(items: pd.DataFrame, registry: themes.Registry, events: pd.DataFrame
         new_ids = [e["theme_id"] for e in found.events if e.get("event") == "born"]
         registry, happened = found.registry, found.events
     else:
-        pool = stored[stored[S.ID].map(before).fillna(S.UNTHEMED) == S.UNTHEMED]
-        if len(pool) >= cfg.weekly.discover_min:
+        pool = _recent_unthemed(stored, before, fresh, cfg.measure.recent_weeks)
+        if len(pool) >= cfg.weekly.discover_min and pool[S.ID].isin(fresh).any():
             pool_texts = pool[S.TEXT].fillna("").astype(str).tolist()
             found = themes.find_themes(clean.model_texts(pool_texts), vectors(pool), pool[S.ID].tolist(),
                                        assembly.clusterer(cfg), cfg.themes.model_copy(update={"mode": "discover"}),
@@ -577,14 +595,27 @@ def _themes(items: pd.DataFrame, registry: themes.Registry, events: pd.DataFrame
     return {"table": table, "registry": registry, "events": happened, "new": new_ids, "edited": edited}
 
 
+def _recent_unthemed(stored: pd.DataFrame, themes_now: dict[str, str], fresh: set[str], weeks: int) -> pd.DataFrame:
+    """Unthemed items worth clustering again: this week's, and those of the last ``weeks`` weeks (older leftovers
+    did not form a theme when they were new; the periodic rediscovery looks at them again)."""
+    unthemed = stored[stored[S.ID].map(themes_now).fillna(S.UNTHEMED) == S.UNTHEMED]
+    if S.TIMESTAMP not in unthemed or not len(unthemed):
+        return unthemed
+    when = pd.to_datetime(unthemed[S.TIMESTAMP], utc=True, errors="coerce")
+    recent = when >= when.max() - pd.Timedelta(weeks=weeks)
+    return unthemed[recent.fillna(False).to_numpy() | unthemed[S.ID].isin(fresh).to_numpy()]
+
+
 def _describe(stored: pd.DataFrame, registry: themes.Registry, cfg: Config, encode: Callable) -> pd.DataFrame:
-    """Each theme named and described from at most ``weekly.describe_per_theme`` of its items (seeded sample):
-    reading a million items to name a hundred themes would cost more than the rest of the run."""
+    """Each theme named and described from a seeded sample of its items (``weekly.describe_per_theme``, fewer when
+    there are many themes: ``weekly.describe_sample`` in all): reading a million items to name a few hundred
+    themes would cost more than the rest of the run."""
     themed = stored[stored[S.THEME].notna() & (stored[S.THEME] != S.UNTHEMED)]
     if not len(themed):
         return pd.DataFrame(columns=[S.THEME, "label", "problem_label", "keywords", "key_phrases", "examples",
                                      "size", "subthemes"])
-    sample = themed.sample(frac=1.0, random_state=cfg.seed).groupby(S.THEME).head(cfg.weekly.describe_per_theme)
+    per_theme = max(30, min(cfg.weekly.describe_per_theme, cfg.weekly.describe_sample // themed[S.THEME].nunique()))
+    sample = themed.sample(frac=1.0, random_state=cfg.seed).groupby(S.THEME).head(per_theme)
     texts = sample[S.TEXT].fillna("").astype(str).tolist()
     found = themes.find_themes(clean.model_texts(texts), encode(clean.model_texts(texts)), sample[S.ID].tolist(),
                                assembly.clusterer(cfg), cfg.themes.model_copy(update={"mode": "assign"}),
@@ -596,12 +627,14 @@ def _describe(stored: pd.DataFrame, registry: themes.Registry, cfg: Config, enco
 
 # ---------------------------------------------------------------- publishing
 
-def _changed_rows(known: pd.DataFrame, updates: Changes) -> pd.DataFrame:
-    """The held items this run changed, each with every tracked field and the version the run read it at."""
+def _changed_rows(store: Any, known: pd.DataFrame, updates: Changes) -> pd.DataFrame:
+    """The held items this run changed, each with every tracked field, and the version the run first read it at
+    (a reviewer's edit since then must make the run yield, so the version is not read again)."""
     ids = updates.ids()
     if not ids:
         return pd.DataFrame(columns=[S.ID, "version", *TRACKED])
-    rows = known[known[S.ID].isin(ids)]
+    rows = store.workspace_items(TRACKED, ids=sorted(ids)).drop(columns=["version"])
+    rows = rows.merge(known[[S.ID, "version"]], on=S.ID, how="inner")
     return updates.apply(rows[[S.ID, "version", *(c for c in TRACKED if c in rows.columns)]])
 
 

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from .common import ConfigOpt, WorkspaceOpt, load_settings, out
+from .common import ConfigOpt, JsonOpt, WorkspaceOpt, load_settings, out
 
 
 def action(key: str = typer.Argument(..., help="The action's theme id (see the actions export)."),
@@ -28,7 +28,8 @@ def correct(run_id: str = typer.Argument(..., help="The run the item was tagged 
             cause: str = typer.Option(..., "--cause", help="The right root cause (a taxonomy key)."),
             by: str = typer.Option(..., "--by", help="Who corrected it."),
             note: str = typer.Option("", "--note"), config: Optional[Path] = ConfigOpt) -> None:
-    """Correct an item's root cause; corrections train the next tagger (`insight train tagger --from-corrections`)."""
+    """Correct an item's root cause; corrections train the next tagger (the next weekly run, or `insight train
+    tagger --from-corrections`)."""
     from insight import open_store
     from insight.config import load_taxonomy
 
@@ -36,6 +37,53 @@ def correct(run_id: str = typer.Argument(..., help="The run the item was tagged 
     entry = open_store(cfg).correct_tag(run_id, item_id, cause, by, valid=load_taxonomy(cfg.tag.taxonomy).keys,
                                         note=note)
     out.print(f"{item_id}: {entry['old_cause']} -> {entry['new_cause']} by {entry['by']}")
+
+
+def ledger(run: str = typer.Option("latest", "--run", help="A weekly run's id, latest, or all."),
+           cause: Optional[str] = typer.Option(None, "--cause", help="model_update, taxonomy_edit, "
+                                                                    "human_correction, theme_edit or rediscovery."),
+           item: Optional[str] = typer.Option(None, "--item", help="One item's history."),
+           limit: int = typer.Option(30, "--limit", help="Rows to print (the JSON has them all)."),
+           config: Optional[Path] = ConfigOpt, workspace: Optional[str] = WorkspaceOpt,
+           as_json: bool = JsonOpt) -> None:
+    """What weekly runs changed and why: one row per moved tag or theme, with the taggers behind them."""
+    import sys
+
+    from insight import open_store
+    from insight.errors import StoreError
+
+    store = open_store(load_settings(config, workspace))
+    run_id = None if run == "all" else store.latest_run_id("weekly") if run == "latest" else run
+    if run == "latest" and run_id is None:
+        raise StoreError(f"no weekly run yet in workspace {store.workspace!r}", code="E403")
+    if run_id is not None:
+        store.get_run(run_id)
+    frame = store.ledger(run_id)
+    if cause:
+        frame = frame[frame["cause"] == cause]
+    if item:
+        frame = frame[frame["item_id"] == item]
+    counts = frame.groupby(["field", "cause"]).size()
+    if as_json:
+        taggers = store.taggers().drop(columns=["workspace"])
+        sys.stdout.write(json.dumps({"run_id": run_id, "workspace": store.workspace,
+                                     "by_cause": {f"{f}:{c}": int(n) for (f, c), n in counts.items()},
+                                     "entries": frame.drop(columns=["workspace"]).to_dict("records"),
+                                     "taggers": taggers.to_dict("records")}, default=str) + "\n")
+        return
+    out.print(f"{len(frame):,} changes ({'all runs' if run_id is None else 'run ' + run_id}): "
+              + (", ".join(f"{f} by {c} {n:,}" for (f, c), n in counts.items()) or "none"))
+    t = Table()
+    for col in ["run", "item", "field", "old", "new", "cause", "tagger", "confidence"]:
+        t.add_column(col, overflow="fold")
+    for r in frame.tail(limit).to_dict("records"):
+        conf = "" if r["confidence_after"] is None or r["confidence_after"] != r["confidence_after"] else \
+            f"{r['confidence_before'] if r['confidence_before'] == r['confidence_before'] else '-'} -> " \
+            f"{r['confidence_after']}"
+        t.add_row(r["run_id"], r["item_id"], r["field"], str(r["old"]), str(r["new"]), r["cause"],
+                  f"v{r['tagger_before']} -> v{r['tagger_after']}" if r["tagger_after"] == r["tagger_after"]
+                  and r["tagger_after"] is not None else "", conf)
+    out.print(t)
 
 
 themes_app = typer.Typer(no_args_is_help=True, help="Review the theme registry: rename, merge, split, move.")
@@ -96,4 +144,5 @@ def themes_move(item_ids: list[str], to: str = typer.Option(..., "--to"), config
 def register(app: typer.Typer) -> None:
     app.command()(action)
     app.command()(correct)
+    app.command()(ledger)
     app.add_typer(themes_app, name="themes")

@@ -392,3 +392,29 @@ def test_a_reviewers_merge_moves_the_items_at_the_next_run_as_theme_edits(tmp_pa
     assert set(moved["item_id"]) == set(items.index[items[S.THEME] == gone])
     assert set(moved["old"]) == {gone} and done.summary()["themes"]["edited"] == len(moved)
     assert gone not in set(held(weekly_config)[S.THEME])
+
+
+def test_the_brief_and_the_ledger_command_say_what_changed_this_week(tmp_path, weekly_config, fast_yaml):
+    import json
+
+    from insight.operations import weekly_brief
+    from insight.report import to_markdown
+
+    w0, w1 = write_weeks(tmp_path, range(2))
+    weekly([w0], weekly_config)
+    _correct(weekly_config, ["W0-0", "W0-1", "W0-2"], "inventory")
+    done = weekly([w1], weekly_config)
+    store = SQLStore(weekly_config.store_url, weekly_config.workspace)
+    text = to_markdown(weekly_brief(store, done.result.run_id))
+    assert "## What changed this week" in text
+    assert "24 new items" in text and "3 root causes changed by reviewers' corrections (human_correction)" in text
+    assert "tagger v2 (corrections)" in text
+    config = tmp_path / "weekly.yaml"
+    config.write_text(WEEKLY_YAML)
+    shown = _cli(["ledger", "--config", config, "--json"])
+    found = json.loads(shown.stdout)
+    assert found["run_id"] == done.result.run_id
+    assert found["by_cause"]["root_cause:human_correction"] == 3
+    assert [t["status"] for t in found["taggers"]] == ["retired", "active"]
+    one = json.loads(_cli(["ledger", "--config", config, "--item", "W0-0", "--run", "all", "--json"]).stdout)
+    assert [e["cause"] for e in one["entries"]] == ["human_correction"]

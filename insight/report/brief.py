@@ -16,8 +16,9 @@ CAUSE_COLUMNS = ("carrier", "payment_provider", "warehouse", "product_category")
 
 
 def brief(run: dict[str, Any], actions: pd.DataFrame, segments: pd.DataFrame, themes: pd.DataFrame,
-          events: pd.DataFrame, previous_run_id: str | None) -> dict[str, Any]:
-    """What the brief says about ``run``; ``events`` are every theme event, ``previous_run_id`` the run before."""
+          events: pd.DataFrame, previous_run_id: str | None, ledger: pd.DataFrame | None = None) -> dict[str, Any]:
+    """What the brief says about ``run``; ``events`` are every theme event, ``previous_run_id`` the run before,
+    ``ledger`` (a weekly run's) what it changed on items held before."""
     spikes = []
     for a in actions.to_dict("records"):
         if a.get("spike_weeks"):
@@ -45,6 +46,41 @@ def brief(run: dict[str, Any], actions: pd.DataFrame, segments: pd.DataFrame, th
                    f"the overall average would rise by {t['rating_effect']:.3f}"
                    for t in pulling.head(5).to_dict("records")]
     return {"run_id": run["run_id"], "counts": run["counts"], "actions": actions, "spikes": spikes,
+            "this_week": this_week(run, ledger) if ledger is not None else [],
             "segments": standing_out, "drivers": drivers,
             "new_themes": new_themes, "changes": changes, "history": (run.get("manifest") or {}).get("history"),
             "health": ((run.get("manifest") or {}).get("health") or {}).get("notes", [])}
+
+
+CAUSES = {"model_update": "a new tagger", "taxonomy_edit": "the taxonomy edit",
+          "human_correction": "reviewers' corrections", "theme_edit": "reviewers' theme edits",
+          "rediscovery": "theme discovery"}
+
+
+def this_week(run: dict[str, Any], ledger: pd.DataFrame) -> list[str]:
+    """What a weekly run changed, in sentences: new items, the tagger, the tags and themes that moved and why, and
+    the largest moves between root causes."""
+    weekly = (run.get("manifest") or {}).get("weekly") or {}
+    items, tagger = weekly.get("items") or {}, weekly.get("tagger") or {}
+    lines = []
+    if items:
+        lines.append(f"{items.get('new', 0):,} new items ({items.get('already_seen', 0):,} rows already held); "
+                     f"{items.get('before', 0) + items.get('new', 0):,} items in all")
+    if tagger:
+        decision = tagger.get("decision") or tagger.get("reason")
+        held = (tagger.get("metrics") or {})
+        lines.append(f"tagger v{tagger.get('version')} ({decision})" + (
+            f": on {held['held_out']} held-out corrections {held['accuracy_before']:.2f} before, "
+            f"{held['accuracy_after']:.2f} after" if "held_out" in held else ""))
+        if tagger.get("rejected"):
+            r = tagger["rejected"]["metrics"]
+            lines.append(f"a tagger retrained on {r.get('new_corrections')} corrections was not kept: "
+                         f"{r.get('accuracy_after'):.2f} on held-out corrections against "
+                         f"{r.get('accuracy_before'):.2f}")
+    for (field, cause), n in ledger.groupby(["field", "cause"]).size().items():
+        what = "root causes" if field == "root_cause" else "themes"
+        lines.append(f"{n:,} {what} changed by {CAUSES.get(cause, cause)} ({cause})")
+    moves = ledger[ledger["field"] == "root_cause"].groupby(["old", "new"]).size().sort_values(ascending=False)
+    for (old, new), n in moves.head(3).items():
+        lines.append(f"{old} -> {new}: {n:,} items")
+    return lines

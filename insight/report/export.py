@@ -100,6 +100,9 @@ def to_markdown(brief: dict[str, Any]) -> str:
     lines += ["", "## Segments that stand out", ""] + ([f"- {_md(s)}" for s in segments] or ["- none"])
     new = brief.get("new_themes") or []
     lines += ["", "## New themes (seen in two runs in a row)", ""] + ([f"- {_md(t)}" for t in new] or ["- none"])
+    week = brief.get("this_week") or []
+    if week:  # a weekly run: what it changed on the items held before, from the ledger
+        lines += ["", "## What changed this week", ""] + [f"- {_md(w)}" for w in week]
     changed = brief.get("changes") or {}
     lines += ["", "## What changed", ""] + ([f"- {k}: {v}" for k, v in changed.items()] or ["- first run"])
     return "\n".join(lines) + "\n"

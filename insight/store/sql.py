@@ -187,8 +187,10 @@ class SQLStore(AcrossWeeks):
         by = (by or "").strip()
         if not by:
             raise StoreError("say who made the correction (by=...)", code="E405")
-        if self.get_run(run_id)["kind"] == "weekly":  # its items live across weeks
-            return self.correct_item(item_id, root_cause, by, valid=valid, note=note, run_id=run_id)
+        run = self.get_run(run_id)
+        if run["kind"] == "weekly":  # its items live across weeks, in the run's workspace
+            return SQLStore(self.url, run["workspace"] or DEFAULT_WORKSPACE).correct_item(
+                item_id, root_cause, by, valid=valid, note=note, run_id=run_id)
         with self.engine.begin() as conn:
             row = conn.execute(select(items.c.text, items.c.root_cause, items.c.customer_id, items.c.status)
                                .where(items.c.run_id == run_id, items.c.item_id == item_id)).mappings().first()

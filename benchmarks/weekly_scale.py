@@ -88,6 +88,18 @@ def scale_up(db: Path, target: int) -> int:
     return n
 
 
+def forget_vectors(texts: list[str], home: Path) -> None:
+    """Remove these texts' vectors from every cache under ``home`` (the keys ``embed_texts`` uses)."""
+    from insight.clean import model_inputs
+    from insight.config import load_config
+    from insight.embed import EmbeddingCache, text_key
+
+    cfg = load_config()
+    keys = sorted({text_key(t) for t in model_inputs(texts, cfg.clean)})
+    gone = sum(cache.remove(keys) for cache in EmbeddingCache.every(home / "cache"))
+    print(f"removed {gone:,} of the new texts' vectors from the cache")
+
+
 def insight(args: list[str], home: Path) -> tuple[dict, float, float]:
     """One CLI call in a fresh process: its JSON summary, wall seconds and peak RSS (GB) of the process tree."""
     env = {**os.environ, "INSIGHT_HOME": str(home)}
@@ -138,6 +150,7 @@ def main() -> None:
         have = scale_up(db, args.items)
         print(f"scaled up to {have:,} items in {time.perf_counter() - t0:.0f} s")
     write_feedback(new, home / "new.csv", f"n{int(time.time())}-", "2026-11-23")
+    forget_vectors(new, home)  # new feedback is new to the cache too: the timed run embeds all of it
     cmd = ["weekly", "--input", str(home / "new.csv"), "--workspace", WORKSPACE, "--no-rediscover", "--json"]
     if args.executor == "dask":
         cmd += ["--executor", "dask"]

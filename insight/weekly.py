@@ -125,12 +125,13 @@ def weekly(sources: Sequence[ingest.Source], config: Config | None = None, *, si
         ledger += _human_corrections(corrections, known, store.last_weekly_corrections())
     _checkpoint("tagged")
     with timed_stage("themes", rep, timings):
-        current = _current(known, new, updates)
-        rediscovered = _rediscover_due(store, cfg, rediscover)
-        found = _themes(current, registry, store.theme_events(), store.last_weekly_time(), cfg, encode,
-                        rediscovered, updates, ledger, new)
-    with timed_stage("measure", rep, timings):
         now = _current(known, new, updates)
+        known = known[[S.ID, "version"]]  # all a run needs of its first read from here on (memory at a million)
+        rediscovered = _rediscover_due(store, cfg, rediscover)
+        found = _themes(now, registry, store.theme_events(), store.last_weekly_time(), cfg, encode,
+                        rediscovered, updates, ledger, new)
+        _follow_themes(now, len(known), updates, new)
+    with timed_stage("measure", rep, timings):
         analysed = report.annotate(S.stored_items(now), cfg.ingest.rating_range)  # the others are only counted
         items = pd.concat([analysed, now[now[S.STATUS] != S.STORED]], ignore_index=True)
         del now
@@ -497,6 +498,25 @@ class Changes(dict):
                 column[r] = m[item_id]
             out[c] = column
         return out
+
+
+def _follow_themes(now: pd.DataFrame, n_held: int, updates: Changes, new: pd.DataFrame) -> None:
+    """Carry the theme stage's moves into ``now`` (held rows first, then the new rows), in place."""
+    for c in (S.THEME, S.THEME_SIM):
+        moved = updates.get(c) or {}
+        if moved:
+            at = now[S.ID].iloc[:n_held].isin(list(moved))
+            rows = np.flatnonzero(at.to_numpy())
+            values = now[c].astype(object).to_numpy(copy=True)
+            values[rows] = [moved[i] for i in now[S.ID].iloc[rows]]
+            now[c] = values
+    kept = new[new[S.STATUS] != S.QUARANTINED]
+    for c in (S.THEME, S.THEME_SIM):
+        if not len(kept) or c not in kept:
+            continue
+        values = now[c].astype(object).to_numpy(copy=True)
+        values[n_held:] = kept[c].to_numpy()
+        now[c] = values
 
 
 def _current(known: pd.DataFrame, new: pd.DataFrame, updates: Changes) -> pd.DataFrame:

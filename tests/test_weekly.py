@@ -405,10 +405,12 @@ def test_the_brief_and_the_ledger_command_say_what_changed_this_week(tmp_path, w
     _correct(weekly_config, ["W0-0", "W0-1", "W0-2"], "inventory")
     done = weekly([w1], weekly_config)
     store = SQLStore(weekly_config.store_url, weekly_config.workspace)
-    text = to_markdown(weekly_brief(store, done.result.run_id))
-    assert "## What changed this week" in text
-    assert "24 new items" in text and "3 root causes changed by reviewers' corrections (human_correction)" in text
-    assert "tagger v2 (corrections)" in text
+    said = weekly_brief(store, done.result.run_id)
+    assert "## What changed this week" in to_markdown(said)
+    week = said["this_week"]
+    assert week[0].startswith("24 new items (0 rows already held); 48 items in all")
+    assert "3 root causes changed by reviewers' corrections (human_correction)" in week
+    assert any(w.startswith("tagger v2 (corrections): on 1 held-out corrections") for w in week)
     config = tmp_path / "weekly.yaml"
     config.write_text(WEEKLY_YAML)
     shown = _cli(["ledger", "--config", config, "--json"])

@@ -48,7 +48,8 @@ def brief(run: dict[str, Any], actions: pd.DataFrame, segments: pd.DataFrame, th
     return {"run_id": run["run_id"], "counts": run["counts"], "actions": actions, "spikes": spikes,
             "this_week": this_week(run, ledger) if ledger is not None else [],
             "segments": standing_out, "drivers": drivers,
-            "new_themes": new_themes, "changes": changes, "history": (run.get("manifest") or {}).get("history"),
+            "new_themes": new_themes, "changes": changes, "first_run": previous_run_id is None,
+            "history": (run.get("manifest") or {}).get("history"),
             "health": ((run.get("manifest") or {}).get("health") or {}).get("notes", [])}
 
 
@@ -79,8 +80,8 @@ def this_week(run: dict[str, Any], ledger: pd.DataFrame) -> list[str]:
                          f"{r.get('accuracy_before'):.2f}")
     for (field, cause), n in ledger.groupby(["field", "cause"]).size().items():
         what = "root causes" if field == "root_cause" else "themes"
-        lines.append(f"{n:,} {what} changed by {CAUSES.get(cause, cause)} ({cause})")
+        lines.append(f"{n:,} {what if n != 1 else what[:-1]} changed by {CAUSES.get(cause, cause)} ({cause})")
     moves = ledger[ledger["field"] == "root_cause"].groupby(["old", "new"]).size().sort_values(ascending=False)
     for (old, new), n in moves.head(3).items():
-        lines.append(f"{old} -> {new}: {n:,} items")
+        lines.append(f"{old} -> {new}: {n:,} item{'s' if n != 1 else ''}")
     return lines

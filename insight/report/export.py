@@ -104,7 +104,8 @@ def to_markdown(brief: dict[str, Any]) -> str:
     if week:  # a weekly run: what it changed on the items held before, from the ledger
         lines += ["", "## What changed this week", ""] + [f"- {_md(w)}" for w in week]
     changed = brief.get("changes") or {}
-    lines += ["", "## What changed", ""] + ([f"- {k}: {v}" for k, v in changed.items()] or ["- first run"])
+    lines += ["", "## What changed", ""] + ([f"- {k}: {v}" for k, v in changed.items()] or
+                                            ["- first run" if brief.get("first_run", True) else "- no theme events"])
     return "\n".join(lines) + "\n"
 
 

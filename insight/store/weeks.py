@@ -9,11 +9,14 @@ refused with E409. Mixed into ``SQLStore``; nothing here knows about stages.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import bindparam, func, select, update
 
 from .. import schema as S
@@ -32,20 +35,31 @@ class AcrossWeeks:
 
     def workspace_items(self, columns: Sequence[str] | None = None, *, ids: Sequence[str] | None = None
                         ) -> pd.DataFrame:
-        """This workspace's items (all columns, or ``columns`` plus ``item_id`` and ``version``)."""
+        """This workspace's items (all columns, or ``columns`` plus ``item_id`` and ``version``), by id."""
         t = workspace_items
         wanted = [t.c.item_id, t.c.version, *(t.c[c] for c in columns if c not in ("item_id", "version"))] \
             if columns is not None else list(t.columns)
-        names = [c.name for c in wanted]
-        query = select(*wanted).where(t.c.workspace == self.workspace)
+        # plain SQL: SQLAlchemy's per-value result processing (SQLite's times are text) cost 10 s a million rows;
+        # ``_frame`` converts whole columns instead
+        names = ", ".join(f'"{c.name}"' for c in wanted)
         with self.engine.connect() as conn:
-            if ids is None:
-                rows = conn.execute(query.order_by(t.c.item_id)).all()
-            else:
-                ids = list(ids)
-                rows = [r for s in range(0, len(ids), CHUNK)
-                        for r in conn.execute(query.where(t.c.item_id.in_(ids[s:s + CHUNK]))).all()]
-        return pd.DataFrame(rows, columns=names)
+            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+            sql = f"SELECT {names} FROM workspace_items WHERE workspace = {mark}"
+            cursor = conn.connection.dbapi_connection.cursor()  # no Row objects: plain tuples
+            try:
+                if ids is None:
+                    cursor.execute(sql + " ORDER BY item_id", (self.workspace,))
+                    rows = cursor.fetchall()
+                else:
+                    ids, rows = list(ids), []
+                    for s in range(0, len(ids), CHUNK):
+                        part = ids[s:s + CHUNK]
+                        cursor.execute(f"{sql} AND item_id IN ({', '.join([mark] * len(part))})",
+                                       (self.workspace, *part))
+                        rows += cursor.fetchall()
+            finally:
+                cursor.close()
+        return _frame(rows, wanted)
 
     def n_workspace_items(self) -> int:
         with self.engine.connect() as conn:
@@ -199,3 +213,27 @@ class AcrossWeeks:
         for s in range(0, len(params), 5000):
             conn.execute(stmt, params[s:s + 5000])
         return stale
+
+
+def _frame(rows: list[Any], columns: list[Any]) -> pd.DataFrame:
+    """Rows to a frame column by column, each with its type's dtype: pandas' row-wise inference took 15 of the 23 s
+    that reading a million items took."""
+    from sqlalchemy import JSON, Boolean, DateTime, Float, Integer
+
+    values = list(zip(*rows)) if rows else [()] * len(columns)
+    data = {}
+    for column, vals in zip(columns, values):
+        kind = column.type
+        if isinstance(kind, (Float, Integer)) and not isinstance(kind, Boolean):
+            data[column.name] = pd.Series(np.array(vals, dtype=float)) if column.nullable or isinstance(kind, Float) \
+                else pd.Series(np.array(vals, dtype=np.int64))
+        elif isinstance(kind, DateTime):  # text on SQLite (stored as UTC), aware datetimes on PostgreSQL
+            data[column.name] = pd.to_datetime(pd.Series(vals, dtype=object), utc=True, format="ISO8601")
+        elif isinstance(kind, JSON):
+            data[column.name] = pd.Series([json.loads(v) if isinstance(v, str) else v for v in vals], dtype=object)
+        elif isinstance(kind, Boolean):  # 0/1 on SQLite
+            data[column.name] = pd.Series([None if v is None else bool(v) for v in vals], dtype=object)
+        else:  # pyarrow builds the column in C; pandas' own constructor checked every value in Python
+            data[column.name] = pd.Series(pd.arrays.ArrowStringArray(
+                pa.array(vals, type=pa.large_string()), dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
+    return pd.DataFrame(data, copy=False)

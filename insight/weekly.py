@@ -19,6 +19,7 @@ process kills itself: the crash drills of the test suite.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -45,10 +46,10 @@ VECTOR = "_vector"  # a partition's result column holding each new item's vector
 # what a run reads of the items it holds: not the per-cause probabilities, raw text or source positions (a
 # million items' JSON would cost more to parse than the run's work); the rows it changes are read whole
 _HELD_COLUMNS = [c for c in (
-    "status", "reason", "language", "timestamp", "week", "channel", "rating", "customer_id", "order_id",
-    "order_value", "carrier", "warehouse", "payment_provider", "product_category", "text", "duplicate_of",
-    "duplicate_count", "theme_id", "subtheme_id", "theme_similarity", "root_cause", "confidence", "second_cause",
-    "needs_review", "review_reason", "negative", "polarity", "true_root_cause", "tagger_version")]
+    "status", "reason", "language", "timestamp", "channel", "rating", "customer_id", "order_id", "order_value",
+    "carrier", "warehouse", "payment_provider", "product_category", "text", "duplicate_count", "theme_id",
+    "theme_similarity", "root_cause", "confidence", "needs_review", "review_reason", "polarity", "true_root_cause",
+    "tagger_version")]
 # what a run may change on an item it already holds
 TRACKED = [S.THEME, S.THEME_SIM, *tag.TAG_COLUMNS, "tagger_version", S.STATUS, S.REASON, S.DUP_OF, S.DUP_COUNT]
 
@@ -105,10 +106,12 @@ def weekly(sources: Sequence[ingest.Source], config: Config | None = None, *, si
         if not len(known) and not sources:
             raise InputError(f"workspace {cfg.workspace!r} holds no items yet: give this week's export (--input)",
                              code="E216")
-        read, pii, inputs = _read_new(sources, cfg, since, set(known[S.ID]), rep)
+        held_ids = set(known[S.ID])
+        read, pii, inputs = _read_new(sources, cfg, since, held_ids, rep)
     _checkpoint("ingested")
     registry = themes.Registry.from_records(store.registry_records(), store.theme_counter())
-    corrections = _workspace_corrections(store.tag_corrections(), set(known[S.ID]))
+    corrections = _workspace_corrections(store.tag_corrections(), held_ids)
+    del held_ids
     plan = _plan_tagger(store.taggers(), corrections, cfg, tax, emb.cache_name, encode, rollback, run_id)
     job = _job(cfg, tax, plan.labels, registry)
     fresh = read[read[S.STATUS] == S.STORED]
@@ -123,6 +126,8 @@ def weekly(sources: Sequence[ingest.Source], config: Config | None = None, *, si
         if plan.cause is not None:
             _reclassify(run_executor, known, job, cfg, plan, updates, ledger)
         ledger += _human_corrections(corrections, known, store.last_weekly_corrections())
+    _PARTS.clear()  # the local executor's models: themes, measures and publishing need none of them
+    gc.collect()
     _checkpoint("tagged")
     with timed_stage("themes", rep, timings):
         now = _current(known, new, updates)
@@ -132,19 +137,24 @@ def weekly(sources: Sequence[ingest.Source], config: Config | None = None, *, si
                         rediscovered, updates, ledger, new)
         _follow_themes(now, len(known), updates, new)
     with timed_stage("measure", rep, timings):
-        analysed = report.annotate(S.stored_items(now), cfg.ingest.rating_range)  # the others are only counted
-        items = pd.concat([analysed, now[now[S.STATUS] != S.STORED]], ignore_index=True)
-        del now
+        stored_rows, others = _split(now)
+        del now  # one copy of a million items at a time
+        analysed = report.annotate(stored_rows, cfg.ingest.rating_range)  # the others are only counted
+        del stored_rows
         measured = report.measure_run(analysed, found["table"], cfg.measure, cfg.themes.n_examples)
     with timed_stage("rank", rep, timings):
         actions = report.rank_actions(measured.theme_stats, measured.theme_segments, analysed, tax,
                                       cfg.rank, measured.sentences, measured.cause_sentences, cfg.clean.languages)
+    quarantined = read[read[S.STATUS] == S.QUARANTINED]
+    items = pd.concat([analysed[[c for c in _MANIFEST if c in analysed.columns]], others,
+                       quarantined[[c for c in _MANIFEST if c in quarantined.columns]]], ignore_index=True)
+    del analysed, others
     counts = S.Counts.of(pd.concat([read[read[S.REASON].fillna("") == "already_seen"], new]))  # near-duplicates
     # of held items were found after reading
     manifest = report.build_manifest(cfg, tax, emb.cache_name, "; ".join(i["input"] for i in inputs),
-                                     _digest(inputs), timings, pii, pd.concat([items, read[read[S.STATUS] ==
-                                                                                         S.QUARANTINED]]),
-                                     measured.themes, plan.record, found["events"], measured.history)
+                                     _digest(inputs), timings, pii, items, measured.themes, plan.record,
+                                     found["events"], measured.history)
+    del items
     manifest["weekly"] = {
         "workspace": cfg.workspace, "inputs": inputs, "since": since, "executor": getattr(run_executor, "name",
                                                                                          "local"),
@@ -313,8 +323,9 @@ def _near_duplicates(new: pd.DataFrame, known: pd.DataFrame, classified: pd.Data
             out.loc[hits.index[hit], c] = None
     out = clean.finalise_duplicates(out)
     counts = hits[hit].value_counts()
-    held_counts = dict(zip(known[S.ID], known[S.DUP_COUNT].fillna(1).astype(int)))
-    grown = {i: held_counts[i] + int(n) for i, n in counts.items() if i in held_counts}
+    had = held.set_index(S.ID)[S.DUP_COUNT]  # the held items in the new items' scopes only
+    grown = {i: int(had[i] if had[i] == had[i] and had[i] > 0 else 1) + int(n) for i, n in counts.items()
+             if i in had.index}
     return out, grown
 
 
@@ -484,9 +495,9 @@ class Changes(dict):
     def ids(self) -> set[str]:
         return set().union(*(set(m) for m in self.values())) if self else set()
 
-    def apply(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """A copy of ``frame`` (with an ``item_id`` column) carrying the changes."""
-        out = frame.copy()
+    def apply(self, frame: pd.DataFrame, inplace: bool = False) -> pd.DataFrame:
+        """``frame`` (with an ``item_id`` column) carrying the changes: a copy, or ``frame`` itself."""
+        out = frame if inplace else frame.copy()
         pos = pd.Series(np.arange(len(out)), index=out[S.ID].to_numpy())
         for c, m in self.items():
             if not m:
@@ -519,9 +530,26 @@ def _follow_themes(now: pd.DataFrame, n_held: int, updates: Changes, new: pd.Dat
         now[c] = values
 
 
+# what measuring, ranking and the manifest read: fewer columns, fewer bytes in each copy of a million items
+_MEASURED = [S.ID, S.STATUS, S.REASON, S.LANGUAGE, S.TIMESTAMP, S.CHANNEL, S.RATING, S.CUSTOMER_ID, S.ORDER_ID,
+             "order_value", "carrier", "warehouse", "payment_provider", "product_category", S.TEXT, S.CLEAN_TEXT,
+             S.DUP_COUNT, S.THEME, S.THEME_SIM, S.ROOT_CAUSE, S.CONFIDENCE, "needs_review", S.POLARITY, S.TRUTH,
+             S.TIME_ASSUMED]
+_MANIFEST = [S.ID, S.STATUS, S.REASON, S.LANGUAGE, S.CLEAN_TEXT, S.THEME, S.ROOT_CAUSE, "needs_review",
+             S.POLARITY, S.NEGATIVE, S.TRUTH, S.DETAIL]
+
+
+def _split(now: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The stored items with what measuring reads, and the other rows with what the manifest counts."""
+    stored = (now[S.STATUS] == S.STORED).to_numpy()
+    return (now.loc[stored, [c for c in _MEASURED if c in now.columns]],
+            now.loc[~stored, [c for c in _MANIFEST if c in now.columns]])
+
+
 def _current(known: pd.DataFrame, new: pd.DataFrame, updates: Changes) -> pd.DataFrame:
-    """Every item as it stands now: held items with this run's updates, then the new rows."""
-    held = updates.apply(known)
+    """Every item as it stands now: held items with this run's updates (written into ``known``: the caller keeps
+    only its ids and versions afterwards), then the new rows."""
+    held = updates.apply(known, inplace=True)
     held[S.CLEAN_TEXT] = held[S.TEXT]  # stored text is the clean (redacted) text
     keep = new[new[S.STATUS] != S.QUARANTINED]
     return pd.concat([held, keep], ignore_index=True) if len(held) else keep.reset_index(drop=True)
@@ -546,7 +574,9 @@ def _themes(items: pd.DataFrame, registry: themes.Registry, events: pd.DataFrame
             new: pd.DataFrame) -> dict[str, Any]:
     """Follow reviewers' theme edits, find themes among the unthemed (or among everything, matched by id), and
     describe every theme from a bounded sample of its items."""
-    stored = items[items[S.STATUS] == S.STORED].reset_index(drop=True)
+    wanted = [S.ID, S.STATUS, S.THEME, S.TEXT, S.POLARITY, S.CUSTOMER_ID, S.TIMESTAMP]
+    stored = items.loc[(items[S.STATUS] == S.STORED).to_numpy(), [c for c in wanted if c in items.columns]
+                       ].reset_index(drop=True)
     fresh = set(new[S.ID])
     first: dict[str, tuple[str, float]] = {}  # new items' themes found here
     happened: list[dict[str, Any]] = []

@@ -47,9 +47,11 @@ class AcrossWeeks:
             sql = f"SELECT {names} FROM workspace_items WHERE workspace = {mark}"
             cursor = conn.connection.dbapi_connection.cursor()  # no Row objects: plain tuples
             try:
-                if ids is None:
+                if ids is None:  # a frame per 100,000 rows: a million rows as tuples would take 2 GB at once
                     cursor.execute(sql + " ORDER BY item_id", (self.workspace,))
-                    rows = cursor.fetchall()
+                    parts = []
+                    while rows := cursor.fetchmany(100_000):
+                        parts.append(_frame(rows, wanted))
                 else:
                     ids, rows = list(ids), []
                     for s in range(0, len(ids), CHUNK):
@@ -57,9 +59,10 @@ class AcrossWeeks:
                         cursor.execute(f"{sql} AND item_id IN ({', '.join([mark] * len(part))})",
                                        (self.workspace, *part))
                         rows += cursor.fetchall()
+                    parts = [_frame(rows, wanted)]
             finally:
                 cursor.close()
-        return _frame(rows, wanted)
+        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0] if parts else _frame([], wanted)
 
     def n_workspace_items(self) -> int:
         with self.engine.connect() as conn:

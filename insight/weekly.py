@@ -173,6 +173,11 @@ def weekly(sources: Sequence[ingest.Source], config: Config | None = None, *, si
                                          plan.rows, source=manifest["input"], loaded_registry=registry.loaded,
                                          checkpoint=_checkpoint)
     warnings = list(plan.warnings)
+    ambiguous = read.attrs.get("ambiguous", 0)
+    if ambiguous:
+        warnings.append(f"{ambiguous:,} rows had neither an id nor a timestamp and repeat rows already held, word "
+                        f"for word: they were counted as already held. If each export holds only new rows, map an "
+                        f"id or a timestamp column (ingest.columns), or set weekly.rows_without_ids: per_file")
     if published["yielded_to_reviewers"]:
         warnings.append(f"{published['yielded_to_reviewers']} items were edited by reviewers while the run worked: "
                         f"their edits were kept and the run's changes to them dropped")
@@ -255,8 +260,11 @@ def _read_new(sources: Sequence[ingest.Source], cfg: Config, since: str | None, 
     frames, pii, inputs = [], {}, []
     for source in sources:
         items, found = read_and_clean(source, cfg, reporter)
+        digest = ingest.source_digest(source)
+        if cfg.weekly.rows_without_ids == "per_file":
+            items = _per_file_ids(items, digest)
         frames.append(items)
-        inputs.append({"input": ingest.source_name(source), "sha256": ingest.source_digest(source)})
+        inputs.append({"input": ingest.source_name(source), "sha256": digest})
         for k, v in found.items():
             pii[k] = pii.get(k, 0) + v
     if not frames:
@@ -265,11 +273,33 @@ def _read_new(sources: Sequence[ingest.Source], cfg: Config, since: str | None, 
     again = items[S.ID].duplicated(keep="first")  # the same export given twice in one run
     seen = (items[S.ID].isin(known) | again) & (items[S.STATUS] != S.QUARANTINED)
     items.loc[seen, S.STATUS], items.loc[seen, S.REASON] = S.DUPLICATE, "already_seen"
+    items.attrs["ambiguous"] = int((seen & _loose(items)).sum())
     if since is not None and S.TIMESTAMP in items:
         cutoff = pd.Timestamp(since, tz="UTC") if pd.Timestamp(since).tzinfo is None else pd.Timestamp(since)
         old = (pd.to_datetime(items[S.TIMESTAMP], utc=True) < cutoff) & (items[S.STATUS] == S.STORED)
         items.loc[old, S.STATUS], items.loc[old, S.REASON] = S.NON_ACTIONABLE, "before_since"
     return items, pii, inputs
+
+
+def _loose(items: pd.DataFrame) -> pd.Series:
+    """Rows that came with neither an id nor a timestamp: their id is a hash of their words alone, so a remark
+    repeated in a later export ("Good", "Refund not received") cannot be told from the same row exported again."""
+    assumed = items[S.TIME_ASSUMED].fillna(False).astype(bool) if S.TIME_ASSUMED in items else False
+    return items[S.ID].astype(str).str.startswith("c:") & assumed
+
+
+def _per_file_ids(items: pd.DataFrame, digest: str) -> pd.DataFrame:
+    """``weekly.rows_without_ids: per_file``: such rows are new in every new file (the same file twice is still
+    recognised: its checksum is part of the id)."""
+    loose = _loose(items)
+    if not loose.any():
+        return items
+    out = items.copy()
+    renamed = {i: f"c:{digest[:12]}:{i[2:]}" for i in out.loc[loose, S.ID]}
+    out[S.ID] = out[S.ID].map(lambda i: renamed.get(i, i))
+    if S.DUP_OF in out:
+        out[S.DUP_OF] = out[S.DUP_OF].map(lambda i: renamed.get(i, i) if isinstance(i, str) else i)
+    return out
 
 
 def _digest(inputs: list[dict[str, str]]) -> str:

@@ -420,3 +420,24 @@ def test_the_brief_and_the_ledger_command_say_what_changed_this_week(tmp_path, w
     assert [t["status"] for t in found["taggers"]] == ["retired", "active"]
     one = json.loads(_cli(["ledger", "--config", config, "--item", "W0-0", "--run", "all", "--json"]).stdout)
     assert [e["cause"] for e in one["entries"]] == ["human_correction"]
+
+
+def test_rows_without_ids_or_times_repeating_a_held_row_are_flagged_or_taken_as_new(tmp_path, weekly_config):
+    """Real CSAT exports carry neither ids nor times: "Good" in next week's file is another customer's "Good"
+    or the same row exported again. By default it is matched (re-exports stay safe) and the run says so; with
+    ``rows_without_ids: per_file`` every row of a new file is new, and the same file twice still adds nothing."""
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    pd.DataFrame({"text": ["Good service", "refund not received for my return", "Good service"]}).to_csv(a, index=False)
+    pd.DataFrame({"text": ["Good service", "my parcel is late again"]}).to_csv(b, index=False)
+    plain = weekly_config.model_copy(update={"ingest": weekly_config.ingest.model_copy(update={"columns": {}})})
+    weekly([a], plain)
+    matched = weekly([b], plain)
+    assert matched.summary()["items"]["already_seen"] == 1 and matched.exit_code == 3
+    assert any("neither an id nor a timestamp" in w for w in matched.warnings)
+    per_file = plain.model_copy(update={"workspace": "perfile", "weekly": plain.weekly.model_copy(
+        update={"rows_without_ids": "per_file"})})
+    weekly([a], per_file)
+    taken = weekly([b], per_file)
+    assert taken.summary()["items"] == {"before": 3, "new": 2, "already_seen": 0} and taken.exit_code == 0
+    again = weekly([b], per_file)
+    assert again.summary()["items"]["already_seen"] == 2 and again.summary()["items"]["new"] == 0

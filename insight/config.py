@@ -186,6 +186,7 @@ class WeeklyConfig(_Section):
     partition_size: int = Field(2000, ge=1)  # items per partition (a Dask task); results do not depend on it
     retrain_min_corrections: int = Field(10, ge=1)  # new reviewers' corrections before a new tagger is tried
     holdout_every: int = Field(5, ge=2)  # every n-th new correction is held out to compare old and new tagger
+    max_retag_share: float = Field(0.2, ge=0, le=1)  # a new tagger moving more root causes than this: a warning
     discover_min: int = Field(30, ge=2)  # unthemed items needed before new themes are looked for among them
     rediscover_every: int = Field(4, ge=0)  # every n-th weekly run rediscovers themes from all items (0: never)
     describe_per_theme: int = Field(300, ge=10)  # items per theme read to name and describe it...

@@ -107,6 +107,7 @@ def weekly(sources: Sequence[ingest.Source], config: Config | None = None, *, si
             raise InputError(f"workspace {cfg.workspace!r} holds no items yet: give this week's export (--input)",
                              code="E216")
         held_ids = set(known[S.ID])
+        known_status = known[S.STATUS].copy()
         read, pii, inputs = _read_new(sources, cfg, since, held_ids, rep)
     _checkpoint("ingested")
     registry = themes.Registry.from_records(store.registry_records(), store.theme_counter())
@@ -173,6 +174,12 @@ def weekly(sources: Sequence[ingest.Source], config: Config | None = None, *, si
                                          plan.rows, source=manifest["input"], loaded_registry=registry.loaded,
                                          checkpoint=_checkpoint)
     warnings = list(plan.warnings)
+    retagged = sum(1 for e in ledger if e["cause"] in ("model_update", "taxonomy_edit"))
+    stored_before = int((known_status == S.STORED).sum())
+    if plan.cause and stored_before and retagged > cfg.weekly.max_retag_share * stored_before:
+        warnings.append(f"the new tagger moved {retagged:,} of {stored_before:,} root causes "
+                        f"({retagged / stored_before:.0%}): read `insight ledger` before acting on this week's "
+                        f"actions; `insight weekly --rollback-model` undoes it")
     ambiguous = read.attrs.get("ambiguous", 0)
     if ambiguous:
         warnings.append(f"{ambiguous:,} rows had neither an id nor a timestamp and repeat rows already held, word "

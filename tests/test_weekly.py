@@ -155,12 +155,16 @@ def test_a_taxonomy_edit_reclassifies_and_is_recorded_as_such(tmp_path, weekly_c
                                                  "where is my parcel"]
     path = tmp_path / "shop-taxonomy.yaml"
     path.write_text(yaml.safe_dump(tax))
-    edited = weekly_config.model_copy(update={"tag": weekly_config.tag.model_copy(update={"taxonomy": str(path)})})
+    edited = weekly_config.model_copy(update={"tag": weekly_config.tag.model_copy(update={"taxonomy": str(path)}),
+                                              "weekly": weekly_config.weekly.model_copy(
+                                                  update={"max_retag_share": 0.05})})
     done = weekly([], edited)
     assert done.tagger["reason"] == "taxonomy_edit"
     causes = set(done.ledger["cause"])
     assert causes == {"taxonomy_edit"}, causes
     assert (done.ledger["new"] == "inventory").any()
+    assert len(done.ledger) > 0.05 * 24 and done.exit_code == 3  # a tagger that moves many tags: someone looks
+    assert any("--rollback-model" in w for w in done.warnings)
 
 
 def test_a_model_change_then_a_rollback_are_model_updates(tmp_path, weekly_config):

@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: venv demo app test lint bench eval clean
+.PHONY: venv demo app test lint bench bench-weekly eval clean
 
 venv:
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ bench:
 	$(BIN)/python benchmarks/bench_pipeline.py
 	$(BIN)/python benchmarks/bench_clean.py
 	$(BIN)/python benchmarks/bench_neighbours.py
+
+bench-weekly:  # a weekly run with 10,000 new items on a store of 1,000,000 (builds the store once: ~10 min cold)
+	$(BIN)/python benchmarks/weekly_scale.py
 
 clean:
 	rm -rf .insight build *.egg-info

@@ -159,7 +159,8 @@ def main() -> None:
           f"included), peak RSS {peak:.2f} GB (goal: <= 120 s, <= 3 GB)")
     print(f"  items: {summary['items']}; published: {summary['published']}")
     print(f"  stage timings (s): {summary['timings_s']}")
-    print(f"  themes: {summary['themes']}; top action: "
+    themes = summary["themes"]
+    print(f"  themes: {len(themes['new'])} new, rediscovered: {themes['rediscovered']}; top action: "
           f"{summary['top_actions'][0]['title'] if summary['top_actions'] else None}")
 
 

@@ -164,7 +164,9 @@ def weekly(sources: Sequence[ingest.Source], config: Config | None = None, *, si
         "items": {"before": int(len(known)), "new": int((new[S.STATUS] != S.QUARANTINED).sum()),
                   "already_seen": int((read[S.REASON] == "already_seen").sum())},
         "themes": {"rediscovered": rediscovered, "new": found["new"], "edited": found["edited"]},
+        "warnings": _warnings(plan, ledger, int((known_status == S.STORED).sum()), read, cfg),
     }
+    warnings = list(manifest["weekly"]["warnings"])
     result = S.RunResult(run_id=run_id, counts=counts, items=read, themes=measured.themes, actions=actions,
                          weekly=measured.weekly, segments=measured.segments, manifest=manifest,
                          registry=found["registry"], theme_events=found["events"])
@@ -173,9 +175,18 @@ def weekly(sources: Sequence[ingest.Source], config: Config | None = None, *, si
         published = store.publish_weekly(result, new[new[S.STATUS] != S.QUARANTINED], changed, ledger,
                                          plan.rows, source=manifest["input"], loaded_registry=registry.loaded,
                                          checkpoint=_checkpoint)
+    if published["yielded_to_reviewers"]:
+        warnings.append(f"{published['yielded_to_reviewers']} items were edited by reviewers while the run worked: "
+                        f"their edits were kept and the run's changes to them dropped")
+    return WeeklyResult(result=result, ledger=store.ledger(run_id), published=published, tagger=plan.record,
+                        warnings=warnings)
+
+
+def _warnings(plan: TaggerPlan, ledger: list[dict[str, Any]], stored_before: int, read: pd.DataFrame,
+              cfg: Config) -> list[str]:
+    """What a person should look at before acting on this run (the run still publishes; it exits with 3)."""
     warnings = list(plan.warnings)
     retagged = sum(1 for e in ledger if e["cause"] in ("model_update", "taxonomy_edit"))
-    stored_before = int((known_status == S.STORED).sum())
     if plan.cause and stored_before and retagged > cfg.weekly.max_retag_share * stored_before:
         warnings.append(f"the new tagger moved {retagged:,} of {stored_before:,} root causes "
                         f"({retagged / stored_before:.0%}): read `insight ledger` before acting on this week's "
@@ -185,11 +196,7 @@ def weekly(sources: Sequence[ingest.Source], config: Config | None = None, *, si
         warnings.append(f"{ambiguous:,} rows had neither an id nor a timestamp and repeat rows already held, word "
                         f"for word: they were counted as already held. If each export holds only new rows, map an "
                         f"id or a timestamp column (ingest.columns), or set weekly.rows_without_ids: per_file")
-    if published["yielded_to_reviewers"]:
-        warnings.append(f"{published['yielded_to_reviewers']} items were edited by reviewers while the run worked: "
-                        f"their edits were kept and the run's changes to them dropped")
-    return WeeklyResult(result=result, ledger=store.ledger(run_id), published=published, tagger=plan.record,
-                        warnings=warnings)
+    return warnings
 
 
 # ---------------------------------------------------------------- the per-partition work (in process or on Dask)

@@ -146,3 +146,34 @@ def test_customer_text_is_shown_as_text_never_as_markdown():
     pages = {p: (ROOT / p).read_text() for p in PAGES}
     for path, source in pages.items():  # the pages route customer strings through it
         assert "from ui.safe import plain" in source, path
+
+
+def test_a_weekly_runs_overview_says_what_changed_this_week(tmp_path, monkeypatch, fast_config):
+    """Issue 18: the app shows a weekly run's changes from the ledger: the sentences, a chart, the entries."""
+    from test_weekly import write_weeks
+
+    from insight.config import load_taxonomy
+    from insight.store import SQLStore
+    from insight.weekly import weekly
+
+    cfg = fast_config.model_copy(update={
+        "ingest": fast_config.ingest.model_copy(update={"columns": {"item_id": "id"}}),
+        "themes": fast_config.themes.model_copy(update={"min_cluster_size": 4, "n_components": 5}),
+        "weekly": fast_config.weekly.model_copy(update={"discover_min": 10, "retrain_min_corrections": 3})})
+    monkeypatch.setenv("INSIGHT_HOME", str(cfg.home_path))
+    monkeypatch.delenv("INSIGHT_CONFIG", raising=False)
+    w0, w1 = write_weeks(tmp_path, range(2))
+    weekly([w0], cfg)
+    store = SQLStore(cfg.store_url, cfg.workspace)
+    for item in ("W0-0", "W0-1", "W0-2"):
+        store.correct_item(item, "inventory", "cx-lead", valid=load_taxonomy(cfg.tag.taxonomy).keys)
+    done = weekly([w1], cfg)
+    at = page("ui/overview.py").run()
+    assert not at.exception
+    assert at.sidebar.selectbox[0].value == done.result.run_id
+    assert "What changed this week" in [s.value for s in at.subheader]
+    said = " ".join(m.value for m in at.markdown)
+    assert "24 new items" in said and "human\\_correction" in said
+    ledger = [d.value for d in at.dataframe if "cause" in d.value.columns]
+    assert ledger and set(ledger[0]["cause"]) >= {"human_correction"}
+    assert set(ledger[0].loc[ledger[0]["cause"] == "human_correction", "item_id"]) == {"W0-0", "W0-1", "W0-2"}

@@ -32,7 +32,8 @@ def _store(url: str, workspace: str | None = None):
 
 @st.cache_data(show_spinner=False, ttl=30)
 def _runs(url: str, workspace: str) -> pd.DataFrame:
-    return _store(url, workspace).list_runs("pipeline")  # ingest-only checks have no themes or actions to review
+    listed = _store(url, workspace).list_runs()  # ingest-only checks have no themes or actions to review
+    return listed[listed["kind"].isin(["pipeline", "weekly"])].reset_index(drop=True)
 
 
 @st.cache_data(show_spinner=False, ttl=30)
@@ -97,6 +98,21 @@ def correct_tag(run_id: str, item_id: str, root_cause: str, by: str, note: str =
     return entry
 
 
+@st.cache_data(show_spinner=False)
+def _this_week(url: str, run_id: str) -> tuple[list[str], pd.DataFrame]:
+    from insight.operations import weekly_brief
+
+    store = _store(url)
+    run = store.get_run(run_id)
+    changes = _store(url, run["workspace"]).ledger(run_id)
+    return weekly_brief(store, run_id)["this_week"], changes
+
+
+def this_week(run_id: str) -> tuple[list[str], pd.DataFrame]:
+    """A weekly run's "what changed this week": its sentences and its ledger entries."""
+    return _this_week(_url(), run_id)
+
+
 def action_history(theme_id: str) -> pd.DataFrame:
     return _store(_url()).action_history(theme_id)
 
@@ -105,9 +121,11 @@ def pick_run() -> str | None:
     """Sidebar run picker shared by every page; None (with a hint) when nothing is stored yet."""
     listed = runs()
     if listed.empty:
-        st.info("No runs stored yet. Run `insight demo` (or `insight run --input FILE`) and reload this page.")
+        st.info("No runs stored yet. Run `insight demo` (or `insight run --input FILE`, or `insight weekly --input "
+                "FILE`) and reload this page.")
         return None
-    labels = {r["run_id"]: f"{r['run_id']}  ({str(r['source'])[-30:]})" for r in listed.to_dict("records")}
+    labels = {r["run_id"]: f"{r['run_id']}  ({'weekly: ' if r['kind'] == 'weekly' else ''}{str(r['source'])[-30:]})"
+              for r in listed.to_dict("records")}
     ids = list(labels)
     current = st.session_state.get("run_id")
     index = ids.index(current) if current in ids else 0

@@ -44,6 +44,23 @@ if run_id:
             st.caption("Quarantined rows, with the file and line they came from:")
             st.dataframe(quarantined[["source", "source_line", "reason", "detail", "text"]], hide_index=True)
 
+    if info["kind"] == "weekly":
+        lines, changes = data.this_week(run_id)
+        st.subheader("What changed this week")
+        for line in lines:
+            if line.startswith("attention: "):
+                st.warning(plain(line.removeprefix("attention: ")), icon=":material/priority_high:")
+            else:
+                st.markdown(f"- {plain(line)}")
+        if not changes.empty:
+            by_cause = changes.groupby(["cause", "field"]).size().unstack(fill_value=0)
+            st.bar_chart(by_cause, horizontal=True, x_label="items", y_label="cause")
+            texts = items.set_index("item_id")["text"]
+            shown = changes.assign(text=changes["item_id"].map(texts))[
+                ["item_id", "field", "old", "new", "cause", "confidence_before", "confidence_after", "text"]]
+            with st.expander(f"The ledger: {len(changes):,} changes, with their cause"):
+                st.dataframe(shown, hide_index=True)
+
     st.subheader("Volume by root cause, per week")
     weekly = data.frame(run_id, "weekly")
     if not weekly.empty:

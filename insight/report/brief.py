@@ -78,6 +78,7 @@ def this_week(run: dict[str, Any], ledger: pd.DataFrame) -> list[str]:
             lines.append(f"a tagger retrained on {r.get('new_corrections')} corrections was not kept: "
                          f"{r.get('accuracy_after'):.2f} on held-out corrections against "
                          f"{r.get('accuracy_before'):.2f}")
+    lines += [f"attention: {w}" for w in weekly.get("warnings") or []]
     for (field, cause), n in ledger.groupby(["field", "cause"]).size().items():
         what = "root causes" if field == "root_cause" else "themes"
         lines.append(f"{n:,} {what if n != 1 else what[:-1]} changed by {CAUSES.get(cause, cause)} ({cause})")

@@ -191,11 +191,9 @@ def edit_theme(op: str, config: Config | None = None, **kw: Any) -> dict[str, An
     elif op == "move":
         event = themes.move(reg, kw["item_ids"], kw["theme_id"])
     else:
-        runs = store.list_runs()
-        runs = runs[runs["kind"].isin(["pipeline", "weekly"])]  # a weekly run's items are the workspace's
-        if runs.empty:
+        run_id = store.latest_analysed_run_id()  # a weekly run's items are the workspace's
+        if run_id is None:
             raise ReviewError("no stored run to take the themes' items from", code="E701")
-        run_id = str(runs.iloc[0]["run_id"])
         items = store.load(run_id, "items")
         wanted = kw["theme_ids"] + [kw["into"]] if op == "merge" else [kw["theme_id"]]
         members = items[items["theme_id"].isin(wanted)]

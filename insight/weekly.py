@@ -45,11 +45,11 @@ CHECKPOINTS = ("ingested", "embedded", "tagged", "publishing")
 VECTOR = "_vector"  # a partition's result column holding each new item's vector (driver-side work needs them)
 # what a run reads of the items it holds: not the per-cause probabilities, raw text or source positions (a
 # million items' JSON would cost more to parse than the run's work); the rows it changes are read whole
-_HELD_COLUMNS = [c for c in (
+_HELD_COLUMNS = [
     "status", "reason", "language", "timestamp", "channel", "rating", "customer_id", "order_id", "order_value",
     "carrier", "warehouse", "payment_provider", "product_category", "text", "duplicate_count", "theme_id",
     "theme_similarity", "root_cause", "confidence", "needs_review", "review_reason", "polarity", "true_root_cause",
-    "tagger_version")]
+    "tagger_version"]
 # what a run may change on an item it already holds
 TRACKED = [S.THEME, S.THEME_SIM, *tag.TAG_COLUMNS, "tagger_version", S.STATUS, S.REASON, S.DUP_OF, S.DUP_COUNT]
 
@@ -159,6 +159,8 @@ def weekly(sources: Sequence[ingest.Source], config: Config | None = None, *, si
     manifest["weekly"] = {
         "workspace": cfg.workspace, "inputs": inputs, "since": since, "executor": getattr(run_executor, "name",
                                                                                          "local"),
+        "embedder": {"name": emb.cache_name, "weights_sha256": emb.weights_sha256()
+                     if hasattr(emb, "weights_sha256") else None},
         "partition_size": cfg.weekly.partition_size, "corrections_seen": int(corrections["entry_id"].max())
         if len(corrections) else store.last_weekly_corrections(), "tagger": plan.record,
         "items": {"before": int(len(known)), "new": int((new[S.STATUS] != S.QUARANTINED).sum()),

@@ -281,7 +281,7 @@ def export(run: str = typer.Option("latest", "--run", help="Run id, or 'latest'.
     from insight.report import export as do_export
 
     store = open_store(load_settings(config, workspace))
-    run_id = store.latest_run_id() if run == "latest" else run
+    run_id = store.latest_analysed_run_id() if run == "latest" else run
     if run_id is None:
         others = [w for w in store.workspaces() if w != store.workspace]
         hint = (f"; runs exist in workspace {', '.join(others)}: pass --workspace {others[0]}" if others else

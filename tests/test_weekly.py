@@ -94,7 +94,8 @@ def test_a_weekly_run_is_listed_and_its_items_are_the_workspaces(tmp_path, weekl
     assert set(items[S.ID]) == {f"W0-{k}" for k in range(24)}
     assert len(store.load(done.result.run_id, "actions")) >= 1
     manifest = store.get_run(done.result.run_id)["manifest"]
-    assert manifest["weekly"]["inputs"][0]["sha256"] and manifest["tagger"]
+    assert manifest["weekly"]["inputs"][0]["sha256"] and manifest["tagger"]["taxonomy_version"]
+    assert manifest["weekly"]["embedder"]["name"] and manifest["taxonomy"]["fingerprint"]
     assert manifest["versions"] and manifest["seed"] == weekly_config.seed
 
 
@@ -424,6 +425,10 @@ def test_the_brief_and_the_ledger_command_say_what_changed_this_week(tmp_path, w
     assert [t["status"] for t in found["taggers"]] == ["retired", "active"]
     one = json.loads(_cli(["ledger", "--config", config, "--item", "W0-0", "--run", "all", "--json"]).stdout)
     assert [e["cause"] for e in one["entries"]] == ["human_correction"]
+    _cli(["correct", done.result.run_id, "W1-5", "--cause", "account", "--by", "ben", "--config", config])
+    assert held(weekly_config).loc["W1-5", S.ROOT_CAUSE] == "account"  # a weekly run's items are the workspace's
+    brief = _cli(["export", "--format", "markdown", "--config", config]).stdout  # latest: the weekly run
+    assert done.result.run_id in brief and "## What changed this week" in brief
 
 
 def test_rows_without_ids_or_times_repeating_a_held_row_are_flagged_or_taken_as_new(tmp_path, weekly_config):

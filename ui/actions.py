@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from insight.errors import InsightError
-from insight.report import export
+from insight.report import explain_impact, export, with_decisions
 from ui import data
 from ui.safe import plain
 
@@ -17,10 +17,12 @@ if run_id:
     owners = sorted(actions["owner"].dropna().unique())
     picked = st.multiselect("Owner team", owners, default=owners)
     shown = actions[actions["owner"].isin(picked)]
-    st.download_button("Download actions (CSV)", export(shown.drop(columns=["run_id"]), "csv"),
+    st.download_button("Download actions with decisions (CSV)",
+                       export(with_decisions(shown, data.action_history(None)), "csv"),
                        file_name=f"actions-{run_id}.csv", mime="text/csv")
     for a in shown.to_dict("records"):
-        with st.expander(f"#{a['rank']}  {plain(a['title'])}  ·  impact {a['impact']:.0f}", expanded=a["rank"] <= 3):
+        with st.expander(f"#{a['rank']}  {plain(a['title'])}  ·  impact {a['impact']:.0f}  ·  "
+                         f"{a['status'] or 'proposed'}", expanded=a["rank"] <= 3):
             c = st.columns(3)
             c[0].metric("Impact", f"{a['impact']:.0f}")
             if pd.notna(a["growth"]):
@@ -56,8 +58,10 @@ if run_id:
                         st.error(str(exc))
             history = data.action_history(a["theme_id"])
             if len(history):
-                st.caption("History: " + "; ".join(f"{r['status']} by {plain(r['by'])} ({str(r['at'])[:16]})"
-                                                    for r in history.to_dict("records")))
+                st.caption("History: " + "; ".join(
+                    f"{r['status']} by {plain(r['by'])} ({str(r['at'])[:16]})" + (f": {plain(r['note'])}"
+                                                                                  if r.get("note") else "")
+                    for r in history.to_dict("records")))
             themes = [a["theme_id"], *(a["related_themes"] or [])]
             st.caption(f"Themes: {', '.join(themes)} · root cause: {a['root_cause']} · status: {a['status']} · "
-                       f"why this rank: {a['explanation']}")
+                       f"why this rank: {plain(explain_impact(a['impact'], a['explanation']))}")

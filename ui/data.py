@@ -113,7 +113,8 @@ def this_week(run_id: str) -> tuple[list[str], pd.DataFrame]:
     return _this_week(_url(), run_id)
 
 
-def action_history(theme_id: str) -> pd.DataFrame:
+def action_history(theme_id: str | None) -> pd.DataFrame:
+    """One action's decisions (every action's with None), oldest first."""
     return _store(_url()).action_history(theme_id)
 
 
@@ -127,8 +128,9 @@ def pick_run() -> str | None:
     labels = {r["run_id"]: f"{r['run_id']}  ({'weekly: ' if r['kind'] == 'weekly' else ''}{str(r['source'])[-30:]})"
               for r in listed.to_dict("records")}
     ids = list(labels)
-    current = st.session_state.get("run_id")
+    current = st.session_state.get("run_id") or st.query_params.get("run")  # a reload keeps the run of the URL
     index = ids.index(current) if current in ids else 0
     chosen = st.sidebar.selectbox("Run", ids, index=index, format_func=labels.get)
     st.session_state["run_id"] = chosen
+    st.query_params["run"] = chosen
     return chosen

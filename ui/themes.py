@@ -15,15 +15,18 @@ def _correction_form(run_id: str, queue: pd.DataFrame, members: pd.DataFrame) ->
         return
     texts = dict(zip(candidates["item_id"], candidates["text"].fillna("").str.slice(0, 80)))
     causes = data.root_causes()
+    st.markdown("**Correct a root cause** (the next weekly run, or `insight train tagger --from-corrections`, "
+                "learns from it)")
+    # outside the form: picking another item reruns the page, so the cause shown is that item's (inside the form
+    # the first item's cause stayed while another item was picked)
+    item = st.selectbox("Item", list(texts), format_func=lambda i: f"{i}: {texts[i]}", key="fix-item")
+    current = candidates.set_index("item_id").at[item, "root_cause"]
     with st.form("correct-tag"):
-        st.markdown("**Correct a root cause** (the next `insight train tagger --from-corrections` learns from it)")
-        cols = st.columns([4, 2, 2, 1])
-        item = cols[0].selectbox("Item", list(texts), format_func=lambda i: f"{i}: {texts[i]}", key="fix-item")
-        current = candidates.set_index("item_id").at[item, "root_cause"]
-        cause = cols[1].selectbox("Root cause", causes, index=causes.index(current) if current in causes else 0,
-                                  key="fix-cause")
-        who = cols[2].text_input("By", key="fix-by")
-        if cols[3].form_submit_button("Save"):
+        cols = st.columns([2, 2, 1])
+        cause = cols[0].selectbox(f"Root cause (now: {current})", causes,
+                                  index=causes.index(current) if current in causes else 0, key=f"fix-cause-{item}")
+        who = cols[1].text_input("By", key="fix-by")
+        if cols[2].form_submit_button("Save"):
             try:
                 entry = data.correct_tag(run_id, item, cause, who)
                 st.success(f"{item}: {entry['old_cause']} -> {entry['new_cause']}")

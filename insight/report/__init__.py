@@ -5,7 +5,7 @@ themes into actions with evidence, ``export`` writes CSV/JSON/Jira/Markdown, ``b
 """
 
 from .brief import brief
-from .export import FORMATS, export, neutralise, to_csv, to_jira, to_json, to_markdown
+from .export import FORMATS, export, neutralise, to_csv, to_jira, to_json, to_markdown, with_decisions
 from .measure import (
     add_weeks,
     benjamini_hochberg,
@@ -19,13 +19,14 @@ from .measure import (
     weekly_volume,
 )
 from .polarity import NEGATIVE, POLARITIES, complaint_lean, polarity, rating_polarity, text_polarity
-from .rank import ACTION_COLUMNS, impact_score, pick_evidence, rank_actions
+from .rank import ACTION_COLUMNS, explain_impact, impact_score, pick_evidence, rank_actions
 from .summary import Measured, annotate, build_manifest, health, measure_run, reason_table, self_check
 
 __all__ = [
     "ACTION_COLUMNS", "FORMATS", "NEGATIVE", "POLARITIES", "Measured", "add_weeks", "annotate", "benjamini_hochberg",
-    "brief", "build_manifest", "complaint_lean", "detect_spikes", "escalation", "export", "group_stats", "health",
+    "brief", "build_manifest", "complaint_lean", "detect_spikes", "escalation", "explain_impact", "export",
+    "group_stats", "health",
     "impact_score", "measure_run", "neutralise", "pick_evidence", "polarity", "rank_actions", "rating_effects",
     "rating_polarity", "reason_table", "segment_lift", "self_check", "spike_tests", "spike_weeks", "text_polarity",
-    "to_csv", "to_jira", "to_json", "to_markdown", "weekly_volume",
+    "to_csv", "to_jira", "to_json", "to_markdown", "weekly_volume", "with_decisions",
 ]

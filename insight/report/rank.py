@@ -64,6 +64,29 @@ def impact_score(row: dict) -> tuple[float, dict]:
     return round(impact, 3), explanation
 
 
+def explain_impact(impact: float, e: dict) -> str:
+    """An action's impact in words, from ``impact_score``'s explanation: what was multiplied, and how sure it is."""
+    if not isinstance(e, dict) or not e:
+        return f"impact {impact:.0f}"
+    severity = e.get("severity", 1.0)
+    parts = [f"{e['recent_complaints']:,} complaints in the recent weeks" if "recent_complaints" in e
+             else f"{e.get('complaints', 0):,} complaints"]
+    parts.append(f"severity {severity:.2f} ({(severity - 1):.0%} threaten to leave, dispute or go public)")
+    if "growth" in e:
+        parts.append(f"the square root of growth {e['growth']:.1f}x")
+        if e.get("spike_factor", 1.0) > 1:
+            parts.append(f"spike factor {e['spike_factor']:.1f}")
+    text = f"impact {impact:.0f} = " + " x ".join(parts)
+    if "growth" not in e:
+        text += " (no growth figure: not enough dated history)"
+    low_high = e.get("impact_interval_90")
+    if isinstance(low_high, (list, tuple)) and len(low_high) == 2:
+        text += f"; 90 % interval {low_high[0]:.0f}-{low_high[1]:.0f}"
+    if e.get("repeat_contact_rate"):
+        text += f"; {e['repeat_contact_rate']:.0%} of these customers wrote more than once"
+    return text
+
+
 def _num(v) -> float | None:
     return None if v is None or (isinstance(v, float) and math.isnan(v)) else round(float(v), 3)
 

@@ -152,3 +152,20 @@ def test_exported_actions_carry_their_decision_and_say_why_in_words():
     assert "no growth figure" in out.loc[1, "why"]
     csv = export(out, "csv")
     assert "decided_by" in csv.splitlines()[0] and "owner agreed" in csv
+
+
+def test_filter_items_by_dates_segments_and_confidence():
+    import pandas as pd
+    import pytest
+
+    from insight.report import filter_items, is_filtered
+
+    items = pd.DataFrame({"item_id": ["a", "b", "c", "d"], "carrier": ["Parcelo", "Swift", "Parcelo", None],
+                          "timestamp": ["2026-07-01", "2026-07-08", "2026-07-20", "2026-07-21"],
+                          "confidence": [0.9, 0.5, 0.7, 0.95]})
+    assert list(filter_items(items, {"carrier": ["Parcelo"]})["item_id"]) == ["a", "c"]
+    assert list(filter_items(items, {"since": "2026-07-08", "until": "2026-07-20"})["item_id"]) == ["b", "c"]
+    assert list(filter_items(items, {"min_confidence": 0.8})["item_id"]) == ["a", "d"]
+    assert len(filter_items(items, {"carrier": [], "since": None})) == 4 and not is_filtered({"carrier": []})
+    with pytest.raises(KeyError, match="no column 'warehouse'"):
+        filter_items(items, {"warehouse": ["W1"]})

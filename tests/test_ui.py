@@ -220,3 +220,36 @@ def test_actions_say_why_they_rank_in_words_and_show_decisions_with_notes(with_r
     at.run()  # the list shows each action's status
     assert any(e.label.startswith(f"#{with_run.actions.iloc[0]['rank']} ") and e.label.endswith("approved")
                for e in at.expander)
+
+
+def test_global_filters_travel_in_the_url_and_narrow_every_page(with_run):
+    """Issue 19: "Parcelo, weeks 9-10" can be looked at directly: the sidebar filters, kept in the URL, narrow the
+    overview, the themes (with an in-view count) and the actions (only those with complaints in view)."""
+    items = with_run.items[with_run.items["status"] == "stored"]
+    parcelo = items[items["carrier"] == "Parcelo"]
+    assert 0 < len(parcelo) < len(items)
+    at = page("ui/overview.py")
+    at.query_params["carrier"] = "Parcelo"
+    at.run()
+    assert not at.exception
+    assert at.sidebar.multiselect(key="f-carrier").value == ["Parcelo"]
+    assert any(f"Filtered: {len(parcelo):,} of {len(items):,} analysed items" in i.value for i in at.info)
+
+    at = page("ui/themes.py")
+    at.query_params["carrier"] = "Parcelo"
+    at.run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert "in view" in table.columns and table["in view"].sum() == parcelo["theme_id"].isin(table["theme_id"]).sum()
+
+    at = page("ui/actions.py")  # Parcelo in weeks 9-10 of the demo, as a CX lead would look at its incident
+    at.query_params["carrier"] = "Parcelo"
+    at.query_params["since"], at.query_params["until"] = "2026-07-27", "2026-08-09"
+    at.run()
+    assert not at.exception
+    labels = [e.label for e in at.expander]
+    assert labels and all("complaints in view" in label for label in labels)
+    assert len(labels) < len(with_run.actions)
+    assert "Escalate late and lost parcels" in labels[0]
+    at.sidebar.multiselect(key="f-carrier").set_value([]).run()  # cleared: everything again, and the URL says so
+    assert "carrier" not in at.query_params and len(at.expander) == len(with_run.actions)

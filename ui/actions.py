@@ -4,14 +4,23 @@ import pandas as pd
 import streamlit as st
 
 from insight.errors import InsightError
-from insight.report import explain_impact, export, with_decisions
-from ui import data
+from insight.report import explain_impact, export, is_filtered, with_decisions
+from ui import data, filters
 from ui.safe import plain
 
 st.title("Actions")
 run_id = data.pick_run()
 if run_id:
     actions = data.frame(run_id, "actions")
+    items = data.frame(run_id, "items")
+    spec = filters.sidebar(items)
+    view = filters.apply(items, spec)
+    filters.caption(view, items, spec)
+    if is_filtered(spec) and not actions.empty:  # actions whose themes hold complaints that pass the filters
+        counts = view[view["polarity"] == "negative"]["theme_id"].value_counts()
+        actions = actions.assign(in_view=[int(sum(counts.get(t, 0) for t in [k, *(r or [])]))
+                                          for k, r in zip(actions["theme_id"], actions["related_themes"])])
+        actions = actions[actions["in_view"] > 0].sort_values(["in_view", "rank"], ascending=[False, True])
     if actions.empty:
         st.info("No theme in this run is large enough to rank an action.")
     owners = sorted(actions["owner"].dropna().unique())
@@ -21,7 +30,8 @@ if run_id:
                        export(with_decisions(shown, data.action_history(None)), "csv"),
                        file_name=f"actions-{run_id}.csv", mime="text/csv")
     for a in shown.to_dict("records"):
-        with st.expander(f"#{a['rank']}  {plain(a['title'])}  ·  impact {a['impact']:.0f}  ·  "
+        in_view = f"  ·  {a['in_view']} complaints in view" if "in_view" in a else ""
+        with st.expander(f"#{a['rank']}  {plain(a['title'])}  ·  impact {a['impact']:.0f}{in_view}  ·  "
                          f"{a['status'] or 'proposed'}", expanded=a["rank"] <= 3):
             c = st.columns(3)
             c[0].metric("Impact", f"{a['impact']:.0f}")

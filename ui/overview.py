@@ -1,8 +1,9 @@
 """Overview: the run's accounting, volume by root cause over time, and what stands out."""
 
+import pandas as pd
 import streamlit as st
 
-from ui import data
+from ui import data, filters
 from ui.safe import plain
 
 st.title("Overview")
@@ -11,7 +12,9 @@ if run_id:
     info = data.run_info(run_id)
     counts, manifest = info["counts"], info["manifest"] or {}
     items = data.frame(run_id, "items")
-    stored = items[items["status"] == "stored"]
+    spec = filters.sidebar(items)
+    view = filters.apply(items, spec)
+    stored = view[view["status"] == "stored"]
 
     cols = st.columns(6)
     cols[0].metric("Feedback read", f"{counts['read']:,}")
@@ -61,11 +64,15 @@ if run_id:
             with st.expander(f"The ledger: {len(changes):,} changes, with their cause"):
                 st.dataframe(shown, hide_index=True)
 
+    filters.caption(view, items, spec)
     st.subheader("Volume by root cause, per week")
-    weekly = data.frame(run_id, "weekly")
-    if not weekly.empty:
-        chart = weekly.pivot_table(index="week", columns="root_cause", values="count", aggfunc="sum").fillna(0)
-        st.area_chart(chart, x_label="week", y_label="items")
+    dated = stored.assign(when=pd.to_datetime(stored["timestamp"], utc=True, errors="coerce")).dropna(subset=["when"])
+    if dated["when"].dt.date.nunique() > 1:  # one line per cause, weeks by their dates
+        dated["week of"] = dated["when"].dt.tz_localize(None).dt.to_period("W").dt.start_time.dt.date
+        chart = dated.pivot_table(index="week of", columns="root_cause", values="item_id", aggfunc="count").fillna(0)
+        st.line_chart(chart, x_label="week of", y_label="items")
+    else:
+        st.caption("The items carry no dates (or one day only): no weekly volume to draw.")
 
     left, right = st.columns(2)
     with left:

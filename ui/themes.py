@@ -4,7 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from insight.errors import InsightError
-from ui import data
+from insight.report import is_filtered
+from ui import data, filters
 from ui.safe import plain
 
 
@@ -38,6 +39,10 @@ st.title("Themes")
 run_id = data.pick_run()
 if run_id:
     themes = data.frame(run_id, "themes")
+    items = data.frame(run_id, "items")
+    spec = filters.sidebar(items)
+    view = filters.apply(items, spec)
+    filters.caption(view, items, spec)
     shown = ["theme_id", "label", "root_cause", "root_cause_share", "size", "recent_volume", "growth",
              "negative_share", "spike_weeks"]
     if "problem_label" in themes:  # what the theme's complaints are about (runs before issue 14 lack it)
@@ -46,6 +51,13 @@ if run_id:
         shown += ["mean_rating", "rating_effect"]
     table = themes[shown].copy()
     table["trend"] = themes["weekly_counts"]
+    if is_filtered(spec):  # how many of each theme's items pass the filters; themes with none drop out
+        table.insert(1, "in view", table["theme_id"].map(view["theme_id"].value_counts()).fillna(0).astype(int))
+        table = table[table["in view"] > 0].sort_values("in view", ascending=False)
+        themes = themes[themes["theme_id"].isin(table["theme_id"])]
+    if themes.empty:
+        st.info("No theme has items that pass the filters.")
+        st.stop()
     st.dataframe(
         table, hide_index=True, width="stretch",
         column_config={
@@ -83,12 +95,11 @@ if run_id:
         st.markdown("**Segments over-represented in this theme**")
         for sentence in lifts["sentence"].head(5):
             st.markdown(f"- {plain(sentence)}")
-    items = data.frame(run_id, "items")
-    members = items[items["theme_id"] == chosen][["item_id", "timestamp", "channel", "rating", "root_cause",
+    members = view[view["theme_id"] == chosen][["item_id", "timestamp", "channel", "rating", "root_cause",
                                                   "confidence", "needs_review", "review_reason", "text"]]
     with st.expander(f"All {len(members)} items"):
         st.dataframe(members, hide_index=True, width="stretch")
-    queue = items[(items["status"] == "stored") & items["needs_review"].fillna(False).astype(bool)]
+    queue = view[(view["status"] == "stored") & view["needs_review"].fillna(False).astype(bool)]
     if "review_rank" in queue:  # the label worth most first: uncertain, and unlike those above it
         queue = queue.sort_values("review_rank", na_position="last")
     with st.expander(f"Review queue: {len(queue)} items the tagger was unsure about, most useful label first"):

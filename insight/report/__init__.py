@@ -6,6 +6,7 @@ themes into actions with evidence, ``export`` writes CSV/JSON/Jira/Markdown, ``b
 
 from .brief import brief
 from .export import FORMATS, export, neutralise, to_csv, to_jira, to_json, to_markdown, with_decisions
+from .filters import filter_items, is_filtered
 from .measure import (
     add_weeks,
     benjamini_hochberg,
@@ -25,7 +26,7 @@ from .summary import Measured, annotate, build_manifest, health, measure_run, re
 __all__ = [
     "ACTION_COLUMNS", "FORMATS", "NEGATIVE", "POLARITIES", "Measured", "add_weeks", "annotate", "benjamini_hochberg",
     "brief", "build_manifest", "complaint_lean", "detect_spikes", "escalation", "explain_impact", "export",
-    "group_stats", "health",
+    "filter_items", "group_stats", "health", "is_filtered",
     "impact_score", "measure_run", "neutralise", "pick_evidence", "polarity", "rank_actions", "rating_effects",
     "rating_polarity", "reason_table", "segment_lift", "self_check", "spike_tests", "spike_weeks", "text_polarity",
     "to_csv", "to_jira", "to_json", "to_markdown", "weekly_volume", "with_decisions",

@@ -174,12 +174,13 @@ def weekly_brief(store: Store, run_id: str) -> dict[str, Any]:
                         ledger=store.ledger(run_id) if run["kind"] == "weekly" else None)
 
 
-def edit_theme(op: str, config: Config | None = None, **kw: Any) -> dict[str, Any]:
+def edit_theme(op: str, config: Config | None = None, *, preview: bool = False, **kw: Any) -> dict[str, Any]:
     """A reviewer's edit of the theme registry (rename, merge, split, move), stored with its event.
 
     Edits are training data for the next run: a pinned name survives rediscovery, merged themes stay merged,
     a split theme's parts are registered with their own centroids, and moved items are recorded as labelled
-    examples. Merge and split read the latest run's items and embed them (from the cache).
+    examples. Merge and split read the latest run's items and embed them (from the cache). ``preview`` computes
+    the edit's event (a split's part sizes) without storing it.
     """
     if op not in THEME_EDITS:
         raise ReviewError(f"unknown theme edit {op!r}; valid: {', '.join(THEME_EDITS)}", code="E702")
@@ -205,5 +206,6 @@ def edit_theme(op: str, config: Config | None = None, **kw: Any) -> dict[str, An
             seeds = encode(clean.model_inputs(kw["seeds"], cfg.clean)) if kw.get("seeds") else None
             event, part, ids = themes.split(reg, kw["theme_id"], X, k=kw.get("k", 2), seeds=seeds)
             event["sizes"] = {i: int((part == n).sum()) for n, i in enumerate(ids)}
-    store.save_registry(reg.to_records(), [event], loaded=reg.loaded)
+    if not preview:  # a preview (the app shows a split's part sizes before it is made) changes nothing
+        store.save_registry(reg.to_records(), [event], loaded=reg.loaded)
     return event

@@ -253,3 +253,62 @@ def test_global_filters_travel_in_the_url_and_narrow_every_page(with_run):
     assert "Escalate late and lost parcels" in labels[0]
     at.sidebar.multiselect(key="f-carrier").set_value([]).run()  # cleared: everything again, and the URL says so
     assert "carrier" not in at.query_params and len(at.expander) == len(with_run.actions)
+
+
+@pytest.fixture
+def own_run(tmp_path, monkeypatch):
+    """A demo run in a store of its own: these tests edit its theme registry."""
+    home = tmp_path / "edits"
+    monkeypatch.setenv("INSIGHT_HOME", str(home))
+    monkeypatch.delenv("INSIGHT_STORE_URL", raising=False)
+    monkeypatch.delenv("INSIGHT_CONFIG", raising=False)
+    cfg = load_config(embed={"backend": "hashing", "cache": False}, themes={"key_phrases": False}, **DEMO_OVERRIDES)
+    return run_and_store(demo_path(), cfg), cfg
+
+
+def test_a_rename_from_the_cli_or_the_page_shows_at_once(own_run):
+    """Regression (issue 19): a theme renamed with `insight themes rename` kept its old name in the app."""
+    from insight.operations import edit_theme
+
+    result, cfg = own_run
+    top = result.actions.iloc[0]
+    edit_theme("rename", cfg, theme_id=top["theme_id"], label="Card payments failing")
+    at = page("ui/themes.py").run()
+    table = at.dataframe[0].value.set_index("theme_id")
+    assert table.at[top["theme_id"], "label"] == "Card payments failing"
+    actions = page("ui/actions.py").run()
+    assert any("Card payments failing" in e.label for e in actions.expander)
+
+    other = result.themes[result.themes["theme_id"] != "unthemed"].iloc[-1]["theme_id"]
+    at.main.selectbox[0].select(other).run()
+    at.text_input(key=f"name-{other}").input("Sizes run small")
+    at.button(key=f"FormSubmitter:rename-{other}-Rename").click().run()
+    assert not at.exception and any("is now called 'Sizes run small'" in s.value for s in at.success)
+    at.run()
+    assert at.dataframe[0].value.set_index("theme_id").at[other, "label"] == "Sizes run small"
+
+
+def test_merge_and_split_a_theme_from_the_page_with_a_preview(own_run):
+    from insight.store import SQLStore
+
+    result, cfg = own_run
+    sizes = result.themes[result.themes["theme_id"] != "unthemed"].set_index("theme_id")["size"]
+    big, small = sizes.idxmax(), sizes.idxmin()
+    at = page("ui/themes.py").run()
+    at.main.selectbox[0].select(big).run()
+    at.multiselect(key=f"merge-{big}").set_value([small])
+    at.button(key=f"FormSubmitter:merge-{big}-Merge").click().run()
+    assert not at.exception and any(f"{small} merged into {big}" in s.value for s in at.success)
+    registry = {r["theme_id"]: r for r in SQLStore(cfg.store_url, cfg.workspace).registry_records()}
+    assert registry[small]["status"] == "merged"
+
+    at.button(key=f"preview-{big}").click().run()
+    preview = [c.value for c in at.caption if c.value.startswith("The split would make parts of")]
+    assert preview, [c.value for c in at.caption]
+    before = set(registry)
+    assert {r["theme_id"] for r in SQLStore(cfg.store_url, cfg.workspace).registry_records()} == before  # nothing
+    # stored by a preview
+    at.button(key=f"split-{big}").click().run()
+    assert not at.exception and any(f"{big} split" in s.value for s in at.success)
+    after = {r["theme_id"] for r in SQLStore(cfg.store_url, cfg.workspace).registry_records()}
+    assert len(after - before) == 1

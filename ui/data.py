@@ -43,7 +43,19 @@ def _workspaces(url: str) -> list[str]:
 
 @st.cache_data(show_spinner="Loading run...")
 def _frame(url: str, run_id: str, name: str) -> pd.DataFrame:
-    return _store(url).load(run_id, name)
+    frame = _store(url).load(run_id, name)
+    if name in ("themes", "actions"):  # reviewers' names show at once, in every run
+        from insight.themes import show_pinned_names
+
+        workspace = _store(url).get_run(run_id)["workspace"] or "default"
+        pinned = {r["theme_id"]: r["pinned_label"] for r in _store(url, workspace).registry_records()
+                  if r.get("pinned_label")}
+        empty = pd.DataFrame(columns=["theme_id", "label"])
+        if name == "themes":
+            frame, _ = show_pinned_names(frame, pd.DataFrame(), pinned)
+        else:
+            _, frame = show_pinned_names(_store(url).load(run_id, "themes") if pinned else empty, frame, pinned)
+    return frame
 
 
 @st.cache_data(show_spinner=False)
@@ -111,6 +123,17 @@ def _this_week(url: str, run_id: str) -> tuple[list[str], pd.DataFrame]:
 def this_week(run_id: str) -> tuple[list[str], pd.DataFrame]:
     """A weekly run's "what changed this week": its sentences and its ledger entries."""
     return _this_week(_url(), run_id)
+
+
+def edit_theme(op: str, preview: bool = False, **kw) -> dict:
+    """A reviewer's theme edit (rename, merge, split, move) in the workspace being reviewed; caches are dropped so
+    every page shows it at once. ``preview`` computes it without storing it."""
+    from insight.operations import edit_theme as edit
+
+    event = edit(op, settings().model_copy(update={"workspace": workspace()}), preview=preview, **kw)
+    if not preview:
+        _frame.clear()
+    return event
 
 
 def action_history(theme_id: str | None) -> pd.DataFrame:

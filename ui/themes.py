@@ -35,6 +35,43 @@ def _correction_form(run_id: str, queue: pd.DataFrame, members: pd.DataFrame) ->
                 st.error(str(exc))
 
 
+def _editor(theme_id: str, label: str, others: dict[str, str]) -> None:
+    """Rename, merge into, or split the open theme: each edit is a registry event and shows at once."""
+    with st.expander("Edit this theme"):
+        with st.form(f"rename-{theme_id}"):
+            name = st.text_input("New name", value=label, key=f"name-{theme_id}")
+            if st.form_submit_button("Rename"):
+                _apply("rename", f"{theme_id} is now called {name!r}", theme_id=theme_id, label=name)
+        with st.form(f"merge-{theme_id}"):
+            merged = st.multiselect("Merge these themes into this one", list(others),
+                                    format_func=lambda t: f"{t}: {others[t]}", key=f"merge-{theme_id}")
+            if st.form_submit_button("Merge") and merged:
+                _apply("merge", f"{', '.join(merged)} merged into {theme_id}", theme_ids=merged, into=theme_id)
+        k = st.number_input("Split into parts", min_value=2, max_value=6, value=2, key=f"k-{theme_id}")
+        if st.button("Preview the split", key=f"preview-{theme_id}"):
+            event = data.edit_theme("split", preview=True, theme_id=theme_id, k=int(k))
+            st.session_state[f"split-sizes-{theme_id}"] = event["sizes"]
+        sizes = st.session_state.get(f"split-sizes-{theme_id}")
+        if sizes:
+            st.caption("The split would make parts of " + ", ".join(f"{n} items" for n in sizes.values())
+                       + " (the largest keeps the id).")
+            if st.button("Split", key=f"split-{theme_id}"):
+                event = _apply("split", f"{theme_id} split", theme_id=theme_id, k=int(k))
+                st.session_state.pop(f"split-sizes-{theme_id}", None)
+                if event:
+                    st.caption("New themes: " + ", ".join(event["into"]))
+
+
+def _apply(op: str, said: str, **kw) -> dict | None:
+    try:
+        event = data.edit_theme(op, **kw)
+    except InsightError as exc:
+        st.error(str(exc))
+        return None
+    st.success(f"{said}. The next run keeps it.")
+    return event
+
+
 st.title("Themes")
 run_id = data.pick_run()
 if run_id:
@@ -75,6 +112,7 @@ if run_id:
     chosen = st.selectbox("Theme", list(labels), format_func=lambda t: f"{t}: {labels[t]}")
     theme = themes[themes["theme_id"] == chosen].iloc[0]
     st.subheader(f"{chosen}: {plain(theme['label'])}")
+    _editor(chosen, theme["label"], {t: lab for t, lab in labels.items() if t != chosen and t != "unthemed"})
     c1, c2 = st.columns(2)
     c1.markdown("**Keywords** " + ", ".join(theme["keywords"] or []))
     c2.markdown("**Key phrases** " + ", ".join(theme["key_phrases"] or []))

@@ -16,6 +16,7 @@ from .registry import (
     merge,
     move,
     rename,
+    show_pinned_names,
     split,
     sticky,
 )
@@ -24,6 +25,6 @@ from .stage import Discovery, Themes, discover, find_themes, merge_same_cause
 __all__ = [
     "Discovery", "HDBSCANClusterer", "Registry", "Themes", "absorb", "assign_to_registry", "ctfidf_keywords",
     "describe_themes", "discover", "find_themes", "forget_words", "incremental_assign", "key_phrases", "match",
-    "merge", "merge_same_cause", "move", "rare_words", "rename", "renamed", "representatives", "split", "sticky",
-    "subthemes", "theme_key",
+    "merge", "merge_same_cause", "move", "rare_words", "rename", "renamed", "representatives", "show_pinned_names",
+    "split", "sticky", "subthemes", "theme_key",
 ]

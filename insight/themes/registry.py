@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..errors import ReviewError
 from ..schema import NOISE, UNTHEMED, reviewer_fields
+from .forget import renamed
 
 
 @dataclass
@@ -272,3 +274,23 @@ def absorb(registry: Registry, found: Registry) -> list[str]:
         added.append(tid)
     registry.counter = max(registry.counter, found.counter)
     return added
+
+
+def show_pinned_names(table: pd.DataFrame, actions: pd.DataFrame, pinned: dict[str, str]
+                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A stored run's themes and actions under the names reviewers gave since (a rename shows at once, in every
+    run), action titles included."""
+    if not pinned:
+        return table, actions
+    table = table.copy()
+    old = dict(zip(table["theme_id"], table["label"])) if len(table) else {}
+    hit = table["theme_id"].isin(list(pinned)) if len(table) else pd.Series(dtype=bool)
+    if len(table):
+        table.loc[hit, "label"] = table.loc[hit, "theme_id"].map(pinned)
+    if len(actions):
+        actions = actions.copy()
+        names = {old[t]: pinned[t] for t in pinned if t in old and isinstance(old[t], str) and old[t] != pinned[t]}
+        touched = actions["theme_id"].isin(list(pinned))
+        actions.loc[touched, "theme_label"] = actions.loc[touched, "theme_id"].map(pinned)
+        actions.loc[touched, "title"] = [renamed(t, names) for t in actions.loc[touched, "title"]]
+    return table, actions

@@ -255,7 +255,7 @@ def _job(cfg: Config, tax: Taxonomy, labels: pd.DataFrame, registry: themes.Regi
     key = hashlib.sha256(json.dumps([conf, tax.fingerprint(), pairs], sort_keys=True).encode()).hexdigest()
     return {"key": key, "config": conf, "taxonomy": tax.model_dump(mode="json"), "labels": pairs,
             "theme_ids": [registry.ids[j] for j in act], "centroids": registry.centroids[act].tolist()
-            if len(act) else [], "assign": True}
+            if len(act) else []}
 
 
 def _classify(run: Executor, frame: pd.DataFrame, job: dict[str, Any], size: int, *, assign: bool) -> pd.DataFrame:
@@ -291,8 +291,7 @@ def _read_new(sources: Sequence[ingest.Source], cfg: Config, since: str | None, 
     items.loc[seen, S.STATUS], items.loc[seen, S.REASON] = S.DUPLICATE, "already_seen"
     items.attrs["ambiguous"] = int((seen & _loose(items)).sum())
     if since is not None and S.TIMESTAMP in items:
-        cutoff = pd.Timestamp(since, tz="UTC") if pd.Timestamp(since).tzinfo is None else pd.Timestamp(since)
-        old = (pd.to_datetime(items[S.TIMESTAMP], utc=True) < cutoff) & (items[S.STATUS] == S.STORED)
+        old = (pd.to_datetime(items[S.TIMESTAMP], utc=True) < _utc(since)) & (items[S.STATUS] == S.STORED)
         items.loc[old, S.STATUS], items.loc[old, S.REASON] = S.NON_ACTIONABLE, "before_since"
     return items, pii, inputs
 

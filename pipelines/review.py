@@ -76,13 +76,16 @@ def ledger(run: str = typer.Option("latest", "--run", help="A weekly run's id, l
     t = Table()
     for col in ["run", "item", "field", "old", "new", "cause", "tagger", "confidence"]:
         t.add_column(col, overflow="fold")
+    import pandas as pd
+
+    def shown(v) -> str:
+        return "-" if pd.isna(v) else f"{v:g}"
+
     for r in frame.tail(limit).to_dict("records"):
-        conf = "" if r["confidence_after"] is None or r["confidence_after"] != r["confidence_after"] else \
-            f"{r['confidence_before'] if r['confidence_before'] == r['confidence_before'] else '-'} -> " \
-            f"{r['confidence_after']}"
-        t.add_row(r["run_id"], r["item_id"], r["field"], str(r["old"]), str(r["new"]), r["cause"],
-                  f"v{r['tagger_before']} -> v{r['tagger_after']}" if r["tagger_after"] == r["tagger_after"]
-                  and r["tagger_after"] is not None else "", conf)
+        conf = f"{shown(r['confidence_before'])} -> {shown(r['confidence_after'])}" \
+            if pd.notna(r["confidence_after"]) else ""
+        tagger = f"v{shown(r['tagger_before'])} -> v{shown(r['tagger_after'])}" if pd.notna(r["tagger_after"]) else ""
+        t.add_row(r["run_id"], r["item_id"], r["field"], str(r["old"]), str(r["new"]), r["cause"], tagger, conf)
     out.print(t)
 
 

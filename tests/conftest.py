@@ -110,6 +110,16 @@ def tiny_config(fast_config):
     })
 
 
+@pytest.fixture
+def weekly_config(tiny_config):
+    """``tiny_config`` for weekly runs over a few dozen items a week (``test_weekly.week_rows``)."""
+    return tiny_config.model_copy(update={
+        "themes": tiny_config.themes.model_copy(update={"min_cluster_size": 4}),
+        "weekly": tiny_config.weekly.model_copy(update={"discover_min": 10, "retrain_min_corrections": 3,
+                                                        "rediscover_every": 0}),
+    })
+
+
 def _week(i: int, day: int = 0) -> str:
     return (pd.Timestamp("2026-01-05", tz="UTC") + pd.Timedelta(days=7 * i + day)).isoformat()
 

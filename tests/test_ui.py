@@ -148,7 +148,7 @@ def test_customer_text_is_shown_as_text_never_as_markdown():
         assert "from ui.safe import plain" in source, path
 
 
-def test_a_weekly_runs_overview_says_what_changed_this_week(tmp_path, monkeypatch, fast_config):
+def test_a_weekly_runs_overview_says_what_changed_this_week(tmp_path, monkeypatch, weekly_config):
     """Issue 18: the app shows a weekly run's changes from the ledger: the sentences, a chart, the entries."""
     from test_weekly import write_weeks
 
@@ -156,10 +156,7 @@ def test_a_weekly_runs_overview_says_what_changed_this_week(tmp_path, monkeypatc
     from insight.store import SQLStore
     from insight.weekly import weekly
 
-    cfg = fast_config.model_copy(update={
-        "ingest": fast_config.ingest.model_copy(update={"columns": {"item_id": "id"}}),
-        "themes": fast_config.themes.model_copy(update={"min_cluster_size": 4, "n_components": 5}),
-        "weekly": fast_config.weekly.model_copy(update={"discover_min": 10, "retrain_min_corrections": 3})})
+    cfg = weekly_config
     monkeypatch.setenv("INSIGHT_HOME", str(cfg.home_path))
     monkeypatch.delenv("INSIGHT_CONFIG", raising=False)
     w0, w1 = write_weeks(tmp_path, range(2))

@@ -47,17 +47,6 @@ def write_weeks(folder, weeks: range, n: int = 24) -> list:
     return paths
 
 
-@pytest.fixture
-def weekly_config(fast_config):
-    return fast_config.model_copy(update={
-        "ingest": fast_config.ingest.model_copy(update={"columns": {"item_id": "id"}}),
-        "rank": fast_config.rank.model_copy(update={"min_theme_size": 3}),
-        "themes": fast_config.themes.model_copy(update={"min_cluster_size": 4, "n_components": 5}),
-        "weekly": fast_config.weekly.model_copy(update={"discover_min": 10, "retrain_min_corrections": 3,
-                                                         "rediscover_every": 0}),
-    })
-
-
 def held(cfg) -> pd.DataFrame:
     return SQLStore(cfg.store_url, cfg.workspace).workspace_items().set_index(S.ID)
 

@@ -17,6 +17,7 @@ import numpy as np
 from ..config import PRECISIONS, EmbedConfig
 from ..errors import ComponentError, missing_extra
 from ..nlp import torch_device
+from ..provenance import sha256_file
 
 
 def normalise_rows(X: np.ndarray) -> np.ndarray:
@@ -289,14 +290,8 @@ _SHA256: dict[tuple[str, int, int], str] = {}
 
 def _sha256_once(path: Path) -> str:
     """A file's sha256, computed once per process for its (path, size, mtime)."""
-    import hashlib
-
     stat = path.stat()
     key = (str(path), stat.st_size, stat.st_mtime_ns)
     if key not in _SHA256:
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        _SHA256[key] = h.hexdigest()
+        _SHA256[key] = sha256_file(path)
     return _SHA256[key]

@@ -13,7 +13,6 @@ sha256 and the versions that made it; a graph that does not match its sidecar or
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -23,15 +22,8 @@ import numpy as np
 
 from ..config import EmbedConfig
 from ..errors import ComponentError, missing_extra
+from ..provenance import sha256_file
 from .backends import SentenceTransformerEmbedder, length_batches, normalise_rows
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class OnnxEmbedder:
@@ -90,11 +82,11 @@ class OnnxEmbedder:
         """The exported graph, checked against its sidecar and its source; exported again when either differs."""
         source = self._source()
         weights = sorted(source.glob("*.safetensors")) or sorted(source.glob("*.bin"))
-        source_sha = _sha256(weights[0]) if weights else ""
+        source_sha = sha256_file(weights[0]) if weights else ""
         graph, sidecar = self.folder / f"{self.name}.onnx", self.folder / f"{self.name}.json"
         if graph.exists() and sidecar.exists():
             meta = json.loads(sidecar.read_text(encoding="utf-8"))
-            if meta.get("source_sha256") == source_sha and meta.get("sha256") == _sha256(graph):
+            if meta.get("source_sha256") == source_sha and meta.get("sha256") == sha256_file(graph):
                 self._max_length = int(meta.get("max_length", 256))
                 return graph
         return self._export(source_sha, graph, sidecar)
@@ -135,7 +127,7 @@ class OnnxEmbedder:
         os.replace(tmp, graph)
         raw.unlink(missing_ok=True)
         self._max_length = int(model.max_seq_length)
-        meta = {"source_sha256": source_sha, "sha256": _sha256(graph), "max_length": self._max_length,
+        meta = {"source_sha256": source_sha, "sha256": sha256_file(graph), "max_length": self._max_length,
                 "torch": torch.__version__, "onnxruntime": onnxruntime.__version__}
         tmp = sidecar.with_suffix(".tmp")
         tmp.write_text(json.dumps(meta, indent=2), encoding="utf-8")

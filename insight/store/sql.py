@@ -42,7 +42,7 @@ from .tables import (
     themes,
     workspace_items,
 )
-from .weeks import AcrossWeeks
+from .weeks import AcrossWeeks, checked_correction
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -182,11 +182,7 @@ class SQLStore(AcrossWeeks):
         ``insight train tagger --from-corrections``. ``valid`` is the taxonomy's keys: the store knows no
         taxonomy of its own.
         """
-        if root_cause not in valid:
-            raise StoreError(f"unknown root cause {root_cause!r}; valid: {', '.join(valid)}", code="E407")
-        by = (by or "").strip()
-        if not by:
-            raise StoreError("say who made the correction (by=...)", code="E405")
+        by = checked_correction(root_cause, by, valid)
         run = self.get_run(run_id)
         if run["kind"] == "weekly":  # its items live across weeks, in the run's workspace
             return SQLStore(self.url, run["workspace"] or DEFAULT_WORKSPACE).correct_item(

@@ -28,6 +28,16 @@ CHUNK = 500  # ids per IN (...) list: SQLite allows 32k parameters, PostgreSQL m
 ITEM_FIELDS = [c.name for c in workspace_items.columns if c.name not in ("workspace", "item_id", "version")]
 
 
+def checked_correction(root_cause: str, by: str, valid: Sequence[str]) -> str:
+    """A correction's cause must be a taxonomy key and its reviewer named; returns the reviewer's name."""
+    if root_cause not in valid:
+        raise StoreError(f"unknown root cause {root_cause!r}; valid: {', '.join(valid)}", code="E407")
+    by = (by or "").strip()
+    if not by:
+        raise StoreError("say who made the correction (by=...)", code="E405")
+    return by
+
+
 class AcrossWeeks:
     """The weekly run's tables; ``self`` is an ``SQLStore`` (engine, workspace, ``_serialise``, frame writers)."""
 
@@ -108,11 +118,7 @@ class AcrossWeeks:
         """A reviewer's root cause for one of the workspace's items, at once; kept as a training label and, by the
         next weekly run, in the ledger (``human_correction``). With ``expected_version`` (the version the reviewer
         saw), an item that changed since is refused (E409) rather than overwritten."""
-        if root_cause not in valid:
-            raise StoreError(f"unknown root cause {root_cause!r}; valid: {', '.join(valid)}", code="E407")
-        by = (by or "").strip()
-        if not by:
-            raise StoreError("say who made the correction (by=...)", code="E405")
+        by = checked_correction(root_cause, by, valid)
         t = workspace_items
         mine = (t.c.workspace == self.workspace, t.c.item_id == item_id)
         with self.engine.begin() as conn:

@@ -196,6 +196,15 @@ class WeeklyConfig(_Section):
     rows_without_ids: Literal["match", "per_file"] = "match"
 
 
+class AccessConfig(_Section):
+    """Roles for the review app and every write to the store (``insight.access``). No roles: local mode, where
+    anyone who gives a name may review and the app says so. Each role lists e-mails, ``*@domain`` or
+    ``group:name`` (a group claim from the login provider)."""
+
+    roles: dict[Literal["viewer", "reviewer", "admin"], list[str]] = Field(default_factory=dict)
+    default_role: Literal["viewer", "reviewer", "admin"] | None = "viewer"  # a logged-in user no rule names
+
+
 class Config(_Section):
     seed: int = 42
     data_dir: str = "../shared/data"
@@ -212,6 +221,7 @@ class Config(_Section):
     rank: RankConfig = Field(default_factory=RankConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
     weekly: WeeklyConfig = Field(default_factory=WeeklyConfig)
+    access: AccessConfig = Field(default_factory=AccessConfig)
 
     @property
     def home_path(self) -> Path:

@@ -4,7 +4,7 @@ Codes are stable, so scripts and the review app can react to them; ``CATALOGUE``
 (code -> class, one-line meaning) and ``docs/errors.md`` is written from it. A raise site picks the class and
 code that the catalogue pairs; a test fails when a raised code is missing here or raised with another class.
 The hundreds say where a problem lies: 1xx config, 2xx input data, 3xx components, 4xx store, 5xx exports,
-6xx saved models, 7xx reviewers' edits.
+6xx saved models, 7xx reviewers' edits, 8xx access.
 """
 
 from __future__ import annotations
@@ -66,6 +66,12 @@ class ReviewError(InsightError):
     code = "E700"
 
 
+class AccessError(InsightError):
+    """Someone tried a change their role does not allow (``access.roles`` in config)."""
+
+    code = "E800"
+
+
 class Entry(NamedTuple):
     error: type[InsightError]
     meaning: str
@@ -123,6 +129,9 @@ CATALOGUE: dict[str, Entry] = {
     "E701": Entry(ReviewError, "no stored run to take a theme's items from"),
     "E702": Entry(ReviewError, "unknown theme edit"),
     "E710": Entry(ReviewError, "a tagger rollback where the workspace has no earlier tagger to go back to"),
+    "E801": Entry(AccessError, "your role (access.roles) does not allow this change: a viewer cannot write"),
+    "E802": Entry(AccessError, "no rule in access.roles names you and access.default_role gives no access"),
+    "E803": Entry(AccessError, "a change without who makes it"),
 }
 
 

@@ -56,7 +56,9 @@ def run(source: ingest.Source, config: Config | None = None, *, taxonomy: Taxono
         # near-duplicate themes are known only once causes are: same cause and close centroids are one theme
         found = themes.merge_same_cause(found, X, tags[S.ROOT_CAUSE].tolist(), cfg.themes.merge_threshold)
     with timed_stage("measure", rep, timings):
+        xy = themes.layout(X, found.ids, cfg.seed).round(4)  # the theme map, drawn by the app
         items = report.annotate(S.fill_stored(items, {S.THEME: found.ids, S.THEME_SIM: found.similarity.round(4),
+                                                      S.MAP_X: xy[:, 0], S.MAP_Y: xy[:, 1],
                                                       **{c: tags[c].tolist() for c in tag.TAG_COLUMNS},
                                                       S.SUBTHEME: found.subtheme_ids, S.POLARITY: feel.tolist()}),
                                 cfg.ingest.rating_range)

@@ -11,9 +11,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from . import assembly, clean, ingest, report, tag, themes
@@ -174,13 +176,15 @@ def weekly_brief(store: Store, run_id: str) -> dict[str, Any]:
                         ledger=store.ledger(run_id) if run["kind"] == "weekly" else None)
 
 
-def edit_theme(op: str, config: Config | None = None, *, preview: bool = False, **kw: Any) -> dict[str, Any]:
+def edit_theme(op: str, config: Config | None = None, *, by: Any = None, preview: bool = False,
+               **kw: Any) -> dict[str, Any]:
     """A reviewer's edit of the theme registry (rename, merge, split, move), stored with its event.
 
     Edits are training data for the next run: a pinned name survives rediscovery, merged themes stay merged,
     a split theme's parts are registered with their own centroids, and moved items are recorded as labelled
     examples. Merge and split read the latest run's items and embed them (from the cache). ``preview`` computes
-    the edit's event (a split's part sizes) without storing it.
+    the edit's event (a split's part sizes) without storing it. ``by`` (a name, or an ``insight.access.Actor``)
+    is who edits: the store checks their role and keeps them in the audit log.
     """
     if op not in THEME_EDITS:
         raise ReviewError(f"unknown theme edit {op!r}; valid: {', '.join(THEME_EDITS)}", code="E702")
@@ -207,5 +211,21 @@ def edit_theme(op: str, config: Config | None = None, *, preview: bool = False, 
             event, part, ids = themes.split(reg, kw["theme_id"], X, k=kw.get("k", 2), seeds=seeds)
             event["sizes"] = {i: int((part == n).sum()) for n, i in enumerate(ids)}
     if not preview:  # a preview (the app shows a split's part sizes before it is made) changes nothing
-        store.save_registry(reg.to_records(), [event], loaded=reg.loaded)
+        store.save_registry(reg.to_records(), [event], by, loaded=reg.loaded)
     return event
+
+
+def search_vectors(texts: Sequence[str], config: Config | None = None) -> np.ndarray:
+    """The vectors of stored ``texts`` for semantic search: the ones the run made (from the cache), unit length."""
+    cfg = config or load_config()
+    encode = assembly.encoder(cfg, assembly.embedder(cfg))
+    return encode(clean.model_texts([t or "" for t in texts]))
+
+
+def search_scores(query: str, vectors: np.ndarray, config: Config | None = None) -> np.ndarray:
+    """Cosine similarity of ``query`` (as a reviewer types it) to each of ``vectors``: meaning, not words, so
+    "never arrived" finds "parcel still not here"."""
+    cfg = config or load_config()
+    encode = assembly.encoder(cfg, assembly.embedder(cfg))
+    q = encode(clean.model_inputs([query], cfg.clean))
+    return vectors @ q[0]

@@ -51,6 +51,7 @@ WEEK = "week"
 THEME = "theme_id"
 THEME_SIM = "theme_similarity"
 SUBTHEME = "subtheme_id"  # root cause > theme > sub-theme
+MAP_X, MAP_Y = "map_x", "map_y"  # the item's place on the theme map (``themes.layout``)
 ROOT_CAUSE = "root_cause"
 CONFIDENCE = "confidence"
 NEGATIVE = "negative"

@@ -92,10 +92,20 @@ def ledger(run: str = typer.Option("latest", "--run", help="A weekly run's id, l
 themes_app = typer.Typer(no_args_is_help=True, help="Review the theme registry: rename, merge, split, move.")
 
 
-def _edit(op: str, config: Optional[Path], workspace: Optional[str], **kw) -> None:
+def _by() -> str:
+    """Who edits when --by is not given: the login name (the audit log keeps it)."""
+    import getpass
+
+    return getpass.getuser()
+
+
+ByOpt = typer.Option(None, "--by", help="Who edits (default: your login name); the audit log keeps it.")
+
+
+def _edit(op: str, config: Optional[Path], workspace: Optional[str], by: Optional[str], **kw) -> None:
     from insight.operations import edit_theme
 
-    event = edit_theme(op, load_settings(config, workspace), **kw)
+    event = edit_theme(op, load_settings(config, workspace), by=by or _by(), **kw)
     out.print(json.dumps(event, default=str))
 
 
@@ -117,31 +127,33 @@ def themes_list(config: Optional[Path] = ConfigOpt, workspace: Optional[str] = W
 
 @themes_app.command("rename")
 def themes_rename(theme_id: str, label: str, config: Optional[Path] = ConfigOpt,
-                  workspace: Optional[str] = WorkspaceOpt) -> None:
+                  workspace: Optional[str] = WorkspaceOpt, by: Optional[str] = ByOpt) -> None:
     """Give a theme a name that survives rediscovery."""
-    _edit("rename", config, workspace, theme_id=theme_id, label=label)
+    _edit("rename", config, workspace, by, theme_id=theme_id, label=label)
 
 
 @themes_app.command("merge")
 def themes_merge(theme_ids: list[str], into: str = typer.Option(..., "--into"),
-                 config: Optional[Path] = ConfigOpt, workspace: Optional[str] = WorkspaceOpt) -> None:
+                 config: Optional[Path] = ConfigOpt, workspace: Optional[str] = WorkspaceOpt,
+                 by: Optional[str] = ByOpt) -> None:
     """Merge themes into one (which keeps its id)."""
-    _edit("merge", config, workspace, theme_ids=theme_ids, into=into)
+    _edit("merge", config, workspace, by, theme_ids=theme_ids, into=into)
 
 
 @themes_app.command("split")
 def themes_split(theme_id: str, k: int = typer.Option(2, "--k"),
                  seed: list[str] = typer.Option([], "--seed", help="Example text of a part (repeat per part)."),
-                 config: Optional[Path] = ConfigOpt, workspace: Optional[str] = WorkspaceOpt) -> None:
+                 config: Optional[Path] = ConfigOpt, workspace: Optional[str] = WorkspaceOpt,
+                 by: Optional[str] = ByOpt) -> None:
     """Split a theme into k parts, or around example texts."""
-    _edit("split", config, workspace, theme_id=theme_id, k=k, seeds=seed or None)
+    _edit("split", config, workspace, by, theme_id=theme_id, k=k, seeds=seed or None)
 
 
 @themes_app.command("move")
 def themes_move(item_ids: list[str], to: str = typer.Option(..., "--to"), config: Optional[Path] = ConfigOpt,
-                workspace: Optional[str] = WorkspaceOpt) -> None:
+                workspace: Optional[str] = WorkspaceOpt, by: Optional[str] = ByOpt) -> None:
     """Record that items belong to another theme (labelled examples for the next run)."""
-    _edit("move", config, workspace, item_ids=item_ids, theme_id=to)
+    _edit("move", config, workspace, by, item_ids=item_ids, theme_id=to)
 
 
 def register(app: typer.Typer) -> None:

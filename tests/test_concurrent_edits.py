@@ -90,7 +90,7 @@ def test_a_rename_made_while_a_run_works_survives_its_publish(tiny_frame, tiny_c
     target = first.themes.loc[first.themes["theme_id"] != "unthemed", "theme_id"].iloc[0]
     registry = themes.Registry.from_records(store.registry_records(), store.theme_counter())
     working = run(tiny_frame, tiny_config, registry=registry, previous=store.previous_themes())  # reads, works...
-    edit_theme("rename", tiny_config, theme_id=target, label="Parcels that never came")  # ...a reviewer renames
+    edit_theme("rename", tiny_config, by="ana", theme_id=target, label="Parcels that never came")  # reviewer renames
     store.publish(working, source="again")  # ...the run publishes
     labels = {r["theme_id"]: r.get("pinned_label") for r in store.registry_records()}
     assert labels[target] == "Parcels that never came"
@@ -122,7 +122,7 @@ def test_many_edits_while_a_run_works_lose_nothing(tiny_frame, tiny_config):
     for n in range(100):
         if n % 2:
             theme = targets[n % len(targets)]
-            edit_theme("rename", tiny_config, theme_id=theme, label=f"name {n}")
+            edit_theme("rename", tiny_config, by="ana", theme_id=theme, label=f"name {n}")
             last_name[theme] = f"name {n}"
         else:
             key = f"TH8{n:03d}"
@@ -153,9 +153,9 @@ def test_two_reviewers_renaming_one_theme_the_later_is_told(tiny_frame, tiny_con
     store = SQLStore(tiny_config.store_url)
     target = first.themes.loc[first.themes["theme_id"] != "unthemed", "theme_id"].iloc[0]
     stale = themes.Registry.from_records(store.registry_records(), store.theme_counter())  # reviewer B reads
-    edit_theme("rename", tiny_config, theme_id=target, label="Ana's name")  # reviewer A renames
+    edit_theme("rename", tiny_config, by="ana", theme_id=target, label="Ana's name")  # reviewer A renames
     event = themes.rename(stale, target, "Bo's name")  # B renames from what B read
     with pytest.raises(StoreError) as info:
-        store.save_registry(stale.to_records(), [event], loaded=stale.loaded)
+        store.save_registry(stale.to_records(), [event], "ben", loaded=stale.loaded)
     assert info.value.code == "E409"
     assert {r["theme_id"]: r["pinned_label"] for r in store.registry_records()}[target] == "Ana's name"

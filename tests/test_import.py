@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 LIB = ROOT / "insight"
 
-VOCABULARY = {"schema", "errors", "roles", "lexicon"}
+VOCABULARY = {"schema", "errors", "roles", "lexicon", "access"}
 PLUMBING = {"config", "backends", "provenance", "nlp", "sentiment"}
 STAGES = {"ingest", "clean", "embed", "themes", "tag", "report", "store", "demo"}
 COMPOSITION = {"flow", "weekly", "operations", "assembly", "evaluate", "__init__"}

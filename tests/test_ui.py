@@ -82,7 +82,7 @@ def test_approve_an_action_from_the_page(with_run):
     at = page("ui/actions.py").run()
     key = with_run.actions.iloc[0]["theme_id"]
     at.selectbox(key=f"st-{key}").select("approved")
-    at.text_input(key=f"by-{key}").input("cx-lead")
+    at.sidebar.text_input(key="me").input("cx-lead")
     at.button[0].click().run()
     assert not at.exception
     assert any(f"{key} is now approved" in s.value for s in at.success)
@@ -93,7 +93,7 @@ def test_correct_a_root_cause_from_the_themes_page(with_run):
     at = page("ui/themes.py").run()
     item = at.selectbox(key="fix-item").value
     at.selectbox(key=f"fix-cause-{item}").select("inventory")
-    at.text_input(key="fix-by").input("cx-lead")
+    at.sidebar.text_input(key="me").input("cx-lead")
     at.button(key="FormSubmitter:correct-tag-Save").click().run()
     assert not at.exception
     assert any(f"{item}:" in s.value and "-> inventory" in s.value for s in at.success)
@@ -208,7 +208,7 @@ def test_actions_say_why_they_rank_in_words_and_show_decisions_with_notes(with_r
     at = page("ui/actions.py").run()
     key = with_run.actions.iloc[0]["theme_id"]
     at.selectbox(key=f"st-{key}").select("approved")
-    at.text_input(key=f"by-{key}").input("cx-lead")
+    at.sidebar.text_input(key="me").input("cx-lead")
     at.text_input(key=f"note-{key}").input("owner agreed")
     at.button[0].click().run()
     captions = [c.value for c in at.caption]
@@ -269,7 +269,7 @@ def test_a_rename_from_the_cli_or_the_page_shows_at_once(own_run):
 
     result, cfg = own_run
     top = result.actions.iloc[0]
-    edit_theme("rename", cfg, theme_id=top["theme_id"], label="Card payments failing")
+    edit_theme("rename", cfg, by="ana", theme_id=top["theme_id"], label="Card payments failing")
     at = page("ui/themes.py").run()
     table = at.dataframe[0].value.set_index("theme_id")
     assert table.at[top["theme_id"], "label"] == "Card payments failing"
@@ -277,6 +277,7 @@ def test_a_rename_from_the_cli_or_the_page_shows_at_once(own_run):
     assert any("Card payments failing" in e.label for e in actions.expander)
 
     other = result.themes[result.themes["theme_id"] != "unthemed"].iloc[-1]["theme_id"]
+    at.sidebar.text_input(key="me").input("cx-lead")
     at.main.selectbox[0].select(other).run()
     at.text_input(key=f"name-{other}").input("Sizes run small")
     at.button(key=f"FormSubmitter:rename-{other}-Rename").click().run()
@@ -292,6 +293,7 @@ def test_merge_and_split_a_theme_from_the_page_with_a_preview(own_run):
     sizes = result.themes[result.themes["theme_id"] != "unthemed"].set_index("theme_id")["size"]
     big, small = sizes.idxmax(), sizes.idxmin()
     at = page("ui/themes.py").run()
+    at.sidebar.text_input(key="me").input("cx-lead")
     at.main.selectbox[0].select(big).run()
     at.multiselect(key=f"merge-{big}").set_value([small])
     at.button(key=f"FormSubmitter:merge-{big}-Merge").click().run()
@@ -309,3 +311,155 @@ def test_merge_and_split_a_theme_from_the_page_with_a_preview(own_run):
     assert not at.exception and any(f"{big} split" in s.value for s in at.success)
     after = {r["theme_id"] for r in SQLStore(cfg.store_url, cfg.workspace).registry_records()}
     assert len(after - before) == 1
+
+
+def app_store():
+    """The store as the app sees it: through the config file the app reads."""
+    import os
+
+    from insight import open_store
+
+    return open_store(load_config(os.environ["INSIGHT_CONFIG"]))
+
+
+@pytest.fixture
+def team(tmp_path, monkeypatch):
+    """A demo run in a store of its own, and a config file (``$INSIGHT_CONFIG``) whose roles a test can change."""
+    home = tmp_path / "team"
+    monkeypatch.setenv("INSIGHT_HOME", str(home))
+    monkeypatch.delenv("INSIGHT_STORE_URL", raising=False)
+    cfg = load_config(embed={"backend": "hashing", "cache": False}, themes={"key_phrases": False}, **DEMO_OVERRIDES)
+    result = run_and_store(demo_path(), cfg)
+    path = tmp_path / "app.yaml"
+
+    def roles(**roles) -> Path:
+        import yaml
+
+        path.write_text(yaml.safe_dump({"workspace": "demo", "embed": {"backend": "hashing", "cache": False},
+                                        "access": {"roles": roles, "default_role": None}}))
+        return path
+
+    monkeypatch.setenv("INSIGHT_CONFIG", str(roles()))
+    return result, roles
+
+
+def signed_in(path: str, email: str) -> AppTest:
+    at = page(path)
+    at.user = {"is_logged_in": True, "email": email, "name": email.split("@")[0]}
+    return at
+
+
+@pytest.mark.parametrize("path", [*PAGES, "ui/review.py", "ui/runs.py"])
+def test_with_roles_every_page_asks_for_a_login_and_local_mode_says_it_is_local(team, path):
+    result, roles = team
+    at = page(path).run()  # local mode: the sidebar says so, and the page renders
+    assert not at.exception and any("Local mode" in c.value for c in at.sidebar.caption)
+    roles(reviewer=["ana@shop.com"])
+    at = page(path).run()
+    assert not at.exception and any(b.label == "Log in" for b in at.button)
+    assert not at.dataframe and not at.metric  # nothing of the store is shown before a login
+    at = signed_in(path, "eve@elsewhere.com").run()
+    assert any("has no access" in e.value for e in at.error)
+
+
+def test_a_viewer_gets_no_forms_and_a_reviewer_demoted_meanwhile_is_refused_by_the_store(team):
+    result, roles = team
+    roles(reviewer=["ana@shop.com"], viewer=["*@shop.com"])
+    at = signed_in("ui/actions.py", "bo@shop.com").run()
+    assert not at.exception and any("ana" not in c.value and "reviewer role" in c.value for c in at.caption)
+    assert not [b for b in at.button if b.key and b.key.startswith("FormSubmitter:status-")]
+
+    at = signed_in("ui/actions.py", "ana@shop.com").run()
+    key = result.actions.iloc[0]["theme_id"]
+    at.selectbox(key=f"st-{key}").select("approved")
+    roles(viewer=["*@shop.com"])  # an admin demotes ana while her page is open
+    at.button(key=f"FormSubmitter:status-{key}-Save").click().run()
+    assert any("[E801]" in e.value and "viewer" in e.value for e in at.error)
+    assert app_store().action_history(key).empty
+
+
+def test_a_decision_from_a_stale_page_is_refused(team):
+    result, roles = team
+    roles(reviewer=["ana@shop.com", "ben@shop.com"], admin=["lead@shop.com"])
+    key = result.actions.iloc[0]["theme_id"]
+    at = signed_in("ui/actions.py", "ana@shop.com").run()
+    app_store().set_action_status(key, "rejected", "ben@shop.com")  # ben decides meanwhile
+    at.selectbox(key=f"st-{key}").select("approved")
+    at.button(key=f"FormSubmitter:status-{key}-Save").click().run()
+    assert any("[E409]" in e.value and "rejected" in e.value for e in at.error)
+    assert app_store().action_history(key)["status"].tolist() == ["rejected"]
+    runs = signed_in("ui/runs.py", "lead@shop.com").run()  # the admin's audit log shows who did what
+    log = runs.dataframe[-1].value
+    assert log[["actor", "role", "action", "target"]].values.tolist() == [
+        ["ben@shop.com", "reviewer", "action_status", key]]
+
+
+def test_the_review_page_labels_one_by_one_in_bulk_and_shows_agreement(team):
+    result, _ = team
+    at = page("ui/review.py").run()
+    assert not at.exception
+    at.sidebar.text_input(key="me").input("ana").run()
+    first = at.caption[0].value.split(" ")[0]
+    at.button(key="label-accept").click().run()  # keep the tagger's cause
+    assert not at.exception and not at.error
+    second = at.caption[0].value.split(" ")[0]
+    assert second != first
+    at.button(key="label-skip").click().run()
+    third = at.caption[0].value.split(" ")[0]
+    assert third != second
+    at.button(key="label-payments").click().run()
+    log = app_store().tag_corrections()
+    assert log["item_id"].tolist() == [first, third] and log.iloc[-1]["new_cause"] == "payments"
+    assert log.iloc[0]["new_cause"] == log.iloc[0]["old_cause"]  # a confirmation
+
+    table = at.dataframe(key="bulk-table")
+    assert table is not None
+    at.session_state["bulk-table"] = {"selection": {"rows": [0, 1], "columns": []}}
+    at.run()
+    at.button(key="bulk-accept").click().run()
+    assert any("2 item(s) labelled" in s.value for s in at.success)
+    at.sidebar.text_input(key="me").input("ben").run()  # a second reviewer labels ana's first item otherwise
+    items = app_store().load(result.run_id, "items").set_index("item_id")
+    app_store().correct_tag(result.run_id, first, "inventory", "ben",
+                                          valid=["inventory"], expected_cause=items.at[first, "root_cause"])
+    at.run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Items labelled by 2+ reviewers"] == "1" and metrics["Reviewers agree"] == "0%"
+
+
+def test_search_by_words_and_by_meaning(team):
+    result, _ = team
+    at = page("ui/review.py").run()
+    at.text_input(key="q").input("refund").run()
+    assert not at.exception
+    hits = at.dataframe[0].value
+    assert len(hits) and hits["text"].str.contains("refund", case=False).all()
+    at.radio(key="q-how").set_value("meaning").run()
+    assert not at.exception
+    ranked = at.dataframe[0].value
+    assert len(ranked) and ranked["score"].is_monotonic_decreasing and ranked["score"].iloc[0] >= 0.3
+
+
+def test_the_runs_page_compares_a_run_with_the_one_before(team):
+    result, _ = team
+    again = run_and_store(demo_path(), load_config(embed={"backend": "hashing", "cache": False},
+                                                   themes={"key_phrases": False, "min_cluster_size": 40},
+                                                   **DEMO_OVERRIDES))
+    at = page("ui/runs.py").run()
+    assert not at.exception and at.sidebar.selectbox[0].value == again.run_id
+    metrics = {m.label: int(m.value) for m in at.metric}
+    assert set(metrics) == {"Themes born", "Themes grew", "Themes shrank", "Themes gone"}
+    assert sum(metrics.values()) > 0
+    assert any(f"{again.run_id} against {result.run_id}" in c.value for c in at.caption)
+
+
+def test_the_themes_page_draws_the_map_and_a_link_opens_its_theme(team):
+    result, _ = team
+    target = result.themes[result.themes["theme_id"] != "unthemed"].iloc[2]["theme_id"]
+    at = page("ui/themes.py")
+    at.query_params["theme"] = target
+    at.run()
+    assert not at.exception
+    assert at.get("arrow_vega_lite_chart"), "no theme map"
+    assert any(target in s.value for s in at.subheader)
+    assert at.query_params["theme"] == target

@@ -382,7 +382,7 @@ def test_a_reviewers_merge_moves_the_items_at_the_next_run_as_theme_edits(tmp_pa
     sizes = items[items[S.THEME] != S.UNTHEMED][S.THEME].value_counts()
     assert len(sizes) >= 2
     gone, into = sizes.index[-1], sizes.index[0]
-    edit_theme("merge", weekly_config, theme_ids=[gone], into=into)
+    edit_theme("merge", weekly_config, by="ana", theme_ids=[gone], into=into)
     done = weekly([w1], weekly_config)
     moved = done.ledger[done.ledger["cause"] == "theme_edit"]
     assert set(moved["item_id"]) == set(items.index[items[S.THEME] == gone])

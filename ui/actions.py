@@ -5,10 +5,36 @@ import streamlit as st
 
 from insight.errors import InsightError
 from insight.report import explain_impact, export, is_filtered, with_decisions
-from ui import data, filters
+from ui import auth, data, filters
 from ui.safe import plain
 
+FORMATS = {"CSV": ("csv", "text/csv"), "JSON": ("json", "application/json"), "Jira": ("jira", "text/csv"),
+           "Markdown": ("markdown", "text/markdown")}
+
+def _decide(a: dict, seen: int, assignee: str) -> bool:
+    """The decision form; ``seen`` (decisions shown) makes a decision someone else made meanwhile refuse this one.
+    True when a decision was stored."""
+    key, stored = a["theme_id"], False
+    with st.form(f"status-{key}"):
+        cols = st.columns([2, 2, 3, 1])
+        options = ["proposed", "approved", "rejected", "in_progress", "done"]
+        new = cols[0].selectbox("Status", options, index=options.index(a["status"] or "proposed"), key=f"st-{key}")
+        to = cols[1].text_input("Assigned to", value=assignee, key=f"to-{key}")
+        note = cols[2].text_input("Note", key=f"note-{key}")
+        if cols[3].form_submit_button("Save"):
+            try:
+                data.set_action_status(key, new, auth.actor(), note, assignee=to,
+                                       expected_version=data.shown(f"decisions-{key}", seen))
+                st.success(f"{key} is now {new}")
+                seen, stored = seen + 1, True
+            except InsightError as exc:  # transitions, missing names, roles and stale pages, explained
+                st.error(str(exc))
+    data.remember(f"decisions-{key}", seen)
+    return stored
+
+
 st.title("Actions")
+auth.sign_in()
 run_id = data.pick_run()
 if run_id:
     actions = data.frame(run_id, "actions")
@@ -26,13 +52,21 @@ if run_id:
     owners = sorted(actions["owner"].dropna().unique())
     picked = st.multiselect("Owner team", owners, default=owners)
     shown = actions[actions["owner"].isin(picked)]
-    st.download_button("Download actions with decisions (CSV)",
-                       export(with_decisions(shown, data.action_history(None)), "csv"),
-                       file_name=f"actions-{run_id}.csv", mime="text/csv")
+    decided = with_decisions(shown, data.action_history(None))
+    cols = st.columns(len(FORMATS))
+    for col, (name, (fmt, mime)) in zip(cols, FORMATS.items()):  # what is shown, with every decision
+        col.download_button(f"Download {name}", export(decided, fmt), file_name=f"actions-{run_id}.{fmt[:4]}",
+                            mime=mime, key=f"dl-{fmt}")
+    assigned = dict(zip(decided["theme_id"], decided["assigned_to"]))
+    history_all = data.action_history(None)
+    writer = auth.may("reviewer")
+    if not writer:
+        st.caption("You can read and export actions; deciding on them needs the reviewer role.")
     for a in shown.to_dict("records"):
         in_view = f"  ·  {a['in_view']} complaints in view" if "in_view" in a else ""
+        who = f" → {assigned[a['theme_id']]}" if assigned.get(a["theme_id"]) else ""
         with st.expander(f"#{a['rank']}  {plain(a['title'])}  ·  impact {a['impact']:.0f}{in_view}  ·  "
-                         f"{a['status'] or 'proposed'}", expanded=a["rank"] <= 3):
+                         f"{plain(a['owner'])}{plain(who)}  ·  {a['status'] or 'proposed'}", expanded=a["rank"] <= 3):
             c = st.columns(3)
             c[0].metric("Impact", f"{a['impact']:.0f}")
             if pd.notna(a["growth"]):
@@ -53,20 +87,9 @@ if run_id:
             st.markdown("**Playbook**")
             for step in a["steps"] or []:
                 st.markdown(f"- {plain(step)}")
-            with st.form(f"status-{a['theme_id']}"):
-                cols = st.columns([2, 2, 3, 1])
-                options = ["proposed", "approved", "rejected", "in_progress", "done"]
-                new = cols[0].selectbox("Status", options, index=options.index(a["status"] or "proposed"),
-                                        key=f"st-{a['theme_id']}")
-                who = cols[1].text_input("By", key=f"by-{a['theme_id']}")
-                note = cols[2].text_input("Note", key=f"note-{a['theme_id']}")
-                if cols[3].form_submit_button("Save"):
-                    try:
-                        data.set_action_status(a["theme_id"], new, who, note)
-                        st.success(f"{a['theme_id']} is now {new}")
-                    except InsightError as exc:  # the store explains invalid transitions and missing names
-                        st.error(str(exc))
-            history = data.action_history(a["theme_id"])
+            history = history_all[history_all["action_key"] == a["theme_id"]] if len(history_all) else history_all
+            if writer and _decide(a, len(history), assigned.get(a["theme_id"]) or ""):
+                history = data.action_history(a["theme_id"])
             if len(history):
                 st.caption("History: " + "; ".join(
                     f"{r['status']} by {plain(r['by'])} ({str(r['at'])[:16]})" + (f": {plain(r['note'])}"

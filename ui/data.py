@@ -89,10 +89,24 @@ def run_info(run_id: str) -> dict:
     return _run_info(_url(), run_id)
 
 
-def set_action_status(theme_id: str, status: str, by: str, note: str = "") -> dict:
-    """A reviewer's decision on an action; cached frames are dropped so every page shows it."""
-    entry = _store(_url()).set_action_status(theme_id, status, by, note)
+def _writer():
+    """A store for one write, with the access rules as the config says now (a demotion counts at once)."""
+    return open_store(settings().model_copy(update={"workspace": workspace()}))
+
+
+def _changed() -> None:
     _frame.clear()
+    _runs.clear()
+    _audit.clear()
+
+
+def set_action_status(theme_id: str, status: str, by, note: str = "", expected_version: int | None = None,
+                      assignee: str | None = None) -> dict:
+    """A reviewer's decision on an action; cached frames are dropped so every page shows it. ``expected_version``
+    is the number of decisions the reviewer saw: one made meanwhile refuses this one (E409)."""
+    entry = _writer().set_action_status(theme_id, status, by, note, expected_version=expected_version,
+                                        assignee=assignee)
+    _changed()
     return entry
 
 
@@ -103,11 +117,29 @@ def root_causes() -> list[str]:
     return load_taxonomy(settings().tag.taxonomy).keys
 
 
-def correct_tag(run_id: str, item_id: str, root_cause: str, by: str, note: str = "") -> dict:
-    """A reviewer's root cause for one item; it trains the next tagger. Cached frames are dropped."""
-    entry = _store(_url()).correct_tag(run_id, item_id, root_cause, by, valid=root_causes(), note=note)
-    _frame.clear()
+def correct_tag(run_id: str, item_id: str, root_cause: str, by, note: str = "",
+                expected_cause: str | None = None) -> dict:
+    """A reviewer's root cause for one item (or a confirmation of the tagger's, when it is the same); it trains
+    the next tagger. ``expected_cause`` is the cause the reviewer saw: a change meanwhile refuses this (E409)."""
+    entry = _writer().correct_tag(run_id, item_id, root_cause, by, valid=root_causes(), note=note,
+                                  expected_cause=expected_cause)
+    _changed()
     return entry
+
+
+def corrections() -> pd.DataFrame:
+    """Every reviewer's label so far (a confirmation keeps the tagger's cause), oldest first."""
+    return _store(_url()).tag_corrections()
+
+
+@st.cache_data(show_spinner=False, ttl=30)
+def _audit(url: str, workspace: str) -> pd.DataFrame:
+    return _store(url, workspace).audit()
+
+
+def audit() -> pd.DataFrame:
+    """The workspace's audit log: every reviewer's write with who, role, when, before and after."""
+    return _audit(_url(), workspace())
 
 
 @st.cache_data(show_spinner=False)
@@ -125,14 +157,14 @@ def this_week(run_id: str) -> tuple[list[str], pd.DataFrame]:
     return _this_week(_url(), run_id)
 
 
-def edit_theme(op: str, preview: bool = False, **kw) -> dict:
+def edit_theme(op: str, by=None, preview: bool = False, **kw) -> dict:
     """A reviewer's theme edit (rename, merge, split, move) in the workspace being reviewed; caches are dropped so
     every page shows it at once. ``preview`` computes it without storing it."""
     from insight.operations import edit_theme as edit
 
-    event = edit(op, settings().model_copy(update={"workspace": workspace()}), preview=preview, **kw)
+    event = edit(op, settings().model_copy(update={"workspace": workspace()}), by=by, preview=preview, **kw)
     if not preview:
-        _frame.clear()
+        _changed()
     return event
 
 
@@ -157,3 +189,14 @@ def pick_run() -> str | None:
     st.session_state["run_id"] = chosen
     st.query_params["run"] = chosen
     return chosen
+
+
+def shown(key: str, now):
+    """What the reviewer saw of ``key`` when the page last rendered (``now`` the first time). A form's submit
+    reruns the page, which reads the store afresh: the check against a stale edit needs the earlier value."""
+    return st.session_state.get(f"shown-{key}", now)
+
+
+def remember(key: str, now) -> None:
+    """Record what this render shows of ``key``, for the next submit."""
+    st.session_state[f"shown-{key}"] = now

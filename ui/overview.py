@@ -3,10 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from ui import data, filters
+from ui import auth, data, filters
 from ui.safe import plain
 
 st.title("Overview")
+auth.sign_in()
 run_id = data.pick_run()
 if run_id:
     info = data.run_info(run_id)

@@ -5,7 +5,7 @@ import streamlit as st
 
 from insight.errors import InsightError
 from insight.report import is_filtered
-from ui import data, filters
+from ui import auth, data, filters, themes_map
 from ui.safe import plain
 
 
@@ -23,20 +23,23 @@ def _correction_form(run_id: str, queue: pd.DataFrame, members: pd.DataFrame) ->
     item = st.selectbox("Item", list(texts), format_func=lambda i: f"{i}: {texts[i]}", key="fix-item")
     current = candidates.set_index("item_id").at[item, "root_cause"]
     with st.form("correct-tag"):
-        cols = st.columns([2, 2, 1])
+        cols = st.columns([3, 1])
         cause = cols[0].selectbox(f"Root cause (now: {current})", causes,
                                   index=causes.index(current) if current in causes else 0, key=f"fix-cause-{item}")
-        who = cols[1].text_input("By", key="fix-by")
-        if cols[2].form_submit_button("Save"):
+        if cols[1].form_submit_button("Save"):
             try:
-                entry = data.correct_tag(run_id, item, cause, who)
+                entry = data.correct_tag(run_id, item, cause, auth.actor(),
+                                         expected_cause=data.shown(f"cause-{item}", current))
                 st.success(f"{item}: {entry['old_cause']} -> {entry['new_cause']}")
-            except InsightError as exc:  # the store names the missing reviewer or an unknown cause
+                current = cause
+            except InsightError as exc:  # a missing name, an unknown cause, a role or a stale page, explained
                 st.error(str(exc))
+    data.remember(f"cause-{item}", current)
 
 
-def _editor(theme_id: str, label: str, others: dict[str, str]) -> None:
-    """Rename, merge into, or split the open theme: each edit is a registry event and shows at once."""
+def _editor(theme_id: str, label: str, others: dict[str, str], members: pd.DataFrame) -> None:
+    """Rename, merge into, split the open theme or move items out of it: each edit is a registry event (with who
+    made it, in the audit log) and shows at once."""
     with st.expander("Edit this theme"):
         with st.form(f"rename-{theme_id}"):
             name = st.text_input("New name", value=label, key=f"name-{theme_id}")
@@ -60,11 +63,19 @@ def _editor(theme_id: str, label: str, others: dict[str, str]) -> None:
                 st.session_state.pop(f"split-sizes-{theme_id}", None)
                 if event:
                     st.caption("New themes: " + ", ".join(event["into"]))
+        with st.form(f"move-{theme_id}"):
+            texts = dict(zip(members["item_id"], members["text"].fillna("").str.slice(0, 70)))
+            moved = st.multiselect("Move these items...", list(texts), format_func=lambda i: f"{i}: {texts[i]}",
+                                   key=f"move-items-{theme_id}")
+            to = st.selectbox("...to the theme", list(others), format_func=lambda t: f"{t}: {others[t]}",
+                              key=f"move-to-{theme_id}")
+            if st.form_submit_button("Move") and moved and to:
+                _apply("move", f"{len(moved)} item(s) moved to {to}", item_ids=moved, theme_id=to)
 
 
 def _apply(op: str, said: str, **kw) -> dict | None:
     try:
-        event = data.edit_theme(op, **kw)
+        event = data.edit_theme(op, by=auth.actor(), **kw)
     except InsightError as exc:
         st.error(str(exc))
         return None
@@ -73,6 +84,7 @@ def _apply(op: str, said: str, **kw) -> dict | None:
 
 
 st.title("Themes")
+auth.sign_in()
 run_id = data.pick_run()
 if run_id:
     themes = data.frame(run_id, "themes")
@@ -95,8 +107,12 @@ if run_id:
     if themes.empty:
         st.info("No theme has items that pass the filters.")
         st.stop()
-    st.dataframe(
-        table, hide_index=True, width="stretch",
+    labels = dict(zip(themes["theme_id"], themes["label"]))
+    picked = themes_map.draw(view, labels)  # a click on the map opens that theme
+    st.caption("Click a row (or a point on the map) to open its theme.")
+    rows = st.dataframe(
+        table.reset_index(drop=True), hide_index=True, width="stretch", on_select="rerun",
+        selection_mode="single-row", key="theme-table",
         column_config={
             "root_cause_share": st.column_config.ProgressColumn("root-cause share", min_value=0, max_value=1),
             "negative_share": st.column_config.ProgressColumn("negative", min_value=0, max_value=1),
@@ -108,11 +124,25 @@ if run_id:
                 help="How much the overall average rating would rise if this theme's items were rated like the rest"),
         },
     )
-    labels = dict(zip(themes["theme_id"], themes["label"]))
-    chosen = st.selectbox("Theme", list(labels), format_func=lambda t: f"{t}: {labels[t]}")
+    selected = rows.selection.rows if rows is not None and hasattr(rows, "selection") else []
+    if selected:
+        picked = picked or table.reset_index(drop=True).iloc[selected[0]]["theme_id"]
+    ids = list(labels)
+    if picked in labels and picked != st.session_state.get("theme-opened"):  # a new click wins over the picker
+        st.session_state["theme-pick"] = picked
+        st.session_state["theme-opened"] = picked
+    if st.session_state.get("theme-pick") not in labels:  # a link's ?theme=, else the first
+        wanted = st.query_params.get("theme")
+        st.session_state["theme-pick"] = wanted if wanted in labels else ids[0]
+    chosen = st.selectbox("Theme", ids, format_func=lambda t: f"{t}: {labels[t]}", key="theme-pick")
+    st.query_params["theme"] = chosen
     theme = themes[themes["theme_id"] == chosen].iloc[0]
     st.subheader(f"{chosen}: {plain(theme['label'])}")
-    _editor(chosen, theme["label"], {t: lab for t, lab in labels.items() if t != chosen and t != "unthemed"})
+    members = view[view["theme_id"] == chosen][["item_id", "timestamp", "channel", "rating", "root_cause",
+                                                  "confidence", "needs_review", "review_reason", "text"]]
+    if auth.may("reviewer"):
+        _editor(chosen, theme["label"], {t: lab for t, lab in labels.items() if t != chosen and t != "unthemed"},
+                members)
     c1, c2 = st.columns(2)
     c1.markdown("**Keywords** " + ", ".join(theme["keywords"] or []))
     c2.markdown("**Key phrases** " + ", ".join(theme["key_phrases"] or []))
@@ -133,15 +163,13 @@ if run_id:
         st.markdown("**Segments over-represented in this theme**")
         for sentence in lifts["sentence"].head(5):
             st.markdown(f"- {plain(sentence)}")
-    members = view[view["theme_id"] == chosen][["item_id", "timestamp", "channel", "rating", "root_cause",
-                                                  "confidence", "needs_review", "review_reason", "text"]]
     with st.expander(f"All {len(members)} items"):
         st.dataframe(members, hide_index=True, width="stretch")
-    queue = view[(view["status"] == "stored") & view["needs_review"].fillna(False).astype(bool)]
+    queue = view[(view["status"] == "stored") & view["needs_review"].fillna(False).astype(bool)
+                 & (view["theme_id"] == chosen)]
     if "review_rank" in queue:  # the label worth most first: uncertain, and unlike those above it
         queue = queue.sort_values("review_rank", na_position="last")
-    with st.expander(f"Review queue: {len(queue)} items the tagger was unsure about, most useful label first"):
-        st.dataframe(queue[["item_id", "theme_id", "root_cause", "second_cause", "confidence", "review_reason",
-                            "text"]], hide_index=True, width="stretch")
-    _correction_form(run_id, queue, members)
-
+    st.caption(f"{len(queue)} of this theme's items wait for a reviewer; the Review page labels them one by one "
+               "or in bulk.")
+    if auth.may("reviewer"):
+        _correction_form(run_id, queue, members)

@@ -21,9 +21,11 @@ from .measure import (
 )
 from .polarity import NEGATIVE, POLARITIES, complaint_lean, polarity, rating_polarity, text_polarity
 from .rank import ACTION_COLUMNS, explain_impact, impact_score, pick_evidence, rank_actions
+from .review import agreement, cohen_kappa, compare_runs
 from .summary import Measured, annotate, build_manifest, health, measure_run, reason_table, self_check
 
 __all__ = [
+    "agreement", "cohen_kappa", "compare_runs",
     "ACTION_COLUMNS", "FORMATS", "NEGATIVE", "POLARITIES", "Measured", "add_weeks", "annotate", "benjamini_hochberg",
     "brief", "build_manifest", "complaint_lean", "detect_spikes", "escalation", "explain_impact", "export",
     "filter_items", "group_stats", "health", "is_filtered",

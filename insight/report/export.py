@@ -137,18 +137,22 @@ def export(frame: pd.DataFrame, fmt: str, meta: dict[str, Any] | None = None) ->
 
 
 def with_decisions(actions: pd.DataFrame, log: pd.DataFrame) -> pd.DataFrame:
-    """Actions as a product team takes them away: each with its latest decision (status, who, when, note) from the
+    """Actions as a product team takes them away: each with its latest decision (status, who, when, note, who
+    carries it out) from the
     action ``log`` and the reason for its rank in words (``why``) instead of the explanation's raw figures."""
     from .rank import explain_impact
 
     out = actions.drop(columns=[c for c in ("run_id",) if c in actions.columns]).copy()
     latest = log.sort_values("entry_id").drop_duplicates("action_key", keep="last").set_index("action_key") \
-        if len(log) else pd.DataFrame(columns=["status", "by", "at", "note"])
+        if len(log) else pd.DataFrame(columns=["status", "by", "at", "note", "assignee"])
     keys = out["theme_id"]
     out["status"] = [latest.at[k, "status"] if k in latest.index else (s or "proposed")
                      for k, s in zip(keys, out.get("status", [None] * len(out)))]
     out["decided_by"] = [latest.at[k, "by"] if k in latest.index else "" for k in keys]
     out["decided_at"] = [str(latest.at[k, "at"])[:16] if k in latest.index else "" for k in keys]
     out["note"] = [latest.at[k, "note"] or "" if k in latest.index else "" for k in keys]
+    has = "assignee" in latest.columns
+    out["assigned_to"] = [latest.at[k, "assignee"] if has and k in latest.index
+                          and isinstance(latest.at[k, "assignee"], str) else "" for k in keys]
     out["why"] = [explain_impact(float(i), e) for i, e in zip(out["impact"], out["explanation"])]
     return out.drop(columns=["explanation"])

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from .. import schema as S
+from ..access import Actor, Policy
 from ..config import DEFAULT_WORKSPACE, Config
 from ..errors import StoreError
 from .rows import jsonable, records
@@ -29,6 +30,7 @@ from .tables import (
     TRANSITIONS,
     action_log,
     actions,
+    audit_log,
     erasures,
     exports,
     items,
@@ -45,6 +47,11 @@ from .tables import (
 from .weeks import AcrossWeeks, checked_correction
 
 
+def _named(by: str | Actor | None) -> str:
+    """The name of whoever makes a change ("" when nobody is named)."""
+    return (by.name if isinstance(by, Actor) else str(by or "")).strip()
+
+
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -57,14 +64,31 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 class SQLStore(AcrossWeeks):
     """SQLAlchemy-backed store; the URL chooses SQLite or PostgreSQL."""
 
-    def __init__(self, url: str, workspace: str = DEFAULT_WORKSPACE) -> None:
+    def __init__(self, url: str, workspace: str = DEFAULT_WORKSPACE, policy: Policy | None = None) -> None:
         self.url = url
         self.workspace = workspace
+        self.policy = policy or Policy()  # who may write: every reviewer's write checks it here, not in a page
         self._engine: Engine | None = None
 
     @classmethod
     def from_config(cls, cfg: Config) -> SQLStore:
-        return cls(cfg.store_url, cfg.workspace)
+        return cls(cfg.store_url, cfg.workspace, Policy.from_config(cfg.access))
+
+    def _audit(self, conn, who: tuple[str, str], action: str, target: str, before: Any, after: Any,
+               run_id: str | None = None) -> None:
+        """One audit row, in the caller's transaction: the write and its record commit or fail together."""
+        conn.execute(audit_log.insert().values(
+            workspace=self.workspace, at=datetime.now(timezone.utc), actor=who[0], role=who[1], action=action,
+            target=target, run_id=run_id, before=jsonable(before), after=jsonable(after)))
+
+    def audit(self, action: str | None = None) -> pd.DataFrame:
+        """Every reviewer's write in this workspace, oldest first: who (and with which role), when, before, after."""
+        query = select(audit_log).where(self._mine(audit_log)).order_by(audit_log.c.entry_id)
+        if action:
+            query = query.where(audit_log.c.action == action)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in audit_log.columns])
 
     def _mine(self, table: Table):
         """Rows of this store's workspace (rows written before workspaces existed belong to the default one)."""
@@ -122,33 +146,45 @@ class SQLStore(AcrossWeeks):
         rows = conn.execute(select(action_log).order_by(action_log.c.entry_id)).mappings().all()
         return {r["action_key"]: dict(r) for r in rows}
 
-    def set_action_status(self, action_key: str, status: str, by: str, note: str = "") -> dict[str, Any]:
+    def set_action_status(self, action_key: str, status: str, by: str | Actor, note: str = "", *,
+                          expected_version: int | None = None, assignee: str | None = None) -> dict[str, Any]:
         """Move an action along proposed -> approved -> in_progress -> done (or rejected); who and when are kept.
 
         The status belongs to the action's theme, so it carries over to later runs while the theme persists.
+        With ``expected_version`` (the decision count the reviewer saw), a decision made meanwhile refuses this
+        one (E409) instead of being overtaken by it. ``assignee`` (None: keep the last one) is who carries it out.
         """
         if status not in ACTION_STATUSES:
             raise StoreError(f"unknown status {status!r}; valid: {', '.join(ACTION_STATUSES)}", code="E404")
-        by = (by or "").strip()
-        if not by:
+        if not _named(by):
             raise StoreError("say who changed the status (by=...)", code="E405")
+        who = self.policy.require(by, "reviewer", "deciding on actions")
+        by = who[0]
         try:
             with self.engine.begin() as conn:
                 latest = self._action_status(conn).get(action_key, {})
                 current = latest.get("status", "proposed")
+                # from the same read as the status (SQLite reads outside the write transaction: a second query
+                # could see a decision committed after the first one, and let a forbidden move through)
+                # an action never decided on is version 0 from that same read; only a log written before
+                # versions existed needs its decisions counted (a second query raced: "rejected" then "approved")
+                seen = latest["version"] if latest.get("version") is not None \
+                    else self._decisions(conn, action_key) if latest else 0
+                if expected_version is not None and seen != expected_version:
+                    raise StoreError(f"the action {action_key} changed since you loaded it: it is now {current!r} "
+                                     f"(by {latest.get('by')}); reload and decide again", code="E409")
                 if status != current and status not in TRANSITIONS[current]:
                     raise StoreError(f"an action that is {current!r} cannot become {status!r}; allowed: "
                                      f"{', '.join(sorted(TRANSITIONS[current]))}", code="E406")
-                # from the same read as the status (SQLite reads outside the write transaction: a second query
-                # could see a decision committed after the first one, and let a forbidden move through)
-                # an action never decided on is version 1 from that same read; only a log written before
-                # versions existed needs its decisions counted (a second query raced: "rejected" then "approved")
-                version = (latest["version"] if latest.get("version") is not None
-                           else self._decisions(conn, action_key) if latest else 0) + 1
+                version = seen + 1
+                assignee = latest.get("assignee") if assignee is None else (assignee.strip() or None)
                 entry = {"action_key": action_key, "status": status, "by": by, "at": datetime.now(timezone.utc),
-                         "note": note, "version": version}
+                         "note": note, "version": version, "assignee": assignee}
                 conn.execute(action_log.insert().values(**entry))
                 conn.execute(update(actions).where(actions.c.theme_id == action_key).values(status=status))
+                self._audit(conn, who, "action_status", action_key,
+                            {"status": current, "version": seen, "assignee": latest.get("assignee")},
+                            {"status": status, "version": version, "assignee": assignee, "note": note})
         except IntegrityError as exc:  # someone decided on this action between our read and our write
             now = self._action_status_now(action_key)
             raise StoreError(f"the action {action_key} changed while you decided: it is now {now.get('status')!r} "
@@ -174,31 +210,43 @@ class SQLStore(AcrossWeeks):
 
     # ------------------------------------------------------------ reviewers' tag corrections
 
-    def correct_tag(self, run_id: str, item_id: str, root_cause: str, by: str, *, valid: Sequence[str],
-                    note: str = "") -> dict[str, Any]:
+    def correct_tag(self, run_id: str, item_id: str, root_cause: str, by: str | Actor, *, valid: Sequence[str],
+                    note: str = "", expected_cause: str | None = None) -> dict[str, Any]:
         """Record a reviewer's root cause for one stored item and show it in that run at once.
 
         The item leaves the review queue; the correction is kept (with who and when) as a training label for
         ``insight train tagger --from-corrections``. ``valid`` is the taxonomy's keys: the store knows no
-        taxonomy of its own.
+        taxonomy of its own. With ``expected_cause`` (the cause the reviewer saw), an item someone else corrected
+        meanwhile is refused (E409) rather than overwritten.
         """
-        by = checked_correction(root_cause, by, valid)
+        checked_correction(root_cause, _named(by), valid)
         run = self.get_run(run_id)
         if run["kind"] == "weekly":  # its items live across weeks, in the run's workspace
-            return SQLStore(self.url, run["workspace"] or DEFAULT_WORKSPACE).correct_item(
-                item_id, root_cause, by, valid=valid, note=note, run_id=run_id)
+            return SQLStore(self.url, run["workspace"] or DEFAULT_WORKSPACE, self.policy).correct_item(
+                item_id, root_cause, by, valid=valid, note=note, run_id=run_id, expected_cause=expected_cause)
+        who = self.policy.require(by, "reviewer", "correcting root causes")
+        by = who[0]
         with self.engine.begin() as conn:
+            # write first, so SQLite holds the write lock before it reads (see ``correct_item``)
+            conn.execute(update(items).where(items.c.run_id == run_id, items.c.item_id == item_id)
+                         .values(root_cause=items.c.root_cause))
             row = conn.execute(select(items.c.text, items.c.root_cause, items.c.customer_id, items.c.status)
                                .where(items.c.run_id == run_id, items.c.item_id == item_id)).mappings().first()
             if row is None or row["status"] != "stored":
                 raise StoreError(f"run {run_id} has no stored item {item_id!r} (duplicates, quarantined and "
                                  f"non-actionable rows carry no root cause)", code="E408")
+            if expected_cause is not None and row["root_cause"] != expected_cause:
+                raise StoreError(f"item {item_id} changed since you loaded it: its root cause is now "
+                                 f"{row['root_cause']!r}, not {expected_cause!r}; reload and correct again",
+                                 code="E409")
             entry = {"run_id": run_id, "item_id": item_id, "customer_id": row["customer_id"], "text": row["text"],
                      "old_cause": row["root_cause"], "new_cause": root_cause, "by": by,
                      "at": datetime.now(timezone.utc), "note": note}
             conn.execute(tag_corrections.insert().values(**entry))
             conn.execute(update(items).where(items.c.run_id == run_id, items.c.item_id == item_id).values(
                 root_cause=root_cause, needs_review=False, review_reason="corrected", confidence=1.0))
+            self._audit(conn, who, "tag_correction", item_id, {"root_cause": row["root_cause"]},
+                        {"root_cause": root_cause, "note": note}, run_id)
         return entry
 
     def tag_corrections(self) -> pd.DataFrame:
@@ -275,14 +323,21 @@ class SQLStore(AcrossWeeks):
         order = sorted(rows, key=lambda r: r[1], reverse=True)
         return list(dict.fromkeys(w or DEFAULT_WORKSPACE for w, _ in order))
 
-    def save_registry(self, records: list[dict[str, Any]], events: list[dict[str, Any]],
+    def save_registry(self, records: list[dict[str, Any]], events: list[dict[str, Any]], by: str | Actor,
                       run_id: str = "review", loaded: dict[str, dict[str, Any]] | None = None) -> None:
         """Reviewers' edits: the new registry state and its events, in one transaction. With ``loaded`` (what the
         edit read), themes a run registered meanwhile stay, and an edit of a theme someone else edited meanwhile
         is refused (E409) instead of overwriting theirs."""
+        if not _named(by):
+            raise StoreError("say who edited the themes (by=...)", code="E405")
+        who = self.policy.require(by, "reviewer", "editing themes")
         with self.engine.begin() as conn:
             self._write_registry(conn, records, run_id, loaded=loaded, refuse_conflicts=True)
             self._write_events(conn, events, run_id)
+            for e in events:
+                target = e.get("theme_id") or e.get("into") or ""
+                before = (loaded or {}).get(target)
+                self._audit(conn, who, "theme_edit", str(target), before, jsonable(e))
 
     def theme_events(self) -> pd.DataFrame:
         with self.engine.connect() as conn:
@@ -431,7 +486,7 @@ class SQLStore(AcrossWeeks):
 
 
 _ENGINES: dict[str, Engine] = {}
-AFTER_BASELINE = frozenset({"workspace_items", "taggers", "ledger"})  # tables revision 0002 creates
+AFTER_BASELINE = frozenset({"workspace_items", "taggers", "ledger", "audit_log"})  # tables later revisions create
 _ENGINES_LOCK = threading.Lock()
 
 

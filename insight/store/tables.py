@@ -4,7 +4,7 @@ The same definitions run on SQLite and PostgreSQL. Per run: ``runs`` (status, co
 ``themes``, ``actions``, ``weekly``, ``segments``, ``quarantine``. Across runs: the theme registry and its events,
 the action log, reviewers' corrections, managed exports and erasures. Across weeks (``insight weekly``): a
 workspace's items, stored once (``workspace_items``), the taggers that tagged them (``taggers``) and every tag or
-theme that moved, with its cause (``ledger``).
+theme that moved, with its cause (``ledger``). Every reviewer's write, with who, before and after (``audit_log``).
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ items = Table(
     Column("labels", JSON),
     Column("probabilities", JSON), Column("negative", Boolean), Column("polarity", String(10)),
     Column("true_root_cause", String(60)),
+    # where the item sits on the theme map: a 2-D layout the pipeline computes once, so a page only draws it
+    Column("map_x", Float), Column("map_y", Float),
 )
 
 themes = Table(
@@ -141,6 +143,7 @@ action_log = Table(
     # the n-th decision on this action: two reviewers deciding from the same state both write version n, and the
     # unique index lets only one of them in (the other is told, E409), so the log never holds a forbidden move
     Column("version", Integer),
+    Column("assignee", Text),  # who carries the action out (a person or team), set with a decision
     Index("action_log_one_decision_per_version", "action_key", "version", unique=True),
 )
 
@@ -193,6 +196,18 @@ ledger = Table(  # every tag or theme a weekly run changed, with its cause
     Column("tagger_before", Integer), Column("tagger_after", Integer), Column("taxonomy_version", String(40)),
     Column("confidence_before", Float), Column("confidence_after", Float),
     Column("at", DateTime(timezone=True)),
+)
+
+audit_log = Table(  # every reviewer's write, who and when, before and after: written in the write's transaction
+    "audit_log", metadata,
+    Column("entry_id", Integer, primary_key=True, autoincrement=True),
+    Column("workspace", String(60), index=True),
+    Column("at", DateTime(timezone=True)),
+    Column("actor", Text), Column("role", String(16)),  # role "local": no roles configured, the name is a claim
+    Column("action", String(30), index=True),  # action_status | tag_correction | theme_edit
+    Column("target", String(200)),  # the action's theme, the item, the theme edited
+    Column("run_id", String(40)),
+    Column("before", JSON), Column("after", JSON),
 )
 
 LEDGER_CAUSES = ("model_update", "taxonomy_edit", "human_correction", "theme_edit", "rediscovery")

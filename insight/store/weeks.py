@@ -113,12 +113,16 @@ class AcrossWeeks:
 
     # ------------------------------------------------------------ reviewers
 
-    def correct_item(self, item_id: str, root_cause: str, by: str, *, valid: Sequence[str],
-                     expected_version: int | None = None, note: str = "", run_id: str = "review") -> dict[str, Any]:
+    def correct_item(self, item_id: str, root_cause: str, by: Any, *, valid: Sequence[str],
+                     expected_version: int | None = None, note: str = "", run_id: str = "review",
+                     expected_cause: str | None = None) -> dict[str, Any]:
         """A reviewer's root cause for one of the workspace's items, at once; kept as a training label and, by the
         next weekly run, in the ledger (``human_correction``). With ``expected_version`` (the version the reviewer
-        saw), an item that changed since is refused (E409) rather than overwritten."""
-        by = checked_correction(root_cause, by, valid)
+        saw) or ``expected_cause`` (the cause they saw), an item that changed since is refused (E409) rather than
+        overwritten."""
+        checked_correction(root_cause, getattr(by, "name", by), valid)
+        who = self.policy.require(by, "reviewer", "correcting root causes")
+        by = who[0]
         t = workspace_items
         mine = (t.c.workspace == self.workspace, t.c.item_id == item_id)
         with self.engine.begin() as conn:
@@ -135,6 +139,10 @@ class AcrossWeeks:
                 raise StoreError(f"item {item_id} changed since you loaded it (version {expected_version}, now "
                                  f"{row['version']}, root cause {row['root_cause']!r}); reload and correct again",
                                  code="E409")
+            if expected_cause is not None and row["root_cause"] != expected_cause:
+                raise StoreError(f"item {item_id} changed since you loaded it: its root cause is now "
+                                 f"{row['root_cause']!r}, not {expected_cause!r}; reload and correct again",
+                                 code="E409")
             entry = {"run_id": run_id, "item_id": item_id, "customer_id": row["customer_id"], "text": row["text"],
                      "old_cause": row["root_cause"], "new_cause": root_cause, "by": by,
                      "at": datetime.now(timezone.utc), "note": note}
@@ -145,6 +153,9 @@ class AcrossWeeks:
             if done.rowcount != 1:  # cannot happen under the row lock; refuse rather than lose it if it does
                 raise StoreError(f"item {item_id} changed while you corrected it; reload and correct again",
                                  code="E409")
+            self._audit(conn, who, "tag_correction", item_id, {"root_cause": row["root_cause"],
+                                                              "version": row["version"]},
+                        {"root_cause": root_cause, "version": row["version"] + 1, "note": note}, run_id)
         return {**entry, "version": row["version"] + 1}
 
     # ------------------------------------------------------------ the weekly run

@@ -311,8 +311,8 @@ def export(run: str = typer.Option("latest", "--run", help="Run id, or 'latest'.
 @app.command("app")
 def app_cmd(port: int = typer.Option(8501, help="Port for the review app."),
             address: str = typer.Option("127.0.0.1", "--address",
-                                        help="Interface to listen on; 0.0.0.0 opens the app to the network (it has "
-                                             "no login yet: only behind a proxy that authenticates)."),
+                                        help="Interface to listen on; 0.0.0.0 opens the app to the network: set "
+                                             "access.roles and a login provider first (docs/app.md)."),
             config: Optional[Path] = ConfigOpt, workspace: Optional[str] = WorkspaceOpt) -> None:
     """Open the Streamlit review app on the stored runs (on this machine only, unless --address says otherwise)."""
     script = Path(__file__).resolve().parent.parent / "app.py"

@@ -52,13 +52,9 @@ if run_id:
     owners = sorted(actions["owner"].dropna().unique())
     picked = st.multiselect("Owner team", owners, default=owners)
     shown = actions[actions["owner"].isin(picked)]
-    decided = with_decisions(shown, data.action_history(None))
-    cols = st.columns(len(FORMATS))
-    for col, (name, (fmt, mime)) in zip(cols, FORMATS.items()):  # what is shown, with every decision
-        col.download_button(f"Download {name}", export(decided, fmt), file_name=f"actions-{run_id}.{fmt[:4]}",
-                            mime=mime, key=f"dl-{fmt}")
-    assigned = dict(zip(decided["theme_id"], decided["assigned_to"]))
+    downloads = st.container()  # drawn here, filled last: a decision made below is in the files at once
     history_all = data.action_history(None)
+    assigned = dict(zip(shown["theme_id"], with_decisions(shown, history_all)["assigned_to"]))
     writer = auth.may("reviewer")
     if not writer:
         st.caption("You can read and export actions; deciding on them needs the reviewer role.")
@@ -98,3 +94,8 @@ if run_id:
             themes = [a["theme_id"], *(a["related_themes"] or [])]
             st.caption(f"Themes: {', '.join(themes)} · root cause: {a['root_cause']} · status: {a['status']} · "
                        f"why this rank: {plain(explain_impact(a['impact'], a['explanation']))}")
+    decided = with_decisions(shown, data.action_history(None))
+    cols = downloads.columns(len(FORMATS))
+    for col, (name, (fmt, mime)) in zip(cols, FORMATS.items()):  # what is shown, with every decision
+        col.download_button(f"Download {name}", export(decided, fmt), file_name=f"actions-{run_id}.{fmt[:4]}",
+                            mime=mime, key=f"dl-{fmt}")

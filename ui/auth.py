@@ -14,6 +14,7 @@ from insight.access import ROLES, Actor, Policy
 from ui import data
 
 KEY = "insight-actor"
+NAME = "insight-name"  # local mode's name, kept across pages (a widget's own state ends with its page)
 
 
 def _policy() -> Policy:
@@ -27,7 +28,10 @@ def sign_in() -> None:
         st.sidebar.caption(":material/lock_open: **Local mode**: no login. Anyone who can open this page can "
                            "review, and names are not checked. Set `access.roles` and an `[auth]` provider for a "
                            "team (see docs/app.md).")
+        if "me" not in st.session_state and NAME in st.session_state:  # the page before had it: keep it
+            st.session_state["me"] = st.session_state[NAME]
         name = st.sidebar.text_input("Your name (kept with every change)", key="me")
+        st.session_state[NAME] = name
         st.session_state[KEY] = (Actor(name.strip()), "local") if name.strip() else None
         return
     if not st.user.get("is_logged_in"):

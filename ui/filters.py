@@ -12,10 +12,19 @@ from insight.report import filter_items, is_filtered
 from ui import data
 
 LISTS = ("channel", "root_cause", "language")
+KEPT = "filters-kept"  # the filters as text, kept across pages
+
+
+def _param(key: str, default: str = "") -> str:
+    """A filter's value: from the URL (a link), else as the reviewer left it on another page (switching pages
+    clears the URL's query), else ``default``."""
+    if key in st.query_params:
+        return st.query_params[key]
+    return st.session_state.setdefault(KEPT, {}).get(key, default)
 
 
 def _listed(key: str) -> list[str]:
-    raw = st.query_params.get(key, "")
+    raw = _param(key)
     return [v for v in raw.split(",") if v] if raw else []
 
 
@@ -27,8 +36,8 @@ def sidebar(items: pd.DataFrame) -> dict:
     when = pd.to_datetime(stored["timestamp"], utc=True, errors="coerce").dropna()
     if len(when) and when.dt.date.nunique() > 1:
         first, last = when.min().date(), when.max().date()
-        since = dt.date.fromisoformat(st.query_params.get("since", first.isoformat()))
-        until = dt.date.fromisoformat(st.query_params.get("until", last.isoformat()))
+        since = dt.date.fromisoformat(_param("since") or first.isoformat())
+        until = dt.date.fromisoformat(_param("until") or last.isoformat())
         picked = st.sidebar.date_input("Dates", (max(since, first), min(until, last)), min_value=first,
                                        max_value=last, key="f-dates")
         if isinstance(picked, (tuple, list)) and len(picked) == 2:
@@ -42,8 +51,10 @@ def sidebar(items: pd.DataFrame) -> dict:
         chosen = [v for v in _listed(column) if v in options]
         spec[column] = st.sidebar.multiselect(column.replace("_", " ").capitalize(), options, default=chosen,
                                               key=f"f-{column}")
+    kept = st.session_state.setdefault(KEPT, {})
     for key, value in spec.items():  # the URL holds the filter: a link shows the same items
         text = ",".join(value) if isinstance(value, list) else (value or "")
+        kept[key] = text
         if text:
             st.query_params[key] = text
         elif key in st.query_params:
@@ -52,6 +63,7 @@ def sidebar(items: pd.DataFrame) -> dict:
         for key in spec:
             st.query_params.pop(key, None)
             st.session_state.pop(f"f-{key}", None)
+        st.session_state.pop(KEPT, None)
         st.session_state.pop("f-dates", None)
         st.rerun()
     return spec

@@ -69,7 +69,7 @@ def _card(run_id: str, queue: pd.DataFrame, causes: list[str], themes: dict[str,
         return
     item = waiting.iloc[0]
     seen = data.shown(f"cause-{item['item_id']}", item["root_cause"])
-    with st.container(border=True):
+    with st.container(border=True, key="label-card"):
         st.caption(f"{item['item_id']} · theme {item['theme_id']}: {plain(themes.get(item['theme_id'], ''))} · "
                    f"{len(waiting):,} waiting")
         st.markdown(f"> {plain(item['text'])}")

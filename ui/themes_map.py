@@ -13,7 +13,7 @@ import streamlit as st
 
 MAX_POINTS = 4000
 COLOURED = 10  # the largest themes get a colour each; the rest share one
-WIDTH, HEIGHT, PAD = 720, 440, 5
+WIDTH, HEIGHT = 720, 440
 
 
 def draw(view: pd.DataFrame, labels: dict[str, str]) -> str | None:
@@ -53,7 +53,7 @@ def draw(view: pd.DataFrame, labels: dict[str, str]) -> str | None:
             x=x, y=y, color=colour, size=alt.Size("items:Q", legend=None, scale=alt.Scale(range=[150, 2500])),
             tooltip=["theme_id", "label", "items", "root_cause"]).add_params(on_disc)
         names = alt.Chart(hubs.head(COLOURED)).mark_text(fontSize=11, dy=-12).encode(x=x, y=y, text="label:N")
-        chart = alt.layer(discs, points, names).properties(width=WIDTH, height=HEIGHT, padding=PAD)
+        chart = alt.layer(discs, points, names).properties(width=WIDTH, height=HEIGHT)
         state = st.altair_chart(chart, on_select="rerun", key="theme-map", width="content")
         st.caption(f"{len(sample):,} of {len(placed):,} items drawn; discs are themes (area = items). Near themes "
                    "are alike.")

@@ -115,21 +115,22 @@ def _nav(page, title: str) -> None:
 
 
 def _click_theme_on_map(page, theme_id: str, x: float, y: float, xdom: list[float], ydom: list[float]) -> None:
-    """Hover near where the theme's disc should be until its tooltip names it, then click there."""
+    """Hover around where the theme's disc should be until the tooltip names it, then click there."""
     chart = page.locator("[data-testid=stVegaLiteChart]").first
     chart.scroll_into_view_if_needed()
     box = chart.bounding_box()
-    width, height = 720, 440  # the map's plot size (ui/themes_map.py); the legend is below it
-    px = box["x"] + (x - xdom[0]) / (xdom[1] - xdom[0]) * width
-    py = box["y"] + (ydom[1] - y) / (ydom[1] - ydom[0]) * height
-    for dx, dy in [(0, 0), (3, 0), (-3, 0), (0, 3), (0, -3), (6, 6), (-6, -6), (6, -6), (-6, 6), (10, 0), (-10, 0),
-                   (0, 10), (0, -10)]:
-        page.mouse.move(px + dx, py + dy)
-        page.wait_for_timeout(250)
-        tip = page.locator("#vg-tooltip-element")
-        if tip.count() and theme_id in (tip.inner_text() or ""):
-            page.mouse.click(px + dx, py + dy)
-            return
+    pad = 5  # Vega-Lite's padding around the plot (the map has no axes, and no legend when coloured by theme)
+    px = box["x"] + pad + (x - xdom[0]) / (xdom[1] - xdom[0]) * (box["width"] - 2 * pad)
+    py = box["y"] + pad + (ydom[1] - y) / (ydom[1] - ydom[0]) * (box["height"] - 2 * pad)
+    tip = page.locator("#vg-tooltip-element")
+    for radius in (0, 4, 8, 12, 18, 24):
+        for dx, dy in {(round(radius * c), round(radius * s)) for c, s in
+                       [(1, 0), (-1, 0), (0, 1), (0, -1), (0.7, 0.7), (-0.7, -0.7), (0.7, -0.7), (-0.7, 0.7)]}:
+            page.mouse.move(px + dx, py + dy)
+            page.wait_for_timeout(150)
+            if tip.count() and tip.is_visible() and theme_id in (tip.inner_text() or ""):
+                page.mouse.click(px + dx, py + dy)
+                return
     raise AssertionError(f"no point of {theme_id} near ({px:.0f}, {py:.0f}) on the map")
 
 

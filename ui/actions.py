@@ -54,6 +54,7 @@ if run_id:
     shown = actions[actions["owner"].isin(picked)]
     downloads = st.container()  # drawn here, filled last: a decision made below is in the files at once
     history_all = data.action_history(None)
+    trends = dict(zip(*data.frame(run_id, "themes")[["theme_id", "weekly_counts"]].to_dict("list").values()))
     assigned = dict(zip(shown["theme_id"], with_decisions(shown, history_all)["assigned_to"]))
     writer = auth.may("reviewer")
     if not writer:
@@ -72,6 +73,10 @@ if run_id:
                 c[1].metric("Complaints", a.get("complaints") if pd.notna(a.get("complaints")) else "n/a",
                             help=f"negative items among the theme's {a['volume']} items")
                 c[2].metric("Growth vs baseline", "n/a", help="not enough dated history to measure growth")
+            trend = trends.get(a["theme_id"])
+            if trend:  # the impact in a picture: the theme's items week by week
+                st.bar_chart(pd.Series(trend, index=range(1, len(trend) + 1)), height=140, x_label="week",
+                             y_label="items")
             st.markdown(f"**Owner:** {plain(a['owner'])}")
             if a["segment_sentence"]:
                 st.warning(plain(a["segment_sentence"]))

@@ -6,6 +6,17 @@ import streamlit as st
 from ui import auth, data, filters
 from ui.safe import plain
 
+
+def small_multiples(weekly: pd.DataFrame):
+    """One small line chart per root cause, on one scale: ten lines in one chart are hard to tell apart."""
+    import altair as alt
+
+    line = alt.Chart().mark_line(point=True).encode(
+        x=alt.X("week of:T", title=None, axis=alt.Axis(format="%d %b", labelAngle=-45, tickCount=4)),
+        y=alt.Y("items:Q", title="items"), tooltip=["root_cause", "week of:T", "items"])
+    return line.properties(width=160, height=90).facet(
+        data=weekly, facet=alt.Facet("root_cause:N", title=None), columns=5)
+
 st.title("Overview")
 auth.sign_in()
 run_id = data.pick_run()
@@ -16,6 +27,18 @@ if run_id:
     spec = filters.sidebar(items)
     view = filters.apply(items, spec)
     stored = view[view["status"] == "stored"]
+
+    # what a CX lead came for first (on a phone, the first screen): the top actions and what stands out
+    st.subheader("What stands out")
+    actions = data.frame(run_id, "actions").head(3)
+    for a in actions.to_dict("records"):
+        st.markdown(f"**#{a['rank']} {plain(a['title'])}**  \n"
+                    f"owner: {plain(a['owner'])} · impact {a['impact']:.0f}")
+    segments = data.frame(run_id, "segments")
+    causes = data.settings().measure.cause_columns
+    notes = segments[(segments["level"] == "root_cause") & segments["column"].isin(causes)]
+    for sentence in notes.sort_values("ci_low", ascending=False).head(5)["sentence"]:
+        st.markdown(f"- {plain(sentence)}")
 
     cols = st.columns(6)
     cols[0].metric("Feedback read", f"{counts['read']:,}")
@@ -70,24 +93,11 @@ if run_id:
     dated = stored.assign(when=pd.to_datetime(stored["timestamp"], utc=True, errors="coerce")).dropna(subset=["when"])
     if dated["when"].dt.date.nunique() > 1:  # one line per cause, weeks by their dates
         dated["week of"] = dated["when"].dt.tz_localize(None).dt.to_period("W").dt.start_time.dt.date
-        chart = dated.pivot_table(index="week of", columns="root_cause", values="item_id", aggfunc="count").fillna(0)
-        st.line_chart(chart, x_label="week of", y_label="items")
+        weekly = dated.groupby(["week of", "root_cause"]).size().rename("items").reset_index()
+        weekly["week of"] = pd.to_datetime(weekly["week of"])
+        st.altair_chart(small_multiples(weekly), width="stretch")
     else:
         st.caption("The items carry no dates (or one day only): no weekly volume to draw.")
 
-    left, right = st.columns(2)
-    with left:
-        st.subheader("Root causes")
-        st.bar_chart(stored["root_cause"].value_counts(), horizontal=True)
-    with right:
-        st.subheader("What stands out")
-        segments = data.frame(run_id, "segments")
-        causes = data.settings().measure.cause_columns
-        notes = segments[(segments["level"] == "root_cause") & segments["column"].isin(causes)]
-        notes = notes.sort_values("ci_low", ascending=False).head(5)
-        for sentence in notes["sentence"]:
-            st.markdown(f"- {plain(sentence)}")
-        actions = data.frame(run_id, "actions").head(3)
-        for a in actions.to_dict("records"):
-            st.markdown(f"**#{a['rank']} {plain(a['title'])}**  \n"
-                        f"owner: {plain(a['owner'])} · impact {a['impact']:.0f}")
+    st.subheader("Root causes")
+    st.bar_chart(stored["root_cause"].value_counts(), horizontal=True, x_label="items", y_label="root cause")

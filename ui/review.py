@@ -85,7 +85,7 @@ def _card(run_id: str, queue: pd.DataFrame, causes: list[str], themes: dict[str,
         st.caption("Or relabel (keys 1-0):")
         cols = st.columns(5)
         for n, cause in enumerate(causes):
-            cols[n % 5].button(f"{KEYS[n]} {cause}" if n < len(KEYS) else cause, key=f"label-{cause}",
+            cols[n % 5].button(cause, key=f"label-{cause}",  # Streamlit shows the shortcut key on the button
                                shortcut=KEYS[n] if n < len(KEYS) else None,
                                on_click=_label, args=(run_id, item["item_id"], cause, seen))
     data.remember(f"cause-{item['item_id']}", item["root_cause"])

@@ -44,7 +44,8 @@ def draw(view: pd.DataFrame, labels: dict[str, str]) -> str | None:
                 for t in frame["theme_id"]]
         x = alt.X("map_x:Q", axis=None, scale=alt.Scale(domain=_domain(placed["map_x"]), nice=False, zero=False))
         y = alt.Y("map_y:Q", axis=None, scale=alt.Scale(domain=_domain(placed["map_y"]), nice=False, zero=False))
-        colour = alt.Color("colour:N", title=by, legend=alt.Legend(orient="bottom", columns=3, labelLimit=260))
+        # by theme, the largest themes' names are written on the map; by root cause, a legend says which colour
+        colour = alt.Color("colour:N", title=by, legend=None if by == "theme" else alt.Legend(orient="right"))
         on_disc = alt.selection_point(fields=["theme_id"], name="disc", on="click")
         on_item = alt.selection_point(fields=["theme_id"], name="item", on="click")
         points = alt.Chart(sample).mark_circle(size=14, opacity=0.55).encode(

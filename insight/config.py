@@ -260,7 +260,7 @@ class RootCause(_Section):
     # "driver"; ``exclude`` patterns cancel this cause's keyword and pattern evidence in a text ("printer driver")
     patterns: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
-    playbook: Playbook | None = None  # None: a generic "Look into <cause>" playbook (Taxonomy fills it)
+    playbook: Playbook | None = None  # None: a generic "<theme>: look into <cause>" playbook (Taxonomy fills it)
     parent: str | None = None
 
     @field_validator("patterns", "exclude")
@@ -304,7 +304,7 @@ class Taxonomy(_Section):
             if not rc.owner:
                 rc.owner = f"{words[:1].upper()}{words[1:]} team"
             if rc.playbook is None:
-                rc.playbook = Playbook(title=f"Look into {words}: {{theme}}", steps=[
+                rc.playbook = Playbook(title=f"{{theme}}: look into {words}", steps=[
                     "Read the evidence quotes and confirm the problem with the owner team",
                     "Agree a fix and a date with the owner",
                     "Watch the theme's volume in the weeks after the fix"])

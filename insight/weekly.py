@@ -49,9 +49,10 @@ _HELD_COLUMNS = [
     "status", "reason", "language", "timestamp", "channel", "rating", "customer_id", "order_id", "order_value",
     "carrier", "warehouse", "payment_provider", "product_category", "text", "duplicate_count", "theme_id",
     "theme_similarity", "root_cause", "confidence", "needs_review", "review_reason", "polarity", "true_root_cause",
-    "tagger_version"]
+    "tagger_version", S.MAP_X, S.MAP_Y]
 # what a run may change on an item it already holds
-TRACKED = [S.THEME, S.THEME_SIM, *tag.TAG_COLUMNS, "tagger_version", S.STATUS, S.REASON, S.DUP_OF, S.DUP_COUNT]
+TRACKED = [S.THEME, S.THEME_SIM, *tag.TAG_COLUMNS, "tagger_version", S.STATUS, S.REASON, S.DUP_OF, S.DUP_COUNT,
+           S.MAP_X, S.MAP_Y]
 
 Partition = Callable[[pd.DataFrame, dict[str, Any]], pd.DataFrame]
 Executor = Callable[[Partition, list[pd.DataFrame], dict[str, Any]], list[pd.DataFrame]]
@@ -137,6 +138,7 @@ def weekly(sources: Sequence[ingest.Source], config: Config | None = None, *, si
         found = _themes(now, registry, store.theme_events(), store.last_weekly_time(), cfg, encode,
                         rediscovered, updates, ledger, new)
         _follow_themes(now, len(known), updates, new)
+        _place_on_map(now, len(known), new, classified, found, updates)
     with timed_stage("measure", rep, timings):
         stored_rows, others = _split(now)
         del now  # one copy of a million items at a time
@@ -659,6 +661,7 @@ def _themes(items: pd.DataFrame, registry: themes.Registry, events: pd.DataFrame
     texts = stored[S.TEXT].fillna("").astype(str).tolist()
     complaints = (stored[S.POLARITY] == report.NEGATIVE).tolist()
     new_ids: list[str] = []
+    layout = None
     if rediscover and len(stored) >= cfg.weekly.discover_min:
         X = vectors(stored)
         found = themes.find_themes(clean.model_texts(texts), X, stored[S.ID].tolist(), assembly.clusterer(cfg),
@@ -666,6 +669,7 @@ def _themes(items: pd.DataFrame, registry: themes.Registry, events: pd.DataFrame
                                    previous=before, seed=cfg.seed, display_texts=texts, complaints=complaints,
                                    voices=S.voices(stored))
         move(stored[S.ID].tolist(), found.ids, found.similarity, "rediscovery")
+        layout = (stored[S.ID].tolist(), themes.layout(X, found.ids, cfg.seed).round(4))  # the map, drawn again
         new_ids = [e["theme_id"] for e in found.events if e.get("event") == "born"]
         registry, happened = found.registry, found.events
     else:
@@ -687,7 +691,50 @@ def _themes(items: pd.DataFrame, registry: themes.Registry, events: pd.DataFrame
         new.loc[at, S.THEME] = [first[i][0] for i in new.loc[at, S.ID]]
         new.loc[at, S.THEME_SIM] = [first[i][1] for i in new.loc[at, S.ID]]
     table = _describe(stored, registry, cfg, encode)
-    return {"table": table, "registry": registry, "events": happened, "new": new_ids, "edited": edited}
+    return {"table": table, "registry": registry, "events": happened, "new": new_ids, "edited": edited,
+            "layout": layout}
+
+
+def _place_on_map(now: pd.DataFrame, n_held: int, new: pd.DataFrame, classified: pd.DataFrame,
+                  found: dict[str, Any], updates: Changes) -> None:
+    """The theme map across weeks: a rediscovery draws it again; otherwise new items join their theme's disc (by
+    their own vectors) and held items that changed theme join their new disc, while every other item stays where
+    it was, so a reviewer's map does not reshuffle each week. ``new`` gets its items' places in place."""
+    stored = (new[S.STATUS] == S.STORED).to_numpy()
+    fresh = new.loc[stored, S.ID].tolist()
+    if found.get("layout") is not None:
+        ids, xy = found["layout"]
+        at = dict(zip(ids, range(len(ids))))
+        held = now[S.ID].iloc[:n_held]
+        for item_id in held[held.isin(at)]:
+            x, y = xy[at[item_id]]
+            updates.set(item_id, **{S.MAP_X: float(x), S.MAP_Y: float(y)})
+        new.loc[stored, S.MAP_X] = [float(xy[at[i]][0]) if i in at else np.nan for i in fresh]
+        new.loc[stored, S.MAP_Y] = [float(xy[at[i]][1]) if i in at else np.nan for i in fresh]
+        return
+    held = now.iloc[:n_held]
+    held = held[(held[S.STATUS] == S.STORED).to_numpy()]
+    moved = set(updates.get(S.THEME) or {})
+    still = held[~held[S.ID].isin(moved)]
+    discs = themes.anchors(still[S.THEME].tolist(), still[[S.MAP_X, S.MAP_Y]].to_numpy(dtype=float)) \
+        if S.MAP_X in still and len(still) else {}
+    X = np.stack(classified.set_index(S.ID).loc[fresh, VECTOR].to_numpy()) if fresh else None
+    themes_new = new.loc[stored, S.THEME].tolist() if fresh else []
+    if not discs:  # nothing on the map yet (a new workspace, or items held from before maps): draw the new ones
+        xy = themes.layout(X, themes_new) if X is not None else np.zeros((0, 2))
+    else:
+        registry = found["registry"]
+        centroids = dict(zip(registry.ids, registry.centroids))
+        xy = themes.place(X, themes_new, fresh, discs, centroids)
+        gone = held[held[S.ID].isin(moved)]
+        if len(gone):
+            now_theme = updates.get(S.THEME)
+            spots = themes.place(None, [now_theme[i] for i in gone[S.ID]], gone[S.ID].tolist(), discs, centroids)
+            for item_id, (x, y) in zip(gone[S.ID], spots):
+                updates.set(item_id, **{S.MAP_X: float(x), S.MAP_Y: float(y)})
+    if fresh:
+        new.loc[stored, S.MAP_X] = np.round(xy[:, 0].astype(float), 4)
+        new.loc[stored, S.MAP_Y] = np.round(xy[:, 1].astype(float), 4)
 
 
 def _recent_unthemed(stored: pd.DataFrame, themes_now: dict[str, str], fresh: set[str], weeks: int) -> pd.DataFrame:

@@ -168,3 +168,17 @@ def test_a_theme_grouped_by_a_language_the_model_reads_poorly_is_never_an_action
     table = pd.DataFrame({S.THEME: ["T001", "T002"], "label": ["Baat and product", "Card declined"]})
     notes = health(items, table, {}, ("en",))["notes"]
     assert any("T001" in n and "not ranked" in n for n in notes)
+
+
+def test_an_action_title_says_what_and_where_before_the_playbook():
+    """Issue 19: nine demo titles began "Escalate late and lost parcels: ..."; a list of actions now reads by the
+    problem and the segment behind it, with the playbook's verb after them."""
+    stats = pd.DataFrame([stats_row("T001", 40, 40)])
+    items = items_for({"T001": 40})
+    items["carrier"] = ["VA" if i < 30 else "AA" for i in range(40)]
+    lifted = pd.DataFrame([{S.THEME: "T001", "column": "carrier", "value": "VA", "n": 30, "lift": 3.0}])
+    title = rank_actions(stats, lifted, items, load_taxonomy(), RankConfig()).iloc[0]["title"]
+    label = stats.iloc[0]["label"]
+    assert title.startswith(f"{label} (carrier VA): "), title
+    verb = title.split(": ", 1)[1]
+    assert verb and verb[0].islower() and label not in verb

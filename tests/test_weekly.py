@@ -7,6 +7,7 @@ Unit tests: the hashing embedder and PCA (``fast_config``). They run on SQLite, 
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -441,3 +442,42 @@ def test_rows_without_ids_or_times_repeating_a_held_row_are_flagged_or_taken_as_
     assert taken.summary()["items"] == {"before": 3, "new": 2, "already_seen": 0} and taken.exit_code == 0
     again = weekly([b], per_file)
     assert again.summary()["items"]["already_seen"] == 2 and again.summary()["items"]["new"] == 0
+
+
+def test_the_theme_map_grows_week_by_week_without_reshuffling(tmp_path, weekly_config):
+    """Issue 19: weekly runs place their items on the theme map too. Held items keep their place; new items land
+    in their theme's disc; items a reviewer's merge moved join the disc of the theme they moved to."""
+    from insight.operations import edit_theme
+
+    w0, w1, w2 = write_weeks(tmp_path, range(3))
+    weekly([w0], weekly_config)
+    first = held(weekly_config)
+    stored = first[first[S.STATUS] == S.STORED]
+    assert stored[[S.MAP_X, S.MAP_Y]].notna().all().all(), "a new workspace's first run draws its map"
+    weekly([w1], weekly_config)
+    second = held(weekly_config)
+    pd.testing.assert_frame_equal(second.loc[stored.index, [S.MAP_X, S.MAP_Y]], stored[[S.MAP_X, S.MAP_Y]])
+    fresh = second[second["first_run"] != first["first_run"].iloc[0]]
+    fresh = fresh[(fresh[S.STATUS] == S.STORED) & (fresh[S.THEME] != S.UNTHEMED)]
+    assert len(fresh) and fresh[[S.MAP_X, S.MAP_Y]].notna().all().all()
+    themed = stored[stored[S.THEME] != S.UNTHEMED]
+    centre = themed.groupby(S.THEME)[[S.MAP_X, S.MAP_Y]].mean()
+    reach = themed.groupby(S.THEME).apply(
+        lambda g: float(np.hypot(g[S.MAP_X] - g[S.MAP_X].mean(), g[S.MAP_Y] - g[S.MAP_Y].mean()).max()))
+    for _, item in fresh[fresh[S.THEME].isin(centre.index)].iterrows():
+        c = centre.loc[item[S.THEME]]
+        assert np.hypot(item[S.MAP_X] - c[S.MAP_X], item[S.MAP_Y] - c[S.MAP_Y]) <= 1.5 * reach[item[S.THEME]] + 1e-6
+
+    sizes = second[second[S.THEME] != S.UNTHEMED][S.THEME].value_counts()
+    gone, into = sizes.index[-1], sizes.index[0]
+    edit_theme("merge", weekly_config, by="ana", theme_ids=[gone], into=into)
+    weekly([w2], weekly_config)
+    third = held(weekly_config)
+    moved = second.index[second[S.THEME] == gone]
+    c = second[second[S.THEME] == into][[S.MAP_X, S.MAP_Y]].mean()
+    far = np.hypot(second.loc[moved, S.MAP_X] - c[S.MAP_X], second.loc[moved, S.MAP_Y] - c[S.MAP_Y]).mean()
+    near = np.hypot(third.loc[moved, S.MAP_X] - c[S.MAP_X], third.loc[moved, S.MAP_Y] - c[S.MAP_Y]).mean()
+    assert near < far, "merged items move into the disc of the theme they joined"
+    weekly([], weekly_config, rediscover=True)  # a rediscovery draws the whole map again, every item on it
+    fourth = held(weekly_config)
+    assert fourth.loc[fourth[S.STATUS] == S.STORED, [S.MAP_X, S.MAP_Y]].notna().all().all()

@@ -7,7 +7,7 @@
 from .describe import ctfidf_keywords, describe_themes, key_phrases, rare_words, representatives, subthemes, theme_key
 from .discovery import HDBSCANClusterer
 from .forget import forget_words, renamed
-from .layout import layout
+from .layout import anchors, layout, place
 from .registry import (
     Registry,
     absorb,
@@ -24,8 +24,8 @@ from .registry import (
 from .stage import Discovery, Themes, discover, find_themes, merge_same_cause
 
 __all__ = [
-    "Discovery", "HDBSCANClusterer", "Registry", "Themes", "absorb", "assign_to_registry", "ctfidf_keywords",
+    "Discovery", "HDBSCANClusterer", "Registry", "Themes", "absorb", "anchors", "assign_to_registry", "ctfidf_keywords",
     "describe_themes", "discover", "find_themes", "forget_words", "incremental_assign", "key_phrases", "layout",
-    "match", "merge", "merge_same_cause", "move", "rare_words", "rename", "renamed", "representatives",
+    "match", "merge", "merge_same_cause", "move", "place", "rare_words", "rename", "renamed", "representatives",
     "show_pinned_names", "split", "sticky", "subthemes", "theme_key",
 ]

@@ -103,3 +103,69 @@ def _project(rows: np.ndarray, centre: np.ndarray, seed) -> np.ndarray:
     V = V * np.where(V[np.argmax(np.abs(V), axis=0), range(V.shape[1])] < 0, -1, 1)
     P = R @ V
     return P if P.shape[1] == 2 else np.hstack([P, np.zeros((len(P), 2 - P.shape[1]))])
+
+
+def anchors(theme_ids: Sequence[object], xy: np.ndarray) -> dict[str, tuple[float, float, float]]:
+    """Each theme's disc on an existing map: centre and radius (95th percentile of its items' distances)."""
+    frame = np.asarray(xy, dtype=float)
+    ids = np.array([None if t is None else str(t) for t in theme_ids], dtype=object)
+    out = {}
+    for t in {t for t in ids if t and t != NO_THEME}:
+        pts = frame[(ids == t) & ~np.isnan(frame).any(1)]
+        if len(pts):
+            centre = pts.mean(0)
+            radius = float(np.percentile(np.linalg.norm(pts - centre, axis=1), 95)) if len(pts) > 1 else 0.0
+            out[t] = (float(centre[0]), float(centre[1]), radius)
+    return out
+
+
+def place(X: np.ndarray | None, theme_ids: Sequence[object], item_keys: Sequence[str],
+          discs: dict[str, tuple[float, float, float]], centroids: dict[str, np.ndarray]) -> np.ndarray:
+    """Positions for items joining a map that is already drawn (a weekly run's new items, or items that moved
+    theme): inside their theme's disc, by their own two main directions when ``X`` is given, else at a spot fixed
+    by their id. A theme the map has no disc for yet sits beside the drawn theme its centroid is nearest to;
+    unthemed items join the halo of the nearest theme. Items already on the map never move."""
+    n = len(theme_ids)
+    out = np.full((n, 2), np.nan, dtype=np.float32)
+    if not discs or n == 0:
+        return out
+    typical = float(np.median([r for *_, r in discs.values()])) or 1.0
+    drawn = [t for t in discs if t in centroids]
+    C = np.stack([_unit(np.asarray(centroids[t], dtype=np.float32)) for t in drawn]) if drawn else None
+    ids = ["" if t is None or t == NO_THEME else str(t) for t in theme_ids]
+    placed = dict(discs)
+    for t in sorted(set(ids) - set(placed) - {""}):  # new themes: beside their nearest drawn theme
+        near = drawn[int(np.argmax(C @ _unit(np.asarray(centroids[t], dtype=np.float32))))] \
+            if C is not None and t in centroids else sorted(discs)[0]
+        cx, cy, r = discs[near]
+        angle = _spot(t) * 2 * np.pi
+        placed[t] = (cx + np.cos(angle) * (r + typical) * 1.6, cy + np.sin(angle) * (r + typical) * 1.6, typical)
+    rows = np.arange(n)
+    for t in set(ids):
+        at = rows[[i == t for i in ids]]
+        if t == "":
+            if C is None or X is None:
+                continue
+            near = np.argmax(X[at] @ C.T, axis=1)
+            for k in np.unique(near):
+                sub = at[near == k]
+                cx, cy, r = discs[drawn[k]]
+                angle = np.array([_spot(item_keys[i]) for i in sub]) * 2 * np.pi
+                out[sub] = np.c_[cx + np.cos(angle) * r * 1.3, cy + np.sin(angle) * r * 1.3]
+            continue
+        cx, cy, r = placed[t]
+        if X is not None and t in centroids and len(at) >= 3:
+            offset = _disc(X[at], _unit(np.asarray(centroids[t], dtype=np.float32)), np.random.default_rng(0))
+        else:  # a spot in the disc fixed by the item's id
+            angle = np.array([_spot(item_keys[i]) for i in at]) * 2 * np.pi
+            reach = np.sqrt(np.array([_spot(item_keys[i][::-1]) for i in at]))
+            offset = np.c_[np.cos(angle) * reach, np.sin(angle) * reach]
+        out[at] = np.c_[cx + r * offset[:, 0], cy + r * offset[:, 1]]
+    return out
+
+
+def _spot(key: str) -> float:
+    """A number in [0, 1) fixed by ``key``: the same item lands on the same spot in every run."""
+    import zlib
+
+    return (zlib.crc32(key.encode()) % 10_000) / 10_000

@@ -11,6 +11,13 @@ from ui.safe import plain
 FORMATS = {"CSV": ("csv", "text/csv"), "JSON": ("json", "application/json"), "Jira": ("jira", "text/csv"),
            "Markdown": ("markdown", "text/markdown")}
 
+def sparkline(counts: list[int]) -> str:
+    """Counts as a row of block characters, scaled to the largest."""
+    bars = "▁▂▃▄▅▆▇█"
+    top = max(counts) or 1
+    return "".join(bars[min(len(bars) - 1, int(c / top * (len(bars) - 1) + 0.5))] for c in counts)
+
+
 def _decide(a: dict, seen: int, assignee: str) -> bool:
     """The decision form; ``seen`` (decisions shown) makes a decision someone else made meanwhile refuse this one.
     True when a decision was stored."""
@@ -74,9 +81,9 @@ if run_id:
                             help=f"negative items among the theme's {a['volume']} items")
                 c[2].metric("Growth vs baseline", "n/a", help="not enough dated history to measure growth")
             trend = trends.get(a["theme_id"])
-            if trend:  # the impact in a picture: the theme's items week by week
-                st.bar_chart(pd.Series(trend, index=range(1, len(trend) + 1)), height=140, x_label="week",
-                             y_label="items")
+            if trend:  # the impact in a picture, weeks as bars (text: 25 charts would slow the page)
+                st.markdown(f"**Weekly items** `{sparkline(trend)}` (weeks 1-{len(trend)}, last {trend[-1]}, "
+                            f"peak {max(trend)})")
             st.markdown(f"**Owner:** {plain(a['owner'])}")
             if a["segment_sentence"]:
                 st.warning(plain(a["segment_sentence"]))

@@ -41,8 +41,10 @@ def _workspaces(url: str) -> list[str]:
     return _store(url).workspaces()
 
 
-@st.cache_data(show_spinner="Loading run...")
+@st.cache_resource(show_spinner="Loading run...", max_entries=24)
 def _frame(url: str, run_id: str, name: str) -> pd.DataFrame:
+    """Shared by every session, not copied per call (a copy of 100,000 items cost 0.6 s a page): pages select
+    from it and never change it (pandas' copy-on-write keeps a derived frame's edits off it)."""
     frame = _store(url).load(run_id, name)
     if name in ("themes", "actions"):  # reviewers' names show at once, in every run
         from insight.themes import show_pinned_names

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 
 def clean_value(v: Any) -> Any:
@@ -42,3 +43,48 @@ def jsonable(obj: Any) -> Any:
         return clean_value(o)
 
     return json.loads(json.dumps(obj, default=default))
+
+
+def select_frame(conn, columns: list[Any], table: str, where: str, params: tuple, order: str | None = None,
+                 chunk: int = 100_000) -> pd.DataFrame:
+    """``columns`` (SQLAlchemy columns) of ``table``'s rows matching ``where`` (its ``{}`` marks take ``params``)
+    as a frame, read through the driver's cursor in chunks and converted column by column. SQLAlchemy's per-value
+    result processing (SQLite's times are text) and pandas' row-wise inference cost seconds per 100,000 rows."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    names = ", ".join(f'"{c.name}"' for c in columns)
+    sql = f"SELECT {names} FROM {table} WHERE {where.format(*[mark] * len(params))}"
+    if order:
+        sql += f" ORDER BY {order}"
+    cursor = conn.connection.dbapi_connection.cursor()  # no Row objects: plain tuples
+    try:
+        cursor.execute(sql, params)
+        parts = []
+        while rows := cursor.fetchmany(chunk):  # a million rows as tuples at once would take 2 GB
+            parts.append(_frame(rows, columns))
+    finally:
+        cursor.close()
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0] if parts else _frame([], columns)
+
+
+def _frame(rows: list[Any], columns: list[Any]) -> pd.DataFrame:
+    """Rows to a frame column by column, each with its type's dtype: pandas' row-wise inference took 15 of the 23 s
+    that reading a million items took."""
+    from sqlalchemy import JSON, Boolean, DateTime, Float, Integer
+
+    values = list(zip(*rows)) if rows else [()] * len(columns)
+    data = {}
+    for column, vals in zip(columns, values):
+        kind = column.type
+        if isinstance(kind, (Float, Integer)) and not isinstance(kind, Boolean):
+            data[column.name] = pd.Series(np.array(vals, dtype=float)) if column.nullable or isinstance(kind, Float) \
+                else pd.Series(np.array(vals, dtype=np.int64))
+        elif isinstance(kind, DateTime):  # text on SQLite (stored as UTC), aware datetimes on PostgreSQL
+            data[column.name] = pd.to_datetime(pd.Series(vals, dtype=object), utc=True, format="ISO8601")
+        elif isinstance(kind, JSON):
+            data[column.name] = pd.Series([json.loads(v) if isinstance(v, str) else v for v in vals], dtype=object)
+        elif isinstance(kind, Boolean):  # 0/1 on SQLite
+            data[column.name] = pd.Series([None if v is None else bool(v) for v in vals], dtype=object)
+        else:  # pyarrow builds the column in C; pandas' own constructor checked every value in Python
+            data[column.name] = pd.Series(pd.arrays.ArrowStringArray(
+                pa.array(vals, type=pa.large_string()), dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
+    return pd.DataFrame(data, copy=False)

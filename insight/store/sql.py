@@ -23,7 +23,7 @@ from .. import schema as S
 from ..access import Actor, Policy
 from ..config import DEFAULT_WORKSPACE, Config
 from ..errors import StoreError
-from .rows import jsonable, records
+from .rows import jsonable, records, select_frame
 from .tables import (
     ACTION_STATUSES,
     FRAMES,
@@ -477,6 +477,9 @@ class SQLStore(AcrossWeeks):
             return self.workspace_items().drop(columns=["workspace", "first_run", "changed_run", "tagger_version",
                                                         "version"]).assign(run_id=run_id)
         table = FRAMES[frame]
+        if frame == "items":  # the big one: read column by column (100,000 items in about a second)
+            with self.engine.connect() as conn:
+                return select_frame(conn, list(table.columns), "items", "run_id = {}", (run_id,))
         query = select(table).where(table.c.run_id == run_id)
         if frame == "actions":
             query = query.order_by(table.c.rank)

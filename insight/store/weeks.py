@@ -9,19 +9,16 @@ refused with E409. Mixed into ``SQLStore``; nothing here knows about stages.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
 from sqlalchemy import bindparam, func, select, update
 
 from .. import schema as S
 from ..errors import StoreError
-from .rows import jsonable, records
+from .rows import jsonable, records, select_frame
 from .tables import ledger, runs, tag_corrections, taggers, workspace_items
 
 CHUNK = 500  # ids per IN (...) list: SQLite allows 32k parameters, PostgreSQL more; small keeps plans simple
@@ -51,28 +48,16 @@ class AcrossWeeks:
             if columns is not None else list(t.columns)
         # plain SQL: SQLAlchemy's per-value result processing (SQLite's times are text) cost 10 s a million rows;
         # ``_frame`` converts whole columns instead
-        names = ", ".join(f'"{c.name}"' for c in wanted)
         with self.engine.connect() as conn:
-            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-            sql = f"SELECT {names} FROM workspace_items WHERE workspace = {mark}"
-            cursor = conn.connection.dbapi_connection.cursor()  # no Row objects: plain tuples
-            try:
-                if ids is None:  # a frame per 100,000 rows: a million rows as tuples would take 2 GB at once
-                    cursor.execute(sql + " ORDER BY item_id", (self.workspace,))
-                    parts = []
-                    while rows := cursor.fetchmany(100_000):
-                        parts.append(_frame(rows, wanted))
-                else:
-                    ids, rows = list(ids), []
-                    for s in range(0, len(ids), CHUNK):
-                        part = ids[s:s + CHUNK]
-                        cursor.execute(f"{sql} AND item_id IN ({', '.join([mark] * len(part))})",
-                                       (self.workspace, *part))
-                        rows += cursor.fetchall()
-                    parts = [_frame(rows, wanted)]
-            finally:
-                cursor.close()
-        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0] if parts else _frame([], wanted)
+            if ids is None:
+                return select_frame(conn, wanted, "workspace_items", "workspace = {}", (self.workspace,), "item_id")
+            ids, parts = list(ids), []
+            for s in range(0, len(ids), CHUNK):
+                part = ids[s:s + CHUNK]
+                marks = ", ".join(["{}"] * len(part))
+                parts.append(select_frame(conn, wanted, "workspace_items", f"workspace = {{}} AND item_id IN ({marks})",
+                                          (self.workspace, *part)))
+        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
     def n_workspace_items(self) -> int:
         with self.engine.connect() as conn:
@@ -233,27 +218,3 @@ class AcrossWeeks:
         for s in range(0, len(params), 5000):
             conn.execute(stmt, params[s:s + 5000])
         return stale
-
-
-def _frame(rows: list[Any], columns: list[Any]) -> pd.DataFrame:
-    """Rows to a frame column by column, each with its type's dtype: pandas' row-wise inference took 15 of the 23 s
-    that reading a million items took."""
-    from sqlalchemy import JSON, Boolean, DateTime, Float, Integer
-
-    values = list(zip(*rows)) if rows else [()] * len(columns)
-    data = {}
-    for column, vals in zip(columns, values):
-        kind = column.type
-        if isinstance(kind, (Float, Integer)) and not isinstance(kind, Boolean):
-            data[column.name] = pd.Series(np.array(vals, dtype=float)) if column.nullable or isinstance(kind, Float) \
-                else pd.Series(np.array(vals, dtype=np.int64))
-        elif isinstance(kind, DateTime):  # text on SQLite (stored as UTC), aware datetimes on PostgreSQL
-            data[column.name] = pd.to_datetime(pd.Series(vals, dtype=object), utc=True, format="ISO8601")
-        elif isinstance(kind, JSON):
-            data[column.name] = pd.Series([json.loads(v) if isinstance(v, str) else v for v in vals], dtype=object)
-        elif isinstance(kind, Boolean):  # 0/1 on SQLite
-            data[column.name] = pd.Series([None if v is None else bool(v) for v in vals], dtype=object)
-        else:  # pyarrow builds the column in C; pandas' own constructor checked every value in Python
-            data[column.name] = pd.Series(pd.arrays.ArrowStringArray(
-                pa.array(vals, type=pa.large_string()), dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
-    return pd.DataFrame(data, copy=False)

@@ -180,5 +180,9 @@ def test_an_action_title_says_what_and_where_before_the_playbook():
     title = rank_actions(stats, lifted, items, load_taxonomy(), RankConfig()).iloc[0]["title"]
     label = stats.iloc[0]["label"]
     assert title.startswith(f"{label} (carrier VA): "), title
+    items = items.rename(columns={"carrier": "product_category"})  # column names read as words
+    lifted["column"] = "product_category"
+    title = rank_actions(stats, lifted, items, load_taxonomy(), RankConfig()).iloc[0]["title"]
+    assert title.startswith(f"{label} (product category VA): "), title
     verb = title.split(": ", 1)[1]
     assert verb and verb[0].islower() and label not in verb

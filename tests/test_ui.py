@@ -61,6 +61,7 @@ def test_actions_with_evidence_and_filter(with_run):
     assert len(at.expander) == len(with_run.actions)
     top = with_run.actions.iloc[0]
     assert any(top["evidence"][0][:40] in m.value for m in at.markdown)
+    assert any("Weekly items" in m.value for m in at.markdown)  # the demo is dated: each action's weeks
     owners = at.multiselect[0]
     at = owners.set_value([top["owner"]]).run()
     assert len(at.expander) == int((with_run.actions["owner"] == top["owner"]).sum())
@@ -247,7 +248,7 @@ def test_global_filters_travel_in_the_url_and_narrow_every_page(with_run):
     labels = [e.label for e in at.expander]
     assert labels and all("complaints in view" in label for label in labels)
     assert len(labels) < len(with_run.actions)
-    assert "escalate late and lost parcels" in labels[0].lower() and "carrier Parcelo" in labels[0]
+    assert "escalate with the carrier or warehouse" in labels[0] and "carrier Parcelo" in labels[0]
     at.sidebar.multiselect(key="f-carrier").set_value([]).run()  # cleared: everything again, and the URL says so
     assert "carrier" not in at.query_params and len(at.expander) == len(with_run.actions)
 
@@ -464,3 +465,16 @@ def test_the_themes_page_draws_the_map_and_a_link_opens_its_theme(team):
     assert charts, "no theme map"
     assert any(target in s.value for s in at.subheader)
     assert at.query_params["theme"] == target
+
+
+def test_an_export_without_dates_draws_no_weekly_counts_on_its_actions(monkeypatch, tiny_frame, tiny_config):
+    """Regression (issue 19, CSAT remarks): an export without timestamps showed "Weekly items █ (weeks 1-1)" on
+    each action, a trend the run itself says it cannot claim."""
+    monkeypatch.setenv("INSIGHT_HOME", str(tiny_config.home_path))
+    monkeypatch.delenv("INSIGHT_STORE_URL", raising=False)
+    monkeypatch.delenv("INSIGHT_CONFIG", raising=False)
+    result = run_and_store(tiny_frame.drop(columns=["timestamp"]), tiny_config)
+    assert len(result.actions)
+    at = page("ui/actions.py").run()
+    assert not at.exception and len(at.expander) == len(result.actions)
+    assert not [m for m in at.markdown if "Weekly items" in m.value]

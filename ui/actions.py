@@ -81,7 +81,9 @@ if run_id:
                             help=f"negative items among the theme's {a['volume']} items")
                 c[2].metric("Growth vs baseline", "n/a", help="not enough dated history to measure growth")
             trend = trends.get(a["theme_id"])
-            if trend:  # the impact in a picture, weeks as bars (text: 25 charts would slow the page)
+            # the impact in a picture, weeks as bars (text: 25 charts would slow the page); only where the run has
+            # dated history (an export without dates is one "week": no trend to draw)
+            if trend and len(trend) > 1 and pd.notna(a["growth"]):
                 st.markdown(f"**Weekly items** `{sparkline(trend)}` (weeks 1-{len(trend)}, last {trend[-1]}, "
                             f"peak {max(trend)})")
             st.markdown(f"**Owner:** {plain(a['owner'])}")

@@ -160,10 +160,11 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
         segment = f"{seg_row['column']}={seg_row['value']}" if seg_row else ""
         problem = row.get("problem_label")  # what its complaints are about, where the theme names more than that
         problem = problem if isinstance(problem, str) and problem else row["label"]
-        # what and where first ("Parcel is stuck (carrier Parcelo): escalate late and lost parcels"), unless the
+        # what and where first ("Parcel is stuck (carrier Parcelo): escalate with the carrier or warehouse"), unless the
         # playbook's title places the segment itself
-        where = f"{problem} ({segment.replace('=', ' ')})" if segment and "{segment}" not in rc.playbook.title \
-            else problem
+        column, _, value = segment.partition("=")
+        where = f"{problem} ({column.replace('_', ' ')} {value})" \
+            if segment and "{segment}" not in rc.playbook.title else problem
         title = rc.playbook.title.format(theme=where, segment=segment or "all segments")
         rows.append({
             "theme_id": row[S.THEME], "theme_label": row["label"], "root_cause": cause, "owner": rc.owner,

@@ -169,3 +169,13 @@ def test_filter_items_by_dates_segments_and_confidence():
     assert len(filter_items(items, {"carrier": [], "since": None})) == 4 and not is_filtered({"carrier": []})
     with pytest.raises(KeyError, match="no column 'warehouse'"):
         filter_items(items, {"warehouse": ["W1"]})
+
+
+def test_filter_items_by_a_confidence_range():
+    """Issue 19: the sidebar's confidence filter is a range (a reviewer looks at what the tagger was unsure of)."""
+    from insight.report import filter_items
+
+    items = pd.DataFrame({"item_id": list("abcd"), "confidence": [0.1, 0.4, 0.7, None], "theme_id": list("xxyy")})
+    assert filter_items(items, {"max_confidence": 0.5})["item_id"].tolist() == ["a", "b", "d"]
+    assert filter_items(items, {"min_confidence": 0.3, "max_confidence": 0.8})["item_id"].tolist() == ["b", "c"]
+    assert filter_items(items, {"theme_id": ["y"], "max_confidence": 0.5})["item_id"].tolist() == ["d"]

@@ -478,3 +478,53 @@ def test_an_export_without_dates_draws_no_weekly_counts_on_its_actions(monkeypat
     at = page("ui/actions.py").run()
     assert not at.exception and len(at.expander) == len(result.actions)
     assert not [m for m in at.markdown if "Weekly items" in m.value]
+
+
+def test_move_items_and_relabel_in_bulk_and_filter_by_theme_and_confidence(team):
+    """The remaining write paths (moving items out of a theme; relabelling a selection) and the theme and
+    confidence filters, which travel in the URL like the others."""
+    result, _ = team
+    themed = result.themes[result.themes["theme_id"] != "unthemed"]
+    source, target = themed.iloc[0]["theme_id"], themed.iloc[1]["theme_id"]
+    at = page("ui/themes.py")
+    at.query_params["theme"] = source
+    at.run()
+    at.sidebar.text_input(key="me").input("ana").run()
+    members = result.items[result.items["theme_id"] == source]["item_id"].tolist()[:2]
+    at.multiselect(key=f"move-items-{source}").set_value(members)
+    at.selectbox(key=f"move-to-{source}").select(target)
+    at.button(key=f"FormSubmitter:move-{source}-Move").click().run()
+    assert not at.exception and any(f"2 item(s) moved to {target}" in s.value for s in at.success)
+    events = app_store().theme_events()
+    assert events.iloc[-1]["event"] == "moved" and events.iloc[-1]["theme_id"] == target
+    assert app_store().audit().iloc[-1][["actor", "action"]].tolist() == ["ana", "theme_edit"]
+
+    at = page("ui/review.py")
+    at.query_params["theme_id"] = source
+    at.query_params["max_confidence"] = "0.6"
+    at.run()
+    stored = result.items[result.items["status"] == "stored"]
+    expected = stored[(stored["theme_id"] == source) & (stored["confidence"].fillna(0) <= 0.6)]
+    assert not at.exception and any(f"Filtered: {len(expected):,} of" in i.value for i in at.info)
+    at.sidebar.text_input(key="me").input("ben").run()
+    at.session_state["bulk-table"] = {"selection": {"rows": [0, 1], "columns": []}}
+    at.run()
+    at.selectbox(key="bulk-cause").select("returns_refunds")
+    at.button(key="bulk-relabel").click().run()
+    assert any("2 item(s) labelled" in s.value for s in at.success)
+    log = app_store().tag_corrections()
+    assert log.tail(2)["new_cause"].tolist() == ["returns_refunds"] * 2 and set(log.tail(2)["by"]) == {"ben"}
+
+
+def test_a_correction_from_a_stale_page_is_refused(team):
+    result, _ = team
+    at = page("ui/themes.py").run()
+    at.sidebar.text_input(key="me").input("ana").run()
+    item = at.selectbox(key="fix-item").value
+    seen = result.items.set_index("item_id").at[item, "root_cause"]
+    other = next(c for c in ["payments", "delivery"] if c != seen)
+    app_store().correct_tag(result.run_id, item, other, "ben", valid=[other])  # ben corrects it meanwhile
+    at.selectbox(key=f"fix-cause-{item}").select("inventory")
+    at.button(key="FormSubmitter:correct-tag-Save").click().run()
+    assert any("[E409]" in e.value and other in e.value for e in at.error)
+    assert app_store().load(result.run_id, "items").set_index("item_id").at[item, "root_cause"] == other

@@ -46,7 +46,7 @@ run_id = data.pick_run()
 if run_id:
     actions = data.frame(run_id, "actions")
     items = data.frame(run_id, "items")
-    spec = filters.sidebar(items)
+    spec = filters.sidebar(items, data.theme_labels(run_id))
     view = filters.apply(items, spec)
     filters.caption(view, items, spec)
     if is_filtered(spec) and not actions.empty:  # actions whose themes hold complaints that pass the filters

@@ -87,6 +87,12 @@ def frame(run_id: str, name: str) -> pd.DataFrame:
     return _frame(_url(), run_id, name)
 
 
+def theme_labels(run_id: str) -> dict[str, str]:
+    """Each theme's name in a run (reviewers' names win), for pickers."""
+    themes = frame(run_id, "themes")
+    return dict(zip(themes["theme_id"], themes["label"]))
+
+
 def run_info(run_id: str) -> dict:
     return _run_info(_url(), run_id)
 

@@ -28,8 +28,9 @@ def _listed(key: str) -> list[str]:
     return [v for v in raw.split(",") if v] if raw else []
 
 
-def sidebar(items: pd.DataFrame) -> dict:
-    """Render the filters for the stored items of a run; return the filter (also written to the URL)."""
+def sidebar(items: pd.DataFrame, labels: dict[str, str] | None = None) -> dict:
+    """Render the filters for the stored items of a run (``labels``: theme names for the theme filter); return
+    the filter (also written to the URL)."""
     stored = items[items["status"] == "stored"]
     spec: dict = {}
     st.sidebar.markdown("**Filters**")
@@ -43,17 +44,25 @@ def sidebar(items: pd.DataFrame) -> dict:
         if isinstance(picked, (tuple, list)) and len(picked) == 2:
             spec["since"] = picked[0].isoformat() if picked[0] > first else None
             spec["until"] = picked[1].isoformat() if picked[1] < last else None
-    columns = [*LISTS[:1], *data.settings().measure.segment_columns, *LISTS[1:]]
+    columns = [*LISTS[:1], *data.settings().measure.segment_columns, *LISTS[1:2], "theme_id", *LISTS[2:]]
     for column in dict.fromkeys(columns):
         if column not in stored or stored[column].dropna().astype(str).str.strip().eq("").all():
             continue
         options = sorted(v for v in stored[column].dropna().astype(str).unique() if v.strip())
         chosen = [v for v in _listed(column) if v in options]
-        spec[column] = st.sidebar.multiselect(column.replace("_", " ").capitalize(), options, default=chosen,
-                                              key=f"f-{column}")
+        names = labels if column == "theme_id" and labels else {}
+        title = "Theme" if column == "theme_id" else column.replace("_", " ").capitalize()
+        spec[column] = st.sidebar.multiselect(title, options, default=chosen, key=f"f-{column}",
+                                              format_func=lambda v, n=names: f"{v}: {n[v]}" if v in n else v)
+    if "confidence" in stored and stored["confidence"].notna().any():  # e.g. only what the tagger was unsure of
+        low = float(_param("min_confidence") or 0)
+        high = float(_param("max_confidence") or 1)
+        picked = st.sidebar.slider("Confidence", 0.0, 1.0, (low, high), step=0.05, key="f-confidence")
+        spec["min_confidence"] = picked[0] if picked[0] > 0 else None
+        spec["max_confidence"] = picked[1] if picked[1] < 1 else None
     kept = st.session_state.setdefault(KEPT, {})
     for key, value in spec.items():  # the URL holds the filter: a link shows the same items
-        text = ",".join(value) if isinstance(value, list) else (value or "")
+        text = ",".join(value) if isinstance(value, list) else ("" if value is None else str(value))
         kept[key] = text
         if text:
             st.query_params[key] = text
@@ -65,6 +74,7 @@ def sidebar(items: pd.DataFrame) -> dict:
             st.session_state.pop(f"f-{key}", None)
         st.session_state.pop(KEPT, None)
         st.session_state.pop("f-dates", None)
+        st.session_state.pop("f-confidence", None)
         st.rerun()
     return spec
 

@@ -24,7 +24,7 @@ if run_id:
     info = data.run_info(run_id)
     counts, manifest = info["counts"], info["manifest"] or {}
     items = data.frame(run_id, "items")
-    spec = filters.sidebar(items)
+    spec = filters.sidebar(items, data.theme_labels(run_id))
     view = filters.apply(items, spec)
     stored = view[view["status"] == "stored"]
 

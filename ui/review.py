@@ -140,7 +140,7 @@ auth.sign_in()
 run_id = data.pick_run()
 if run_id:
     items = data.frame(run_id, "items")
-    spec = filters.sidebar(items)
+    spec = filters.sidebar(items, data.theme_labels(run_id))
     view = filters.apply(items, spec)
     filters.caption(view, items, spec)
     themes = data.frame(run_id, "themes")

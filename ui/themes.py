@@ -89,7 +89,7 @@ run_id = data.pick_run()
 if run_id:
     themes = data.frame(run_id, "themes")
     items = data.frame(run_id, "items")
-    spec = filters.sidebar(items)
+    spec = filters.sidebar(items, data.theme_labels(run_id))
     view = filters.apply(items, spec)
     filters.caption(view, items, spec)
     shown = ["theme_id", "label", "root_cause", "root_cause_share", "size", "recent_volume", "growth",

@@ -1,8 +1,9 @@
 """The review app's global filters as a pure function: which items a CX lead is looking at.
 
 A filter is a plain mapping (it travels in the app's URL): ``since`` and ``until`` (dates, inclusive),
-``min_confidence``, and for any item column (channel, carrier, payment provider, warehouse, category, root cause,
-theme, language) a list of the values to keep. Empty or absent filters keep everything.
+``min_confidence`` and ``max_confidence`` (inclusive), and for any item column (channel, carrier, payment
+provider, warehouse, category, root cause, theme, language) a list of the values to keep. Empty or absent filters
+keep everything.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pandas as pd
 
 from .. import schema as S
 
-RANGE_KEYS = ("since", "until", "min_confidence")
+RANGE_KEYS = ("since", "until", "min_confidence", "max_confidence")
 
 
 def filter_items(items: pd.DataFrame, spec: Mapping[str, Any]) -> pd.DataFrame:
@@ -27,6 +28,8 @@ def filter_items(items: pd.DataFrame, spec: Mapping[str, Any]) -> pd.DataFrame:
         keep &= when < pd.Timestamp(spec["until"], tz="UTC") + pd.Timedelta(days=1)
     if spec.get("min_confidence") is not None and S.CONFIDENCE in items:
         keep &= items[S.CONFIDENCE].astype(float).fillna(0) >= float(spec["min_confidence"])
+    if spec.get("max_confidence") is not None and S.CONFIDENCE in items:
+        keep &= items[S.CONFIDENCE].astype(float).fillna(0) <= float(spec["max_confidence"])
     for column, values in spec.items():
         if column in RANGE_KEYS or not values:
             continue

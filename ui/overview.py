@@ -14,7 +14,7 @@ def small_multiples(weekly: pd.DataFrame):
     line = alt.Chart().mark_line(point=True).encode(
         x=alt.X("week of:T", title=None, axis=alt.Axis(format="%d %b", labelAngle=-45, tickCount=4)),
         y=alt.Y("items:Q", title="items"), tooltip=["root_cause", "week of:T", "items"])
-    return line.properties(width=160, height=90).facet(
+    return line.properties(width=130, height=90).facet(
         data=weekly, facet=alt.Facet("root_cause:N", title=None), columns=5)
 
 st.title("Overview")

@@ -8,6 +8,7 @@ is opened at import time; the URL comes from the same config the CLI uses (``$IN
 from __future__ import annotations
 
 import os
+import threading
 
 import pandas as pd
 import streamlit as st
@@ -41,10 +42,21 @@ def _workspaces(url: str) -> list[str]:
     return _store(url).workspaces()
 
 
-@st.cache_resource(show_spinner="Loading run...", max_entries=24)
+@st.cache_resource(show_spinner="Loading the run's items...", max_entries=4)
+def _items(url: str, run_id: str) -> pd.DataFrame:
+    """A run's items, shared by every session, not copied per call (a copy of 100,000 items cost 0.6 s a page):
+    pages select from it and never change it (pandas' copy-on-write keeps a derived frame's edits off it). A
+    reviewer's correction is written into it (``correct_tag``) rather than dropping it: reading 100,000 items
+    again takes seconds, once per label."""
+    return _store(url).load(run_id, "items")
+
+
+_PATCH = threading.Lock()
+
+
+@st.cache_resource(show_spinner="Loading run...", max_entries=32)
 def _frame(url: str, run_id: str, name: str) -> pd.DataFrame:
-    """Shared by every session, not copied per call (a copy of 100,000 items cost 0.6 s a page): pages select
-    from it and never change it (pandas' copy-on-write keeps a derived frame's edits off it)."""
+    """A run's other frames (themes, actions, weekly, segments, quarantine): small, dropped on every decision."""
     frame = _store(url).load(run_id, name)
     if name in ("themes", "actions"):  # reviewers' names show at once, in every run
         from insight.themes import show_pinned_names
@@ -84,7 +96,7 @@ def runs() -> pd.DataFrame:
 
 def frame(run_id: str, name: str) -> pd.DataFrame:
     """One stored frame of a run: items, themes, actions, weekly or segments."""
-    return _frame(_url(), run_id, name)
+    return _items(_url(), run_id) if name == "items" else _frame(_url(), run_id, name)
 
 
 def theme_labels(run_id: str) -> dict[str, str]:
@@ -131,7 +143,14 @@ def correct_tag(run_id: str, item_id: str, root_cause: str, by, note: str = "",
     the next tagger. ``expected_cause`` is the cause the reviewer saw: a change meanwhile refuses this (E409)."""
     entry = _writer().correct_tag(run_id, item_id, root_cause, by, valid=root_causes(), note=note,
                                   expected_cause=expected_cause)
-    _changed()
+    items = _items(_url(), run_id)  # the store's new values, written into the shared frame
+    with _PATCH:
+        at = items.index[(items["item_id"] == item_id).to_numpy()]
+        items.loc[at, "root_cause"] = root_cause
+        items.loc[at, "needs_review"] = False
+        items.loc[at, "review_reason"] = "corrected"
+        items.loc[at, "confidence"] = 1.0
+    _audit.clear()
     return entry
 
 

@@ -75,11 +75,11 @@ class SQLStore(AcrossWeeks):
         return cls(cfg.store_url, cfg.workspace, Policy.from_config(cfg.access))
 
     def _audit(self, conn, who: tuple[str, str], action: str, target: str, before: Any, after: Any,
-               run_id: str | None = None) -> None:
+               run_id: str | None = None, workspace: str | None = None) -> None:
         """One audit row, in the caller's transaction: the write and its record commit or fail together."""
         conn.execute(audit_log.insert().values(
-            workspace=self.workspace, at=datetime.now(timezone.utc), actor=who[0], role=who[1], action=action,
-            target=target, run_id=run_id, before=jsonable(before), after=jsonable(after)))
+            workspace=workspace or self.workspace, at=datetime.now(timezone.utc), actor=who[0], role=who[1],
+            action=action, target=target, run_id=run_id, before=jsonable(before), after=jsonable(after)))
 
     def audit(self, action: str | None = None) -> pd.DataFrame:
         """Every reviewer's write in this workspace, oldest first: who (and with which role), when, before, after."""
@@ -246,7 +246,7 @@ class SQLStore(AcrossWeeks):
             conn.execute(update(items).where(items.c.run_id == run_id, items.c.item_id == item_id).values(
                 root_cause=root_cause, needs_review=False, review_reason="corrected", confidence=1.0))
             self._audit(conn, who, "tag_correction", item_id, {"root_cause": row["root_cause"]},
-                        {"root_cause": root_cause, "note": note}, run_id)
+                        {"root_cause": root_cause, "note": note}, run_id, run["workspace"] or DEFAULT_WORKSPACE)
         return entry
 
     def tag_corrections(self) -> pd.DataFrame:

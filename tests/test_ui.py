@@ -528,3 +528,17 @@ def test_a_correction_from_a_stale_page_is_refused(team):
     at.button(key="FormSubmitter:correct-tag-Save").click().run()
     assert any("[E409]" in e.value and other in e.value for e in at.error)
     assert app_store().load(result.run_id, "items").set_index("item_id").at[item, "root_cause"] == other
+
+
+def test_a_session_from_local_mode_gets_its_role_once_roles_are_configured(team):
+    """Regression: a session that typed a name in local mode kept the role "local" (every form) after an admin
+    configured roles and the user logged in as a viewer."""
+    result, roles = team
+    at = page("ui/actions.py").run()
+    at.sidebar.text_input(key="me").input("ana").run()
+    assert [b for b in at.button if b.key and b.key.startswith("FormSubmitter:status-")]
+    roles(viewer=["*@shop.com"])
+    at.user = {"is_logged_in": True, "email": "bo@shop.com"}
+    at.run()
+    assert any("bo@shop.com · viewer" in c.value for c in at.sidebar.caption)
+    assert not [b for b in at.button if b.key and b.key.startswith("FormSubmitter:status-")]

@@ -37,15 +37,13 @@ def sign_in() -> None:
     if not st.user.get("is_logged_in"):
         st.title("insight review")
         st.write("Log in to see this store's feedback.")
-        try:
-            st.button("Log in", on_click=st.login, type="primary")
-        except Exception:  # noqa: BLE001 - no [auth] section: say how to add one rather than fail
-            pass
+        st.button("Log in", on_click=st.login, type="primary")
         st.caption("Roles are configured (`access.roles`), so the app needs a login provider: add an `[auth]` "
                    "section to `.streamlit/secrets.toml` (docs/app.md).")
         st.stop()
-    if KEY not in st.session_state or st.session_state[KEY] is None:  # the role as of login, for the forms shown
-        actor = Actor(str(st.user.get("email") or st.user.get("name") or ""), tuple(st.user.get("groups") or ()))
+    actor = Actor(str(st.user.get("email") or st.user.get("name") or ""), tuple(st.user.get("groups") or ()))
+    signed = st.session_state.get(KEY)
+    if signed is None or signed[0] != actor or signed[1] == "local":  # the role as of login, for the forms shown
         st.session_state[KEY] = (actor, policy.role_of(actor))
     actor, role = st.session_state[KEY]
     if role is None:

@@ -53,6 +53,8 @@ def test_themes_drill_down(with_run):
     at.main.selectbox[0].select(target).run()  # the theme picker; the run picker lives in the sidebar
     assert not at.exception
     assert any(target in s.value for s in at.subheader)
+    members = next(d.value for d in at.dataframe if "item_id" in d.value.columns)  # issue 19: where, not only what
+    assert {"carrier", "payment_provider", "warehouse", "product_category"} <= set(members.columns)
 
 
 def test_actions_with_evidence_and_filter(with_run):

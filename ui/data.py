@@ -99,6 +99,15 @@ def frame(run_id: str, name: str) -> pd.DataFrame:
     return _items(_url(), run_id) if name == "items" else _frame(_url(), run_id, name)
 
 
+def item_columns(items: pd.DataFrame, *first: str) -> list[str]:
+    """The columns an items table shows: ``first``, then when and where (the configured segment columns, such as
+    carrier and payment provider, where the run has values), then the tags and the text."""
+    segments = [c for c in settings().measure.segment_columns if c in items and items[c].notna().any()]
+    rest = ["timestamp", "channel", *segments, "rating", "theme_id", "root_cause", "confidence", "needs_review",
+            "review_reason", "text"]
+    return list(dict.fromkeys(c for c in [*first, *rest] if c in items))
+
+
 def theme_labels(run_id: str) -> dict[str, str]:
     """Each theme's name in a run (reviewers' names win), for pickers."""
     themes = frame(run_id, "themes")

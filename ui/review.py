@@ -43,8 +43,8 @@ def _search(run_id: str, view: pd.DataFrame) -> None:
         hits = hits[hits["score"] >= 0.3]
     st.caption(f"{len(hits):,} items match" + (" (meaning: cosine 0.3 or more, best first)" if how == "meaning"
                                                else ""))
-    st.dataframe(hits[["item_id", "score", "theme_id", "root_cause", "confidence", "text"]].head(200),
-                 hide_index=True, width="stretch")
+    st.dataframe(hits[data.item_columns(hits, "item_id", "score", "text")].head(200), hide_index=True,
+                 width="stretch")
 
 
 def _label(run_id: str, item_id: str, cause: str, seen: str) -> None:

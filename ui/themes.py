@@ -138,8 +138,8 @@ if run_id:
     st.query_params["theme"] = chosen
     theme = themes[themes["theme_id"] == chosen].iloc[0]
     st.subheader(f"{chosen}: {plain(theme['label'])}")
-    members = view[view["theme_id"] == chosen][["item_id", "timestamp", "channel", "rating", "root_cause",
-                                                  "confidence", "needs_review", "review_reason", "text"]]
+    members = view[view["theme_id"] == chosen]
+    members = members[data.item_columns(members, "item_id")]
     if auth.may("reviewer"):
         _editor(chosen, theme["label"], {t: lab for t, lab in labels.items() if t != chosen and t != "unthemed"},
                 members)

@@ -318,6 +318,13 @@ class Taxonomy(_Section):
         blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
 
+    def tagging_fingerprint(self) -> str:
+        """What tagging reads of the taxonomy (keys, descriptions, seeds, keywords, patterns, parents, the
+        out-of-taxonomy cause): owners and playbooks change no tag, so editing them retrains nothing."""
+        tagging = self.model_dump(mode="json", exclude={"name": True, "version": True, "root_causes": {
+            k: {"owner", "playbook"} for k in self.root_causes}})
+        return hashlib.sha256(json.dumps(tagging, sort_keys=True).encode()).hexdigest()[:12]
+
 
 # ---------------------------------------------------------------- loading
 

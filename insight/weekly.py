@@ -413,14 +413,18 @@ def _plan_tagger(history: pd.DataFrame, corrections: pd.DataFrame, cfg: Config, 
                  encode: Callable, rollback: bool, run_id: str) -> TaggerPlan:
     """Which tagger tags this week, and whether every item must be reclassified with it."""
     latest = int(corrections["entry_id"].max()) if len(corrections) else 0
-    setup = hashlib.sha256(json.dumps([cfg.tag.model_dump(mode="json"), embedder, _model_sha(cfg)],
-                                      sort_keys=True).encode()).hexdigest()[:16]
+    # the taxonomy counts by its tagging content (below), not by where its file lies
+    setup = hashlib.sha256(json.dumps([cfg.tag.model_dump(mode="json", exclude={"taxonomy"}), embedder,
+                                       _model_sha(cfg)], sort_keys=True).encode()).hexdigest()[:16]
+    # how taggers were recorded before (the whole tag config; the whole taxonomy): an upgrade alone retags nothing
+    before = {hashlib.sha256(json.dumps([cfg.tag.model_dump(mode="json"), embedder, _model_sha(cfg)],
+                                        sort_keys=True).encode()).hexdigest()[:16], tax.fingerprint()}
     active = history[history["status"] == "active"].tail(1)
     version = int(history["version"].max()) + 1 if len(history) else 1
 
     def row(reason: str, through: int, status: str = "active", metrics: dict | None = None) -> dict[str, Any]:
         return {"version": version, "status": status, "reason": reason, "fingerprint": setup,
-                "taxonomy_version": tax.fingerprint(), "corrections_through": through, "created_run": run_id,
+                "taxonomy_version": tax.tagging_fingerprint(), "corrections_through": through, "created_run": run_id,
                 "metrics": metrics or {}}
 
     def plan(reason: str, through: int, cause: str | None, retire: list[dict[str, Any]], **kw: Any) -> TaggerPlan:
@@ -446,9 +450,9 @@ def _plan_tagger(history: pd.DataFrame, corrections: pd.DataFrame, cfg: Config, 
         back = earlier.iloc[0]
         return plan("rollback", int(back["corrections_through"] or 0), "model_update",
                     [{**now, "status": "rolled_back"}], metrics={"restores": int(back["version"])})
-    if now["taxonomy_version"] != tax.fingerprint():
+    if now["taxonomy_version"] not in {tax.tagging_fingerprint(), *before}:
         return plan("taxonomy_edit", latest, "taxonomy_edit", [retired])
-    if now["fingerprint"] != setup:
+    if now["fingerprint"] not in {setup, *before}:
         return plan("config", latest, "model_update", [retired])
     fresh = corrections[corrections["entry_id"] > int(now["corrections_through"] or 0)]
     if len(fresh) < cfg.weekly.retrain_min_corrections:

@@ -30,6 +30,11 @@ class Actor:
     groups: tuple[str, ...] = ()
 
 
+def name_of(who: str | Actor | None) -> str:
+    """The name of whoever makes a change ("" when nobody is named): a plain name or an ``Actor``'s."""
+    return (who.name if isinstance(who, Actor) else str(who or "")).strip()
+
+
 @dataclass(frozen=True)
 class Policy:
     roles: Mapping[str, Sequence[str]] = field(default_factory=dict)
@@ -57,7 +62,7 @@ class Policy:
     def require(self, who: str | Actor, needed: str, doing: str) -> tuple[str, str]:
         """``(name, role)`` of ``who`` when that role may do ``doing``; otherwise AccessError saying who may."""
         actor = who if isinstance(who, Actor) else Actor(str(who or ""))
-        name = actor.name.strip()
+        name = name_of(actor)
         if not name:
             raise AccessError(f"say who is {doing} (by=...)", code="E803")
         role = self.role_of(actor)

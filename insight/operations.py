@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -215,17 +215,15 @@ def edit_theme(op: str, config: Config | None = None, *, by: Any = None, preview
     return event
 
 
-def search_vectors(texts: Sequence[str], config: Config | None = None) -> np.ndarray:
-    """The vectors of stored ``texts`` for semantic search: the ones the run made (from the cache), unit length."""
+def semantic_search(texts: Sequence[str], config: Config | None = None) -> Callable[[str], np.ndarray]:
+    """A search by meaning over stored ``texts`` (so "never arrived" finds "parcel still not here"): returns a
+    function from a query, as a reviewer types it, to each text's cosine with it. The texts' vectors are the ones
+    the run made (from the cache, kept as float16) and the model loads once, not once per query."""
     cfg = config or load_config()
     encode = assembly.encoder(cfg, assembly.embedder(cfg))
-    return encode(clean.model_texts([t or "" for t in texts]))
+    vectors = encode(clean.model_texts([t or "" for t in texts])).astype(np.float16)
 
+    def scores(query: str) -> np.ndarray:
+        return vectors.astype(np.float32) @ encode(clean.model_inputs([query], cfg.clean))[0]
 
-def search_scores(query: str, vectors: np.ndarray, config: Config | None = None) -> np.ndarray:
-    """Cosine similarity of ``query`` (as a reviewer types it) to each of ``vectors``: meaning, not words, so
-    "never arrived" finds "parcel still not here"."""
-    cfg = config or load_config()
-    encode = assembly.encoder(cfg, assembly.embedder(cfg))
-    q = encode(clean.model_inputs([query], cfg.clean))
-    return vectors @ q[0]
+    return scores

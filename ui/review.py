@@ -15,13 +15,13 @@ KEYS = "1234567890"  # keyboard shortcuts for the first ten root causes
 
 
 @st.cache_resource(show_spinner="Reading the items' vectors...", max_entries=2)
-def _vectors(run_id: str, n: int) -> tuple[list[str], np.ndarray]:
-    """The stored items' vectors for semantic search, once per run (from the embedding cache the run filled)."""
-    from insight.operations import search_vectors
+def _by_meaning(run_id: str):
+    """Semantic search over the run's stored items, made once per run: (their ids, query -> cosines)."""
+    from insight.operations import semantic_search
 
     items = data.frame(run_id, "items")
     stored = items[items["status"] == "stored"]
-    return stored["item_id"].tolist(), search_vectors(stored["text"].tolist(), data.settings()).astype(np.float16)
+    return stored["item_id"].tolist(), semantic_search(stored["text"].tolist(), data.settings())
 
 
 def _search(run_id: str, view: pd.DataFrame) -> None:
@@ -35,10 +35,8 @@ def _search(run_id: str, view: pd.DataFrame) -> None:
         hits = stored[stored["text"].fillna("").str.contains(query.strip(), case=False, regex=False)]
         hits = hits.assign(score=np.nan)
     else:
-        from insight.operations import search_scores
-
-        ids, vectors = _vectors(run_id, len(stored))
-        scores = pd.Series(search_scores(query, vectors.astype(np.float32), data.settings()), index=ids)
+        ids, score = _by_meaning(run_id)  # the whole run's, once: a filter only picks among them
+        scores = pd.Series(score(query), index=ids)
         hits = stored.assign(score=stored["item_id"].map(scores).round(3)).sort_values("score", ascending=False)
         hits = hits[hits["score"] >= 0.3]
     st.caption(f"{len(hits):,} items match" + (" (meaning: cosine 0.3 or more, best first)" if how == "meaning"

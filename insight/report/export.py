@@ -138,8 +138,8 @@ def export(frame: pd.DataFrame, fmt: str, meta: dict[str, Any] | None = None) ->
 
 def with_decisions(actions: pd.DataFrame, log: pd.DataFrame) -> pd.DataFrame:
     """Actions as a product team takes them away: each with its latest decision (status, who, when, note, who
-    carries it out) from the
-    action ``log`` and the reason for its rank in words (``why``) instead of the explanation's raw figures."""
+    carries it out) from the action ``log`` and the reason for its rank in words (``why``) instead of the
+    explanation's raw figures."""
     from .rank import explain_impact
 
     out = actions.drop(columns=[c for c in ("run_id",) if c in actions.columns]).copy()

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from .. import schema as S
-from ..access import Actor, Policy
+from ..access import Actor, Policy, name_of
 from ..config import DEFAULT_WORKSPACE, Config
 from ..errors import StoreError
 from .rows import jsonable, records, select_frame
@@ -44,12 +44,7 @@ from .tables import (
     themes,
     workspace_items,
 )
-from .weeks import AcrossWeeks, checked_correction
-
-
-def _named(by: str | Actor | None) -> str:
-    """The name of whoever makes a change ("" when nobody is named)."""
-    return (by.name if isinstance(by, Actor) else str(by or "")).strip()
+from .weeks import AcrossWeeks, checked_correction, refuse_stale_cause
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -156,7 +151,7 @@ class SQLStore(AcrossWeeks):
         """
         if status not in ACTION_STATUSES:
             raise StoreError(f"unknown status {status!r}; valid: {', '.join(ACTION_STATUSES)}", code="E404")
-        if not _named(by):
+        if not name_of(by):
             raise StoreError("say who changed the status (by=...)", code="E405")
         who = self.policy.require(by, "reviewer", "deciding on actions")
         by = who[0]
@@ -219,7 +214,7 @@ class SQLStore(AcrossWeeks):
         taxonomy of its own. With ``expected_cause`` (the cause the reviewer saw), an item someone else corrected
         meanwhile is refused (E409) rather than overwritten.
         """
-        checked_correction(root_cause, _named(by), valid)
+        checked_correction(root_cause, by, valid)
         run = self.get_run(run_id)
         if run["kind"] == "weekly":  # its items live across weeks, in the run's workspace
             return SQLStore(self.url, run["workspace"] or DEFAULT_WORKSPACE, self.policy).correct_item(
@@ -235,10 +230,7 @@ class SQLStore(AcrossWeeks):
             if row is None or row["status"] != "stored":
                 raise StoreError(f"run {run_id} has no stored item {item_id!r} (duplicates, quarantined and "
                                  f"non-actionable rows carry no root cause)", code="E408")
-            if expected_cause is not None and row["root_cause"] != expected_cause:
-                raise StoreError(f"item {item_id} changed since you loaded it: its root cause is now "
-                                 f"{row['root_cause']!r}, not {expected_cause!r}; reload and correct again",
-                                 code="E409")
+            refuse_stale_cause(item_id, row["root_cause"], expected_cause)
             entry = {"run_id": run_id, "item_id": item_id, "customer_id": row["customer_id"], "text": row["text"],
                      "old_cause": row["root_cause"], "new_cause": root_cause, "by": by,
                      "at": datetime.now(timezone.utc), "note": note}
@@ -328,7 +320,7 @@ class SQLStore(AcrossWeeks):
         """Reviewers' edits: the new registry state and its events, in one transaction. With ``loaded`` (what the
         edit read), themes a run registered meanwhile stay, and an edit of a theme someone else edited meanwhile
         is refused (E409) instead of overwriting theirs."""
-        if not _named(by):
+        if not name_of(by):
             raise StoreError("say who edited the themes (by=...)", code="E405")
         who = self.policy.require(by, "reviewer", "editing themes")
         with self.engine.begin() as conn:

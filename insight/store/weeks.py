@@ -17,6 +17,7 @@ import pandas as pd
 from sqlalchemy import bindparam, func, select, update
 
 from .. import schema as S
+from ..access import name_of
 from ..errors import StoreError
 from .rows import jsonable, records, select_frame
 from .tables import ledger, runs, tag_corrections, taggers, workspace_items
@@ -25,14 +26,22 @@ CHUNK = 500  # ids per IN (...) list: SQLite allows 32k parameters, PostgreSQL m
 ITEM_FIELDS = [c.name for c in workspace_items.columns if c.name not in ("workspace", "item_id", "version")]
 
 
-def checked_correction(root_cause: str, by: str, valid: Sequence[str]) -> str:
-    """A correction's cause must be a taxonomy key and its reviewer named; returns the reviewer's name."""
+def checked_correction(root_cause: str, by: Any, valid: Sequence[str]) -> str:
+    """A correction's cause must be a taxonomy key and its reviewer named (a name or an ``Actor``); returns the
+    reviewer's name."""
     if root_cause not in valid:
         raise StoreError(f"unknown root cause {root_cause!r}; valid: {', '.join(valid)}", code="E407")
-    by = (by or "").strip()
+    by = name_of(by)
     if not by:
         raise StoreError("say who made the correction (by=...)", code="E405")
     return by
+
+
+def refuse_stale_cause(item_id: str, now: str | None, expected: str | None) -> None:
+    """E409 when the item's root cause is no longer the one the reviewer saw (``expected``; None: not checked)."""
+    if expected is not None and now != expected:
+        raise StoreError(f"item {item_id} changed since you loaded it: its root cause is now {now!r}, not "
+                         f"{expected!r}; reload and correct again", code="E409")
 
 
 class AcrossWeeks:
@@ -46,8 +55,6 @@ class AcrossWeeks:
         t = workspace_items
         wanted = [t.c.item_id, t.c.version, *(t.c[c] for c in columns if c not in ("item_id", "version"))] \
             if columns is not None else list(t.columns)
-        # plain SQL: SQLAlchemy's per-value result processing (SQLite's times are text) cost 10 s a million rows;
-        # ``_frame`` converts whole columns instead
         with self.engine.connect() as conn:
             if ids is None:
                 return select_frame(conn, wanted, "workspace_items", "workspace = {}", (self.workspace,), "item_id")
@@ -105,7 +112,7 @@ class AcrossWeeks:
         next weekly run, in the ledger (``human_correction``). With ``expected_version`` (the version the reviewer
         saw) or ``expected_cause`` (the cause they saw), an item that changed since is refused (E409) rather than
         overwritten."""
-        checked_correction(root_cause, getattr(by, "name", by), valid)
+        checked_correction(root_cause, by, valid)
         who = self.policy.require(by, "reviewer", "correcting root causes")
         by = who[0]
         t = workspace_items
@@ -124,10 +131,7 @@ class AcrossWeeks:
                 raise StoreError(f"item {item_id} changed since you loaded it (version {expected_version}, now "
                                  f"{row['version']}, root cause {row['root_cause']!r}); reload and correct again",
                                  code="E409")
-            if expected_cause is not None and row["root_cause"] != expected_cause:
-                raise StoreError(f"item {item_id} changed since you loaded it: its root cause is now "
-                                 f"{row['root_cause']!r}, not {expected_cause!r}; reload and correct again",
-                                 code="E409")
+            refuse_stale_cause(item_id, row["root_cause"], expected_cause)
             entry = {"run_id": run_id, "item_id": item_id, "customer_id": row["customer_id"], "text": row["text"],
                      "old_cause": row["root_cause"], "new_cause": root_cause, "by": by,
                      "at": datetime.now(timezone.utc), "note": note}

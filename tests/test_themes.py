@@ -162,3 +162,57 @@ def test_large_themes_split_on_a_bounded_sample_still_place_every_member():
     perm = np.random.default_rng(1).permutation(len(X))
     subs2, _ = subthemes([texts[i] for i in perm], X[perm], theme_ids, max_ward=60)
     assert [subs2[j] for j in np.argsort(perm)] == subs
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_ward_is_scikit_learns_partition_with_its_labels(seed):
+    """Sub-themes cut Ward trees with ``describe.ward`` (distances from one matrix product): it must give the
+    partition and the label numbers of scikit-learn's ``AgglomerativeClustering``, duplicates included."""
+    from sklearn.cluster import AgglomerativeClustering
+
+    from insight.themes.describe import ward
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(int(rng.integers(5, 120)), 16)).astype(np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    X = np.vstack([X, X[:4]])  # near-copies of a message tie at distance 0
+    for k in (2, 3, 4):
+        assert ward(X, k).tolist() == AgglomerativeClustering(k, linkage="ward").fit_predict(X).tolist()
+
+
+def test_rare_words_count_customers_not_messages():
+    from insight.themes import rare_words
+
+    texts = ["zorb parcel", "zorb parcel", "zorb parcel", "zorb parcel late", "parcel late", "late"]
+    voices = ["c1", "c1", "c1", None, "c2", ""]  # c1 three times, then three customers of one message each
+    rare = rare_words(texts, voices, min_voices=3)
+    assert "zorb" in rare  # c1 and one anonymous item: two customers
+    assert "parcel" not in rare and "late" not in rare  # c1, the anonymous item, c2; three items of their own
+    assert rare_words(texts, None, min_voices=3) == set()  # every item its own customer: each word in >= 3
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_theme_stage_leaves_the_cycle_collector_as_it_found_it(enabled):
+    """The stage pauses Python's cycle collector while it describes themes (a speed-up); the caller's setting
+    must come back whatever it was, and also when the stage fails."""
+    import gc
+
+    from insight.config import ThemesConfig
+    from insight.themes import find_themes
+
+    X, _ = blobs(2)
+    texts = [f"parcel late {i % 5}" if i < 60 else f"refund missing {i % 5}" for i in range(len(X))]
+    clusterer = HDBSCANClusterer(n_components=5, min_cluster_size=10, reducer="pca")
+    (gc.enable if enabled else gc.disable)()
+    try:
+        found = find_themes(texts, X, [str(i) for i in range(len(X))], clusterer, ThemesConfig(min_voices=1))
+        assert len(found.ids) == len(X) and gc.isenabled() == enabled
+        class Broken(HDBSCANClusterer):
+            def fit_predict(self, X):
+                raise RuntimeError("out of memory")
+
+        with pytest.raises(RuntimeError, match="out of memory"):
+            find_themes(texts, X, [str(i) for i in range(len(X))], Broken(), ThemesConfig())
+        assert gc.isenabled() == enabled
+    finally:
+        gc.enable()

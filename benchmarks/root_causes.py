@@ -4,7 +4,8 @@
 
 Prints accuracy, macro-F1, ECE, coverage and precision at coverage on the development set
 (``ecommerce_rootcause_dev``, 421 real survey remarks) for the shipped configuration and for each part switched
-off alone: keywords and patterns, remarks that only praise going to "other", the batch's neighbours (adaptation to
+off alone: keywords and patterns, remarks that only praise going to "other", support yielding to another
+problem the remark names, the batch's neighbours (adaptation to
 the shop's own feedback without labels), the calibration temperature, and two options that are off by default (an
 out-of-taxonomy cosine floor, the complaint-focus vector). ``--demo`` adds the bundled storefront (its texts are
 this project's own, so it is a regression guard, not a target). Figures go to docs/evaluation.md.
@@ -28,6 +29,7 @@ VARIANTS = {
     "no keywords or patterns": {"keyword_weight": 0.0},
     "praise-only remarks not sent to other": {"praise_is_out_of_taxonomy": False},
     "+ batch neighbours 10 (adaptation to the run)": {"batch_neighbours": 10},
+    "support named beside another problem keeps all its weight": {"in_passing_weight": 1.0},
     "no calibration temperature": {"calibration_temperature": 1.0},
     "+ out-of-taxonomy floor 0.3": {"out_of_taxonomy_below": 0.3},
     "+ complaint focus 0.7": {"focus_weight": 0.7},

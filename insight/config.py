@@ -139,6 +139,9 @@ class TagConfig(_Section):
     batch_neighbours: int = Field(0, ge=0)
     batch_weight: float = Field(0.2, ge=0, le=1)
     praise_is_out_of_taxonomy: bool = True  # zero-shot: a remark that only praises gets the out-of-taxonomy cause
+    # zero-shot: the share of its probability a cause the taxonomy lists as ``mentioned_in_passing`` (support) keeps
+    # where another cause, not the out-of-taxonomy one, has keyword or pattern evidence (1: off)
+    in_passing_weight: float = Field(0.5, ge=0, le=1)
     multi_label_min: float = 0.3  # every cause at least this probable is listed in ``labels``
     # a tagger trained with untagged feedback also asks that feedback: its k nearest items' causes (0: off)
     neighbours: int = Field(10, ge=0)
@@ -281,6 +284,9 @@ class Taxonomy(_Section):
     # the cause for items that fit no other ("other"): chosen when no cause's prototypes or keywords fit well
     # (out-of-taxonomy detection), not learnt from its own seeds alone. Default: "other" where that key exists.
     out_of_taxonomy: str | None = None
+    # causes customers name alongside the real problem ("called support three times, the parcel is still lost"):
+    # such a cause wins only where no other cause has keyword or pattern evidence (``tag.in_passing_weight``)
+    mentioned_in_passing: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _fallback_is_a_key(self) -> Taxonomy:
@@ -289,6 +295,9 @@ class Taxonomy(_Section):
         if self.out_of_taxonomy is not None and self.out_of_taxonomy not in self.root_causes:
             raise ValueError(f"out_of_taxonomy names {self.out_of_taxonomy!r}, which is not a root cause "
                              f"({', '.join(self.root_causes)})")
+        unknown = [k for k in self.mentioned_in_passing if k not in self.root_causes]
+        if unknown:
+            raise ValueError(f"mentioned_in_passing names {unknown}, not root causes ({', '.join(self.root_causes)})")
         return self
 
     @field_validator("root_causes")
@@ -323,6 +332,8 @@ class Taxonomy(_Section):
         out-of-taxonomy cause): owners and playbooks change no tag, so editing them retrains nothing."""
         tagging = self.model_dump(mode="json", exclude={"name": True, "version": True, "root_causes": {
             k: {"owner", "playbook"} for k in self.root_causes}})
+        if not tagging["mentioned_in_passing"]:  # absent before it existed: the same taxonomy, the same fingerprint
+            del tagging["mentioned_in_passing"]
         return hashlib.sha256(json.dumps(tagging, sort_keys=True).encode()).hexdigest()[:12]
 
 

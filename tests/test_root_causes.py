@@ -163,3 +163,58 @@ def test_active_mode_needs_a_budget():
     assert ran.exit_code != 0 and "--budget" in ran.output
     ran = CliRunner().invoke(app, ["eval", "tagging", "--input", "x.csv", "--mode", "active", "--budgets", "a,b"])
     assert ran.exit_code != 0 and "whole numbers" in ran.output
+
+
+def _support_taxonomy(**extra) -> Taxonomy:
+    return Taxonomy.model_validate({"name": "t", "mentioned_in_passing": ["customer_service"], "root_causes": {
+        "delivery": {"description": "parcels", "seeds": ["late parcel"]},
+        "customer_service": {"description": "support", "seeds": ["nobody replied"]},
+        "other": {"description": "nothing to fix", "seeds": ["thanks"]}}, **extra})
+
+
+def test_support_yields_to_another_problem_the_remark_names():
+    """Guideline: "customer_service only when support itself is the complaint". A remark that names support and
+    a parcel that never came is about the parcel: where another cause has keyword or pattern evidence, support
+    keeps only ``in_passing_weight`` of its probability; without such evidence, support stays the cause."""
+    tax = _support_taxonomy()
+    tagger = ZeroShotTagger(tax, in_passing_weight=0.5)
+    proba = np.array([[0.35, 0.55, 0.10]] * 4)  # delivery, customer_service, other
+    evidence = np.array([[0.63, 0.63, 0.0],   # "called support three times, the courier never came"
+                         [0.0, 0.63, 0.0],    # support named, nothing else
+                         [0.0, 0.0, 0.63],    # only the out-of-taxonomy cause has evidence: not a named problem
+                         [0.0, 0.0, 0.0]])
+    out = tagger.in_passing(proba, evidence)
+    assert [tax.keys[j] for j in out.argmax(axis=1)] == ["delivery", "customer_service", "customer_service",
+                                                        "customer_service"]
+    np.testing.assert_allclose(out.sum(axis=1), 1.0)
+    np.testing.assert_allclose(out[1:], proba[1:])  # untouched where no other problem is named
+    assert np.allclose(ZeroShotTagger(tax, in_passing_weight=1.0).in_passing(proba, evidence), proba)  # off
+    plain = _taxonomy()  # a taxonomy that lists no such cause: nothing changes
+    assert np.allclose(ZeroShotTagger(plain, in_passing_weight=0.5).in_passing(proba, evidence), proba)
+
+
+def test_mentioned_in_passing_must_name_causes_and_keeps_old_fingerprints():
+    with pytest.raises(Exception, match="mentioned_in_passing names \\['support'\\]"):
+        _support_taxonomy(mentioned_in_passing=["support"])
+    two = {"name": "t", "root_causes": {"a": {"description": "a", "seeds": ["a"]},
+                                        "b": {"description": "b", "seeds": ["b"]}}}
+    # the fingerprint stored runs carry (written before the field existed): unchanged, so nothing is retagged
+    assert Taxonomy.model_validate(two).tagging_fingerprint() == "49cb3c7e4ac3"
+    assert Taxonomy.model_validate({**two, "mentioned_in_passing": ["a"]}).tagging_fingerprint() != "49cb3c7e4ac3"
+
+
+@pytest.mark.integration  # spaCy lemmas for keywords
+def test_support_named_beside_a_late_parcel_is_tagged_delivery():
+    tax = Taxonomy.model_validate({"name": "t", "mentioned_in_passing": ["customer_service"], "root_causes": {
+        "delivery": {"description": "parcels", "seeds": ["parcel late"], "keywords": ["courier"]},
+        "customer_service": {"description": "support", "seeds": ["support never replied"],
+                             "keywords": ["support"]},
+        "other": {"description": "nothing to fix", "seeds": ["thanks"]}}})
+    emb = HashingEmbedder()
+    texts = ["support never replied and the courier never came", "support never replied"]
+    keys = [tax.keys[j] for j in ZeroShotTagger(tax, in_passing_weight=0.2).prepare(emb.encode)
+            .predict_proba(emb.encode(texts), texts).argmax(axis=1)]
+    assert keys == ["delivery", "customer_service"]
+    keys = [tax.keys[j] for j in ZeroShotTagger(tax, in_passing_weight=1.0).prepare(emb.encode)
+            .predict_proba(emb.encode(texts), texts).argmax(axis=1)]
+    assert keys == ["customer_service", "customer_service"]  # without the rule, the support words win

@@ -61,8 +61,8 @@ class ZeroShotTagger:
     def __init__(self, taxonomy: Taxonomy, temperature: float = 0.05, keyword_weight: float = 0.35,
                  policy: AbstainPolicy | None = None, focus_weight: float = 0.0,
                  out_of_taxonomy_below: float | None = None, calibration_temperature: float = 1.0,
-                 batch_neighbours: int = 0, batch_weight: float = 0.2, praise_is_out_of_taxonomy: bool = True
-                 ) -> None:
+                 batch_neighbours: int = 0, batch_weight: float = 0.2, praise_is_out_of_taxonomy: bool = True,
+                 in_passing_weight: float = 1.0) -> None:
         self.taxonomy = taxonomy
         self.temperature = temperature
         self.keyword_weight = keyword_weight
@@ -72,6 +72,7 @@ class ZeroShotTagger:
         self.calibration_temperature = calibration_temperature
         self.batch_neighbours, self.batch_weight = batch_neighbours, batch_weight
         self.praise_is_out_of_taxonomy = praise_is_out_of_taxonomy
+        self.in_passing_weight = in_passing_weight
         self.memory_ = LabelMemory(taxonomy.keys)
 
     @classmethod
@@ -79,7 +80,7 @@ class ZeroShotTagger:
         return cls(taxonomy, cfg.temperature, cfg.keyword_weight,
                    AbstainPolicy(min_confidence=cfg.abstain_below, min_margin=cfg.min_margin),
                    cfg.focus_weight, cfg.out_of_taxonomy_below, cfg.calibration_temperature, cfg.batch_neighbours,
-                   cfg.batch_weight, cfg.praise_is_out_of_taxonomy)
+                   cfg.batch_weight, cfg.praise_is_out_of_taxonomy, cfg.in_passing_weight)
 
     def prepare(self, encode: Encode, embedder: str = "", encoder_at: EncoderAt | None = None) -> ZeroShotTagger:
         """Fitted on the taxonomy's descriptions and seed examples, prepared and embedded by ``encode``."""
@@ -137,11 +138,27 @@ class ZeroShotTagger:
     def predict_proba(self, X: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
         proba = softmax(self.scores(X, texts) / self.temperature)
         if texts is not None and self.keyword_weight:  # vectors alone: no keyword evidence
-            proba = blend_keywords(proba, keyword_evidence(texts, self.taxonomy, self.matcher_), self.keyword_weight)
+            evidence = keyword_evidence(texts, self.taxonomy, self.matcher_)
+            proba = blend_keywords(proba, evidence, self.keyword_weight)
+            proba = self.in_passing(proba, evidence)
         proba = self.memory_.blend(proba, X)
         if self.calibration_temperature != 1:
             proba = apply_temperature(proba, self.calibration_temperature)
         return batch_smooth(proba, X, self.batch_neighbours, self.batch_weight)  # the batch's own neighbours
+
+    def in_passing(self, proba: np.ndarray, evidence: np.ndarray) -> np.ndarray:
+        """A cause customers name in passing (support: "called three times, the parcel is still lost") keeps only
+        ``in_passing_weight`` of its probability where another cause has keyword or pattern evidence: the
+        operational problem named is the one to fix, and support is the cause where no other is named."""
+        keys = self.taxonomy.keys
+        passing = [keys.index(k) for k in self.taxonomy.mentioned_in_passing]
+        if not passing or self.in_passing_weight == 1 or not len(proba):
+            return proba
+        named = [j for j, k in enumerate(keys) if j not in passing and k != self.taxonomy.out_of_taxonomy]
+        other_named = (evidence[:, named] > 0).any(axis=1)
+        out = proba.copy()
+        out[np.ix_(other_named, passing)] *= self.in_passing_weight
+        return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
 
     @property
     def info(self) -> dict[str, Any]:

@@ -344,13 +344,13 @@ def describe_themes(texts: Sequence[str], X: np.ndarray, labels: np.ndarray, cen
     texts = without_rare_words(list(texts), voices, min_voices)
     # "sarvice", "costomer": counted as their common form; each text's words are found once, for every use
     lowered = [t.lower() for t in texts]
-    words = [_WORD.findall(t) for t in lowered]
-    variants = _variants(Counter(w for found in words for w in found))
-    spelled = _respelled(lowered, variants, words)
+    tokens = [_WORD.findall(t) for t in lowered]
+    variants = _variants(Counter(w for found in tokens for w in found))
+    spelled = _respelled(lowered, variants, tokens)
     if variants:
-        words = [found if variants.keys().isdisjoint(found) else [variants.get(w, w) for w in found]
-                 for found in words]
-    kw = ctfidf_keywords(spelled, labels, n_keywords, words=words)
+        tokens = [found if variants.keys().isdisjoint(found) else [variants.get(w, w) for w in found]
+                  for found in tokens]
+    kw = ctfidf_keywords(spelled, labels, n_keywords, words=tokens)
     # phrases and labels are read from each theme's core: its CORE members closest to the centroid (what the
     # theme is about, and a cost that stops growing with the theme)
     core = {i: _nearest_members(X, labels, centroids, i, CORE) for i in sorted(kw)}
@@ -368,7 +368,7 @@ def describe_themes(texts: Sequence[str], X: np.ndarray, labels: np.ndarray, cen
     kp = key_phrases([spelled[j] for j in core_rows], labels[core_rows], candidates=lambda t: found(t)[1]) \
         if phrases else {}
     reps = representatives(X, labels, centroids, n_examples)
-    problems = _problem_labels(spelled, labels, complaints, n_keywords, words)
+    problems = _problem_labels(spelled, labels, complaints, n_keywords, tokens)
     rows = []
     for i in sorted(kw):
         words = kw.get(i, [])

@@ -368,7 +368,7 @@ def describe_themes(texts: Sequence[str], X: np.ndarray, labels: np.ndarray, cen
     kp = key_phrases([spelled[j] for j in core_rows], labels[core_rows], candidates=lambda t: found(t)[1]) \
         if phrases else {}
     reps = representatives(X, labels, centroids, n_examples)
-    problems = _problem_labels(spelled, labels, complaints, n_keywords, tokens)
+    problems = _problem_labels(spelled, labels, complaints, n_keywords, tokens, runs)
     rows = []
     for i in sorted(kw):
         words = kw.get(i, [])
@@ -433,8 +433,10 @@ CORE = 300
 
 
 def _problem_labels(spelled: list[str], labels: np.ndarray, complaints: Sequence[bool] | None, n_keywords: int,
-                    words: Sequence[Sequence[str]] | None = None) -> dict[int, str]:
-    """Per theme, a label for its complaints alone (see ``describe_themes``)."""
+                    words: Sequence[Sequence[str]] | None = None,
+                    runs: Callable[[str], set[str]] | None = None) -> dict[int, str]:
+    """Per theme, a label for its complaints alone (see ``describe_themes``); ``runs``: the memo of word runs the
+    theme labels filled (a theme's complaints are mostly among its core members)."""
     if complaints is None:
         return {}
     unhappy = np.where(np.asarray(complaints, dtype=bool), labels, NOISE)
@@ -442,7 +444,7 @@ def _problem_labels(spelled: list[str], labels: np.ndarray, complaints: Sequence
     for i, keys in ctfidf_keywords(spelled, unhappy, n_keywords, words=words).items():
         rows = np.flatnonzero(unhappy == i)
         if len(rows) >= MIN_COMPLAINTS_TO_NAME and keys:
-            out[i] = readable_label([spelled[j] for j in rows[:CORE]], keys)
+            out[i] = readable_label([spelled[j] for j in rows[:CORE]], keys, runs=runs)
     return out
 
 

@@ -216,3 +216,83 @@ def test_theme_stage_leaves_the_cycle_collector_as_it_found_it(enabled):
         assert gc.isenabled() == enabled
     finally:
         gc.enable()
+
+
+def _vectorizer_counts(texts, labels, **options):
+    """What the term counts were before they were counted by hand: scikit-learn's binary CountVectorizer over
+    each theme's distinct texts (the first text of each distinct word sequence, per theme)."""
+    from scipy import sparse
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from insight.themes.describe import _TOKEN, _WORD, _stop
+
+    stop = _stop()
+    seen = {}
+    for t, lab in zip(texts, labels):
+        if lab != NOISE:
+            seen.setdefault((" ".join(w for w in _WORD.findall(t.lower()) if w not in stop), int(lab)), t)
+    ids = sorted(set(labels.tolist()) - {NOISE})
+    lab = np.array([k[1] for k in seen])
+    if "analyzer" not in options:
+        options = {"stop_words": sorted(stop), "ngram_range": (1, 2), "token_pattern": _TOKEN}
+    vec = CountVectorizer(binary=True, min_df=2 if len(seen) >= 1000 else 1, **options)
+    D = vec.fit_transform(list(seen.values()))
+    member = sparse.csr_matrix((np.ones(len(lab)), (np.searchsorted(ids, lab), np.arange(len(lab)))),
+                               shape=(len(ids), len(lab)))
+    return ids, np.asarray((member @ D).todense(), dtype=float), vec.get_feature_names_out().tolist()
+
+
+@pytest.mark.parametrize("n", [40, 1500])
+def test_theme_term_counts_are_scikit_learns_vectoriser_counts(n):
+    """Keywords, key phrases and sub-theme names count terms by hand (a third of the describe step's time went to
+    scikit-learn's vectoriser re-reading words already found): the counts and the vocabulary order (which breaks
+    ties between keywords) must be the vectoriser's, for text where its token pattern and plain word runs part
+    (digits, underscores, capitals, accents, non-Latin script), and with the rare-term cut of large sets."""
+    from insight.themes.describe import theme_term_counts
+
+    rng = np.random.default_rng(n)
+    vocab = ["parcel", "late", "Refund", "the", "and", "café", "délai", "उत्पाद", "ख़राब", "size", "small", "x",
+             "abc123", "order_id", "2nd", "wrap", "USB", "was", "not", "colis", "zorb"]
+    texts = [" ".join(rng.choice(vocab, size=int(rng.integers(1, 9)))) + rng.choice(["", ".", "!", " 42"])
+             for _ in range(n)]
+    texts += ["the and was", "x 2 3"]  # nothing but stop words, digits and single letters
+    labels = np.array([int(rng.integers(-1, 6)) for _ in texts])
+    ids, tf, sizes, vocab_out = theme_term_counts(texts, labels)
+    want_ids, want_tf, want_vocab = _vectorizer_counts(texts, labels)
+    assert ids == want_ids and vocab_out.tolist() == want_vocab
+    assert np.array_equal(tf, want_tf) and sizes.sum() > 0
+    phrase = lambda t: {" ".join(p) for p in zip(t.lower().split(), t.lower().split()[1:])}  # noqa: E731
+    ids, tf, _, vocab_out = theme_term_counts(texts, labels, terms=phrase)
+    want_ids, want_tf, want_vocab = _vectorizer_counts(texts, labels, analyzer=phrase)
+    assert ids == want_ids and vocab_out.tolist() == want_vocab and np.array_equal(tf, want_tf)
+
+
+def test_theme_term_counts_of_nothing_but_stop_words_is_none():
+    from insight.themes.describe import theme_term_counts
+
+    assert theme_term_counts(["the and", "was not"], np.array([0, 1])) is None
+    assert theme_term_counts(["parcel late"], np.array([NOISE])) is None
+
+
+def test_misspellings_and_rare_words_are_rewritten_in_place():
+    """Both rewrite every word run of a text and keep everything between them (punctuation, digits, spacing)."""
+    from insight.themes.describe import respell, without_rare_words
+
+    assert respell(["Costomer  Sarvice, order #42_b!"], {"costomer": "customer", "sarvice": "service"}) == \
+        ["customer  service, order #42_b!"]
+    texts = ["Zorb parcel 12x late", "parcel late", "late parcel", "parcel, zorbs... late!"]
+    assert without_rare_words(texts, None, 2) == [" parcel 12x late", "parcel late", "late parcel",
+                                                    "parcel, ... late!"]
+
+
+def test_theme_term_counts_survive_term_codes_too_wide_to_pair(monkeypatch):
+    """Word pairs are numbered from their words' numbers; where text x term numbers would not fit 64 bits (a
+    million texts with millions of distinct words) the terms are renumbered first, with the same counts."""
+    from insight.themes import describe
+
+    texts = ["parcel late again", "late parcel refund", "refund missing", "parcel missing again"] * 3
+    labels = np.array([0, 0, 1, 1] * 3)
+    want = describe.theme_term_counts(texts, labels)
+    monkeypatch.setattr(describe, "PAIR_CODES", 2)
+    got = describe.theme_term_counts(texts, labels)
+    assert got[0] == want[0] and np.array_equal(got[1], want[1]) and got[3].tolist() == want[3].tolist()

@@ -10,7 +10,6 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -86,49 +85,150 @@ def _respelled(lowered: list[str], variants: dict[str, str], words: Sequence[Seq
     hold no misspelling, most of them."""
     if not variants:
         return lowered
-    fix = lambda m: variants.get(m.group(0), m.group(0))  # noqa: E731
+    fix = lambda w: variants.get(w, w)  # noqa: E731
     if words is None:
-        return [_WORD.sub(fix, t) for t in lowered]
+        return [_rewrite_words(t, fix) for t in lowered]
     keys = variants.keys()
-    return [t if keys.isdisjoint(w) else _WORD.sub(fix, t) for t, w in zip(lowered, words)]
+    return [t if keys.isdisjoint(w) else _rewrite_words(t, fix) for t, w in zip(lowered, words)]
 
 
-def _theme_terms(texts: Sequence[str], labels: np.ndarray, words: Sequence[Sequence[str]] | None = None,
-                 **vectorizer: Any) -> tuple[list[int], np.ndarray, np.ndarray, np.ndarray] | None:
+_WORDS_AND_GAPS = re.compile(f"({_WORD.pattern})", re.UNICODE)
+
+
+def _rewrite_words(text: str, rewrite: Callable[[str], str]) -> str:
+    """``text`` with each ``_WORD`` run replaced by ``rewrite(run)``: ``_WORD.sub`` without a match object and a
+    call per word (a third faster on the thousands of texts that hold a misspelling or a rare word)."""
+    parts = _WORDS_AND_GAPS.split(text)
+    parts[1::2] = [rewrite(w) for w in parts[1::2]]
+    return "".join(parts)
+
+
+def theme_term_counts(texts: Sequence[str], labels: np.ndarray, words: Sequence[Sequence[str]] | None = None,
+                 terms: Callable[[str], Iterable[str]] | None = None
+                 ) -> tuple[list[int], np.ndarray, np.ndarray, np.ndarray] | None:
     """Per theme, how many of its distinct member texts use each term: (theme ids, counts, sizes, vocabulary).
 
     One distinct text counts once per theme: a message pasted by many customers (or a template with a name in
     it: "... Thanks, Meera") must not name a theme any more than one long message can (the same words with
-    another greeting or order number are the same text). None when no theme has a term. ``words``: each text's
-    words (``_WORD`` of the lower-cased text), when the caller has them already.
+    another greeting or order number are the same text). None when no theme has a term. Terms are a text's
+    words and word pairs without stop words (as scikit-learn's ``CountVectorizer(ngram_range=(1, 2))`` with
+    ``_TOKEN`` finds them), or what ``terms`` gives for it. ``words``: each text's words (``_WORD`` of the
+    lower-cased text), when the caller has them already.
     """
-    from scipy import sparse
-    from sklearn.feature_extraction.text import CountVectorizer
-
     ids = sorted(set(labels.tolist()) - {NOISE})
     stop = _stop()
-    seen: dict[tuple[str, int], str] = {}
-    for n, (t, lab) in enumerate(zip(texts, labels)):
+    seen: dict[tuple[str, int], tuple[int, list[str]]] = {}
+    for n, lab in enumerate(labels.tolist()):  # Python ints: comparing numpy scalars cost more than the rest
         if lab != NOISE:
-            found = words[n] if words is not None else _WORD.findall(t.lower())
-            seen.setdefault((" ".join([w for w in found if w not in stop]), int(lab)), t)
+            found = words[n] if words is not None else _WORD.findall(texts[n].lower())
+            kept = [w for w in found if w not in stop]
+            seen.setdefault((" ".join(kept), lab), (n, kept))
     if not seen:
         return None
-    docs = list(seen.values())
     lab = np.array([k[1] for k in seen], dtype=int)
-    # a term in one text only can never be shared by two members: on large sets leave it out of the matrix (at
-    # 93,000 texts most bigrams are such, and made the theme x term matrix 30x larger); on small ones it is the
-    # fallback name of a theme no shared term names
-    vec = CountVectorizer(binary=True, lowercase=True, min_df=2 if len(docs) >= 1000 else 1, **vectorizer)
-    try:
-        D = vec.fit_transform(docs)
-    except ValueError:  # nothing but stop words
+    if terms is not None:
+        counted = _distinct_terms([list(terms(texts[n])) for n, _ in seen.values()], _least_texts(len(seen)))
+    else:
+        counted = _distinct_word_terms([_vectorizer_words(texts[n], kept, stop) for n, kept in seen.values()],
+                                       _least_texts(len(seen)))
+    if counted is None:
         return None
-    member = sparse.csr_matrix((np.ones(len(lab)), (np.searchsorted(ids, lab), np.arange(len(lab)))),
-                               shape=(len(ids), len(lab)))
-    tf = np.asarray((member @ D).todense(), dtype=float)
-    sizes = np.bincount(np.searchsorted(ids, lab), minlength=len(ids)).astype(float)
-    return ids, tf, sizes, np.array(vec.get_feature_names_out())
+    rows, cols, vocab = counted
+    theme = np.searchsorted(ids, lab)
+    tf = np.bincount(theme[rows] * len(vocab) + cols, minlength=len(ids) * len(vocab))
+    sizes = np.bincount(theme, minlength=len(ids)).astype(float)
+    return ids, tf.reshape(len(ids), len(vocab)).astype(float), sizes, vocab
+
+
+def _least_texts(n_docs: int) -> int:
+    """A term in one text only can never be shared by two members: on large sets it is left out of the counts
+    (at 93,000 texts most word pairs are such, and made the theme x term matrix 30x larger); on small ones it is
+    the fallback name of a theme no shared term names."""
+    return 2 if n_docs >= 1000 else 1
+
+
+_DIGIT_OR_UNDERSCORE = re.compile(r"[\d_]")
+_TOKEN_RE = re.compile(_TOKEN)
+
+
+def _vectorizer_words(text: str, kept: list[str], stop: frozenset[str]) -> list[str]:
+    """The words of ``text`` that count as terms: ``_TOKEN`` runs of the lower-cased text without stop words.
+    ``kept`` (the ``_WORD`` runs of the lower-cased text without stop words) are the same wherever the text has
+    no digit or underscore (only those can glue letters into a longer word), so they are reused there."""
+    low = text.lower()
+    if low == text and not _DIGIT_OR_UNDERSCORE.search(low):
+        return kept
+    return [w for w in _TOKEN_RE.findall(low) if w not in stop]
+
+
+def _distinct_word_terms(docs: list[list[str]], least: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """``_distinct_terms`` of each text's words and its pairs of neighbouring words, without writing out every
+    pair: pairs are numbered from their words' numbers, and only pairs frequent enough to be kept are named."""
+    numbered = _numbered(docs)
+    if numbered is None:
+        return None
+    codes, doc_of, names = numbered
+    inner = np.flatnonzero(doc_of[:-1] == doc_of[1:])  # a word followed by another of the same text
+    v = len(names)
+    term = np.concatenate([codes, v + codes[inner] * v + codes[inner + 1]])
+    doc = np.concatenate([doc_of, doc_of[inner]])
+
+    def name(code: int) -> str:
+        return names[code] if code < v else f"{names[(code - v) // v]} {names[(code - v) % v]}"
+
+    return _pairs(doc, term, least, name)
+
+
+def _distinct_terms(docs: list[list[str]], least: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Which terms each text uses, among the terms at least ``least`` texts use: (text rows, term columns,
+    vocabulary in sorted order, as scikit-learn's ``CountVectorizer(binary=True, min_df=least)`` orders it)."""
+    numbered = _numbered(docs)
+    if numbered is None:
+        return None
+    codes, doc_of, names = numbered
+    return _pairs(doc_of, codes, least, names.__getitem__)
+
+
+def _numbered(docs: list[list[str]]) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
+    """Every term of every text as a number, the text each came from, and the terms by number; None if none."""
+    index: dict[str, int] = {}
+    codes = np.array([index.setdefault(w, len(index)) for doc in docs for w in doc], dtype=np.int64)
+    if not len(codes):
+        return None
+    doc_of = np.repeat(np.arange(len(docs), dtype=np.int64), [len(doc) for doc in docs])
+    return codes, doc_of, list(index)
+
+
+PAIR_CODES = 2**62  # (text, term) pairs are numbered text * terms + term in int64
+
+
+def _pairs(doc: np.ndarray, term: np.ndarray, least: int, name: Callable[[int], str]
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Distinct (text, term) pairs of terms used by at least ``least`` texts, terms numbered in name order."""
+    span = int(term.max()) + 1
+    if span * (int(doc.max()) + 1) >= PAIR_CODES:  # pair codes would overflow: number the terms densely first
+        wide, term = np.unique(term, return_inverse=True)
+        span, named = len(wide), name
+        name = lambda c: named(int(wide[c]))  # noqa: E731
+    pair = _distinct(doc * span + term)
+    doc, term = pair // span, pair % span
+    codes, df = np.unique(term, return_counts=True)
+    kept = codes[df >= least]
+    if not len(kept):
+        return None
+    vocab = np.array([name(int(c)) for c in kept], dtype=object)
+    order = np.argsort(vocab.astype(str), kind="stable")
+    column = np.empty(len(kept), dtype=np.int64)
+    column[order] = np.arange(len(kept))
+    at = np.minimum(np.searchsorted(kept, term), len(kept) - 1)
+    keep = kept[at] == term
+    return doc[keep], column[at[keep]], vocab[order]
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` by sorting: numpy 2.4 hashes integers there, 15x slower on wide-ranging codes."""
+    values = np.sort(values)
+    return values[np.concatenate([[True], values[1:] != values[:-1]])] if len(values) else values
 
 
 def _distinctive(ids: list[int], tf: np.ndarray, sizes: np.ndarray, vocab: np.ndarray, n: int, min_share: float,
@@ -167,7 +267,7 @@ def ctfidf_keywords(texts: Sequence[str], labels: np.ndarray, n: int = 8, min_sh
     members and ``min_share`` of the theme, so one long message (or one person's "hiya") cannot name a theme.
     ``words``: each text's lower-cased words, when the caller has them.
     """
-    counted = _theme_terms(texts, labels, words, stop_words=sorted(_stop()), ngram_range=(1, 2), token_pattern=_TOKEN)
+    counted = theme_term_counts(texts, labels, words)
     if counted is None:
         return {i: [] for i in sorted(set(labels.tolist()) - {NOISE})}
     return _distinctive(*counted, n=n, min_share=min_share)
@@ -185,7 +285,7 @@ def key_phrases(texts: Sequence[str], labels: np.ndarray, n: int = 5,
     the caller has them already (``_phrase_runs`` of the lower-cased text).
     """
     ids = sorted(set(labels.tolist()) - {NOISE})
-    counted = _theme_terms(texts, labels, analyzer=candidates or (lambda t: _phrase_runs(t.lower(), 3)[1]))
+    counted = theme_term_counts(texts, labels, terms=candidates or (lambda t: _phrase_runs(t.lower(), 3)[1]))
     if counted is None:
         return {i: [] for i in ids}
     found = _distinctive(*counted, n=n, min_share=0.0)
@@ -398,8 +498,8 @@ def without_rare_words(texts: list[str], voices: Sequence[object] | None, min_vo
     rare = _rare(sets, voices, min_voices)
     if not rare:
         return texts
-    drop = lambda m: "" if m.group(0).lower() in rare else m.group(0)  # noqa: E731
-    return [t if rare.isdisjoint(found) else _WORD.sub(drop, t) for t, found in zip(texts, sets)]
+    drop = lambda w: "" if w.lower() in rare else w  # noqa: E731
+    return [t if rare.isdisjoint(found) else _rewrite_words(t, drop) for t, found in zip(texts, sets)]
 
 
 def rare_words(texts: Sequence[str], voices: Sequence[object] | None, min_voices: int) -> set[str]:
@@ -501,8 +601,7 @@ def subthemes(texts: Sequence[str], X: np.ndarray, theme_ids: Sequence[str], min
     base = {theme: n * max_parts for n, theme in enumerate(split)}
     head_rows = [i for t, (m, _, h) in split.items() for i in m[:h]]
     head_parts = np.array([base[t] + j for t, (_, local, h) in split.items() for j in local[:h]], dtype=int)
-    counted = _theme_terms([texts[i] for i in head_rows], head_parts, stop_words=sorted(_stop()),
-                           ngram_range=(1, 2), token_pattern=_TOKEN) if head_rows else None
+    counted = theme_term_counts([texts[i] for i in head_rows], head_parts) if head_rows else None
     for theme, (members, local, _) in split.items():
         k = int(local.max()) + 1
         words: dict[int, list[str]] = {}

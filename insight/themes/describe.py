@@ -282,10 +282,10 @@ def key_phrases(texts: Sequence[str], labels: np.ndarray, n: int = 5,
     counted like keywords. Parsing noun chunks with spaCy (this function's first form) cost 2 ms a text, 44 s
     of a 52 s theme stage on 20,000 texts; counting runs costs about a second and also finds verb phrases
     ("does not fit"), which say more about a problem than its nouns. ``candidates``: a text's such phrases, when
-    the caller has them already (``_phrase_runs`` of the lower-cased text).
+    the caller has them already (``_candidates`` of the lower-cased text's ``_fragments``).
     """
     ids = sorted(set(labels.tolist()) - {NOISE})
-    counted = theme_term_counts(texts, labels, terms=candidates or (lambda t: _phrase_runs(t.lower(), 3)[1]))
+    counted = theme_term_counts(texts, labels, terms=candidates or (lambda t: _candidates(_fragments(t.lower()))))
     if counted is None:
         return {i: [] for i in ids}
     found = _distinctive(*counted, n=n, min_share=0.0)
@@ -330,52 +330,58 @@ def _edits(a: str, b: str, limit: int) -> int:
 
 def _phrases(text: str, max_words: int) -> set[str]:
     """The 2-``max_words`` word runs of ``text`` that do not cross punctuation or repeat a word."""
-    return _phrase_runs(text, max_words)[0]
+    return _runs(_fragments(text), max_words)
 
 
-def _phrase_runs(text: str, max_words: int) -> tuple[set[str], set[str]]:
-    """``_phrases`` of ``text`` and, among them, the key phrase candidates: runs of two or three words that
-    neither begin nor end with a stop word. One pass over the words finds both."""
+def _fragments(text: str) -> list[list[str]]:
+    """The words of each stretch of ``text`` between punctuation marks that holds two words or more."""
+    return [words for words in map(_WORD.findall, _FRAGMENT.split(text)) if len(words) >= 2]
+
+
+def _candidates(fragments: list[list[str]]) -> set[str]:
+    """Key phrase candidates: runs of two or three different words that neither begin nor end with a stop word."""
     edge = _stop()
-    out: set[str] = set()
     named: set[str] = set()
-    for fragment in _FRAGMENT.split(text):
-        words = _WORD.findall(fragment)
-        if len(words) < 2:
-            continue
+    for words in fragments:
         for a, b in zip(words, words[1:]):
-            if a != b:
-                out.add(f"{a} {b}")
-                if a not in edge and b not in edge:
-                    named.add(f"{a} {b}")
-        if max_words < 3:
-            continue
+            if a != b and a not in edge and b not in edge:
+                named.add(f"{a} {b}")
         for a, b, c in zip(words, words[1:], words[2:]):
-            if a != b and b != c and a != c:
-                out.add(f"{a} {b} {c}")
-                if a not in edge and c not in edge:
-                    named.add(f"{a} {b} {c}")
-        for n in range(4, max_words + 1):
-            for i in range(len(words) - n + 1):
+            if a != b and b != c and a != c and a not in edge and c not in edge:
+                named.add(f"{a} {b} {c}")
+    return named
+
+
+def _runs(fragments: list[list[str]], max_words: int, key: str | None = None) -> set[str]:
+    """Runs of 2-``max_words`` different words; with ``key``, only the runs that hold its words in a row (a
+    label grows one keyword, so writing out every run of every member was wasted: a tenth of the stage)."""
+    out: set[str] = set()
+    need = key.split() if key is not None else []
+    m = len(need)
+    for words in fragments:
+        starts = range(len(words)) if not m else \
+            [p for p, w in enumerate(words) if w == need[0] and words[p:p + m] == need]
+        for n in range(max(2, m), max_words + 1):
+            for i in {i for p in starts for i in range(max(0, p + m - n), min(p, len(words) - n) + 1)}:
                 run = words[i:i + n]
                 if len(set(run)) == n:
                     out.add(" ".join(run))
-    return out, named
+    return out
 
 
 _FRAGMENT = re.compile(r"[.!?,;:()\[\]\"\n]+")
 
 
 def readable_label(texts: Sequence[str], keywords: Sequence[str], phrases: Sequence[str] = (),
-                   max_words: int = 4, runs: Callable[[str], set[str]] | None = None) -> str:
+                   max_words: int = 4, runs: Callable[[str, str], set[str]] | None = None) -> str:
     """A few words a CX lead would use for the theme, drawn from its members' own phrases.
 
     The top keyword that names something (not a feeling or a greeting: a praise theme is not "love / great /
     cute") is grown into the phrase of 2-``max_words`` words containing it that most members write ("runs
     small", "refund not received"), else paired with the next such keyword. Only the top keyword's phrases: a
     phrase every theme shares ("true to size" in reviews of pants, skirts and jackets) would name them all alike.
-    ``texts`` are the members' model texts, lower-cased and respelled; ``runs`` gives a text's word runs of up
-    to ``max_words`` when the caller has them already.
+    ``texts`` are the members' model texts, lower-cased and respelled; ``runs(text, key)``: the text's word runs
+    of up to ``max_words`` that hold ``key``, when the caller has the text's words already.
     """
     content = [k for k in keywords if not feeling_only(k)]
     content += [p for p in phrases if not feeling_only(p) and p not in content]
@@ -385,14 +391,13 @@ def readable_label(texts: Sequence[str], keywords: Sequence[str], phrases: Seque
     top = content[0]
     edge = _stop() | FEELING
     best, best_score = top, 0.0
-    seen: Counter = Counter()
-    for t in texts:
-        seen.update(runs(t) if runs else _phrases(t.lower(), max_words))
     floor = max(2.0, 0.05 * len(texts))
+    runs = runs or (lambda t, key: _runs(_fragments(t.lower()), max_words, key))
     # a keyword bigram can be an artefact of dropped stop words ("size soft" from "size and so soft"): where the
     # members never write it, its words are grown instead
     for key in [top, *[w for w in top.split() if w not in edge and " " in top]]:
-        for g, c in sorted((g, c) for g, c in seen.items() if c >= floor and f" {key} " in f" {g} "):
+        seen = Counter(g for t in texts for g in runs(t, key))
+        for g, c in sorted((g, c) for g, c in seen.items() if c >= floor):
             words = g.split()
             if words[0] in edge or words[-1] in edge or feeling_only(g):
                 continue
@@ -455,18 +460,18 @@ def describe_themes(texts: Sequence[str], X: np.ndarray, labels: np.ndarray, cen
     # theme is about, and a cost that stops growing with the theme)
     core = {i: _nearest_members(X, labels, centroids, i, CORE) for i in sorted(kw)}
     core_rows = np.concatenate([np.zeros(0, dtype=int), *core.values()])
-    memo: dict[str, tuple[set[str], set[str]]] = {}
+    memo: dict[str, list[list[str]]] = {}
 
-    def found(text: str) -> tuple[set[str], set[str]]:  # each core text's runs, found once for phrases and labels
+    def fragments(text: str) -> list[list[str]]:  # each core text's words, found once for phrases and labels
         if text not in memo:
-            memo[text] = _phrase_runs(text, 4)
+            memo[text] = _fragments(text)
         return memo[text]
 
-    def runs(text: str) -> set[str]:
-        return found(text)[0]
+    def runs(text: str, key: str) -> set[str]:
+        return _runs(fragments(text), 4, key)
 
-    kp = key_phrases([spelled[j] for j in core_rows], labels[core_rows], candidates=lambda t: found(t)[1]) \
-        if phrases else {}
+    kp = key_phrases([spelled[j] for j in core_rows], labels[core_rows],
+                     candidates=lambda t: _candidates(fragments(t))) if phrases else {}
     reps = representatives(X, labels, centroids, n_examples)
     problems = _problem_labels(spelled, labels, complaints, n_keywords, tokens, runs)
     rows = []
@@ -534,7 +539,7 @@ CORE = 300
 
 def _problem_labels(spelled: list[str], labels: np.ndarray, complaints: Sequence[bool] | None, n_keywords: int,
                     words: Sequence[Sequence[str]] | None = None,
-                    runs: Callable[[str], set[str]] | None = None) -> dict[int, str]:
+                    runs: Callable[[str, str], set[str]] | None = None) -> dict[int, str]:
     """Per theme, a label for its complaints alone (see ``describe_themes``); ``runs``: the memo of word runs the
     theme labels filled (a theme's complaints are mostly among its core members)."""
     if complaints is None:

@@ -1,7 +1,7 @@
 """Benchmark: the theme stage against BERTopic, on the same vectors, in one process.
 
     python benchmarks/theme_speed.py [--sizes 20000,100000] [--labelled banking77,clinc150] [--skip-bertopic]
-                                     [--home DIR] [--profile]
+                                     [--home DIR] [--profile] [--repeats N]
 
 Texts: real feedback from ``$INSIGHT_DATA_DIR`` (default ``../shared/data``): clothing reviews and their titles,
 CSAT remarks, Banking77 (train + test), CLINC150 (all splits), read as the pipeline reads them
@@ -14,7 +14,9 @@ vectors and only the theme stage is timed.
 - BERTopic 0.17.4 defaults: ``BERTopic().fit_transform(docs, embeddings)`` (UMAP 5-d, HDBSCAN, c-TF-IDF).
 
 Each tool runs once untimed on 6,000 texts first (numba compiles UMAP's kernels, and pynndescent's above 4,096
-rows), then once timed per size. On the labelled
+rows), then ``--repeats`` times timed per size, in turns (insight, BERTopic, insight, ...), and the median and range
+are printed: BERTopic's time moves by a fifth from run to run (its UMAP runs on every core, unseeded), so one pair
+of runs can put the ratio anywhere between 2.5x and 3.2x. On the labelled
 sets (test split; CLINC150 in-scope) it prints NMI, ARI, the unthemed share and the theme count of both.
 Needs ``pip install -e ".[bench]"`` (BERTopic 0.17.4; not a dependency of insight). Prints figures; asserts nothing.
 """
@@ -116,6 +118,7 @@ def main() -> None:
     ap.add_argument("--skip-bertopic", action="store_true")
     ap.add_argument("--home", default="/tmp/insight-bench-themes", help="insight home holding the vector cache")
     ap.add_argument("--profile", action="store_true", help="print insight's 25 costliest calls per size")
+    ap.add_argument("--repeats", type=int, default=1, help="timed runs per tool and size (median and range shown)")
     args = ap.parse_args()
     os.environ["INSIGHT_HOME"] = args.home
     from insight import assembly
@@ -142,18 +145,24 @@ def main() -> None:
         (run_insight(texts[:6000], X[:6000], cfg) if tool == "insight" else run_bertopic(texts[:6000], X[:6000]))
     for n in sizes:
         n = min(n, len(texts))
-        times = {}
-        for tool in tools:
-            if tool == "insight":
-                seconds, labels = run_insight(texts[:n], X[:n], cfg, args.profile)
-            else:
-                seconds, labels = run_bertopic(texts[:n], X[:n])
-            times[tool] = seconds
-            print(f"{n:>7,} texts  {tool:<8} {seconds:7.1f} s  unthemed {np.mean(labels < 0):6.1%}  "
-                  f"themes {len(set(labels[labels >= 0].tolist())):4d}  peak RSS {rss_gb():.2f} GB", flush=True)
+        times: dict[str, list[float]] = {tool: [] for tool in tools}
+        for _ in range(max(args.repeats, 1)):
+            for tool in tools:
+                if tool == "insight":
+                    seconds, labels = run_insight(texts[:n], X[:n], cfg, args.profile)
+                else:
+                    seconds, labels = run_bertopic(texts[:n], X[:n])
+                times[tool].append(seconds)
+                print(f"{n:>7,} texts  {tool:<8} {seconds:7.1f} s  unthemed {np.mean(labels < 0):6.1%}  "
+                      f"themes {len(set(labels[labels >= 0].tolist())):4d}  peak RSS {rss_gb():.2f} GB", flush=True)
         if len(times) == 2:
-            print(f"{n:>7,} texts  insight is {times['bertopic'] / times['insight']:.2f}x BERTopic's speed", flush=True)
-    for name in [s for s in args.labelled.split(",") if s]:
+            mid = {tool: float(np.median(t)) for tool, t in times.items()}
+            spread = "" if args.repeats <= 1 else \
+                (f" (median of {args.repeats}; insight {min(times['insight']):.1f}-{max(times['insight']):.1f} s, "
+                 f"BERTopic {min(times['bertopic']):.1f}-{max(times['bertopic']):.1f} s)")
+            print(f"{n:>7,} texts  insight is {mid['bertopic'] / mid['insight']:.2f}x BERTopic's speed{spread}",
+                  flush=True)
+    for name in [s for s in args.labelled.split(",") if s and s != "none"]:
         _, test = load_dataset(name, data_dir())
         docs = prepare(test["text"].tolist(), cfg)
         V = encode(docs)

@@ -104,8 +104,8 @@ def _rewrite_words(text: str, rewrite: Callable[[str], str]) -> str:
 
 
 def theme_term_counts(texts: Sequence[str], labels: np.ndarray, words: Sequence[Sequence[str]] | None = None,
-                 terms: Callable[[str], Iterable[str]] | None = None
-                 ) -> tuple[list[int], np.ndarray, np.ndarray, np.ndarray] | None:
+                      terms: Callable[[str], Iterable[str]] | None = None
+                      ) -> tuple[list[int], np.ndarray, np.ndarray, np.ndarray] | None:
     """Per theme, how many of its distinct member texts use each term: (theme ids, counts, sizes, vocabulary).
 
     One distinct text counts once per theme: a message pasted by many customers (or a template with a name in
@@ -328,11 +328,6 @@ def _edits(a: str, b: str, limit: int) -> int:
     return prev[-1]
 
 
-def _phrases(text: str, max_words: int) -> set[str]:
-    """The 2-``max_words`` word runs of ``text`` that do not cross punctuation or repeat a word."""
-    return _runs(_fragments(text), max_words)
-
-
 def _fragments(text: str) -> list[list[str]]:
     """The words of each stretch of ``text`` between punctuation marks that holds two words or more."""
     return [words for words in map(_WORD.findall, _FRAGMENT.split(text)) if len(words) >= 2]
@@ -352,15 +347,14 @@ def _candidates(fragments: list[list[str]]) -> set[str]:
     return named
 
 
-def _runs(fragments: list[list[str]], max_words: int, key: str | None = None) -> set[str]:
-    """Runs of 2-``max_words`` different words; with ``key``, only the runs that hold its words in a row (a
-    label grows one keyword, so writing out every run of every member was wasted: a tenth of the stage)."""
+def _runs(fragments: list[list[str]], max_words: int, key: str) -> set[str]:
+    """The runs of 2-``max_words`` different words (never across punctuation) that hold ``key``'s words in a row.
+    Only those: a label grows one keyword, and writing out every run of every member cost a tenth of the stage."""
     out: set[str] = set()
-    need = key.split() if key is not None else []
+    need = key.split()
     m = len(need)
     for words in fragments:
-        starts = range(len(words)) if not m else \
-            [p for p, w in enumerate(words) if w == need[0] and words[p:p + m] == need]
+        starts = [p for p, w in enumerate(words) if w == need[0] and words[p:p + m] == need]
         for n in range(max(2, m), max_words + 1):
             for i in {i for p in starts for i in range(max(0, p + m - n), min(p, len(words) - n) + 1)}:
                 run = words[i:i + n]
@@ -540,8 +534,8 @@ CORE = 300
 def _problem_labels(spelled: list[str], labels: np.ndarray, complaints: Sequence[bool] | None, n_keywords: int,
                     words: Sequence[Sequence[str]] | None = None,
                     runs: Callable[[str, str], set[str]] | None = None) -> dict[int, str]:
-    """Per theme, a label for its complaints alone (see ``describe_themes``); ``runs``: the memo of word runs the
-    theme labels filled (a theme's complaints are mostly among its core members)."""
+    """Per theme, a label for its complaints alone (see ``describe_themes``); ``runs``: a text's word runs that
+    hold a key, from the words the theme labels kept (a theme's complaints are mostly among its core members)."""
     if complaints is None:
         return {}
     unhappy = np.where(np.asarray(complaints, dtype=bool), labels, NOISE)

@@ -218,3 +218,23 @@ def test_support_named_beside_a_late_parcel_is_tagged_delivery():
     keys = [tax.keys[j] for j in ZeroShotTagger(tax, in_passing_weight=1.0).prepare(emb.encode)
             .predict_proba(emb.encode(texts), texts).argmax(axis=1)]
     assert keys == ["customer_service", "customer_service"]  # without the rule, the support words win
+
+
+@pytest.mark.integration  # spaCy lemmas
+def test_the_shipped_taxonomy_reads_counterfeit_and_seller_goods_as_product_quality():
+    """Real survey remarks blame marketplace sellers for the goods ("saller send the local products"); with no
+    product_quality evidence the word "send" or "delivered" made them delivery, or they scattered over pricing
+    and checkout."""
+    tax = load_taxonomy()
+    hits = KeywordMatcher(tax).counts([
+        "the app shows the original picture but the seller sends local products",
+        "kindly tell your sellers not to send old or used products",
+        "the charger is not original",
+        "product is not the same as per the image shown",
+        "received counterfeit items twice",
+        "the seller cancelled my order",   # no word about the goods themselves
+        "I used the app to order shoes",   # "used" as a verb
+    ])
+    q = tax.keys.index("product_quality")
+    assert (hits[:5, q] > 0).all()
+    assert hits[5, q] == 0 and hits[6, q] == 0

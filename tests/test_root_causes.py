@@ -234,7 +234,8 @@ def test_the_shipped_taxonomy_reads_counterfeit_and_seller_goods_as_product_qual
         "received counterfeit items twice",
         "the seller cancelled my order",   # no word about the goods themselves
         "I used the app to order shoes",   # "used" as a verb
+        "the seller refunded it to the original payment method",  # "original" about money, not goods
     ])
     q = tax.keys.index("product_quality")
     assert (hits[:5, q] > 0).all()
-    assert hits[5, q] == 0 and hits[6, q] == 0
+    assert (hits[5:, q] == 0).all()

@@ -29,9 +29,9 @@ def embedder(cfg: Config, progress: Callable[[int], None] | None = None) -> Embe
     return resolve("embedder", cfg.embed.backend).from_config(section, progress)
 
 
-def vector_cache(cfg: Config, model_name: str) -> EmbeddingCache | None:
+def vector_cache(cfg: Config, model_name: str, dtype: str = "float16") -> EmbeddingCache | None:
     """The embedding cache for ``model_name`` under the insight home, or None when ``embed.cache`` is off."""
-    return EmbeddingCache(cfg.home_path / "cache", model_name) if cfg.embed.cache else None
+    return EmbeddingCache(cfg.home_path / "cache", model_name, dtype) if cfg.embed.cache else None
 
 
 def encoder(cfg: Config, emb: Embedder) -> Encode:
@@ -41,16 +41,17 @@ def encoder(cfg: Config, emb: Embedder) -> Encode:
 
 
 def encoder_at(path: str | Path, cache: EmbeddingCache | None = None) -> Encode:
-    """Texts -> vectors with the fine-tuned sentence-transformers encoder saved in ``path`` (fp32 always: its
-    cache is keyed by the encoder's checksum alone, and its head was trained on fp32 vectors)."""
+    """Texts -> vectors with the fine-tuned sentence-transformers encoder saved in ``path``: computed in fp32 (its
+    cache is keyed by the encoder's checksum alone) and kept in float32, never rounded to float16 (``cache`` must
+    be a float32 one: ``tuned_encoder`` makes it so)."""
     emb = SentenceTransformerEmbedder(model_path=str(path), precision="fp32")
-    return lambda texts: embed_texts(texts, emb, cache)
+    return lambda texts: embed_texts(texts, emb, cache, dtype="float32")
 
 
 def tuned_encoder(cfg: Config) -> Callable[[str, str], Encode]:
     """(encoder folder, its checksum) -> encode; cached under the checksum, so a retrained encoder never reuses
-    another's vectors."""
-    return lambda path, sha: encoder_at(path, vector_cache(cfg, f"tuned-{sha[:16]}"))
+    another's vectors, in float32 (``tuned32-``: caches of earlier versions, ``tuned-``, held float16)."""
+    return lambda path, sha: encoder_at(path, vector_cache(cfg, f"tuned32-{sha[:16]}", "float32"))
 
 
 def clusterer(cfg: Config) -> Clusterer:

@@ -9,6 +9,11 @@ merged into one. An erasure rewrites only the shards that hold the forgotten tex
 old files: the vectors are gone, not hidden. Vectors are stored as float16 and always handed out as the same
 float32 values, whether just embedded or read back (``embed_texts`` rounds fresh vectors the same way), so a
 rerun from the cache gives exactly what the first run gave.
+
+A cache made with ``dtype="float32"`` keeps vectors exactly as computed: the fine-tuned encoders' caches do. A
+tuned encoder's vectors feed a head trained to tell apart classes only a handful of labels taught it, where float16
+rounding cost Banking77 4-shot 0.1-0.2 points (docs/evaluation.md); its cache lives only as long as that encoder
+(a retrain starts a new one), while the frozen model's cache, which grows with every text ever seen, stays half size.
 """
 
 from __future__ import annotations
@@ -34,15 +39,18 @@ def text_key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
-def stored_precision(X: np.ndarray) -> np.ndarray:
-    """``X`` as the cache keeps it (float16) and hands it back (float32)."""
-    return np.asarray(X, dtype=np.float16).astype(np.float32)
+def stored_precision(X: np.ndarray, dtype: str = "float16") -> np.ndarray:
+    """``X`` as a cache of ``dtype`` keeps it and hands it back (float32)."""
+    return np.asarray(X, dtype=dtype).astype(np.float32)
 
 
 class EmbeddingCache:
     """One folder of shards per model under the cache folder (``vectors-<model>/``)."""
 
-    def __init__(self, folder: str | Path, model_name: str) -> None:
+    def __init__(self, folder: str | Path, model_name: str, dtype: str = "float16") -> None:
+        if dtype not in ("float16", "float32"):
+            raise ValueError(f"an embedding cache stores float16 or float32, not {dtype!r}")
+        self.dtype = dtype  # what new vectors are stored as; shards already written keep theirs
         self.path = Path(folder) / f"vectors-{model_name}"
         self._legacy = Path(folder) / f"embeddings-{model_name}.npz"  # one whole file, before shards
         self._keys: np.ndarray | None = None  # sorted keys of every shard
@@ -160,7 +168,7 @@ class EmbeddingCache:
         fresh = np.flatnonzero(~self.contains(keys))
         if not len(fresh):
             return
-        self._write_shard(np.asarray(keys, dtype=KEY_DTYPE)[fresh], np.asarray(vectors)[fresh])
+        self._write_shard(np.asarray(keys, dtype=KEY_DTYPE)[fresh], np.asarray(vectors, dtype=self.dtype)[fresh])
         self._forget_index()
         if len(self._shard_names()) > MAX_SHARDS:
             self.compact()
@@ -198,9 +206,10 @@ class EmbeddingCache:
         self._forget_index()
 
     def _write_shard(self, keys: np.ndarray, vectors: np.ndarray) -> None:
+        """``vectors`` as they are: new ones were cast by ``add``, and a rewritten shard keeps its precision."""
         self.path.mkdir(parents=True, exist_ok=True)
         name = f"{time.time_ns():020d}-{os.getpid()}"
-        for kind, data in (("vectors", np.asarray(vectors, dtype=np.float16)), ("keys", keys)):  # keys last
+        for kind, data in (("vectors", vectors), ("keys", keys)):  # keys last
             tmp = self.path / f".{kind}-{name}.npy.tmp"
             with open(tmp, "wb") as f:
                 np.save(f, data, allow_pickle=False)
@@ -222,17 +231,18 @@ class EmbeddingCache:
         with np.load(self._legacy, allow_pickle=False) as z:
             keys, vectors = z["keys"].astype(KEY_DTYPE), z["vectors"]
         if len(keys):
-            self._write_shard(keys, vectors)
+            self._write_shard(keys, np.asarray(vectors, dtype=self.dtype))
         self._legacy.unlink()
         log.info("moved the embedding cache %s into shards", self._legacy.name)
 
 
-def embed_texts(texts: Sequence[str], embedder: Embedder, cache: EmbeddingCache | None = None) -> np.ndarray:
+def embed_texts(texts: Sequence[str], embedder: Embedder, cache: EmbeddingCache | None = None,
+                dtype: str = "float16") -> np.ndarray:
     """Embed each distinct text once; reuse cached vectors; return rows in the order of ``texts``.
 
-    Fresh vectors are rounded as the cache stores them, with or without a cache, so a run gives the same vectors
-    whether they were just computed or read back. Works on arrays, not a dictionary per vector, so a million
-    texts cost their matrix and little more.
+    Fresh vectors are rounded as the cache stores them (``dtype`` when there is no cache), with or without a
+    cache, so a run gives the same vectors whether they were just computed or read back. Works on arrays, not a
+    dictionary per vector, so a million texts cost their matrix and little more.
     """
     if not len(texts):
         return np.zeros((0, 0), dtype=np.float32)
@@ -246,7 +256,8 @@ def embed_texts(texts: Sequence[str], embedder: Embedder, cache: EmbeddingCache 
     unique = np.empty((len(keys), dim), dtype=np.float32) if dim else None
     found = cache.fill(keys, unique) if unique is not None else np.zeros(len(keys), dtype=bool)  # one lookup
     todo = np.flatnonzero(~found)
-    fresh = stored_precision(embedder.encode([texts[i] for i in first[todo]])) if len(todo) else None
+    kept = cache.dtype if cache is not None else dtype
+    fresh = stored_precision(embedder.encode([texts[i] for i in first[todo]]), kept) if len(todo) else None
     if unique is None:
         unique = np.empty((len(keys), fresh.shape[1]), dtype=np.float32)
     if fresh is not None:

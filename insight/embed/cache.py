@@ -12,7 +12,8 @@ rerun from the cache gives exactly what the first run gave.
 
 A cache made with ``dtype="float32"`` keeps vectors exactly as computed: the fine-tuned encoders' caches do. A
 tuned encoder's vectors feed a head trained to tell apart classes only a handful of labels taught it, where float16
-rounding cost Banking77 4-shot 0.1-0.2 points (docs/evaluation.md); its cache lives only as long as that encoder
+rounding read 0.1-0.2 points lower on Banking77 4-shot (inside the seeds' spread; docs/evaluation.md); its cache
+lives only as long as that encoder
 (a retrain starts a new one), while the frozen model's cache, which grows with every text ever seen, stays half size.
 """
 

@@ -29,11 +29,17 @@ COMPLAINT_CUE = re.compile(
     r"nahin|nhi)\b",
     re.IGNORECASE,
 )
-# "problem solved", "resolved the issue": the problem words report a fix, unless negated ("issue not resolved")
-RESOLVED = re.compile(r"\b(?:resolved|solved|sorted|fixed)\b", re.IGNORECASE)
+# "problem solved", "resolved the issue": the problem words report a fix, unless negated ("issue not resolved").
+# Indian English often reports it with the bare verb after "is" or "got" ("my problem is solve", "is instant
+# solve"); "should be resolve" and "will be solve" ask or hope, and do not count.
+RESOLVED = re.compile(
+    r"\b(?:resolved|solved|sorted|fixed)\b|"
+    r"\b(?:is|are|was|were|got|gets|has been|have been)\W+(?:(?:now|already|finally|instant|instantly|quickly|"
+    r"easily|fully)\W+)?(?:re)?solve\b",
+    re.IGNORECASE)
 NOT_RESOLVED = re.compile(
     r"\b(?:not|no|never|yet to|nahi|nhi|isn'?t|wasn'?t|hasn'?t|haven'?t|didn'?t|hadn'?t|still)\W+(?:\w+\W+){0,2}?"
-    r"(?:been\W+)?(?:resolved|solved|sorted|fixed)\b|\b(?:resolved|solved)\W+(?:nahi|nhi|not)\b",
+    r"(?:been\W+)?(?:resolved|solved|sorted|fixed|(?:re)?solve)\b|\b(?:resolved|solved|(?:re)?solve)\W+(?:nahi|nhi|not)\b",
     re.IGNORECASE,
 )
 

@@ -26,6 +26,11 @@ from insight.report import polarity, rating_polarity, text_polarity
     ("Executive understood the problem and resolved the issue", "positive"),
     ("Not problem solved", "negative"), ("my issue has not been resolved yet", "negative"),
     ("issue resolved but the refund is still pending", "negative"),  # a fix, and another problem
+    # Indian English reports a fix with the bare verb; CSAT's "Solve my problem" action quoted these as complaints
+    ("My problem is solve thank you", "positive"), ("Good Communication And This Problem Is Instant Solve", "positive"),
+    ("Thanks to solve my prblm", "positive"),
+    ("My problem is not solve", "negative"), ("my issue didn't got resolve", "negative"),
+    ("Solve my issue as soon as possible", "negative"), ("should be resolve costumer issues", "negative"),
 ])
 def test_text_polarity(text, expected):
     assert text_polarity([text])[0] == expected

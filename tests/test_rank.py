@@ -186,3 +186,26 @@ def test_an_action_title_says_what_and_where_before_the_playbook():
     assert title.startswith(f"{label} (product category VA): "), title
     verb = title.split(": ", 1)[1]
     assert verb and verb[0].islower() and label not in verb
+
+
+def test_evidence_says_something_and_says_it_once():
+    """Regression: on the CSAT remarks the "Refund and money" action quoted "Refund" and "Refund problem" (the most
+    typical remarks are the shortest), and "Issue not resolved" quoted one sentence three times in other words."""
+    from insight.report.rank import pick_evidence
+
+    texts = ["Refund", "Refund problem", "My issue is not resolved yet", "My issue not yet resolved",
+             "Refund of Rs 1899 not credited after 15 days", "my issue not resolved",
+             "They cancelled my return and kept the money", "Resolve my refund issue asap please",
+             "Refund is not coming to my bank account", "Still waiting for the refund of my cancelled order"]
+    pool = pd.DataFrame({S.ID: [f"i{k}" for k in range(len(texts))], S.THEME: "T1", S.CLEAN_TEXT: texts,
+                         S.THEME_SIM: [1 - k / 100 for k in range(len(texts))], S.WEEK: 1})
+    quotes = pick_evidence(pool, ["T1"], None, [], 3)
+    assert quotes == ["My issue is not resolved yet", "Refund of Rs 1899 not credited after 15 days",
+                      "They cancelled my return and kept the money"]
+    # where every remark is short, the short ones are the evidence ("No refund" says what "Refund" said)
+    short = pool.assign(**{S.CLEAN_TEXT: ["Refund", "Refund problem", "No refund", "refund pls", "Late refund",
+                                          "Refund?", "Money back", "Refund issue", "Refund late", "Where refund"]})
+    assert pick_evidence(short, ["T1"], None, [], 3) == ["Refund", "Refund problem", "refund pls"]
+    # and where nothing new is left, the most typical distinct remarks fill the list
+    same = short.assign(**{S.CLEAN_TEXT: ["Refund", "No refund", "The refund", "A refund", "Refund it"] * 2})
+    assert pick_evidence(same, ["T1"], None, [], 3) == ["Refund", "No refund", "The refund"]

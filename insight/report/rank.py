@@ -236,10 +236,21 @@ def behind(complaints: pd.DataFrame, lifted: pd.DataFrame, weeks: list[int], dom
     return None
 
 
+EVIDENCE_WORDS = 4  # a quote this long says what went wrong; "Refund" only names the theme again
+EVIDENCE_OVERLAP = 0.6  # share of content words two quotes have in common from which the second says nothing new
+EVIDENCE_WINDOW = 50  # the most typical complaints a preferred quote is drawn from
+
+
 def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | None, weeks: list[int],
                   n: int) -> list[str]:
-    """The most typical distinct quotes of the themes, taken from their segment and spike weeks when they have them.
-    ``rank_actions`` hands it the complaints only, so praise is never quoted as evidence of a problem."""
+    """Typical, distinct quotes of the themes, taken from their segment and spike weeks when they have them.
+    ``rank_actions`` hands it the complaints only, so praise is never quoted as evidence of a problem.
+
+    The most typical remarks are often the shortest ("Refund") or one sentence in several wordings ("My issue not
+    resolved", "My issue is not resolved yet"), which tell a CX lead nothing the theme's name does not. So among
+    the ``EVIDENCE_WINDOW`` most typical, quotes of ``EVIDENCE_WORDS`` words or more come first, and a quote
+    sharing ``EVIDENCE_OVERLAP`` of its content words with one already picked is passed over; where too few such quotes
+    exist, the most typical distinct ones fill the list, short or not."""
     pool = items[items[S.THEME].isin(theme_ids)]
     narrowed = pool
     if segment is not None:
@@ -249,14 +260,26 @@ def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | Non
     if len(narrowed) >= n:
         pool = narrowed
     pool = pool.sort_values([S.THEME_SIM, S.ID], ascending=[False, True], kind="stable")
-    quotes: list[str] = []
-    seen: set[str] = set()
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    candidates, seen = [], set()
     for text in pool[S.CLEAN_TEXT]:
-        key = " ".join(re.findall(r"[a-z0-9]+", text.lower())[:10])  # the same message with a different ending
-        if key in seen:
-            continue
-        seen.add(key)
-        quotes.append(text if len(text) <= 280 else text[:277].rstrip() + "...")
-        if len(quotes) == n:
-            break
-    return quotes
+        words = re.findall(r"[a-z0-9]+", text.lower())
+        key = " ".join(words[:10])  # the same message with a different ending
+        if key not in seen:
+            seen.add(key)  # what a quote says is in its content words ("my issue is not resolved": issue, resolved)
+            candidates.append((text, set(words) - ENGLISH_STOP_WORDS or set(words), len(words)))
+    picked: list[tuple[str, set[str], int]] = []
+
+    def new(words: set[str]) -> bool:
+        return all(len(words & w) < EVIDENCE_OVERLAP * max(len(words | w), 1) for _, w, _ in picked)
+
+    passes = [(candidates[:EVIDENCE_WINDOW], lambda c: c[2] >= EVIDENCE_WORDS and new(c[1])),
+              (candidates, lambda c: new(c[1])), (candidates, lambda c: True)]
+    for group, keep in passes:
+        for c in group:
+            if len(picked) == n:
+                break
+            if c not in picked and keep(c):
+                picked.append(c)
+    return [text if len(text) <= 280 else text[:277].rstrip() + "..." for text, _, _ in picked]

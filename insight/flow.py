@@ -43,15 +43,15 @@ def run(source: ingest.Source, config: Config | None = None, *, taxonomy: Taxono
         items, X = clean.collapse_near_duplicates(items, X, cfg.clean.near_duplicate_threshold, cfg.clean.dedupe_on)
     texts, stored = S.stored_texts(items), items[S.STATUS] == S.STORED
     inputs = clean.model_texts(texts)  # what the models read: no handles, links or hashtag marks
-    with timed_stage("themes", rep, timings):
+    languages = items.loc[stored, S.LANGUAGE].tolist() if S.LANGUAGE in items else None
+    with timed_stage("themes", rep, timings):  # polarity first: themes name their complaints too
         feel = report.polarity(items.loc[stored, S.CLEAN_TEXT], items.loc[stored, S.RATING], cfg.ingest.rating_range,
-                               report.complaint_lean(X, encode))  # themes name their complaints too
+                               report.complaint_lean(X, encode), languages, cfg.clean.languages)
         found = themes.find_themes(inputs, X, items.loc[stored, S.ID].tolist(), assembly.clusterer(cfg), cfg.themes,
                                    registry=registry, previous=previous, seed=cfg.seed, display_texts=texts,
                                    complaints=(feel == report.NEGATIVE).tolist(), voices=S.voices(items))
     with timed_stage("tag", rep, timings):
         tagger = assembly.tagger(cfg, tax, emb, encode, reviewer_labels)
-        languages = items.loc[stored, S.LANGUAGE].tolist() if S.LANGUAGE in items else None
         tags = tag.tag_texts(tagger, X, inputs, tax, cfg.tag.multi_label_min, languages, cfg.clean.languages)
         # near-duplicate themes are known only once causes are: same cause and close centroids are one theme
         found = themes.merge_same_cause(found, X, tags[S.ROOT_CAUSE].tolist(), cfg.themes.merge_threshold)

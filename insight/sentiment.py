@@ -17,7 +17,8 @@ PROBLEM_CUE = re.compile(
     r"pathetic|nothing (?:has )?(?:arrived|came|happened)|nobody came|supposed to|where (?:is|are) my|where'?s my|"
     r"any update|no update|still (?:not|no|waiting|haven'?t|hasn'?t)|not (?:yet )?(?:received|delivered|resolved|"
     r"solved|working|refunded)|(?:haven'?t|hasn'?t|didn'?t|never) (?:received|arrived|got|get|come)|"
-    r"(?:it'?s |it has )?been \d+ (?:days|weeks)|ghatiya|bekar|bakwas|kharab)\b",
+    r"(?:it'?s |it has )?been \d+ (?:days|weeks)|ghatiya|bekar|bakwas|kharab|"
+    r"(?:re)?solved?\W+(?:nahi|nhi|nahin|nai)|galat)\b",  # Hinglish: "resolve nhi hua" (not resolved), "wrong"
     re.IGNORECASE,
 )
 # words that often sit in a complaint but also in praise ("not too tight", "no issues"): they count only where
@@ -26,7 +27,9 @@ COMPLAINT_CUE = re.compile(
     r"\b(?:not|never|no|nothing|nobody|still|yet|terrible|awful|disappoint(?:ed|ing)?|angry|cancel(?:led)?|"
     r"complain(?:t)?|wait(?:ed|ing)?|charged|problem|issue|poor|bad|horrible|ridiculous|unacceptable|waste|should|"
     r"improve|reduce|without|unable|can'?t|cannot|didn'?t|doesn'?t|won'?t|isn'?t|wasn'?t|haven'?t|hasn'?t|nahi|"
-    r"nahin|nhi)\b",
+    r"nahin|nhi|"
+    r"chahiye|dijiye|kijiye|jaldi|turant|samasya|dikkat)\b",  # Hinglish: "should", "please give / do", "quickly",
+    # "at once", "problem", "trouble": a request or a problem, as in English
     re.IGNORECASE,
 )
 # "problem solved", "resolved the issue": the problem words report a fix, unless negated ("issue not resolved").
@@ -35,20 +38,43 @@ COMPLAINT_CUE = re.compile(
 RESOLVED = re.compile(
     r"\b(?:resolved|solved|sorted|fixed)\b|"
     r"\b(?:is|are|was|were|got|gets|has been|have been)\W+(?:(?:now|already|finally|instant|instantly|quickly|"
-    r"easily|fully)\W+)?(?:re)?solve\b",
+    r"easily|fully)\W+)?(?:re)?solve\b|"
+    r"\b(?:re)?solved?\W+(?:ho\W+)?(?:gaya|gaye|gayi|gya|gye|gyi)\b|"  # Hinglish: "problem solve ho gaya"
+    r"\bby\W+(?:re)?solving\b",  # "helped me by resolving my issue"
     re.IGNORECASE)
+# "understood my problem" praises whoever listened: the problem noun in it is no complaint cue
+UNDERSTOOD = re.compile(r"\bunderst(?:and|ands|anding|ood)\W+(?:(?:my|the|our|your|customer'?s?)\W+)?"
+                        r"(?:problems?|issues?|query|queries|concerns?)\b", re.IGNORECASE)
 NOT_RESOLVED = re.compile(
     r"\b(?:not|no|never|yet to|nahi|nhi|isn'?t|wasn'?t|hasn'?t|haven'?t|didn'?t|hadn'?t|still)\W+(?:\w+\W+){0,2}?"
     r"(?:been\W+)?(?:resolved|solved|sorted|fixed|(?:re)?solve)\b|\b(?:resolved|solved|(?:re)?solve)\W+(?:nahi|nhi|not)\b",
     re.IGNORECASE,
 )
 
+# romanised Hindi feeling words, spelt as customers spell them: "good", "great", "wonderful", "beautiful",
+# "excellent", "thanks", "help", "satisfied"; "useless", "troubled", "fraud", "bad", "dirty", "mad", "thief",
+# "wrong". A negation follows the word in Hindi ("acchi nahin hai"), where the lexicon cannot see it: "nahin" is a
+# complaint cue, and one "good" stays under the bar that would overrule it.
+_HINDI_FEELING = {
+    **dict.fromkeys(["achha", "achcha", "accha", "acha", "achaa", "achhaa", "achchha", "acchha", "achhe", "acche",
+                     "aache", "achhi", "acchi", "achi"], 1.9),
+    **dict.fromkeys(["badhiya", "badiya", "badhia", "gajab", "gazab", "sundar", "sunder"], 2.5),
+    "shandar": 2.8, "shandaar": 2.8, "behtareen": 3.0, "behtarin": 3.0,
+    **dict.fromkeys(["dhanyawad", "dhanyavad", "dhanyavaad", "dhanyvad", "dhanwad", "dhanyabad", "shukriya"], 1.9),
+    **dict.fromkeys(["santusht", "santust", "santosht"], 1.8), "madad": 1.5,
+    "bekaar": -2.0, "faltu": -2.0, "pareshan": -1.8, "pareshaan": -1.8, "dhokha": -2.5, "dhoka": -2.5,
+    "bura": -2.0, "buri": -2.0, "ganda": -2.0, "gandi": -2.0, "pagal": -1.5, "chor": -2.5, "galat": -2.0,
+}
+# a remark holding one of these is read by the lexicon: the encoder does not read Hindi, so its lean is no evidence
+HINDI_FEELING = re.compile(r"\b(?:" + "|".join(sorted(_HINDI_FEELING, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+
 # what VADER's lexicon lacks and customers write; valence on VADER's -4..4 scale
 _EXTRA_VALENCE = {
     "worest": -3.1, "worrest": -3.1, "wrost": -3.1, "ghatiya": -2.5, "bekar": -2.0, "bakwas": -2.5,
     "kharab": -2.0, "pathetic": -3.0, "useless": -2.5, "cheated": -2.5, "fake": -2.0, "delayed": -1.5,
     "gud": 1.9, "nyc": 1.9, "gr8": 3.1, "osm": 3.0, "awsome": 3.1, "excelent": 3.2, "exellent": 3.2,
-    "satisfied": 1.8, "helpful": 1.8, "polite": 1.5, "resolved": 1.2,
+    "satisfied": 1.8, "helpful": 1.8, "polite": 1.5, "resolved": 1.2, "pleasent": 2.3, "plesant": 2.3,
+    **_HINDI_FEELING,
 }
 
 

@@ -230,7 +230,7 @@ def classify_partition(frame: pd.DataFrame, job: dict[str, Any]) -> pd.DataFrame
         ratings = frame[S.RATING] if S.RATING in frame else pd.Series([np.nan] * len(frame))
         out[S.THEME], out[S.THEME_SIM] = ids, np.round(sims, 4)
         out[S.POLARITY] = report.polarity(pd.Series(texts), ratings.reset_index(drop=True), cfg.ingest.rating_range,
-                                          report.complaint_lean(X, encode))
+                                          report.complaint_lean(X, encode), languages, cfg.clean.languages)
         out[VECTOR] = list(X)
     return out
 

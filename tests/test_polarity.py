@@ -31,6 +31,22 @@ from insight.report import polarity, rating_polarity, text_polarity
     ("Thanks to solve my prblm", "positive"),
     ("My problem is not solve", "negative"), ("my issue didn't got resolve", "negative"),
     ("Solve my issue as soon as possible", "negative"), ("should be resolve costumer issues", "negative"),
+    # romanised Hindi, as CSAT remarks write it: praise ("talking to you felt very good"), a fix ("the problem got
+    # solved"), and complaints that must stay complaints ("the service is not good", "cannot solve one problem")
+    ("Mujhe aapse baat karke bahut achcha", "positive"), ("Bahut badhiya service", "positive"),
+    ("Problem solve ho gaye hai", "positive"),
+    ("Acchi service nahin hai Shopzilla ka", "negative"),
+    ("Kya ghatiya agent he ek problem solve nahi kr sakte", "negative"),
+    ("Mujhe 10 dino se pareshan kar rakha hai", "negative"),
+    ("Vartalap to bohut achha huaa par resolve nhi huaa", "negative"),  # "the talk was good but not resolved"
+    ("Please mera phone mujhe de dijiye", "negative"), ("Sir please mera resolution jaldi kare", "negative"),  # asks
+    ("Costumes care ne misslead kiya Galat jankari diya", "negative"),  # "misled, gave wrong information"
+    # praise of support that names the problem it understood or fixed (the CSAT "Executive and issue" action)
+    ("The executive is very polite and understands the problem very well.", "positive"),
+    ("The executive was calm and understood my problem. He helped me by resolving my issue.", "positive"),
+    ("My experience with executive was very pleasent and fruitful,from my end nothing more required to change,good",
+     "positive"),
+    ("The executive did not understand my problem", "negative"),
 ])
 def test_text_polarity(text, expected):
     assert text_polarity([text])[0] == expected
@@ -56,6 +72,24 @@ def test_a_complaint_without_feeling_words_is_read_from_its_meaning():
     """"2 left shoes" names no feeling: the lexicon sees nothing, the encoder's lean towards complaints decides."""
     texts = ["2 left shoes. TWO LEFT SHOES.", "2 left shoes. TWO LEFT SHOES.", "Love it, excellent quality, thanks!"]
     assert text_polarity(texts, [0.2, -0.2, 0.2]).tolist() == ["negative", "neutral", "positive"]
+
+
+def test_the_encoders_lean_does_not_overrule_the_lexicon_where_it_cannot_read():
+    """Regression: on the CSAT remarks, romanised Hindi praise ("Customer support se baat karke achcha") leaned
+    towards the complaint prototypes (about half the Hindi remarks the lean decided were praise) and became the
+    evidence of a "Baat and bat" action. In a language the encoder does not read, or where a Hindi feeling word
+    is present, the lean decides only texts the lexicon finds no feeling in ("Sab ek hi baat bolte h": they all
+    say the same thing)."""
+    texts = pd.Series(["Vyavhar accha", "Vyavhar accha", "Sab ek hi baat bolte h", "Very nice", "Please return it"])
+    ratings = pd.Series([np.nan] * 5)
+    lean = [0.2] * 5
+    # Hindi praise words are read by the lexicon in any language; the others' lean stays evidence where it is read
+    assert polarity(texts, ratings, lean=lean, languages=["hi", "und", "hi", "fr", "en"]).tolist() == [
+        "positive", "positive", "negative", "positive", "negative"]
+    assert polarity(texts, ratings, lean=lean, languages=["hi", "und", "hi", "en", "en"]).tolist() == [
+        "positive", "positive", "negative", "negative", "negative"]
+    assert polarity(texts, ratings, lean=[np.nan] * 5).tolist() == [  # no lean: the text alone
+        "positive", "positive", "neutral", "positive", "positive"]
 
 
 def test_complaint_lean_compares_nearest_complaint_with_nearest_praise():

@@ -202,6 +202,12 @@ def test_evidence_says_something_and_says_it_once():
     quotes = pick_evidence(pool, ["T1"], None, [], 3)
     assert quotes == ["My issue is not resolved yet", "Refund of Rs 1899 not credited after 15 days",
                       "They cancelled my return and kept the money"]
+    # a word's endings do not make a new quote: "My problem not solve" and "My problem not solved" say one thing
+    worded = pool.assign(**{S.CLEAN_TEXT: ["Not solve my issue", "My problem not solve", "My problem not solved",
+                                           "Problems not solved in time", "Still waiting for the refund of my order",
+                                           *texts[5:]]})
+    assert pick_evidence(worded, ["T1"], None, [], 3) == ["Not solve my issue", "My problem not solve",
+                                                          "Still waiting for the refund of my order"]
     # where every remark is short, the short ones are the evidence ("No refund" says what "Refund" said)
     short = pool.assign(**{S.CLEAN_TEXT: ["Refund", "Refund problem", "No refund", "refund pls", "Late refund",
                                           "Refund?", "Money back", "Refund issue", "Refund late", "Where refund"]})

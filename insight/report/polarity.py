@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from ..sentiment import COMPLAINT_CUE, NOT_RESOLVED, PROBLEM_CUE, RESOLVED, vader
+from ..sentiment import COMPLAINT_CUE, HINDI_FEELING, NOT_RESOLVED, PROBLEM_CUE, RESOLVED, UNDERSTOOD, vader
 
 NEGATIVE, NEUTRAL, POSITIVE = "negative", "neutral", "positive"
 POLARITIES = (NEGATIVE, NEUTRAL, POSITIVE)
@@ -54,7 +54,8 @@ def text_polarity(texts: Sequence[str], lean: Sequence[float] | None = None) -> 
     clearly positive (compound below 0.5), or, where ``lean`` (``complaint_lean``) is given, a text that is not
     clearly positive and reads closer to a complaint than to praise by more than ``LEAN_MARGIN``; positive when
     the compound is at least 0.05; neutral otherwise. A text that reports a fix ("problem solved", "resolved the
-    issue"; not negated, naming no other problem) is positive.
+    issue", "my problem is solve", "problem solve ho gaya"; not negated, naming no other problem) is positive, and
+    a problem someone understood ("understood my issue well") is no complaint cue.
     """
     analyser = vader()
     leans = [np.nan] * len(texts) if lean is None else list(lean)
@@ -66,7 +67,7 @@ def text_polarity(texts: Sequence[str], lean: Sequence[float] | None = None) -> 
         if fixed:  # "problem solved, thanks": the problem words report a fix
             out.append(POSITIVE if compound > -0.5 else NEUTRAL)
         elif (compound <= -0.05 or (compound < 0.8 and PROBLEM_CUE.search(t))
-                or (compound < 0.5 and (COMPLAINT_CUE.search(t) or near > LEAN_MARGIN))):
+                or (compound < 0.5 and (COMPLAINT_CUE.search(UNDERSTOOD.sub(" ", t)) or near > LEAN_MARGIN))):
             out.append(NEGATIVE)
         elif compound >= 0.05:
             out.append(POSITIVE)
@@ -85,13 +86,29 @@ def rating_polarity(ratings: pd.Series, rating_range: Sequence[float] = (1, 5)) 
 
 
 def polarity(texts: pd.Series, ratings: pd.Series, rating_range: Sequence[float] = (1, 5),
-             lean: Sequence[float] | None = None) -> np.ndarray:
+             lean: Sequence[float] | None = None, languages: Sequence[str] | None = None,
+             readable: Sequence[str] = ("en",)) -> np.ndarray:
     """Each item's polarity: a clear rating decides (what the customer scored is the truth about how they feel);
     the text decides where there is none, and in the middle of the scale, where a 3 of 5 says "it depends" and
-    the words say on what ("runs small, had to return it"). ``lean`` per item where given, NaN where not."""
+    the words say on what ("runs small, had to return it"). ``lean`` per item where given, NaN where not.
+
+    ``languages`` (each item's, from ``clean``) and ``readable`` (``clean.languages``): the lean is the encoder's
+    reading, so in a language the encoder does not read, or in a remark holding a romanised Hindi feeling word
+    (short Hinglish remarks are often of no detected language), it decides only texts in which the lexicon finds
+    no feeling (compound under 0.05). On the CSAT remarks about half the romanised Hindi ones it decided were
+    praise ("baat karke achcha"); without it at all, implicit complaints ("1kg ke jagah par 500gm") went unseen."""
     by_rating = rating_polarity(ratings.reset_index(drop=True), rating_range)
     unrated = np.array([p is None or p == NEUTRAL for p in by_rating], dtype=bool)
     out = by_rating.astype(object)
+    if lean is not None:
+        text = texts.fillna("").astype(str).reset_index(drop=True)
+        unread = text.str.contains(HINDI_FEELING).to_numpy(dtype=bool, copy=True)
+        if languages is not None:
+            unread |= ~np.isin(np.asarray(list(languages), dtype=object), [*readable, "und"])
+        lean = np.asarray(lean, dtype=float).copy()
+        for i in np.flatnonzero(unread):
+            if vader().polarity_scores(text.iloc[i])["compound"] >= 0.05:
+                lean[i] = np.nan
     if unrated.any():
         leans = None if lean is None else np.asarray(lean, dtype=float)[unrated]
         out[unrated] = text_polarity(texts.fillna("").reset_index(drop=True)[unrated].tolist(), leans)

@@ -268,7 +268,8 @@ def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | Non
         key = " ".join(words[:10])  # the same message with a different ending
         if key not in seen:
             seen.add(key)  # what a quote says is in its content words ("my issue is not resolved": issue, resolved)
-            candidates.append((text, set(words) - ENGLISH_STOP_WORDS or set(words), len(words)))
+            content = set(words) - ENGLISH_STOP_WORDS or set(words)
+            candidates.append((text, {_stem(w) for w in content}, len(words)))
     picked: list[tuple[str, set[str], int]] = []
 
     def new(words: set[str]) -> bool:
@@ -283,3 +284,11 @@ def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | Non
             if c not in picked and keep(c):
                 picked.append(c)
     return [text if len(text) <= 280 else text[:277].rstrip() + "..." for text, _, _ in picked]
+
+
+def _stem(word: str) -> str:
+    """A word without its commonest English ending, so "solve", "solved" and "solves" count as one word."""
+    for ending in ("ing", "ed", "es", "e", "s", "d"):
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            return word[:-len(ending)]
+    return word

@@ -202,9 +202,14 @@ def test_evidence_says_something_and_says_it_once():
     quotes = pick_evidence(pool, ["T1"], None, [], 3)
     assert quotes == ["My issue is not resolved yet", "Refund of Rs 1899 not credited after 15 days",
                       "They cancelled my return and kept the money"]
+    # nor does saying less of the same: "Please solve my problem" after "Please solve my problem as soon as possible"
+    fewer = pool.assign(**{S.CLEAN_TEXT: ["Please solve my problem as soon as possible", "Please solve my problem",
+                                          "Please solve my issue today", *texts[3:]]})
+    assert pick_evidence(fewer, ["T1"], None, [], 3) == ["Please solve my problem as soon as possible",
+                                                         "Please solve my issue today", "My issue not yet resolved"]
     # a word's endings do not make a new quote: "My problem not solve" and "My problem not solved" say one thing
     worded = pool.assign(**{S.CLEAN_TEXT: ["Not solve my issue", "My problem not solve", "My problem not solved",
-                                           "Problems not solved in time", "Still waiting for the refund of my order",
+                                           "Problems not solved", "Still waiting for the refund of my order",
                                            *texts[5:]]})
     assert pick_evidence(worded, ["T1"], None, [], 3) == ["Not solve my issue", "My problem not solve",
                                                           "Still waiting for the refund of my order"]

@@ -237,7 +237,7 @@ def behind(complaints: pd.DataFrame, lifted: pd.DataFrame, weeks: list[int], dom
 
 
 EVIDENCE_WORDS = 4  # a quote this long says what went wrong; "Refund" only names the theme again
-EVIDENCE_OVERLAP = 0.6  # share of content words two quotes have in common from which the second says nothing new
+EVIDENCE_OVERLAP = 0.75  # share of a quote's content words that, held by a quote already picked, leaves it nothing new
 EVIDENCE_WINDOW = 50  # the most typical complaints a preferred quote is drawn from
 
 
@@ -248,9 +248,9 @@ def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | Non
 
     The most typical remarks are often the shortest ("Refund") or one sentence in several wordings ("My issue not
     resolved", "My issue is not resolved yet"), which tell a CX lead nothing the theme's name does not. So among
-    the ``EVIDENCE_WINDOW`` most typical, quotes of ``EVIDENCE_WORDS`` words or more come first, and a quote
-    sharing ``EVIDENCE_OVERLAP`` of its content words with one already picked is passed over; where too few such quotes
-    exist, the most typical distinct ones fill the list, short or not."""
+    the ``EVIDENCE_WINDOW`` most typical, quotes of ``EVIDENCE_WORDS`` words or more come first, and a quote is
+    passed over when one already picked holds ``EVIDENCE_OVERLAP`` of its content words; where too few such
+    quotes exist, the most typical distinct ones fill the list, short or not."""
     pool = items[items[S.THEME].isin(theme_ids)]
     narrowed = pool
     if segment is not None:
@@ -272,8 +272,8 @@ def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | Non
             candidates.append((text, {_stem(w) for w in content}, len(words)))
     picked: list[tuple[str, set[str], int]] = []
 
-    def new(words: set[str]) -> bool:
-        return all(len(words & w) < EVIDENCE_OVERLAP * max(len(words | w), 1) for _, w, _ in picked)
+    def new(words: set[str]) -> bool:  # a quote whose words were mostly said already adds nothing
+        return all(len(words & w) < EVIDENCE_OVERLAP * max(len(words), 1) for _, w, _ in picked)
 
     passes = [(candidates[:EVIDENCE_WINDOW], lambda c: c[2] >= EVIDENCE_WORDS and new(c[1])),
               (candidates, lambda c: new(c[1])), (candidates, lambda c: True)]

@@ -220,3 +220,21 @@ def test_evidence_says_something_and_says_it_once():
     # and where nothing new is left, the most typical distinct remarks fill the list
     same = short.assign(**{S.CLEAN_TEXT: ["Refund", "No refund", "The refund", "A refund", "Refund it"] * 2})
     assert pick_evidence(same, ["T1"], None, [], 3) == ["Refund", "No refund", "The refund"]
+
+
+def test_actions_with_the_same_title_are_one_action():
+    """Regression: the CSAT remarks' action list held "Solve my problem: fix support responsiveness" twice (#12,
+    214 complaints, and #20, 105) and "Customer support: fix support responsiveness" twice: one ticket for one
+    owner, counted once. Same words under another cause (another owner, another playbook) stay apart."""
+    stats = pd.DataFrame([stats_row("T001", 40, 40, cause="customer_service", growth=None, label="Solve my problem"),
+                          stats_row("T002", 20, 20, cause="customer_service", growth=None, label="Solve my problem"),
+                          stats_row("T003", 24, 24, cause="delivery", growth=None, label="Solve my problem")])
+    out = rank_actions(stats, NO_SEGMENTS, items_for({"T001": 40, "T002": 20, "T003": 24}), load_taxonomy(),
+                       RankConfig())
+    assert len(out) == 2 and out["title"].is_unique
+    merged = out[out["theme_id"] == "T001"].iloc[0]
+    assert merged["related_themes"] == ["T002"] and merged["complaints"] == 30 + 15
+    assert merged["impact"] == impact_score(stats.iloc[0].to_dict())[0] + impact_score(stats.iloc[1].to_dict())[0]
+    lo, hi = merged["explanation"]["impact_interval_90"]
+    assert lo <= merged["impact"] <= hi
+    assert out[out["theme_id"] == "T003"].iloc[0]["related_themes"] == []

@@ -17,7 +17,8 @@ A segment (a carrier, a payment provider) is named only when it is over-represen
 for most of its complaints (in its spike weeks when it has some): a segment that is merely more common than
 elsewhere, at 26 of 154 items, does not title an action. Where trends can be measured, themes of one root cause
 that point at the same segment are one incident with one owner: they become one action whose impact is their sum,
-listing the themes it covers. Without dated history they stay separate actions.
+listing the themes it covers. Without dated history they stay separate actions. Themes whose actions would carry
+the same title for the same owner ("Solve my problem: fix support responsiveness") are always one action.
 """
 
 from __future__ import annotations
@@ -182,6 +183,7 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
     # category in reviews) is structure, and its fabric, sizing and zip problems stay separate actions
     merged = _merge_same_problem(ordered) if theme_stats["growth"].notna().any() else \
         [{**r, "related_themes": []} for r in ordered]
+    merged = _merge_same_title(merged)
     for r in merged:
         # an action spanning several themes is about the root cause in that segment: say so, with its full n
         wider = (cause_sentences or {}).get((r["root_cause"], r["segment"]))
@@ -206,19 +208,40 @@ def _merge_same_problem(rows: list[dict]) -> list[dict]:
         r = {**r, "related_themes": []}
         key = (r["root_cause"], r["segment"])
         if r["segment"] and key in kept:
-            head = kept[key]
-            head["related_themes"].append(r["theme_id"])
-            head["impact"] = round(head["impact"] + r["impact"], 3)
-            head["_draws"] = head["_draws"] + r["_draws"]
-            head["volume"] += r["volume"]
-            head["complaints"] += r["complaints"]
-            head["recent_volume"] += r["recent_volume"]
-            head["spike_weeks"] = sorted(set(head["spike_weeks"]) | set(r["spike_weeks"]))
-            head["explanation"].setdefault("merged", []).append({"theme_id": r["theme_id"], "impact": r["impact"]})
+            _fold(kept[key], r)
             continue
         kept[key] = r
         out.append(r)
     return out
+
+
+def _merge_same_title(rows: list[dict]) -> list[dict]:
+    """Fold actions with the same title and owner into the highest-impact one: two themes a CX lead would call by
+    one name ("Solve my problem: fix support responsiveness", once from "Not solve my issue", once from "Please
+    solve my problem") are one ticket for one team, whether or not trends could be measured."""
+    kept: dict[tuple[str, str], dict] = {}
+    out = []
+    for r in rows:  # highest impact first
+        key = (r["title"], r["owner"])
+        if key in kept:
+            _fold(kept[key], r)
+            continue
+        kept[key] = r
+        out.append(r)
+    return out
+
+
+def _fold(head: dict, r: dict) -> None:
+    """``r`` (and the themes it already covers) becomes part of ``head``: impacts, draws and counts add up."""
+    head["related_themes"] += [r["theme_id"], *r["related_themes"]]
+    head["impact"] = round(head["impact"] + r["impact"], 3)
+    head["_draws"] = head["_draws"] + r["_draws"]
+    head["volume"] += r["volume"]
+    head["complaints"] += r["complaints"]
+    head["recent_volume"] += r["recent_volume"]
+    head["spike_weeks"] = sorted(set(head["spike_weeks"]) | set(r["spike_weeks"]))
+    head["explanation"].setdefault("merged", []).append({"theme_id": r["theme_id"], "impact": r["impact"]})
+    head["explanation"]["merged"] += r["explanation"].get("merged", [])
 
 
 def behind(complaints: pd.DataFrame, lifted: pd.DataFrame, weeks: list[int], dominant: float = 0.5,

@@ -67,6 +67,11 @@ _HINDI_FEELING = {
 }
 # a remark holding one of these is read by the lexicon: the encoder does not read Hindi, so its lean is no evidence
 HINDI_FEELING = re.compile(r"\b(?:" + "|".join(sorted(_HINDI_FEELING, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+# Hindi negates after the word ("acchi help nhi h": not much good help), where VADER does not look: a praise word
+# followed within three words by "nahi" names a problem
+HINDI_NEGATED_PRAISE = re.compile(
+    r"\b(?:" + "|".join(sorted((w for w, v in _HINDI_FEELING.items() if v > 0), key=len, reverse=True)) + r")\W+"
+    r"(?:\w+\W+){0,2}?(?:nahi|nhi|nahin|nai|nehi)\b", re.IGNORECASE)
 
 # what VADER's lexicon lacks and customers write; valence on VADER's -4..4 scale
 _EXTRA_VALENCE = {

@@ -41,6 +41,7 @@ from insight.report import polarity, rating_polarity, text_polarity
     ("Vartalap to bohut achha huaa par resolve nhi huaa", "negative"),  # "the talk was good but not resolved"
     ("Please mera phone mujhe de dijiye", "negative"), ("Sir please mera resolution jaldi kare", "negative"),  # asks
     ("Costumes care ne misslead kiya Galat jankari diya", "negative"),  # "misled, gave wrong information"
+    ("Koi jyda acchi help nhi h", "negative"), ("Bahut badhiya service nahi mili", "negative"),  # negated after
     # praise of support that names the problem it understood or fixed (the CSAT "Executive and issue" action)
     ("The executive is very polite and understands the problem very well.", "positive"),
     ("The executive was calm and understood my problem. He helped me by resolving my issue.", "positive"),

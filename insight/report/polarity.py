@@ -18,7 +18,16 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from ..sentiment import COMPLAINT_CUE, HINDI_FEELING, NOT_RESOLVED, PROBLEM_CUE, RESOLVED, UNDERSTOOD, vader
+from ..sentiment import (
+    COMPLAINT_CUE,
+    HINDI_FEELING,
+    HINDI_NEGATED_PRAISE,
+    NOT_RESOLVED,
+    PROBLEM_CUE,
+    RESOLVED,
+    UNDERSTOOD,
+    vader,
+)
 
 NEGATIVE, NEUTRAL, POSITIVE = "negative", "neutral", "positive"
 POLARITIES = (NEGATIVE, NEUTRAL, POSITIVE)
@@ -66,7 +75,7 @@ def text_polarity(texts: Sequence[str], lean: Sequence[float] | None = None) -> 
         fixed = RESOLVED.search(t) and not NOT_RESOLVED.search(t) and not PROBLEM_CUE.search(t)
         if fixed:  # "problem solved, thanks": the problem words report a fix
             out.append(POSITIVE if compound > -0.5 else NEUTRAL)
-        elif (compound <= -0.05 or (compound < 0.8 and PROBLEM_CUE.search(t))
+        elif (compound <= -0.05 or (compound < 0.8 and (PROBLEM_CUE.search(t) or HINDI_NEGATED_PRAISE.search(t)))
                 or (compound < 0.5 and (COMPLAINT_CUE.search(UNDERSTOOD.sub(" ", t)) or near > LEAN_MARGIN))):
             out.append(NEGATIVE)
         elif compound >= 0.05:

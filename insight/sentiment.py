@@ -10,6 +10,27 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+# romanised Hindi feeling words, spelt as customers spell them: "good", "great", "wonderful", "beautiful",
+# "excellent", "thanks", "help", "satisfied"; "useless", "troubled", "fraud", "bad", "dirty", "mad", "thief",
+# "wrong". A negation follows the word in Hindi ("acchi nahin hai"), where the lexicon cannot see it: "nahin" is a
+# complaint cue, and one "good" stays under the bar that would overrule it.
+_HINDI_FEELING = {
+    **dict.fromkeys(["achha", "achcha", "accha", "acha", "achaa", "achhaa", "achchha", "acchha", "achhe", "acche",
+                     "aache", "achhi", "acchi", "achi"], 1.9),
+    **dict.fromkeys(["badhiya", "badiya", "badhia", "gajab", "gazab", "sundar", "sunder"], 2.5),
+    "shandar": 2.8, "shandaar": 2.8, "behtareen": 3.0, "behtarin": 3.0,
+    **dict.fromkeys(["dhanyawad", "dhanyavad", "dhanyavaad", "dhanyvad", "dhanwad", "dhanyabad", "shukriya"], 1.9),
+    **dict.fromkeys(["santusht", "santust", "santosht"], 1.8), "madad": 1.5,
+    "bekaar": -2.0, "faltu": -2.0, "pareshan": -1.8, "pareshaan": -1.8, "dhokha": -2.5, "dhoka": -2.5,
+    "bura": -2.0, "buri": -2.0, "ganda": -2.0, "gandi": -2.0, "pagal": -1.5, "chor": -2.5, "galat": -2.0,
+}
+# a remark holding one of these is read by the lexicon: the encoder does not read Hindi, so its lean is no evidence
+HINDI_FEELING = re.compile(r"\b(?:" + "|".join(sorted(_HINDI_FEELING, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+# Hindi negates after the word ("acchi help nhi h": not much good help), where VADER does not look: a praise word
+# followed within three words by "nahi" names a problem
+_HINDI_PRAISE = sorted((w for w, v in _HINDI_FEELING.items() if v > 0), key=len, reverse=True)
+_HINDI_NEGATED_PRAISE = r"(?:" + "|".join(_HINDI_PRAISE) + r")\W+(?:\w+\W+){0,2}?(?:nahi|nhi|nahin|nai|nehi)"
+
 # words that name a problem: a text with one is a complaint unless it is glowing (polite complaints thank you)
 PROBLEM_CUE = re.compile(
     r"\b(?:late|delay(?:ed)?|broken|broke|wrong|worst|worest|worrest|wrost|useless|refund|missing|lost|damaged|"
@@ -18,7 +39,8 @@ PROBLEM_CUE = re.compile(
     r"any update|no update|still (?:not|no|waiting|haven'?t|hasn'?t)|not (?:yet )?(?:received|delivered|resolved|"
     r"solved|working|refunded)|(?:haven'?t|hasn'?t|didn'?t|never) (?:received|arrived|got|get|come)|"
     r"(?:it'?s |it has )?been \d+ (?:days|weeks)|ghatiya|bekar|bakwas|kharab|"
-    r"(?:re)?solved?\W+(?:nahi|nhi|nahin|nai)|galat)\b",  # Hinglish: "resolve nhi hua" (not resolved), "wrong"
+    r"(?:re)?solved?\W+(?:nahi|nhi|nahin|nai)|galat|"  # Hinglish: "resolve nhi hua" (not resolved), "wrong"
+    + _HINDI_NEGATED_PRAISE + r")\b",
     re.IGNORECASE,
 )
 # words that often sit in a complaint but also in praise ("not too tight", "no issues"): they count only where
@@ -50,28 +72,6 @@ NOT_RESOLVED = re.compile(
     r"(?:been\W+)?(?:resolved|solved|sorted|fixed|(?:re)?solve)\b|\b(?:resolved|solved|(?:re)?solve)\W+(?:nahi|nhi|not)\b",
     re.IGNORECASE,
 )
-
-# romanised Hindi feeling words, spelt as customers spell them: "good", "great", "wonderful", "beautiful",
-# "excellent", "thanks", "help", "satisfied"; "useless", "troubled", "fraud", "bad", "dirty", "mad", "thief",
-# "wrong". A negation follows the word in Hindi ("acchi nahin hai"), where the lexicon cannot see it: "nahin" is a
-# complaint cue, and one "good" stays under the bar that would overrule it.
-_HINDI_FEELING = {
-    **dict.fromkeys(["achha", "achcha", "accha", "acha", "achaa", "achhaa", "achchha", "acchha", "achhe", "acche",
-                     "aache", "achhi", "acchi", "achi"], 1.9),
-    **dict.fromkeys(["badhiya", "badiya", "badhia", "gajab", "gazab", "sundar", "sunder"], 2.5),
-    "shandar": 2.8, "shandaar": 2.8, "behtareen": 3.0, "behtarin": 3.0,
-    **dict.fromkeys(["dhanyawad", "dhanyavad", "dhanyavaad", "dhanyvad", "dhanwad", "dhanyabad", "shukriya"], 1.9),
-    **dict.fromkeys(["santusht", "santust", "santosht"], 1.8), "madad": 1.5,
-    "bekaar": -2.0, "faltu": -2.0, "pareshan": -1.8, "pareshaan": -1.8, "dhokha": -2.5, "dhoka": -2.5,
-    "bura": -2.0, "buri": -2.0, "ganda": -2.0, "gandi": -2.0, "pagal": -1.5, "chor": -2.5, "galat": -2.0,
-}
-# a remark holding one of these is read by the lexicon: the encoder does not read Hindi, so its lean is no evidence
-HINDI_FEELING = re.compile(r"\b(?:" + "|".join(sorted(_HINDI_FEELING, key=len, reverse=True)) + r")\b", re.IGNORECASE)
-# Hindi negates after the word ("acchi help nhi h": not much good help), where VADER does not look: a praise word
-# followed within three words by "nahi" names a problem
-HINDI_NEGATED_PRAISE = re.compile(
-    r"\b(?:" + "|".join(sorted((w for w, v in _HINDI_FEELING.items() if v > 0), key=len, reverse=True)) + r")\W+"
-    r"(?:\w+\W+){0,2}?(?:nahi|nhi|nahin|nai|nehi)\b", re.IGNORECASE)
 
 # what VADER's lexicon lacks and customers write; valence on VADER's -4..4 scale
 _EXTRA_VALENCE = {

@@ -18,16 +18,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from ..sentiment import (
-    COMPLAINT_CUE,
-    HINDI_FEELING,
-    HINDI_NEGATED_PRAISE,
-    NOT_RESOLVED,
-    PROBLEM_CUE,
-    RESOLVED,
-    UNDERSTOOD,
-    vader,
-)
+from ..sentiment import COMPLAINT_CUE, HINDI_FEELING, NOT_RESOLVED, PROBLEM_CUE, RESOLVED, UNDERSTOOD, vader
 
 NEGATIVE, NEUTRAL, POSITIVE = "negative", "neutral", "positive"
 POLARITIES = (NEGATIVE, NEUTRAL, POSITIVE)
@@ -56,7 +47,8 @@ def complaint_lean(X: np.ndarray, encode: Callable[[list[str]], np.ndarray]) -> 
     return (X @ complaints.T).max(axis=1) - (X @ praise.T).max(axis=1)
 
 
-def text_polarity(texts: Sequence[str], lean: Sequence[float] | None = None) -> np.ndarray:
+def text_polarity(texts: Sequence[str], lean: Sequence[float] | None = None,
+                  unread: Sequence[bool] | None = None) -> np.ndarray:
     """negative / neutral / positive for each text: negative when VADER's compound is at most -0.05, when a word
     naming a problem is present and the text is not glowing (compound below 0.8: a polite complaint, "...nothing
     has arrived... Thanks, Meera", scores positive on tone alone), or a weaker complaint cue in a text that is not
@@ -65,17 +57,23 @@ def text_polarity(texts: Sequence[str], lean: Sequence[float] | None = None) -> 
     the compound is at least 0.05; neutral otherwise. A text that reports a fix ("problem solved", "resolved the
     issue", "my problem is solve", "problem solve ho gaya"; not negated, naming no other problem) is positive, and
     a problem someone understood ("understood my issue well") is no complaint cue.
+
+    ``unread`` marks texts in a language the encoder does not read: there, as in any text holding a romanised
+    Hindi feeling word, the lean decides only where the lexicon finds no feeling (compound under 0.05).
     """
     analyser = vader()
     leans = [np.nan] * len(texts) if lean is None else list(lean)
+    foreign = [False] * len(texts) if unread is None else list(unread)
     out = []
-    for t, near in zip(texts, leans):
+    for t, near, away in zip(texts, leans, foreign):
         t = t or ""
         compound = analyser.polarity_scores(t)["compound"] if t else 0.0
+        if compound >= 0.05 and (away or HINDI_FEELING.search(t)):
+            near = np.nan  # the encoder's reading of words it does not know is no evidence against the lexicon
         fixed = RESOLVED.search(t) and not NOT_RESOLVED.search(t) and not PROBLEM_CUE.search(t)
         if fixed:  # "problem solved, thanks": the problem words report a fix
             out.append(POSITIVE if compound > -0.5 else NEUTRAL)
-        elif (compound <= -0.05 or (compound < 0.8 and (PROBLEM_CUE.search(t) or HINDI_NEGATED_PRAISE.search(t)))
+        elif (compound <= -0.05 or (compound < 0.8 and PROBLEM_CUE.search(t))
                 or (compound < 0.5 and (COMPLAINT_CUE.search(UNDERSTOOD.sub(" ", t)) or near > LEAN_MARGIN))):
             out.append(NEGATIVE)
         elif compound >= 0.05:
@@ -109,16 +107,9 @@ def polarity(texts: pd.Series, ratings: pd.Series, rating_range: Sequence[float]
     by_rating = rating_polarity(ratings.reset_index(drop=True), rating_range)
     unrated = np.array([p is None or p == NEUTRAL for p in by_rating], dtype=bool)
     out = by_rating.astype(object)
-    if lean is not None:
-        text = texts.fillna("").astype(str).reset_index(drop=True)
-        unread = text.str.contains(HINDI_FEELING).to_numpy(dtype=bool, copy=True)
-        if languages is not None:
-            unread |= ~np.isin(np.asarray(list(languages), dtype=object), [*readable, "und"])
-        lean = np.asarray(lean, dtype=float).copy()
-        for i in np.flatnonzero(unread):
-            if vader().polarity_scores(text.iloc[i])["compound"] >= 0.05:
-                lean[i] = np.nan
     if unrated.any():
         leans = None if lean is None else np.asarray(lean, dtype=float)[unrated]
-        out[unrated] = text_polarity(texts.fillna("").reset_index(drop=True)[unrated].tolist(), leans)
+        unread = None if languages is None else \
+            ~np.isin(np.asarray(list(languages), dtype=object), [*readable, "und"])[unrated]
+        out[unrated] = text_polarity(texts.fillna("").reset_index(drop=True)[unrated].tolist(), leans, unread)
     return out

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -181,9 +181,12 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
     ordered = sorted(rows, key=lambda r: (-r["impact"], r["theme_id"]))
     # without dated history there is no incident to fold themes into: a segment shared by themes (a product
     # category in reviews) is structure, and its fabric, sizing and zip problems stay separate actions
-    merged = _merge_same_problem(ordered) if theme_stats["growth"].notna().any() else \
-        [{**r, "related_themes": []} for r in ordered]
-    merged = _merge_same_title(merged)
+    merged = [{**r, "related_themes": []} for r in ordered]
+    if theme_stats["growth"].notna().any():  # one incident: the same root cause in the same segment
+        merged = _merge_by(merged, lambda r: (r["root_cause"], r["segment"]) if r["segment"] else None)
+    # one ticket for one team: two themes a CX lead would call by one name ("Solve my problem: fix support
+    # responsiveness", once from "Not solve my issue", once from "Please solve my problem"), trends or not
+    merged = _merge_by(merged, lambda r: (r["title"], r["owner"]))
     for r in merged:
         # an action spanning several themes is about the root cause in that segment: say so, with its full n
         wider = (cause_sentences or {}).get((r["root_cause"], r["segment"]))
@@ -200,33 +203,17 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
     return out[ACTION_COLUMNS]
 
 
-def _merge_same_problem(rows: list[dict]) -> list[dict]:
-    """Fold themes with the same root cause and the same segment into the highest-impact one."""
-    kept: dict[tuple[str, str], dict] = {}
-    out = []
-    for r in rows:
-        r = {**r, "related_themes": []}
-        key = (r["root_cause"], r["segment"])
-        if r["segment"] and key in kept:
-            _fold(kept[key], r)
-            continue
-        kept[key] = r
-        out.append(r)
-    return out
-
-
-def _merge_same_title(rows: list[dict]) -> list[dict]:
-    """Fold actions with the same title and owner into the highest-impact one: two themes a CX lead would call by
-    one name ("Solve my problem: fix support responsiveness", once from "Not solve my issue", once from "Please
-    solve my problem") are one ticket for one team, whether or not trends could be measured."""
-    kept: dict[tuple[str, str], dict] = {}
+def _merge_by(rows: list[dict], key: Callable[[dict], Hashable | None]) -> list[dict]:
+    """Fold each action into the first (highest-impact) one with the same ``key``; None: never folded."""
+    kept: dict[Hashable, dict] = {}
     out = []
     for r in rows:  # highest impact first
-        key = (r["title"], r["owner"])
-        if key in kept:
-            _fold(kept[key], r)
+        k = key(r)
+        if k is not None and k in kept:
+            _fold(kept[k], r)
             continue
-        kept[key] = r
+        if k is not None:
+            kept[k] = r
         out.append(r)
     return out
 

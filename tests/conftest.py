@@ -12,6 +12,11 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# the caller's own installation never leaks in: a test that wants a home, store or workspace sets it itself
+# (the data folder stays: it is where the shared datasets are)
+for _name in ("INSIGHT_HOME", "INSIGHT_STORE_URL", "INSIGHT_WORKSPACE", "INSIGHT_CONFIG", "INSIGHT_CONTACT_KEY",
+              "INSIGHT_ERASURE_SALT", "INSIGHT_FAULT_AT"):
+    os.environ.pop(_name, None)
 
 # CI replays the same examples every time (a failure there is reproducible); a developer's run draws new ones
 from hypothesis import settings as _hypothesis_settings  # noqa: E402

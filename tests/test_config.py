@@ -97,3 +97,15 @@ def test_unknown_backend_fails_when_the_config_loads(tmp_path, section, role):
     message = str(e.value)
     assert f"{section}.backend" in message and "'nonsense'" in message
     assert all(name in message for name in BACKENDS[role])
+
+
+def test_the_suite_runs_apart_from_the_callers_own_insight_settings():
+    """Regression: with ``INSIGHT_HOME`` set in the shell (as the README's run commands suggest), ``make test`` failed
+    ten tests: the app pages read the caller's store and an explicit ``home=`` lost to the variable. The suite
+    drops the caller's settings before any test; a test that wants one sets it itself."""
+    import os
+
+    from insight.config import HOME_ENV, STORE_URL_ENV, WORKSPACE_ENV
+
+    assert not {HOME_ENV, STORE_URL_ENV, WORKSPACE_ENV, "INSIGHT_CONFIG", "INSIGHT_CONTACT_KEY", "INSIGHT_ERASURE_SALT",
+                "INSIGHT_FAULT_AT"} & set(os.environ)

@@ -238,3 +238,24 @@ def test_actions_with_the_same_title_are_one_action():
     lo, hi = merged["explanation"]["impact_interval_90"]
     assert lo <= merged["impact"] <= hi
     assert out[out["theme_id"] == "T003"].iloc[0]["related_themes"] == []
+
+
+def test_the_sentence_beside_an_action_speaks_of_the_segment_its_title_names():
+    """Regression (real CSAT remarks): "Delivery date (product category Order Related)" was explained by
+    "... are 3.1x baseline for product category Cancellation (n = 42)": the theme's strongest lift, a segment
+    too small to be behind the problem, while the title named the one that is."""
+    stats = pd.DataFrame([stats_row("T001", 40, 40)])
+    items = items_for({"T001": 40})
+    items["carrier"] = ["VA" if i < 4 else "AA" for i in range(40)]
+    lifted = pd.DataFrame([
+        {S.THEME: "T001", "column": "carrier", "value": "VA", "n": 4, "lift": 3.1,
+         "sentence": "delivery complaints about \"T001\" are 3.1x baseline for carrier VA (n = 4)"},
+        {S.THEME: "T001", "column": "carrier", "value": "AA", "n": 36, "lift": 1.6,
+         "sentence": "delivery complaints about \"T001\" are 1.6x baseline for carrier AA (n = 36)"}])
+    strongest = {"T001": lifted["sentence"].iloc[0]}  # what measure_run hands over: the first, strongest lift
+    out = rank_actions(stats, lifted, items, load_taxonomy(), RankConfig(), strongest)
+    assert out.iloc[0]["segment"] == "carrier=AA" and "AA" in out.iloc[0]["title"]
+    assert "carrier AA" in out.iloc[0]["segment_sentence"]
+    unnamed = rank_actions(stats, lifted.iloc[:1], items, load_taxonomy(), RankConfig(), strongest)
+    assert unnamed.iloc[0]["segment"] == ""  # no segment behind it: the strongest lift is still worth a line
+    assert unnamed.iloc[0]["segment_sentence"] == strongest["T001"]

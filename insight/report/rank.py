@@ -170,7 +170,9 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
         rows.append({
             "theme_id": row[S.THEME], "theme_label": row["label"], "root_cause": cause, "owner": rc.owner,
             "title": title, "steps": list(rc.playbook.steps), "impact": impact, "explanation": why,
-            "segment": segment, "segment_sentence": (segment_sentences or {}).get(row[S.THEME], ""),
+            # the lift of the segment the title names, else the theme's strongest one (still worth a line)
+            "segment": segment, "segment_sentence": (seg_row.get("sentence") or "") if seg_row
+            else (segment_sentences or {}).get(row[S.THEME], ""),
             "volume": int(row["volume"]), "complaints": int(row["complaints"]),
             "recent_volume": int(row["recent_volume"]), "growth": _num(row["growth"]),
             "spike_weeks": list(row.get("spike_weeks") or []), "status": "proposed", "_segment": seg_row,

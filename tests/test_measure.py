@@ -1,7 +1,9 @@
 import numpy as np
 import pandas as pd
 
+from insight import report
 from insight import schema as S
+from insight.config import MeasureConfig
 from insight.report.measure import (
     add_weeks,
     benjamini_hochberg,
@@ -55,3 +57,22 @@ def test_dominant():
     df = pd.DataFrame({"t": ["a", "a", "a", "b"], "rc": ["x", "x", "y", "z"]})
     d = dominant(df, "t", "rc").set_index("t")
     assert d.loc["a", "rc"] == "x" and d.loc["a", "rc_share"] == round(2 / 3, 3)
+
+
+def test_a_theme_lift_sentence_names_what_its_complaints_are_about():
+    """Regression (real clothing reviews): the action "Shirt and fabric (product category Tops)" was explained by
+    "product quality complaints about "Shirt and fit" are 2.3x baseline ...": the sentence named the theme's label
+    while the title and the sentence's own subject, its complaints, go by the problem label."""
+    rows = []
+    for i in range(200):
+        theme = "T1" if i < 100 else "T2"
+        tops = i % 10 < (8 if theme == "T1" else 2)
+        rows.append({S.ID: f"i{i}", S.THEME: theme, S.ROOT_CAUSE: "product_quality", S.POLARITY: "negative",
+                     S.CLEAN_TEXT: "thin fabric, runs small", S.STATUS: S.STORED, S.RATING: 2.0,
+                     "product_category": "Tops" if tops else "Dresses",
+                     S.TIMESTAMP: pd.Timestamp("2026-12-01", tz="UTC")})
+    table = pd.DataFrame([{S.THEME: "T1", "label": "Shirt and fit", "problem_label": "Shirt and fabric", "size": 100},
+                          {S.THEME: "T2", "label": "Dress and fit", "size": 100}])  # no problem label of its own
+    measured = report.measure_run(report.annotate(pd.DataFrame(rows), (1, 5)), table, MeasureConfig())
+    assert 'complaints about "Shirt and fabric" are' in measured.sentences["T1"]
+    assert 'complaints about "Dress and fit" are' in measured.sentences["T2"]

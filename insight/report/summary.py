@@ -150,7 +150,10 @@ def _cause_mix(stored: pd.DataFrame) -> pd.DataFrame:
 
 def _sentences(by_theme: pd.DataFrame, by_cause: pd.DataFrame, theme_table: pd.DataFrame) -> pd.DataFrame:
     """Both lift tables in one frame (``level`` theme or root_cause), each row with its plain-English sentence."""
-    labels = dict(zip(theme_table[S.THEME], theme_table["label"]))
+    # a theme's lift is of its complaints, so it goes by what they are about (the name its action carries)
+    problems = theme_table.get("problem_label", theme_table["label"])
+    labels = {t: p if isinstance(p, str) and p else label
+              for t, p, label in zip(theme_table[S.THEME], problems, theme_table["label"])}
     causes = dict(zip(theme_table[S.THEME], theme_table[S.ROOT_CAUSE]))
 
     def subject(level: str, group: str) -> str:

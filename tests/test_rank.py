@@ -259,3 +259,20 @@ def test_the_sentence_beside_an_action_speaks_of_the_segment_its_title_names():
     unnamed = rank_actions(stats, lifted.iloc[:1], items, load_taxonomy(), RankConfig(), strongest)
     assert unnamed.iloc[0]["segment"] == ""  # no segment behind it: the strongest lift is still worth a line
     assert unnamed.iloc[0]["segment_sentence"] == strongest["T001"]
+
+
+def test_actions_named_alike_are_one_action():
+    """Regression (real CSAT remarks): "Issue not resolved", "Solve my problem" and "Resolve the issue", all
+    "fix support responsiveness" for Customer Service Operations, were #2, #3 and #18 of the action list: one
+    complaint a CX lead calls by one name, in three wordings. Alike: the same words up to their endings, their
+    order, words without content and a support queue's synonyms. A theme that names something else stays apart."""
+    labels = {"T001": "Issue not resolved", "T002": "Solve my problem", "T003": "Resolve the issue",
+              "T004": "Customer care number", "T005": "Shirt and fit", "T006": "Fit and shirts"}
+    causes = {"T005": "product_quality", "T006": "product_quality"}
+    stats = pd.DataFrame([stats_row(t, 40 - i, 40 - i, cause=causes.get(t, "customer_service"), growth=None,
+                                    label=label) for i, (t, label) in enumerate(labels.items())])
+    out = rank_actions(stats, NO_SEGMENTS, items_for({t: 40 - i for i, t in enumerate(labels)}), load_taxonomy(),
+                       RankConfig())
+    covered = dict(zip(out["theme_id"], out["related_themes"]))
+    assert covered == {"T001": ["T002", "T003"], "T004": [], "T005": ["T006"]}
+    assert out.iloc[0]["title"] == "Issue not resolved: fix support responsiveness"  # the largest names it

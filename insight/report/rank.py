@@ -18,7 +18,9 @@ for most of its complaints (in its spike weeks when it has some): a segment that
 elsewhere, at 26 of 154 items, does not title an action. Where trends can be measured, themes of one root cause
 that point at the same segment are one incident with one owner: they become one action whose impact is their sum,
 listing the themes it covers. Without dated history they stay separate actions. Themes whose actions would carry
-the same title for the same owner ("Solve my problem: fix support responsiveness") are always one action.
+the same title for the same owner ("Solve my problem: fix support responsiveness") are always one action, and so are
+titles that differ only in word order, endings, words without content and a support queue's synonyms ("Issue not
+resolved", "Resolve the issue", "Solve my problem").
 """
 
 from __future__ import annotations
@@ -186,9 +188,9 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
     merged = [{**r, "related_themes": []} for r in ordered]
     if theme_stats["growth"].notna().any():  # one incident: the same root cause in the same segment
         merged = _merge_by(merged, lambda r: (r["root_cause"], r["segment"]) if r["segment"] else None)
-    # one ticket for one team: two themes a CX lead would call by one name ("Solve my problem: fix support
+    # one ticket for one team: themes a CX lead would call by one name ("Solve my problem: fix support
     # responsiveness", once from "Not solve my issue", once from "Please solve my problem"), trends or not
-    merged = _merge_by(merged, lambda r: (r["title"], r["owner"]))
+    merged = _merge_by(merged, lambda r: (title_words(r["title"]), r["owner"]))
     for r in merged:
         # an action spanning several themes is about the root cause in that segment: say so, with its full n
         wider = (cause_sentences or {}).get((r["root_cause"], r["segment"]))
@@ -296,6 +298,21 @@ def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | Non
             if c not in picked and keep(c):
                 picked.append(c)
     return [text if len(text) <= 280 else text[:277].rstrip() + "..." for text, _, _ in picked]
+
+
+# words a support queue uses for one thing, by their stems: "Solve my problem" and "Issue not resolved" name one
+# complaint. Only the vocabulary of support itself: a product's words keep their own meaning.
+SAME_STEM = {"problem": "issu", "query": "issu", "queri": "issu", "concern": "issu",
+             "solv": "resolv", "resolution": "resolv", "solution": "resolv"}
+
+
+def title_words(title: str) -> frozenset[str]:
+    """What an action's title names, as a set: its content words up to their endings and ``SAME_STEM``, in any
+    order. Two titles with the same set ("Issue not resolved", "Resolve the issue") are one action's."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    words = [w for w in re.findall(r"[a-z0-9]+", title.lower()) if w not in ENGLISH_STOP_WORDS]
+    return frozenset(SAME_STEM.get(stem, stem) for stem in map(_stem, words))
 
 
 def _stem(word: str) -> str:

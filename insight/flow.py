@@ -65,7 +65,8 @@ def run(source: ingest.Source, config: Config | None = None, *, taxonomy: Taxono
         measured = report.measure_run(S.stored_items(items), found.table, cfg.measure, cfg.themes.n_examples)
     with timed_stage("rank", rep, timings):
         actions = report.rank_actions(measured.theme_stats, measured.theme_segments, S.stored_items(items), tax,
-                                      cfg.rank, measured.sentences, measured.cause_sentences, cfg.clean.languages)
+                                      cfg.rank, measured.sentences, measured.cause_sentences, cfg.clean.languages,
+                                      measured.cause_segments)
     manifest = report.build_manifest(cfg, tax, emb.cache_name, ingest.source_name(source), ingest.source_digest(source),
                                      timings, pii, items, measured.themes, tagger.info, found.events, measured.history)
     return S.RunResult(run_id=new_run_id(), counts=S.Counts.of(items), items=items, themes=measured.themes,

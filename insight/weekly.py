@@ -147,7 +147,8 @@ def weekly(sources: Sequence[ingest.Source], config: Config | None = None, *, si
         measured = report.measure_run(analysed, found["table"], cfg.measure, cfg.themes.n_examples)
     with timed_stage("rank", rep, timings):
         actions = report.rank_actions(measured.theme_stats, measured.theme_segments, analysed, tax,
-                                      cfg.rank, measured.sentences, measured.cause_sentences, cfg.clean.languages)
+                                      cfg.rank, measured.sentences, measured.cause_sentences, cfg.clean.languages,
+                                      measured.cause_segments)
     quarantined = read[read[S.STATUS] == S.QUARANTINED]
     items = pd.concat([analysed[[c for c in _MANIFEST if c in analysed.columns]], others,
                        quarantined[[c for c in _MANIFEST if c in quarantined.columns]]], ignore_index=True)

@@ -276,3 +276,33 @@ def test_actions_named_alike_are_one_action():
     covered = dict(zip(out["theme_id"], out["related_themes"]))
     assert covered == {"T001": ["T002", "T003"], "T004": [], "T005": ["T006"]}
     assert out.iloc[0]["title"] == "Issue not resolved: fix support responsiveness"  # the largest names it
+
+
+def test_an_incident_spread_over_small_themes_is_one_action_named_after_its_segment():
+    """Regression (the demo, on an Intel CPU whose bf16 rounding split the themes differently): carrier Parcelo's
+    delay in weeks 9-10 was significant for delivery as a whole ("2.1x baseline for carrier Parcelo since week
+    9"), but it fell into a dozen themes of 15-20 items, each too small for a lift test of its own, so no action
+    named Parcelo and "Parcel is stuck" ranked #2 with 18 complaints. A theme of the cause whose complaints since
+    the lift began are mostly that segment, and clearly more so than elsewhere, is part of the incident."""
+    rows = []
+    for theme, n, parcelo in [("T001", 14, 10), ("T002", 12, 8), ("T003", 14, 5), ("T004", 60, 12)]:
+        for i in range(n):
+            rows.append({S.ID: f"{theme}{i}", S.THEME: theme, S.THEME_SIM: 1 - i / 100, S.NEGATIVE: True,
+                         S.WEEK: 9 + i % 2 if theme != "T004" else 1 + i % 10, S.CLEAN_TEXT: f"{theme} parcel late {i}",
+                         "carrier": "Parcelo" if i < parcelo else ("Swift" if i % 2 else "Zoom")})
+    items = pd.DataFrame(rows)
+    stats = pd.DataFrame([stats_row("T001", 14, 14, negative_share=1.0), stats_row("T002", 12, 12, negative_share=1.0),
+                          stats_row("T003", 14, 14, negative_share=1.0),
+                          stats_row("T004", 60, 12, cause="payments", negative_share=1.0)])
+    sentence = "delivery complaints are 2.1x baseline for carrier Parcelo since week 9 (n = 23)"
+    cause_lift = pd.DataFrame([{S.ROOT_CAUSE: "delivery", "column": "carrier", "value": "Parcelo", "n": 23,
+                                "lift": 2.1, "since_week": 9, "sentence": sentence}])
+    out = rank_actions(stats, NO_SEGMENTS, items, load_taxonomy(), RankConfig(),
+                       cause_sentences={("delivery", "carrier=Parcelo"): sentence}, cause_segments=cause_lift)
+    incident = out[out["theme_id"] == "T001"].iloc[0]
+    assert incident["segment"] == "carrier=Parcelo" and "Parcelo" in incident["title"]
+    assert incident["related_themes"] == ["T002"] and incident["segment_sentence"] == sentence
+    assert out[out["theme_id"] == "T003"].iloc[0]["segment"] == ""  # 5 of 14: not mostly Parcelo
+    assert out[out["theme_id"] == "T004"].iloc[0]["segment"] == ""  # another cause's theme
+    alone = rank_actions(stats, NO_SEGMENTS, items, load_taxonomy(), RankConfig())
+    assert set(alone["segment"]) == {""}  # without the cause's lift nothing says there is an incident

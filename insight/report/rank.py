@@ -17,10 +17,13 @@ A segment (a carrier, a payment provider) is named only when it is over-represen
 for most of its complaints (in its spike weeks when it has some): a segment that is merely more common than
 elsewhere, at 26 of 154 items, does not title an action. Where trends can be measured, themes of one root cause
 that point at the same segment are one incident with one owner: they become one action whose impact is their sum,
-listing the themes it covers. Without dated history they stay separate actions. Themes whose actions would carry
-the same title for the same owner ("Solve my problem: fix support responsiveness") are always one action, and so are
-titles that differ only in word order, endings, words without content and a support queue's synonyms ("Issue not
-resolved", "Resolve the issue", "Solve my problem").
+listing the themes it covers. A theme too small for a lift test of its own points at a segment when its root cause
+as a whole is lifted there since some week and, since then, that segment holds most of the theme's complaints
+(``incident``): an incident is written in many wordings, and each wording alone is a small theme. Without dated
+history they stay separate actions. Themes whose actions would carry the same title for the same owner ("Solve my
+problem: fix support responsiveness") are always one action, and so are titles that differ only in word order,
+endings, words without content and a support queue's synonyms ("Issue not resolved", "Resolve the issue", "Solve my
+problem").
 """
 
 from __future__ import annotations
@@ -137,11 +140,15 @@ def language_themes(items: pd.DataFrame, readable: Sequence[str], dominant: floa
 def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.DataFrame, taxonomy: Taxonomy,
                  cfg: RankConfig, segment_sentences: dict[str, str] | None = None,
                  cause_sentences: dict[tuple[str, str], str] | None = None,
-                 readable: Sequence[str] | None = None) -> pd.DataFrame:
+                 readable: Sequence[str] | None = None, cause_segments: pd.DataFrame | None = None
+                 ) -> pd.DataFrame:
     """One proposed action per ranked theme, highest impact first.
 
     ``readable``: the languages the encoder reads well (``clean.languages``); a theme dominated by another
     language is left out (its cause and label are guesses; the run health names it). None: no such check.
+    ``cause_segments``: each root cause's significant segment lift since a week (``root_cause``, ``column``,
+    ``value``, ``since_week``): an incident that spread over themes too small to test one by one still names
+    its segment in each theme it dominates (``incident``).
     """
     if theme_stats.empty:
         return pd.DataFrame(columns=ACTION_COLUMNS)
@@ -160,6 +167,9 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
         rc = taxonomy.root_causes.get(cause) or taxonomy.root_causes[taxonomy.keys[-1]]
         seg_row = behind(complaints[complaints[S.THEME] == row[S.THEME]],
                          segments[segments[S.THEME] == row[S.THEME]], list(row.get("spike_weeks") or []))
+        if seg_row is None and cause_segments is not None and len(cause_segments):
+            seg_row = incident(complaints, row[S.THEME], cause_segments[cause_segments[S.ROOT_CAUSE] == cause],
+                               cfg.min_complaints)
         segment = f"{seg_row['column']}={seg_row['value']}" if seg_row else ""
         problem = row.get("problem_label")  # what its complaints are about, where the theme names more than that
         problem = problem if isinstance(problem, str) and problem else row["label"]
@@ -246,6 +256,29 @@ def behind(complaints: pd.DataFrame, lifted: pd.DataFrame, weeks: list[int], dom
     for seg in lifted.to_dict("records"):
         if len(pool) and seg["column"] in pool.columns and float(seg.get("lift", 0)) >= min_lift and \
                 (pool[seg["column"]].astype(str) == seg["value"]).mean() >= dominant:
+            return seg
+    return None
+
+
+def incident(complaints: pd.DataFrame, theme: str, lifted: pd.DataFrame, min_n: int, dominant: float = 0.5,
+             min_lift: float = 1.5) -> dict | None:
+    """The segment of its root cause's lift (``lifted``: the cause's significant segments since a week, strongest
+    first) that a theme is part of. An incident spreads over themes by wording ("parcel is stuck", "went to the
+    depot", "anniversary gift late"), each too small for a lift test of its own; the cause-wide test says the
+    incident is real, and a theme belongs to it when, since the lift began, at least ``min_n`` and ``dominant``
+    of its complaints are in the segment, ``min_lift`` times its share of the other themes' complaints that name
+    a value there (the largest carrier dominates many themes by its size alone). None when no segment qualifies,
+    or without weeks."""
+    mine = (complaints[S.THEME] == theme).to_numpy()
+    for seg in lifted.to_dict("records"):
+        since, column = seg.get("since_week"), seg["column"]
+        if since is None or pd.isna(since) or column not in complaints.columns:
+            continue
+        hit = (complaints[column].astype(str) == str(seg["value"])).to_numpy()
+        known = (complaints[column].notna() & (complaints[column].astype(str) != "")).to_numpy()
+        window = mine & (complaints[S.WEEK] >= since).to_numpy()  # a complaint without the column counts against
+        n, elsewhere = int(window.sum()), (hit[~mine].sum() + 0.5) / ((~mine & known).sum() + 1)
+        if n and hit[window].sum() >= min_n and hit[window].mean() >= max(dominant, min_lift * elsewhere):
             return seg
     return None
 

@@ -48,6 +48,7 @@ class Measured:
     themes: pd.DataFrame  # the theme table with root-cause mix and measures (and an ``unthemed`` row)
     segments: pd.DataFrame  # significant lift per theme and per root cause, with its sentence
     theme_segments: pd.DataFrame  # the theme rows whose column may name who is behind an action
+    cause_segments: pd.DataFrame  # the same for each root cause as a whole (``root_cause`` column)
     sentences: dict[str, str]  # theme id -> its strongest segment sentence
     cause_sentences: dict[tuple[str, str], str]  # (root cause, "column=value") -> sentence
     weekly: pd.DataFrame  # volume by week x root cause
@@ -108,6 +109,8 @@ def measure_run(stored: pd.DataFrame, theme_table: pd.DataFrame, cfg: MeasureCon
                            cause_level["sentence"])}
     return Measured(theme_stats=stats, themes=theme_table, segments=segments,
                     theme_segments=theme_segments.rename(columns={"group_id": S.THEME}),
+                    cause_segments=cause_level[cause_level["column"].isin(cfg.cause_columns)].rename(
+                        columns={"group_id": S.ROOT_CAUSE}),
                     sentences=theme_segments.groupby("group_id")["sentence"].first().to_dict(),
                     cause_sentences=cause_sentences, weekly=weekly_volume(stored, S.ROOT_CAUSE), history=known)
 

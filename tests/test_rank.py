@@ -267,14 +267,15 @@ def test_actions_named_alike_are_one_action():
     complaint a CX lead calls by one name, in three wordings. Alike: the same words up to their endings, their
     order, words without content and a support queue's synonyms. A theme that names something else stays apart."""
     labels = {"T001": "Issue not resolved", "T002": "Solve my problem", "T003": "Resolve the issue",
-              "T004": "Customer care number", "T005": "Shirt and fit", "T006": "Fit and shirts"}
+              "T004": "Customer care number", "T005": "Shirt and fit", "T006": "Fit and shirts",
+              "T007": "Customer support", "T008": "Support and costumer", "T009": "Customer service"}
     causes = {"T005": "product_quality", "T006": "product_quality"}
     stats = pd.DataFrame([stats_row(t, 40 - i, 40 - i, cause=causes.get(t, "customer_service"), growth=None,
                                     label=label) for i, (t, label) in enumerate(labels.items())])
     out = rank_actions(stats, NO_SEGMENTS, items_for({t: 40 - i for i, t in enumerate(labels)}), load_taxonomy(),
                        RankConfig())
     covered = dict(zip(out["theme_id"], out["related_themes"]))
-    assert covered == {"T001": ["T002", "T003"], "T004": [], "T005": ["T006"]}
+    assert covered == {"T001": ["T002", "T003"], "T004": [], "T005": ["T006"], "T007": ["T008", "T009"]}
     assert out.iloc[0]["title"] == "Issue not resolved: fix support responsiveness"  # the largest names it
 
 

@@ -336,7 +336,8 @@ def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | Non
 # words a support queue uses for one thing, by their stems: "Solve my problem" and "Issue not resolved" name one
 # complaint. Only the vocabulary of support itself: a product's words keep their own meaning.
 SAME_STEM = {"problem": "issu", "query": "issu", "queri": "issu", "concern": "issu",
-             "solv": "resolv", "resolution": "resolv", "solution": "resolv"}
+             "solv": "resolv", "resolution": "resolv", "solution": "resolv",
+             "care": "support", "servic": "support", "costumer": "customer"}  # customer care, service, support
 
 
 def title_words(title: str) -> frozenset[str]:

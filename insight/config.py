@@ -98,7 +98,8 @@ class EmbedConfig(_Section):
 class ThemesConfig(_Section):
     backend: str = "hdbscan"
     mode: Literal["discover", "assign"] = "discover"  # assign: new items join registered themes, no reclustering
-    reducer: Literal["umap", "pca"] = "umap"
+    # umap: UMAP's graph laid out on two threads (``themes.layout_sgd``); umap-learn: its own one-thread layout
+    reducer: Literal["umap", "umap-learn", "pca"] = "umap"
     n_neighbors: int = 15
     partition: Literal["ward", "hdbscan"] = "ward"  # how HDBSCAN's number of themes becomes a partition
     n_components: int = 10

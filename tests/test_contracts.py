@@ -56,7 +56,8 @@ def _blobs(n: int = 40, d: int = 24, seed: int = 0) -> tuple[np.ndarray, np.ndar
     return (X / np.linalg.norm(X, axis=1, keepdims=True)).astype(np.float32), np.repeat([0, 1, 2], n)
 
 
-@pytest.mark.parametrize("reducer", ["pca", pytest.param("umap", marks=pytest.mark.integration)])
+@pytest.mark.parametrize("reducer", ["pca", pytest.param("umap", marks=pytest.mark.integration),
+                                     pytest.param("umap-learn", marks=pytest.mark.integration)])
 @pytest.mark.parametrize("name", _params("clusterer"))
 def test_clusterer_contract(name, reducer):
     cfg = load_config(themes={"backend": name, "reducer": reducer, "min_cluster_size": 10, "n_components": 5})

@@ -14,7 +14,8 @@ def blobs(seed=0, n=60, d=24):
     return X.astype(np.float32), y
 
 
-@pytest.mark.parametrize("reducer", ["pca", pytest.param("umap", marks=pytest.mark.integration)])
+@pytest.mark.parametrize("reducer", ["pca", pytest.param("umap", marks=pytest.mark.integration),
+                                     pytest.param("umap-learn", marks=pytest.mark.integration)])
 def test_finds_planted_clusters(reducer):
     X, y = blobs()
     labels = HDBSCANClusterer(n_components=5, min_cluster_size=10, reducer=reducer).fit_predict(X)

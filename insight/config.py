@@ -85,8 +85,9 @@ class EmbedConfig(_Section):
     batch_tokens: int = Field(2048, ge=16)  # and at most this many (padded) tokens
     cache: bool = True
     dim: int = 384  # only used by the hashing backend
-    # auto: bf16 where the hardware multiplies it natively (AVX512-BF16, AMX, recent GPUs; about twice as fast,
-    # downstream figures within noise: docs/evaluation.md, "Speed"), else fp32
+    # auto: bf16 where the hardware multiplies it natively (AVX512-BF16, AMX, recent GPUs) and measurably faster
+    # (about twice on an AMD Zen 4; slower on some Intel Xeons; downstream figures within noise:
+    # docs/evaluation.md, "Speed"), else fp32
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     threads: int | None = None  # torch threads for embedding (None: torch's default, one per core)
     onnx_dir: str | None = None  # backend onnx: where its exported graph is kept (None: <home>/cache/onnx)

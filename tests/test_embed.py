@@ -67,10 +67,40 @@ def test_embedding_precision_is_validated_and_keys_the_cache(monkeypatch):
     bf16 = backends.SentenceTransformerEmbedder(precision="bf16")
     assert fp32.name == bf16.name == "all-MiniLM-L6-v2"
     assert fp32.cache_name == "all-MiniLM-L6-v2" and bf16.cache_name == "all-MiniLM-L6-v2-bf16"
-    for native in (True, False):
+    for native, faster in [(True, True), (False, True), (True, False)]:
         monkeypatch.setattr(backends, "cpu_has_bf16", lambda native=native: native)
+        monkeypatch.setattr(backends, "bf16_faster", lambda faster=faster: faster)
         auto = backends.SentenceTransformerEmbedder(precision="auto")
-        assert auto.resolved_precision == ("bf16" if native else "fp32")
+        assert auto.resolved_precision == ("bf16" if native and faster else "fp32")
+
+
+@pytest.mark.integration  # measures with torch
+def test_auto_precision_follows_what_this_machine_measured_not_the_cpu_flag(tmp_path, monkeypatch):
+    """Regression: on an Intel Xeon that reports AVX512-BF16, ``auto`` chose bf16 from the flag alone, and bf16
+    embedded at 0.6x fp32 (123 against 207 texts/s). The choice is measured once per machine and kept, so every
+    later run makes the same one."""
+    import json
+
+    pytest.importorskip("torch")
+    from insight.embed import backends
+
+    record = tmp_path / "precision.json"
+    first = backends.bf16_faster(record)
+    kept = json.loads(record.read_text())
+    (key, measured), = kept.items()
+    assert "torch" in key and measured["bf16"] is first
+    assert first == (measured["bf16_gflops"] >= backends.BF16_GAIN * measured["fp32_gflops"])
+    # what was measured is what later runs use: told the opposite, a new process (no memory) obeys the record
+    kept[key]["bf16"] = not first
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(kept))
+    assert backends.bf16_faster(other) is (not first)
+    monkeypatch.setattr(backends, "cpu_has_bf16", lambda: True)
+    monkeypatch.setattr(backends, "torch_device", lambda device=None: "cpu")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    (tmp_path / "xdg" / "insight").mkdir(parents=True)
+    (tmp_path / "xdg" / "insight" / "precision.json").write_text(json.dumps({key: {**measured, "bf16": False}}))
+    assert backends.SentenceTransformerEmbedder(precision="auto").resolved_precision == "fp32"
 
 
 @pytest.mark.integration  # the packaged model

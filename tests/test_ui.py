@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 from insight.config import load_config
 from insight.demo import DEMO_OVERRIDES, demo_path
 from insight.flow import run_and_store
+from ui.safe import plain
 
 pytestmark = pytest.mark.ui
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,7 +63,8 @@ def test_actions_with_evidence_and_filter(with_run):
     assert not at.exception
     assert len(at.expander) == len(with_run.actions)
     top = with_run.actions.iloc[0]
-    assert any(top["evidence"][0][:40] in m.value for m in at.markdown)
+    # shown escaped, so that customers' words never render as markdown ("[EMAIL]" reads "\[EMAIL\]" in the source)
+    assert any(plain(top["evidence"][0])[:40] in m.value for m in at.markdown)
     assert any("Weekly items" in m.value for m in at.markdown)  # the demo is dated: each action's weeks
     owners = at.multiselect[0]
     at = owners.set_value([top["owner"]]).run()
@@ -139,8 +141,6 @@ def test_workspace_picker_when_there_are_several(monkeypatch, tiny_frame, tiny_c
 def test_customer_text_is_shown_as_text_never_as_markdown():
     """Regression (issue 16): evidence and examples went raw into st.markdown, so image and link syntax in a
     customer's text rendered (an image loaded from someone else's server when a CX lead opened the page)."""
-    from ui.safe import plain
-
     quote = "parcel late ![x](https://tracker.example/p.png) [refund here](https://phish.example) **bold** <b>"
     shown = plain(quote)
     for token in ("![", "](", "**"):

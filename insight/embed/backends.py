@@ -48,7 +48,7 @@ def bf16_faster(record: Path | None = None) -> bool:
 
     The CPU flag is not enough: an Intel Xeon that reports AVX512-BF16 (without AMX) ran torch's bf16 products at
     0.57x fp32 (148 against 261 GFLOP/s) and embedded at 0.6x, where an AMD Zen 4 runs them at about 2x. Measured
-    once per machine (CPU model, torch version, threads) on products of the model's size, about half a second,
+    once per machine (CPU model, torch version, cores) on products of the model's size, about half a second,
     and kept in ``record`` (default: the user's cache folder), so every later run on the machine makes the same
     choice: a run's precision, and so its vectors, never depend on the load of the moment."""
     import json
@@ -60,7 +60,7 @@ def bf16_faster(record: Path | None = None) -> bool:
                      if line.startswith("model name"))
     except (OSError, StopIteration):
         model = "unknown CPU"
-    key = f"{model} | torch {torch.__version__} | {torch.get_num_threads()} threads"
+    key = f"{model} | torch {torch.__version__} | {os.cpu_count()} cores"
     record = record or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "insight" / "precision.json"
     if f"{record}|{key}" in _BF16_FASTER:
         return _BF16_FASTER[f"{record}|{key}"]
@@ -126,6 +126,7 @@ class SentenceTransformerEmbedder:
         self.min_parallel = min_parallel  # fewer texts than this are not worth starting workers for
         self._model = None
         self._pool = None
+        self._auto: str | None = None
 
     @classmethod
     def from_config(cls, cfg: EmbedConfig, progress: Callable[[int], None] | None = None
@@ -146,7 +147,9 @@ class SentenceTransformerEmbedder:
             import torch
 
             return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
-        return "bf16" if cpu_has_bf16() and bf16_faster() else "fp32"
+        if self._auto is None:  # decided once: the cache's key and the vectors must never disagree
+            self._auto = "bf16" if cpu_has_bf16() and bf16_faster() else "fp32"
+        return self._auto
 
     @property
     def cache_name(self) -> str:

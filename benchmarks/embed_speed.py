@@ -48,16 +48,10 @@ def real_texts(n: int) -> list[str]:
 def peak_gflops(dtype_name: str, seconds: float = 2.0) -> float:
     import torch
 
+    from insight.embed.backends import product_gflops
+
     dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype_name]
-    a = torch.randn(2048, 2048, dtype=dtype)
-    b = torch.randn(2048, 2048, dtype=dtype)
-    for _ in range(3):
-        a @ b
-    n, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
-        a @ b
-        n += 1
-    return 2 * 2048**3 * n / (time.perf_counter() - t0) / 1e9
+    return product_gflops(dtype, 2048, 2048, 2048, seconds)
 
 
 def top1(X):

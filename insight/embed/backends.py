@@ -69,7 +69,7 @@ def bf16_faster(record: Path | None = None) -> bool:
     except (OSError, ValueError):
         known = {}
     if not isinstance(known.get(key), dict) or not isinstance(known[key].get("bf16"), bool):
-        fp32, bf16 = _product_speed(torch.float32), _product_speed(torch.bfloat16)
+        fp32, bf16 = product_gflops(torch.float32), product_gflops(torch.bfloat16)
         known[key] = {"fp32_gflops": round(fp32, 1), "bf16_gflops": round(bf16, 1), "bf16": bf16 >= BF16_GAIN * fp32}
         try:
             record.parent.mkdir(parents=True, exist_ok=True)
@@ -80,22 +80,23 @@ def bf16_faster(record: Path | None = None) -> bool:
     return known[key]["bf16"]
 
 
-def _product_speed(dtype, seconds: float = 0.2) -> float:
-    """GFLOP/s of a [2048 x 384] by [384 x 1536] product: a batch of tokens through the model's widest layer."""
+def product_gflops(dtype, m: int = 2048, k: int = 384, n: int = 1536, seconds: float = 0.2) -> float:
+    """GFLOP/s of an [m x k] by [k x n] torch product in ``dtype``, on the threads torch uses. The default shape is
+    a batch of tokens through the model's widest layer; ``benchmarks/embed_speed.py`` measures peak with squares."""
     import time
 
     import torch
 
     gen = torch.Generator().manual_seed(0)
-    a = torch.randn(2048, 384, generator=gen).to(dtype)
-    b = torch.randn(384, 1536, generator=gen).to(dtype)
+    a = torch.randn(m, k, generator=gen).to(dtype)
+    b = torch.randn(k, n, generator=gen).to(dtype)
     for _ in range(3):
         a @ b
-    n, start = 0, time.perf_counter()
+    count, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
         a @ b
-        n += 1
-    return 2 * 2048 * 384 * 1536 * n / (time.perf_counter() - start) / 1e9
+        count += 1
+    return 2 * m * k * n * count / (time.perf_counter() - start) / 1e9
 
 
 class SentenceTransformerEmbedder:

@@ -297,3 +297,31 @@ def test_theme_term_counts_survive_term_codes_too_wide_to_pair(monkeypatch):
     monkeypatch.setattr(describe, "PAIR_CODES", 2)
     got = describe.theme_term_counts(texts, labels)
     assert got[0] == want[0] and np.array_equal(got[1], want[1]) and got[3].tolist() == want[3].tolist()
+
+
+def test_words_found_once_give_the_same_names_and_sub_themes():
+    """The theme stage finds each text's words once and hands them to every step (three passes over 20,000
+    texts were a tenth of the stage): the table and sub-themes must be those each step gets finding its own,
+    and the words after rare ones are dropped must be the rewritten texts' own words (digits, underscores,
+    capitals, accents and non-Latin script included)."""
+    from insight.themes import subthemes
+    from insight.themes.describe import drop_rare_words, text_words, without_rare_words
+
+    rng = np.random.default_rng(3)
+    vocab = ["Parcel", "late", "refund", "the", "café", "délai", "उत्पाद", "size", "small", "abc123", "order_id",
+             "2nd", "USB", "not", "zorb", "quux", "Wrap", "colis"]
+    texts = [" ".join(rng.choice(vocab, size=int(rng.integers(1, 9)))) + rng.choice(["", ".", "!", " 42"])
+             for _ in range(150)]
+    texts += [f"unique{i} parcel late" for i in range(10)]  # words one customer used: dropped below
+    voices = [None] * 150 + ["c1"] * 10
+    kept, words = drop_rare_words(texts, voices, 2, text_words(texts))
+    assert kept == without_rare_words(texts, voices, 2) and kept != texts
+    assert words == text_words(kept) and words == drop_rare_words(texts, voices, 2)[1]
+    X, y = blobs(6, n=len(texts) // 3 + 1)
+    X = X[: len(texts)]
+    labels = y[: len(texts)]
+    found = describe_themes(kept, X, labels, X[[0, 60, 120]], phrases=True, words=words)
+    own = describe_themes(kept, X, labels, X[[0, 60, 120]], phrases=True)
+    assert found.to_dict("records") == own.to_dict("records")
+    ids = [theme_key(int(v)) for v in labels]
+    assert subthemes(kept, X, ids, min_size=20, words=words) == subthemes(kept, X, ids, min_size=20)

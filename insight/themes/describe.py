@@ -137,7 +137,9 @@ def theme_term_counts(texts: Sequence[str], labels: np.ndarray, words: Sequence[
     theme = np.searchsorted(ids, lab)
     tf = np.bincount(theme[rows] * len(vocab) + cols, minlength=len(ids) * len(vocab))
     sizes = np.bincount(theme, minlength=len(ids)).astype(float)
-    return ids, tf.reshape(len(ids), len(vocab)).astype(float), sizes, vocab
+    # integer counts: the ranking divides them anyway, and a float copy of the sub-themes' matrix (every part
+    # of every theme against every term: 380 x 50,000 at 20,000 texts) cost 0.15 s
+    return ids, tf.reshape(len(ids), len(vocab)), sizes, vocab
 
 
 def _least_texts(n_docs: int) -> int:
@@ -427,7 +429,7 @@ def describe_themes(texts: Sequence[str], X: np.ndarray, labels: np.ndarray, cen
                     n_keywords: int = 8, n_examples: int = 5, phrases: bool = True,
                     display_texts: Sequence[str] | None = None,
                     complaints: Sequence[bool] | None = None, voices: Sequence[object] | None = None,
-                    min_voices: int = 1) -> pd.DataFrame:
+                    min_voices: int = 1, words: Sequence[list[str]] | None = None) -> pd.DataFrame:
     """One row per theme: id, label, problem label, keywords, key phrases, representative examples and size.
 
     Keywords and key phrases are read from ``texts``; examples are quoted from ``display_texts`` when given.
@@ -436,13 +438,13 @@ def describe_themes(texts: Sequence[str], X: np.ndarray, labels: np.ndarray, cen
     say "true to size" can hold complaints that the seam sits wrong at the bust). It is the label where a theme
     has fewer than ``MIN_COMPLAINTS_TO_NAME`` complaints or none are marked. ``voices`` (each item's customer, or
     None: the item speaks for itself) and ``min_voices``: a word fewer distinct customers used never names a theme,
-    so one customer's words cannot become a label (and erasing them leaves no trace in names).
+    so one customer's words cannot become a label (and erasing them leaves no trace in names). ``words``: each
+    text's words (``text_words``), when the caller has them.
     """
     shown = list(display_texts) if display_texts is not None else list(texts)
-    texts = without_rare_words(list(texts), voices, min_voices)
     # "sarvice", "costomer": counted as their common form; each text's words are found once, for every use
+    texts, tokens = drop_rare_words(list(texts), voices, min_voices, words)
     lowered = [t.lower() for t in texts]
-    tokens = [_WORD.findall(t) for t in lowered]
     variants = _variants(Counter(w for found in tokens for w in found))
     spelled = _respelled(lowered, variants, tokens)
     if variants:
@@ -492,12 +494,30 @@ def without_rare_words(texts: list[str], voices: Sequence[object] | None, min_vo
     counts as a customer of its own)."""
     if min_voices <= 1:
         return texts
-    sets = [word_set(t) for t in texts]
+    return drop_rare_words(texts, voices, min_voices)[0]
+
+
+def text_words(texts: Sequence[str]) -> list[list[str]]:
+    """Each text's words as theme names are built from them (letter runs of the lower-cased text). The theme
+    stage finds them once and hands them to every step that reads words: on 20,000 texts each pass costs 0.2 s."""
+    return [_WORD.findall(str(t).lower()) for t in texts]
+
+
+def drop_rare_words(texts: list[str], voices: Sequence[object] | None, min_voices: int,
+                    words: Sequence[list[str]] | None = None) -> tuple[list[str], list[list[str]]]:
+    """``without_rare_words`` and the resulting texts' words (``text_words``); ``words``: the given texts' words,
+    when the caller has them (only the texts that lose a word are read again)."""
+    words = list(words) if words is not None else text_words(texts)
+    if min_voices <= 1:
+        return texts, words
+    sets = [set(found) for found in words]
     rare = _rare(sets, voices, min_voices)
     if not rare:
-        return texts
+        return texts, words
     drop = lambda w: "" if w.lower() in rare else w  # noqa: E731
-    return [t if rare.isdisjoint(found) else _rewrite_words(t, drop) for t, found in zip(texts, sets)]
+    kept = [t if rare.isdisjoint(found) else _rewrite_words(t, drop) for t, found in zip(texts, sets)]
+    return kept, [found if new is old else _WORD.findall(new.lower())
+                  for found, new, old in zip(words, kept, texts)]
 
 
 def rare_words(texts: Sequence[str], voices: Sequence[object] | None, min_voices: int) -> set[str]:
@@ -564,10 +584,12 @@ def theme_key(label: int) -> str:
 
 
 def subthemes(texts: Sequence[str], X: np.ndarray, theme_ids: Sequence[str], min_size: int = 20,
-              max_parts: int = 4, seed: int = 42, max_ward: int = 400) -> tuple[list[str], dict[str, list[dict]]]:
+              max_parts: int = 4, seed: int = 42, max_ward: int = 400, words: Sequence[list[str]] | None = None
+              ) -> tuple[list[str], dict[str, list[dict]]]:
     """The third level of the hierarchy (root cause > theme > sub-theme): each large theme split by Ward linkage
     into 2-``max_parts`` parts, named by their own c-TF-IDF words. Rows are taken in a content-derived order so
-    the parts do not depend on input order. Returns each item's sub-theme id and, per theme, its parts."""
+    the parts do not depend on input order. Returns each item's sub-theme id and, per theme, its parts.
+    ``words``: each text's words (``text_words``), when the caller has them."""
     theme_ids = list(theme_ids)
     out = [f"{t}.1" if t != "unthemed" else "unthemed" for t in theme_ids]
     parts: dict[str, list[dict]] = {}
@@ -599,7 +621,9 @@ def subthemes(texts: Sequence[str], X: np.ndarray, theme_ids: Sequence[str], min
     base = {theme: n * max_parts for n, theme in enumerate(split)}
     head_rows = [i for t, (m, _, h) in split.items() for i in m[:h]]
     head_parts = np.array([base[t] + j for t, (_, local, h) in split.items() for j in local[:h]], dtype=int)
-    counted = theme_term_counts([texts[i] for i in head_rows], head_parts) if head_rows else None
+    counted = theme_term_counts([texts[i] for i in head_rows], head_parts,
+                                words=[words[i] for i in head_rows] if words is not None else None) \
+        if head_rows else None
     for theme, (members, local, _) in split.items():
         k = int(local.max()) + 1
         words: dict[int, list[str]] = {}

@@ -18,7 +18,7 @@ import pandas as pd
 from ..config import ThemesConfig
 from ..roles import Clusterer
 from ..schema import NOISE, UNTHEMED
-from .describe import describe_themes, subthemes, theme_key, without_rare_words
+from .describe import describe_themes, drop_rare_words, subthemes, theme_key
 from .registry import Registry, incremental_assign, match, merge, sticky
 
 
@@ -95,32 +95,34 @@ def _find_themes(texts: list[str], X: np.ndarray, keys: list[str], clusterer: Cl
                  display_texts: list[str] | None, complaints: list[bool] | None, voices: list[object] | None
                  ) -> Themes:
     display_texts = display_texts if display_texts is not None else texts
-    texts = without_rare_words(texts, voices, cfg.min_voices)  # one customer's words never name a theme
+    # one customer's words never name a theme; each text's words are found once here, for every step
+    texts, words = drop_rare_words(texts, voices, cfg.min_voices)
     registry = registry or Registry()
     previous = previous or {}
     if cfg.mode == "assign" and registry.active().any():
-        ids, sims, table, events = _assign(texts, X, keys, registry, previous, cfg, display_texts, complaints)
+        ids, sims, table, events = _assign(texts, X, keys, registry, previous, cfg, display_texts, complaints,
+                                           words)
         new_registry = registry
     else:
         found = discover(X, keys, clusterer, registry, previous)
         ids, events, new_registry = found.ids, found.events, found.registry
         sims = clusterer.similarity(X, found.labels)
         table = describe_themes(texts, X, found.labels, clusterer.centroids_, cfg.n_keywords, cfg.n_examples,
-                                cfg.key_phrases, display_texts=display_texts, complaints=complaints)
+                                cfg.key_phrases, display_texts=display_texts, complaints=complaints, words=words)
         to_stable = {theme_key(c): found.stable[c] for c in range(len(found.stable))}
         table["theme_id"] = [to_stable[i] for i in table["theme_id"]]
         _reviewers_names_win(table, new_registry)
         for tid, lab in zip(table["theme_id"], table["label"]):
             new_registry.labels[new_registry.ids.index(tid)] = lab
-    sub_ids, parts = subthemes(texts, X, ids, seed=seed)
+    sub_ids, parts = subthemes(texts, X, ids, seed=seed, words=words)
     table["subthemes"] = table["theme_id"].map(lambda t: parts.get(t, []))
     return Themes(ids=ids, similarity=np.asarray(sims), subtheme_ids=sub_ids, table=table, registry=new_registry,
                   events=events)
 
 
 def _assign(texts: list[str], X: np.ndarray, keys: list[str], registry: Registry, previous: dict[str, str],
-            cfg: ThemesConfig, display_texts: list[str] | None = None, complaints: list[bool] | None = None
-            ) -> tuple[list[str], np.ndarray, pd.DataFrame, list[dict[str, Any]]]:
+            cfg: ThemesConfig, display_texts: list[str] | None = None, complaints: list[bool] | None = None,
+            words: list[list[str]] | None = None) -> tuple[list[str], np.ndarray, pd.DataFrame, list[dict[str, Any]]]:
     """The weekly path without reclustering: registered themes keep their ids, labels and centroids."""
     ids, sims = incremental_assign(X, keys, registry, previous, cfg.assign_threshold)
     present = set(ids)
@@ -129,7 +131,7 @@ def _assign(texts: list[str], X: np.ndarray, keys: list[str], registry: Registry
     centroids = registry.centroids[[registry.ids.index(i) for i in order]] if order else \
         np.zeros((0, X.shape[1]), dtype=np.float32)
     table = describe_themes(texts, X, local, centroids, cfg.n_keywords, cfg.n_examples, cfg.key_phrases,
-                            display_texts=display_texts, complaints=complaints)
+                            display_texts=display_texts, complaints=complaints, words=words)
     table["theme_id"] = order
     table["label"] = [registry.labels[registry.ids.index(i)] for i in order]
     _reviewers_names_win(table, registry)

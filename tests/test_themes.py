@@ -305,7 +305,7 @@ def test_words_found_once_give_the_same_names_and_sub_themes():
     and the words after rare ones are dropped must be the rewritten texts' own words (digits, underscores,
     capitals, accents and non-Latin script included)."""
     from insight.themes import subthemes
-    from insight.themes.describe import drop_rare_words, text_words, without_rare_words
+    from insight.themes.describe import drop_rare_words, key_phrases, text_words, without_rare_words
 
     rng = np.random.default_rng(3)
     vocab = ["Parcel", "late", "refund", "the", "café", "délai", "उत्पाद", "size", "small", "abc123", "order_id",
@@ -325,3 +325,5 @@ def test_words_found_once_give_the_same_names_and_sub_themes():
     assert found.to_dict("records") == own.to_dict("records")
     ids = [theme_key(int(v)) for v in labels]
     assert subthemes(kept, X, ids, min_size=20, words=words) == subthemes(kept, X, ids, min_size=20)
+    lowered = [t.lower() for t in kept]
+    assert key_phrases(lowered, labels, words=words) == key_phrases(lowered, labels)

@@ -275,7 +275,8 @@ def ctfidf_keywords(texts: Sequence[str], labels: np.ndarray, n: int = 8, min_sh
 
 
 def key_phrases(texts: Sequence[str], labels: np.ndarray, n: int = 5,
-                candidates: Callable[[str], Iterable[str]] | None = None) -> dict[int, list[str]]:
+                candidates: Callable[[str], Iterable[str]] | None = None,
+                words: Sequence[Sequence[str]] | None = None) -> dict[int, list[str]]:
     """The phrases of two or three words that a theme's members write ("runs small", "refund not received",
     "true to size"), most used and most its own first; a phrase at least two members use.
 
@@ -283,10 +284,12 @@ def key_phrases(texts: Sequence[str], labels: np.ndarray, n: int = 5,
     counted like keywords. Parsing noun chunks with spaCy (this function's first form) cost 2 ms a text, 44 s
     of a 52 s theme stage on 20,000 texts; counting runs costs about a second and also finds verb phrases
     ("does not fit"), which say more about a problem than its nouns. ``candidates``: a text's such phrases, when
-    the caller has them already (``_candidates`` of the lower-cased text's ``_fragments``).
+    the caller has them already (``_candidates`` of the lower-cased text's ``_fragments``); ``words``: each text's
+    words (``text_words``), which tell copies of one text apart, likewise.
     """
     ids = sorted(set(labels.tolist()) - {NOISE})
-    counted = theme_term_counts(texts, labels, terms=candidates or (lambda t: _candidates(_fragments(t.lower()))))
+    counted = theme_term_counts(texts, labels, words,
+                                terms=candidates or (lambda t: _candidates(_fragments(t.lower()))))
     if counted is None:
         return {i: [] for i in ids}
     found = _distinctive(*counted, n=n, min_share=0.0)
@@ -465,8 +468,8 @@ def describe_themes(texts: Sequence[str], X: np.ndarray, labels: np.ndarray, cen
     def runs(text: str, key: str) -> set[str]:
         return _runs(fragments(text), 4, key)
 
-    kp = key_phrases([spelled[j] for j in core_rows], labels[core_rows],
-                     candidates=lambda t: _candidates(fragments(t))) if phrases else {}
+    kp = key_phrases([spelled[j] for j in core_rows], labels[core_rows], candidates=lambda t: _candidates(fragments(t)),
+                     words=[tokens[j] for j in core_rows]) if phrases else {}
     reps = representatives(X, labels, centroids, n_examples)
     problems = _problem_labels(spelled, labels, complaints, n_keywords, tokens, runs)
     rows = []

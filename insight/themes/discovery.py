@@ -90,8 +90,9 @@ class HDBSCANClusterer:
         X = np.asarray(X, dtype=np.float32)
         n = len(X)
         self.n_features_in_ = X.shape[1] if X.ndim == 2 else 0
-        sample = _content_sample(X, self.max_discovery_sample, self.random_state)
-        sample = sample[np.argsort(content_keys(X[sample], self.random_state), kind="stable")]  # canonical order
+        keys = content_keys(X, self.random_state)  # once: they choose the sample and put it in canonical order
+        sample = _content_sample(X, self.max_discovery_sample, self.random_state, keys)
+        sample = sample[np.argsort(keys[sample], kind="stable")]
         if len(sample) < 3:
             self.centroids_ = np.zeros((0, self.n_features_in_), dtype=np.float32)
             self.labels_ = np.full(n, NOISE)
@@ -256,9 +257,11 @@ def content_keys(X: np.ndarray, seed: int) -> np.ndarray:
                      np.round(X, 5).astype(np.float32)], dtype="S8")
 
 
-def _content_sample(X: np.ndarray, k: int, seed: int) -> np.ndarray:
-    """At most ``k`` rows chosen by a hash of their content, so the sample is the same in any row order."""
+def _content_sample(X: np.ndarray, k: int, seed: int, keys: np.ndarray | None = None) -> np.ndarray:
+    """At most ``k`` rows chosen by a hash of their content, so the sample is the same in any row order;
+    ``keys``: ``content_keys(X, seed)``, when the caller has them."""
     n = len(X)
     if n <= k:
         return np.arange(n)
-    return np.sort(np.argsort(content_keys(X, seed), kind="stable")[:k])
+    keys = keys if keys is not None else content_keys(X, seed)
+    return np.sort(np.argsort(keys, kind="stable")[:k])

@@ -390,11 +390,14 @@ def readable_label(texts: Sequence[str], keywords: Sequence[str], phrases: Seque
     edge = _stop() | FEELING
     best, best_score = top, 0.0
     floor = max(2.0, 0.05 * len(texts))
-    runs = runs or (lambda t, key: _runs(_fragments(t.lower()), max_words, key))
+    if runs is None:
+        texts = [t.lower() for t in texts]
+        runs = lambda t, key: _runs(_fragments(t), max_words, key)  # noqa: E731
     # a keyword bigram can be an artefact of dropped stop words ("size soft" from "size and so soft"): where the
     # members never write it, its words are grown instead
     for key in [top, *[w for w in top.split() if w not in edge and " " in top]]:
-        seen = Counter(g for t in texts for g in runs(t, key))
+        first = key.split()[0]  # a text that does not hold the key's first word as a substring has no such run
+        seen = Counter(g for t in texts if first in t for g in runs(t, key))
         for g, c in sorted((g, c) for g, c in seen.items() if c >= floor):
             words = g.split()
             if words[0] in edge or words[-1] in edge or feeling_only(g):

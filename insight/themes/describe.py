@@ -632,14 +632,14 @@ def subthemes(texts: Sequence[str], X: np.ndarray, theme_ids: Sequence[str], min
         if head_rows else None
     for theme, (members, local, _) in split.items():
         k = int(local.max()) + 1
-        words: dict[int, list[str]] = {}
+        named: dict[int, list[str]] = {}
         if counted is not None:
             ids, tf, sizes, vocab = counted
             rows = [r for r, i in enumerate(ids) if base[theme] <= i < base[theme] + max_parts]
             if rows:
                 found = _distinctive([ids[r] - base[theme] for r in rows], tf[rows], sizes[rows], vocab, 2, 0.1)
-                words = {j: found.get(j, []) for j in range(k)}
-        parts[theme] = [{"id": f"{theme}.{j + 1}", "label": " / ".join(words.get(j, [])),
+                named = {j: found.get(j, []) for j in range(k)}
+        parts[theme] = [{"id": f"{theme}.{j + 1}", "label": " / ".join(named.get(j, [])),
                          "size": int((local == j).sum())} for j in range(k)]
         for i, j in zip(members, local):
             out[i] = f"{theme}.{j + 1}"

@@ -39,10 +39,12 @@ def run(source: ingest.Source, config: Config | None = None, *, taxonomy: Taxono
     with timed_stage("read+clean", rep, timings):
         items, pii = read_and_clean(source, cfg, rep)
     with timed_stage("embed", rep, timings, S.n_stored(items)):
-        X = encode(clean.model_texts(S.stored_texts(items)))
+        to_embed = S.stored_texts(items)
+        names = clean.addressee_names(clean.model_texts(to_embed))  # the shop's own names: not what went wrong
+        X = encode(clean.model_texts(to_embed, names))
         items, X = clean.collapse_near_duplicates(items, X, cfg.clean.near_duplicate_threshold, cfg.clean.dedupe_on)
     texts, stored = S.stored_texts(items), items[S.STATUS] == S.STORED
-    inputs = clean.model_texts(texts)  # what the models read: no handles, links or hashtag marks
+    inputs = clean.model_texts(texts, names)  # what the models read: no handles, links, hashtag marks, shop names
     languages = items.loc[stored, S.LANGUAGE].tolist() if S.LANGUAGE in items else None
     with timed_stage("themes", rep, timings):  # polarity first: themes name their complaints too
         feel = report.polarity(items.loc[stored, S.CLEAN_TEXT], items.loc[stored, S.RATING], cfg.ingest.rating_range,
@@ -69,6 +71,7 @@ def run(source: ingest.Source, config: Config | None = None, *, taxonomy: Taxono
                                       measured.cause_segments)
     manifest = report.build_manifest(cfg, tax, emb.cache_name, ingest.source_name(source), ingest.source_digest(source),
                                      timings, pii, items, measured.themes, tagger.info, found.events, measured.history)
+    manifest["names_left_out"] = list(names)  # words the models did not read (``clean.addressee_names``)
     return S.RunResult(run_id=new_run_id(), counts=S.Counts.of(items), items=items, themes=measured.themes,
                        actions=actions, weekly=measured.weekly, segments=measured.segments, manifest=manifest,
                        registry=found.registry, theme_events=found.events)

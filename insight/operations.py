@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,19 @@ def _salt(cfg: Config) -> bytes:
     return local_key(cfg.home_path, "erasure.salt", env=SALT_ENV)
 
 
+def erased_model_texts(texts: Sequence[str], store: Store) -> set[str]:
+    """Every text a model may have read for stored ``texts``: as stored, as ``clean.model_text`` reads it, and
+    without the shop's names that runs left out (the names every run of the workspace recorded, and each word of
+    the text on its own: a run of another workspace shares the cache and may have left out any one of them)."""
+    recorded = sorted({n for manifest in store.list_runs()["manifest"] if isinstance(manifest, dict)
+                       for n in manifest.get("names_left_out") or []})
+    out = set(texts) | set(clean.model_texts(texts))
+    for text in texts:
+        words = {w.lower() for w in re.findall(r"[^\W\d_]+", clean.model_text(text))}
+        out |= {clean.model_text(text, names) for names in [recorded, *[(w,) for w in sorted(words)]] if names}
+    return out
+
+
 def erase_customer(customer_id: str, config: Config | None = None) -> dict[str, Any]:
     """Remove a customer's items from every stored run, the embedding cache and insight's own exports.
 
@@ -73,7 +87,7 @@ def erase_customer(customer_id: str, config: Config | None = None) -> dict[str, 
     hashed = subject_hash(customer_id, cfg)
     done = store.erase_customer(ids, hashed)
     # vectors are cached under the text the model read; entries cached before that existed, under the stored text
-    keys = sorted({text_key(t) for t in done["texts"]} | {text_key(t) for t in clean.model_texts(done["texts"])})
+    keys = sorted({text_key(t) for t in erased_model_texts(done["texts"], store)})
     forgotten = sum(cache.remove(keys) for cache in EmbeddingCache.every(cfg.home_path / "cache"))
     rebuilt = rebuild_names(store, cfg.themes.min_voices)
     rewritten = rewrite_exports(store)
@@ -203,7 +217,8 @@ def edit_theme(op: str, config: Config | None = None, *, by: Any = None, preview
         wanted = kw["theme_ids"] + [kw["into"]] if op == "merge" else [kw["theme_id"]]
         members = items[items["theme_id"].isin(wanted)]
         encode = assembly.encoder(cfg, assembly.embedder(cfg))
-        X = encode(clean.model_texts(members["text"].fillna("").tolist()))  # the vectors the run used (cached)
+        names = (store.get_run(run_id).get("manifest") or {}).get("names_left_out") or ()
+        X = encode(clean.model_texts(members["text"].fillna("").tolist(), names))  # the run's vectors (cached)
         if op == "merge":
             event = themes.merge(reg, kw["theme_ids"], kw["into"], X, members["theme_id"].to_numpy())
         else:
@@ -221,7 +236,9 @@ def semantic_search(texts: Sequence[str], config: Config | None = None) -> Calla
     the run made (from the cache, kept as float16) and the model loads once, not once per query."""
     cfg = config or load_config()
     encode = assembly.encoder(cfg, assembly.embedder(cfg))
-    vectors = encode(clean.model_texts([t or "" for t in texts])).astype(np.float16)
+    inputs = clean.model_texts([t or "" for t in texts])
+    names = clean.addressee_names(inputs)
+    vectors = encode(clean.model_texts([t or "" for t in texts], names) if names else inputs).astype(np.float16)
 
     def scores(query: str) -> np.ndarray:
         return vectors.astype(np.float32) @ encode(clean.model_inputs([query], cfg.clean))[0]

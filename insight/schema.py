@@ -147,6 +147,7 @@ class RunResult:
             "run_id": self.run_id,
             "counts": self.counts.as_dict(),
             "pii_redactions": self.manifest.get("pii_redactions", {}),
+            "names_left_out": self.manifest.get("names_left_out", []),
             "self_check": self.manifest.get("self_check"),
             "history": self.manifest.get("history"),
             "health": self.manifest.get("health"),

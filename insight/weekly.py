@@ -114,13 +114,17 @@ def weekly(sources: Sequence[ingest.Source], config: Config | None = None, *, si
     registry = themes.Registry.from_records(store.registry_records(), store.theme_counter())
     corrections = _workspace_corrections(store.tag_corrections(), held_ids)
     del held_ids
-    plan = _plan_tagger(store.taggers(), corrections, cfg, tax, emb.cache_name, encode, rollback, run_id)
-    job = _job(cfg, tax, plan.labels, registry)
     fresh = read[read[S.STATUS] == S.STORED]
+    # the shop's own names, found once over every stored text, so every partition and step reads the same words
+    held_texts = known.loc[known[S.STATUS] == S.STORED, S.TEXT].fillna("").astype(str)
+    names = clean.addressee_names(clean.model_texts([*held_texts, *fresh[S.TEXT].fillna("").astype(str)]))
+    plan = _plan_tagger(store.taggers(), corrections, cfg, tax, emb.cache_name, encode, rollback, run_id,
+                        names)
+    job = _job(cfg, tax, plan.labels, registry, names)
     with timed_stage("embed", rep, timings, len(fresh)):
         classified = _classify(run_executor, fresh, job, cfg.weekly.partition_size, assign=True)
         new = _merge_new(read, classified, plan.version)
-        new, grown = _near_duplicates(new, known, classified, cfg, encode)
+        new, grown = _near_duplicates(new, known, classified, cfg, encode, names)
     _checkpoint("embedded")
     ledger: list[dict[str, Any]] = []
     updates = Changes({S.DUP_COUNT: grown} if grown else {})
@@ -136,7 +140,7 @@ def weekly(sources: Sequence[ingest.Source], config: Config | None = None, *, si
         known = known[[S.ID, "version"]]  # all a run needs of its first read from here on (memory at a million)
         rediscovered = _rediscover_due(store, cfg, rediscover)
         found = _themes(now, registry, store.theme_events(), store.last_weekly_time(), cfg, encode,
-                        rediscovered, updates, ledger, new)
+                        rediscovered, updates, ledger, new, names)
         _follow_themes(now, len(known), updates, new)
         _place_on_map(now, len(known), new, classified, found, updates)
     with timed_stage("measure", rep, timings):
@@ -159,6 +163,7 @@ def weekly(sources: Sequence[ingest.Source], config: Config | None = None, *, si
                                      _digest(inputs), timings, pii, items, measured.themes, plan.record,
                                      found["events"], measured.history)
     del items
+    manifest["names_left_out"] = list(names)
     manifest["weekly"] = {
         "workspace": cfg.workspace, "inputs": inputs, "since": since, "executor": getattr(run_executor, "name",
                                                                                          "local"),
@@ -216,7 +221,7 @@ def classify_partition(frame: pd.DataFrame, job: dict[str, Any]) -> pd.DataFrame
     vector."""
     cfg, tax, encode, tagger = _parts(job)
     texts = frame[S.TEXT].fillna("").astype(str).tolist()
-    inputs = clean.model_texts(texts)
+    inputs = clean.model_texts(texts, job["names"])
     X = encode(inputs)
     languages = frame[S.LANGUAGE].tolist() if S.LANGUAGE in frame else None
     tags = tag.tag_texts(tagger, X, inputs, tax, cfg.tag.multi_label_min, languages, cfg.clean.languages)
@@ -249,16 +254,18 @@ def _parts(job: dict[str, Any]):
     return _PARTS[key]
 
 
-def _job(cfg: Config, tax: Taxonomy, labels: pd.DataFrame, registry: themes.Registry) -> dict[str, Any]:
+def _job(cfg: Config, tax: Taxonomy, labels: pd.DataFrame, registry: themes.Registry,
+         names: Sequence[str] = ()) -> dict[str, Any]:
     """What every partition needs, as plain data (it travels to Dask workers): the config with the home resolved
-    (a worker's environment may differ), the taxonomy, the reviewers' labels the tagger learns, the themes."""
+    (a worker's environment may differ), the taxonomy, the reviewers' labels the tagger learns, the themes, and
+    the shop's names the models do not read."""
     conf = cfg.model_copy(update={"home": str(cfg.home_path.resolve())}).model_dump(mode="json")
     act = np.flatnonzero(registry.active())
     pairs = labels[["text", "label"]].astype(str).values.tolist()
     key = hashlib.sha256(json.dumps([conf, tax.fingerprint(), pairs], sort_keys=True).encode()).hexdigest()
     return {"key": key, "config": conf, "taxonomy": tax.model_dump(mode="json"), "labels": pairs,
             "theme_ids": [registry.ids[j] for j in act], "centroids": registry.centroids[act].tolist()
-            if len(act) else []}
+            if len(act) else [], "names": list(names)}
 
 
 def _classify(run: Executor, frame: pd.DataFrame, job: dict[str, Any], size: int, *, assign: bool) -> pd.DataFrame:
@@ -339,7 +346,7 @@ def _merge_new(read: pd.DataFrame, classified: pd.DataFrame, tagger_version: int
 
 
 def _near_duplicates(new: pd.DataFrame, known: pd.DataFrame, classified: pd.DataFrame, cfg: Config,
-                     encode: Callable) -> tuple[pd.DataFrame, dict[str, int]]:
+                     encode: Callable, names: Sequence[str] = ()) -> tuple[pd.DataFrame, dict[str, int]]:
     """New items that repeat (cosine >= ``clean.near_duplicate_threshold``, same dedupe scope) an item held from an
     earlier week, or one before them this week, become its duplicates, as in one run over every week's rows.
     Returns the new rows and the grown ``duplicate_count`` of items held before."""
@@ -352,7 +359,7 @@ def _near_duplicates(new: pd.DataFrame, known: pd.DataFrame, classified: pd.Data
     if present:
         keys = _scope_key(fresh, present)
         held = held[_scope_key(held, present).isin(set(keys))] if len(held) else held
-    X_held = encode(clean.model_texts(held[S.TEXT].fillna("").astype(str).tolist())) if len(held) else \
+    X_held = encode(clean.model_texts(held[S.TEXT].fillna("").astype(str).tolist(), names)) if len(held) else \
         np.zeros((0, 1), dtype=np.float32)
     X_new = np.stack(classified.set_index(S.ID).loc[fresh[S.ID], VECTOR].to_numpy())
     both = pd.concat([held[[S.ID, *present]], fresh[[S.ID, *present]]], ignore_index=True)
@@ -411,7 +418,7 @@ def _labels(corrections: pd.DataFrame, through: int, leave_out: set[int] = froze
 
 
 def _plan_tagger(history: pd.DataFrame, corrections: pd.DataFrame, cfg: Config, tax: Taxonomy, embedder: str,
-                 encode: Callable, rollback: bool, run_id: str) -> TaggerPlan:
+                 encode: Callable, rollback: bool, run_id: str, names: Sequence[str] = ()) -> TaggerPlan:
     """Which tagger tags this week, and whether every item must be reclassified with it."""
     latest = int(corrections["entry_id"].max()) if len(corrections) else 0
     # the taxonomy counts by its tagging content (below), not by where its file lies
@@ -465,8 +472,8 @@ def _plan_tagger(history: pd.DataFrame, corrections: pd.DataFrame, cfg: Config, 
     held = set(fresh["entry_id"].iloc[cfg.weekly.holdout_every - 1::cfg.weekly.holdout_every]) or \
         {int(fresh["entry_id"].iloc[-1])}
     test = corrections[corrections["entry_id"].isin(held)]
-    old_acc = _accuracy(cfg, tax, encode, _labels(corrections, int(now["corrections_through"] or 0)), test)
-    new_acc = _accuracy(cfg, tax, encode, _labels(corrections, latest, held), test)
+    old_acc = _accuracy(cfg, tax, encode, _labels(corrections, int(now["corrections_through"] or 0)), test, names)
+    new_acc = _accuracy(cfg, tax, encode, _labels(corrections, latest, held), test, names)
     metrics = {"held_out": len(test), "accuracy_before": old_acc, "accuracy_after": new_acc,
                "new_corrections": len(fresh)}
     if new_acc >= old_acc:
@@ -486,10 +493,11 @@ def _model_sha(cfg: Config) -> str | None:
     return hashlib.sha256(meta.read_bytes()).hexdigest() if meta.exists() else None
 
 
-def _accuracy(cfg: Config, tax: Taxonomy, encode: Callable, labels: pd.DataFrame, test: pd.DataFrame) -> float:
+def _accuracy(cfg: Config, tax: Taxonomy, encode: Callable, labels: pd.DataFrame, test: pd.DataFrame,
+              names: Sequence[str] = ()) -> float:
     emb = assembly.embedder(cfg)
     tagger = assembly.tagger(cfg, tax, emb, encode, labels)
-    inputs = clean.model_texts(test["text"].fillna("").astype(str).tolist())
+    inputs = clean.model_texts(test["text"].fillna("").astype(str).tolist(), names)
     tags = tag.tag_texts(tagger, encode(inputs), inputs, tax, cfg.tag.multi_label_min)
     return round(float((tags[S.ROOT_CAUSE].to_numpy() == test["new_cause"].to_numpy()).mean()), 4)
 
@@ -623,7 +631,7 @@ def _rediscover_due(store: Any, cfg: Config, forced: bool | None) -> bool:
 
 def _themes(items: pd.DataFrame, registry: themes.Registry, events: pd.DataFrame, last: Any, cfg: Config,
             encode: Callable, rediscover: bool, updates: Changes, ledger: list[dict[str, Any]],
-            new: pd.DataFrame) -> dict[str, Any]:
+            new: pd.DataFrame, names: Sequence[str] = ()) -> dict[str, Any]:
     """Follow reviewers' theme edits, find themes among the unthemed (or among everything, matched by id), and
     describe every theme from a bounded sample of its items."""
     wanted = [S.ID, S.STATUS, S.THEME, S.TEXT, S.POLARITY, S.CUSTOMER_ID, S.TIMESTAMP]
@@ -646,7 +654,7 @@ def _themes(items: pd.DataFrame, registry: themes.Registry, events: pd.DataFrame
             before[item_id] = tid
 
     def vectors(rows: pd.DataFrame) -> np.ndarray:
-        return encode(clean.model_texts(rows[S.TEXT].fillna("").astype(str).tolist()))
+        return encode(clean.model_texts(rows[S.TEXT].fillna("").astype(str).tolist(), names))
 
     edited = 0
     # reviewers' merges retire themes; their splits since the last run divide a theme: its items choose again
@@ -669,7 +677,7 @@ def _themes(items: pd.DataFrame, registry: themes.Registry, events: pd.DataFrame
     layout = None
     if rediscover and len(stored) >= cfg.weekly.discover_min:
         X = vectors(stored)
-        found = themes.find_themes(clean.model_texts(texts), X, stored[S.ID].tolist(), assembly.clusterer(cfg),
+        found = themes.find_themes(clean.model_texts(texts, names), X, stored[S.ID].tolist(), assembly.clusterer(cfg),
                                    cfg.themes.model_copy(update={"mode": "discover"}), registry=registry,
                                    previous=before, seed=cfg.seed, display_texts=texts, complaints=complaints,
                                    voices=S.voices(stored))
@@ -681,7 +689,7 @@ def _themes(items: pd.DataFrame, registry: themes.Registry, events: pd.DataFrame
         pool = _recent_unthemed(stored, before, fresh, cfg.measure.recent_weeks)
         if len(pool) >= cfg.weekly.discover_min and pool[S.ID].isin(fresh).any():
             pool_texts = pool[S.TEXT].fillna("").astype(str).tolist()
-            found = themes.find_themes(clean.model_texts(pool_texts), vectors(pool), pool[S.ID].tolist(),
+            found = themes.find_themes(clean.model_texts(pool_texts, names), vectors(pool), pool[S.ID].tolist(),
                                        assembly.clusterer(cfg), cfg.themes.model_copy(update={"mode": "discover"}),
                                        registry=themes.Registry(counter=registry.counter), seed=cfg.seed,
                                        display_texts=pool_texts,
@@ -695,7 +703,7 @@ def _themes(items: pd.DataFrame, registry: themes.Registry, events: pd.DataFrame
         at = new[S.ID].isin(list(first))
         new.loc[at, S.THEME] = [first[i][0] for i in new.loc[at, S.ID]]
         new.loc[at, S.THEME_SIM] = [first[i][1] for i in new.loc[at, S.ID]]
-    table = _describe(stored, registry, cfg, encode)
+    table = _describe(stored, registry, cfg, encode, names)
     return {"table": table, "registry": registry, "events": happened, "new": new_ids, "edited": edited,
             "layout": layout}
 
@@ -753,7 +761,8 @@ def _recent_unthemed(stored: pd.DataFrame, themes_now: dict[str, str], fresh: se
     return unthemed[recent.fillna(False).to_numpy() | unthemed[S.ID].isin(fresh).to_numpy()]
 
 
-def _describe(stored: pd.DataFrame, registry: themes.Registry, cfg: Config, encode: Callable) -> pd.DataFrame:
+def _describe(stored: pd.DataFrame, registry: themes.Registry, cfg: Config, encode: Callable,
+              names: Sequence[str] = ()) -> pd.DataFrame:
     """Each theme named and described from a seeded sample of its items (``weekly.describe_per_theme``, fewer when
     there are many themes: ``weekly.describe_sample`` in all): reading a million items to name a few hundred
     themes would cost more than the rest of the run."""
@@ -764,7 +773,8 @@ def _describe(stored: pd.DataFrame, registry: themes.Registry, cfg: Config, enco
     per_theme = max(30, min(cfg.weekly.describe_per_theme, cfg.weekly.describe_sample // themed[S.THEME].nunique()))
     sample = themed.sample(frac=1.0, random_state=cfg.seed).groupby(S.THEME).head(per_theme)
     texts = sample[S.TEXT].fillna("").astype(str).tolist()
-    found = themes.find_themes(clean.model_texts(texts), encode(clean.model_texts(texts)), sample[S.ID].tolist(),
+    inputs = clean.model_texts(texts, names)
+    found = themes.find_themes(inputs, encode(inputs), sample[S.ID].tolist(),
                                assembly.clusterer(cfg), cfg.themes.model_copy(update={"mode": "assign"}),
                                registry=registry, previous=dict(zip(sample[S.ID], sample[S.THEME])), seed=cfg.seed,
                                display_texts=texts, complaints=(sample[S.POLARITY] == report.NEGATIVE).tolist(),

@@ -68,6 +68,9 @@ def _render(summary: dict, as_json: bool, store_url: str) -> None:
     if summary.get("pii_redactions"):
         out.print("PII redacted before embedding or storage: " +
                   ", ".join(f"{k} {v}" for k, v in summary["pii_redactions"].items()))
+    if summary.get("names_left_out"):
+        out.print("Left out of what the models read, as the shop's own name (the stored text keeps it): " +
+                  ", ".join(summary["names_left_out"]))
     for note in (summary.get("health") or {}).get("notes", []):
         out.print(f"[yellow]Run health:[/] {escape(note)}")
     if summary.get("self_check"):

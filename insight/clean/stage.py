@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import pandas as pd
 
 from .. import schema as S
 from ..config import CleanConfig
 from .dedupe import exact_duplicates, finalise_duplicates, unique_ids
-from .hygiene import encoding_problem, model_texts, non_actionable_reason, normalise
+from .hygiene import addressee_names, encoding_problem, model_texts, non_actionable_reason, normalise
 from .language import UNDETERMINED, LanguageDetector
 from .names import NameRedactor
 from .pii import Redactor
@@ -119,12 +119,17 @@ def prepare_texts(texts: Iterable[object], cfg: CleanConfig, state: CleanState |
     return out, report
 
 
-def model_inputs(texts: Iterable[object], cfg: CleanConfig) -> list[str]:
+def model_inputs(texts: Iterable[object], cfg: CleanConfig, names: Sequence[str] | None = None) -> list[str]:
     """What evaluation and training feed the models for raw ``texts``: ``prepare_texts``, then ``model_text``.
 
-    The pipeline embeds, tags and names themes with ``model_texts`` of its stored (prepared) texts: the same thing.
+    The pipeline embeds, tags and names themes with ``model_texts`` of its stored (prepared) texts, without the
+    shop's own names found among them (``addressee_names``): the same thing. ``names``: those names, when the
+    caller knows them; else they are found among ``texts`` (a batch too small to tell keeps every word).
     """
-    return model_texts(prepare_texts(texts, cfg)[0])
+    prepared = prepare_texts(texts, cfg)[0]
+    inputs = model_texts(prepared)
+    names = addressee_names(inputs) if names is None else names
+    return model_texts(prepared, names) if names else inputs
 
 
 def clean_stream(chunks: Iterable[pd.DataFrame], cfg: CleanConfig,

@@ -40,7 +40,7 @@ def run(source: ingest.Source, config: Config | None = None, *, taxonomy: Taxono
         items, pii = read_and_clean(source, cfg, rep)
     with timed_stage("embed", rep, timings, S.n_stored(items)):
         to_embed = S.stored_texts(items)
-        names = clean.addressee_names(clean.model_texts(to_embed))  # the shop's own names: not what went wrong
+        names = clean.addressee_names(to_embed)  # the shop's own names: not what went wrong
         X = encode(clean.model_texts(to_embed, names))
         items, X = clean.collapse_near_duplicates(items, X, cfg.clean.near_duplicate_threshold, cfg.clean.dedupe_on)
     texts, stored = S.stored_texts(items), items[S.STATUS] == S.STORED

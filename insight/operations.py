@@ -236,9 +236,8 @@ def semantic_search(texts: Sequence[str], config: Config | None = None) -> Calla
     the run made (from the cache, kept as float16) and the model loads once, not once per query."""
     cfg = config or load_config()
     encode = assembly.encoder(cfg, assembly.embedder(cfg))
-    inputs = clean.model_texts([t or "" for t in texts])
-    names = clean.addressee_names(inputs)
-    vectors = encode(clean.model_texts([t or "" for t in texts], names) if names else inputs).astype(np.float16)
+    texts = [t or "" for t in texts]
+    vectors = encode(clean.model_texts(texts, clean.addressee_names(texts))).astype(np.float16)
 
     def scores(query: str) -> np.ndarray:
         return vectors.astype(np.float32) @ encode(clean.model_inputs([query], cfg.clean))[0]

@@ -117,7 +117,7 @@ def weekly(sources: Sequence[ingest.Source], config: Config | None = None, *, si
     fresh = read[read[S.STATUS] == S.STORED]
     # the shop's own names, found once over every stored text, so every partition and step reads the same words
     held_texts = known.loc[known[S.STATUS] == S.STORED, S.TEXT].fillna("").astype(str)
-    names = clean.addressee_names(clean.model_texts([*held_texts, *fresh[S.TEXT].fillna("").astype(str)]))
+    names = clean.addressee_names([*held_texts, *fresh[S.TEXT].fillna("").astype(str)])
     plan = _plan_tagger(store.taggers(), corrections, cfg, tax, emb.cache_name, encode, rollback, run_id,
                         names)
     job = _job(cfg, tax, plan.labels, registry, names)

@@ -44,6 +44,12 @@ def test_the_shops_name_is_found_and_a_carriers_name_and_an_acronym_are_kept():
     assert addressee_names(remarks()) == ("shopzilla",)
 
 
+def test_a_large_batch_is_judged_on_a_sample():
+    texts = remarks(2000)
+    assert addressee_names(texts, sample=300) == addressee_names(texts) == ("shopzilla",)
+    assert addressee_names(texts, sample=10) == ()  # a sample too small to tell
+
+
 def test_a_name_on_one_subject_is_kept():
     # the same share of texts, but only in delivery complaints: it says something about the problem
     assert "shopzilla" not in addressee_names(remarks(named=lambda k, topic: topic == "delivery" and k % 3 < 2))

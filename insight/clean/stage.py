@@ -127,9 +127,7 @@ def model_inputs(texts: Iterable[object], cfg: CleanConfig, names: Sequence[str]
     caller knows them; else they are found among ``texts`` (a batch too small to tell keeps every word).
     """
     prepared = prepare_texts(texts, cfg)[0]
-    inputs = model_texts(prepared)
-    names = addressee_names(inputs) if names is None else names
-    return model_texts(prepared, names) if names else inputs
+    return model_texts(prepared, addressee_names(prepared) if names is None else names)
 
 
 def clean_stream(chunks: Iterable[pd.DataFrame], cfg: CleanConfig,

@@ -138,3 +138,18 @@ def test_weekly_partitions_read_the_texts_without_the_names(weekly_config):
     frame = pd.DataFrame({S.ID: ["a", "b"], S.TEXT: ["my parcel is late at Shopzilla", "my parcel is late at"]})
     out = classify_partition(frame, {**job, "assign": True})
     assert np.allclose(out[VECTOR][0], out[VECTOR][1])
+
+
+@pytest.mark.ui
+def test_the_overview_says_which_names_were_left_out(tiny_config):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from insight.flow import run_and_store
+
+    cfg = tiny_config.model_copy(update={"clean": tiny_config.clean.model_copy(update={"dedupe_on": []})})
+    run_and_store(_frame(), cfg)  # the app reads the same home (the ``home`` fixture's environment)
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "ui" / "overview.py"), default_timeout=60).run()
+    assert not at.exception
+    assert any("shop's own name: shopzilla" in c.value for c in at.caption), [c.value for c in at.caption]

@@ -52,6 +52,10 @@ if run_id:
     if pii:
         st.caption("PII redacted before anything was embedded or stored: "
                    + ", ".join(f"{k} {v}" for k, v in pii.items()))
+    names = manifest.get("names_left_out") or []
+    if names:
+        st.caption(f"Left out of what the models read, as the shop's own name: {plain(', '.join(names))}. Remarks "
+                   "group by what went wrong, not by whom they address; quotes keep the name.")
     for note in (manifest.get("health") or {}).get("notes", []):  # what limits this run's conclusions
         st.warning(plain(note), icon=":material/info:")
     check = manifest.get("self_check")

@@ -307,3 +307,24 @@ def test_an_incident_spread_over_small_themes_is_one_action_named_after_its_segm
     assert out[out["theme_id"] == "T004"].iloc[0]["segment"] == ""  # another cause's theme
     alone = rank_actions(stats, NO_SEGMENTS, items, load_taxonomy(), RankConfig())
     assert set(alone["segment"]) == {""}  # without the cause's lift nothing says there is an incident
+
+
+def test_a_language_theme_counts_the_remarks_whose_language_is_known():
+    """Regression (real CSAT remarks, session 35): "Baat karke" (643 remarks) was action #9, "escalate with the
+    carrier or warehouse", from short romanised Hindi ("mast h", "Bhaut aacha laga", "Mujhe karke"). Hindi was 282
+    of them and 241 were too short for any language to be told ("und"), so Hindi made 44 % of the theme and it was
+    ranked; of the remarks whose language is known it is 70 %."""
+    stats = pd.DataFrame([stats_row("T001", 100, 60), stats_row("T002", 100, 10, cause="payments")])
+    items = items_for({"T001": 100, "T002": 100})
+    langs = {"T001": ["hi"] * 44 + ["und"] * 37 + ["en"] * 16 + ["fr"] * 3,  # the CSAT theme's mix, per 100
+             "T002": ["en"] * 20 + ["und"] * 70 + ["hi"] * 10}  # short English remarks: mostly undetermined
+    seen = {t: 0 for t in langs}
+    column = []
+    for t in items[S.THEME]:
+        column.append(langs[t][seen[t]])
+        seen[t] += 1
+    items[S.LANGUAGE] = column
+    items[S.STATUS], items[S.REASON], items["needs_review"] = S.STORED, "", False
+    seg = pd.DataFrame(columns=[S.THEME, "column", "value"])
+    assert list(rank_actions(stats, seg, items, load_taxonomy(), RankConfig(), readable=("en",))["theme_id"]) \
+        == ["T002"]

@@ -40,6 +40,7 @@ from .. import schema as S
 from ..config import RankConfig, Taxonomy
 
 DOMINANT = 0.6  # a language or a handle this common in a theme is what holds it together
+MIN_KNOWN = 0.5  # the share of a theme's items whose language must be known for the others to be left out
 
 ACTION_COLUMNS = [
     "rank", "theme_id", "theme_label", "root_cause", "owner", "title", "steps", "impact", "explanation",
@@ -125,13 +126,18 @@ def interval(draws: np.ndarray, estimate: float) -> list[float]:
 def language_themes(items: pd.DataFrame, readable: Sequence[str], dominant: float = DOMINANT
                     ) -> dict[str, tuple[str, float]]:
     """Themes where one language the encoder does not read well (not in ``readable``) makes up ``dominant`` of
-    the items: theme -> (language, share). Such a theme groups by language, not by problem."""
+    the items whose language is known: theme -> (language, share). Such a theme groups by language, not by problem.
+
+    Remarks too short for any language to be told ("und": "mast h", "Acha lga") say nothing either way, so they are
+    left out of the share, as long as the known ones are at least ``MIN_KNOWN`` of the theme; otherwise every item
+    counts (a theme of one-word remarks is not judged by its few long ones)."""
     if S.LANGUAGE not in items.columns or S.THEME not in items.columns:
         return {}
     themed = items[items[S.THEME].notna() & (items[S.THEME] != S.UNTHEMED)]
     out = {}
     for theme, langs in themed.groupby(S.THEME, sort=True)[S.LANGUAGE]:
-        top = langs.value_counts(normalize=True)
+        known = langs[langs != "und"]
+        top = (known if len(known) >= MIN_KNOWN * len(langs) else langs).value_counts(normalize=True)
         if len(top) and top.index[0] not in (*readable, "und") and top.iloc[0] >= dominant:
             out[str(theme)] = (str(top.index[0]), float(top.iloc[0]))
     return out

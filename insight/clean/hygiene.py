@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
@@ -247,8 +248,6 @@ def addressee_names(texts: Sequence[str], min_share: float = 0.01, min_texts: in
     need = max(min_texts, min_share * len(texts))
     if len(texts) < need:
         return ()
-    from collections import Counter
-
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as stop
 
     joined = "\n".join(texts)
@@ -283,8 +282,6 @@ def _after_word(text: str, at: int) -> bool:
 def _spread(holding: list[str], texts: list[str], word: str, stop: frozenset[str]) -> float:
     """How differently the texts that hold ``word`` use the other words from all ``texts``: smoothed KL divergence
     of their word counts (words used at least 5 times), 0 for the same mix of subjects."""
-    from collections import Counter
-
     overall = Counter(w for w in _NAME_WORD.findall("\n".join(texts).lower()) if w not in stop)
     vocab = [w for w, n in overall.items() if n >= 5 and w != word]
     within = Counter(_NAME_WORD.findall("\n".join(holding).lower()))

@@ -87,3 +87,44 @@ def test_a_message_pasted_many_times_counts_once():
         [f"parcel late again, {c}" for c in COLOURS] + [f"refund missing, {c}" for c in COLOURS]
     words = ctfidf_keywords(texts, np.array([0] * 12 + [1] * 6))[0]
     assert "meera" not in words and words[0] in {"parcel", "late", "parcel late"}
+
+
+FILLER = [f"the executive was {w} and {c}" for w in ("rude", "slow", "late", "kind", "calm") for c in COLOURS]
+
+
+def test_one_phrase_written_in_several_orders_names_its_theme():
+    """Regressions from the CSAT export: "Disconnected and cut" and "Missing and product". The members wrote
+    "disconnected the call", "call disconnected", "call was disconnected"... (each under the 5 % a label needs,
+    together a third of the theme), and "missing product", "product missing", "items missing"."""
+    forms = ["executive disconnected the call", "my call disconnected", "call was disconnected again",
+             "he disconnected my call", "calls disconnected twice"]
+    members = [f"{f}, {c}" for f in forms for c in COLOURS[:4]] + FILLER * 2 + FILLER[:20]  # 100: 5 % is 5
+    label = readable_label(members, ["disconnected", "call", "executive"])
+    assert " and " not in label and {"disconnected", "call"} <= set(label.lower().split())
+    missing = ["missing product", "product missing", "missing products", "products are missing"]
+    members = [f"{f}, {c}" for f in missing for c in COLOURS[:4]] + FILLER * 2 + FILLER[:24]
+    label = readable_label(members, ["missing", "product", "parcel"]).lower()
+    assert label in {"missing product", "product missing"}
+
+
+def test_a_negation_is_not_folded_into_the_phrase_it_negates():
+    """Phrases written in another order count together, but "refund received" is not "refund not received"."""
+    members = ["refund received, thanks"] * 4 + ["refund not received"] * 3 + FILLER * 3
+    assert readable_label(members, ["refund", "received"]).lower() not in {"refund received", "refund not received"}
+    members = ["refund received, thanks"] * 4 + ["received the refund"] * 3 + FILLER * 3
+    assert readable_label(members, ["refund", "received"]).lower() == "refund received"
+
+
+def test_words_that_name_a_product_or_a_channel_are_not_stop_words():
+    """Regressions: scikit-learn's English stop list holds "thin", "thick", "top", "bottom", "back", "call",
+    "bill" and "empty": a clothing theme about see-through fabric was "Tent and wear", support calls were
+    named by anything but the call."""
+    thin = [f"fabric is so thin, {c} {k}" for c in COLOURS for k in KINDS[1:3]] + \
+        [f"thin fabric, see through {c}" for c in COLOURS]
+    calls = [f"nobody will call back about {k} {c}" for k in ("refund", "pickup", "exchange") for c in COLOURS]
+    texts = thin + calls
+    labels = np.array([0] * len(thin) + [1] * len(calls))
+    X = np.eye(2, dtype=np.float32)[labels]
+    table = describe_themes(texts, X, labels, np.eye(2, dtype=np.float32), phrases=False)
+    assert "thin" in table.iloc[0]["label"].lower().split() and "thin" in table.iloc[0]["keywords"]
+    assert "call back" in table.iloc[1]["label"].lower()

@@ -109,8 +109,8 @@ def test_one_phrase_written_in_several_orders_names_its_theme():
 
 def test_a_negation_is_not_folded_into_the_phrase_it_negates():
     """Phrases written in another order count together, but "refund received" is not "refund not received"."""
-    members = ["refund received, thanks"] * 4 + ["refund not received"] * 3 + FILLER * 3
-    assert readable_label(members, ["refund", "received"]).lower() not in {"refund received", "refund not received"}
+    members = ["refund received, thanks"] * 3 + ["refund not received"] * 3 + FILLER * 3  # 5 % is 5
+    assert "received" not in readable_label(members, ["refund", "late"]).lower()  # 3 and 3, not 6
     members = ["refund received, thanks"] * 4 + ["received the refund"] * 3 + FILLER * 3
     assert readable_label(members, ["refund", "received"]).lower() == "refund received"
 
@@ -128,3 +128,14 @@ def test_words_that_name_a_product_or_a_channel_are_not_stop_words():
     table = describe_themes(texts, X, labels, np.eye(2, dtype=np.float32), phrases=False)
     assert "thin" in table.iloc[0]["label"].lower().split() and "thin" in table.iloc[0]["keywords"]
     assert "call back" in table.iloc[1]["label"].lower()
+
+
+def test_two_keywords_are_named_as_members_write_them_together():
+    """Regressions: "Itchy and wool" (clothing reviews), "Reduce and resolve" (CSAT remarks): no phrase reached the
+    5 % a label needs, but members wrote the two keywords together ("itchy wool", "reduce time to resolve")."""
+    members = ["itchy wool, sadly", "wool is itchy", "the wool is itchy", "itchy wool again"] + \
+        [f"so itchy on my {k}, {c}" for k in KINDS for c in COLOURS[:4]] + FILLER * 2 + FILLER[:16]
+    assert readable_label(members, ["itchy", "wool", "sweater"]) == "Itchy wool"
+    members = ["itchy, sadly", "wool, sadly"] + [f"so itchy on my {k}, {c}" for k in KINDS for c in COLOURS[:4]] + \
+        FILLER * 2 + FILLER[:18]
+    assert readable_label(members, ["itchy", "wool"]) == "Itchy and wool"  # never written together

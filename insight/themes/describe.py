@@ -406,13 +406,15 @@ def readable_label(texts: Sequence[str], keywords: Sequence[str], phrases: Seque
         runs = lambda t, key: _runs(_fragments(t), max_words, key)  # noqa: E731
     # a keyword bigram can be an artefact of dropped stop words ("size soft" from "size and so soft"): where the
     # members never write it, its words are grown instead
+    top_said: list[tuple[Counter, dict[frozenset[str], Counter]]] = []
     for key in [top, *[w for w in top.split() if w not in edge and " " in top]]:
         first = key.split()[0]  # a text that does not hold the key's first word as a substring has no such run
         said, forms = _phrasings([runs(t, key) for t in texts if first in t], edge)
+        top_said = top_said or [(said, forms)]
         for sense, c in sorted(said.items(), key=lambda kv: sorted(kv[0])):
             if c < floor:
                 continue
-            g = min(forms[sense], key=lambda f: (-forms[sense][f], len(f), f))  # as most members write it
+            g = _as_written(forms[sense])
             score = c * (1 + 0.2 * (len(g.split()) - 2))
             if score > best_score or (score == best_score and len(g) < len(best)):
                 best, best_score = g, score
@@ -420,8 +422,22 @@ def readable_label(texts: Sequence[str], keywords: Sequence[str], phrases: Seque
             break
     if " " not in best:
         second = next((k for k in content[1:] if k not in best and best not in k), None)
-        best = f"{best} and {second}" if second else best
+        together = _written_together(*top_said[0], {_singular(w) for w in f"{best} {second}".split()}) \
+            if second and top_said else None
+        best = together or (f"{best} and {second}" if second else best)
     return best[:1].upper() + best[1:]
+
+
+def _as_written(forms: Counter) -> str:
+    """A phrase as most members write it (the shorter way on a tie)."""
+    return min(forms, key=lambda f: (-forms[f], len(f), f))
+
+
+def _written_together(said: Counter, forms: dict[frozenset[str], Counter], words: set[str]) -> str | None:
+    """The phrase holding all of ``words`` that most members write, if two members do: a label of two keywords
+    reads better in the members' own words ("itchy wool", "reduce time to resolve") than joined by "and"."""
+    held = [(c, _as_written(forms[sense])) for sense, c in said.items() if c >= 2 and words <= sense]
+    return min(held, key=lambda cg: (-cg[0], len(cg[1]), cg[1]))[1] if held else None
 
 
 def _phrasings(found: Iterable[set[str]], edge: frozenset[str]) -> tuple[Counter, dict[frozenset[str], Counter]]:

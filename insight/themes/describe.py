@@ -406,11 +406,11 @@ def readable_label(texts: Sequence[str], keywords: Sequence[str], phrases: Seque
         runs = lambda t, key: _runs(_fragments(t), max_words, key)  # noqa: E731
     # a keyword bigram can be an artefact of dropped stop words ("size soft" from "size and so soft"): where the
     # members never write it, its words are grown instead
-    top_said: list[tuple[Counter, dict[frozenset[str], Counter]]] = []
+    top_said: tuple[Counter, dict[frozenset[str], Counter]] | None = None  # what members write with the top key
     for key in [top, *[w for w in top.split() if w not in edge and " " in top]]:
         first = key.split()[0]  # a text that does not hold the key's first word as a substring has no such run
         said, forms = _phrasings([runs(t, key) for t in texts if first in t], edge)
-        top_said = top_said or [(said, forms)]
+        top_said = top_said or (said, forms)
         for sense, c in sorted(said.items(), key=lambda kv: sorted(kv[0])):
             if c < floor:
                 continue
@@ -422,7 +422,7 @@ def readable_label(texts: Sequence[str], keywords: Sequence[str], phrases: Seque
             break
     if " " not in best:
         second = next((k for k in content[1:] if k not in best and best not in k), None)
-        together = _written_together(*top_said[0], {_singular(w) for w in f"{best} {second}".split()}) \
+        together = _written_together(*top_said, {_singular(w) for w in f"{best} {second}".split()}) \
             if second and top_said else None
         best = together or (f"{best} and {second}" if second else best)
     return best[:1].upper() + best[1:]

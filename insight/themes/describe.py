@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -314,6 +314,7 @@ def feeling_only(term: str) -> bool:
     return bool(words) and all(_feeling(w) for w in words)
 
 
+@lru_cache(maxsize=1 << 16)  # a label checks every phrase its members write, and their words repeat
 def _feeling(word: str) -> bool:
     if word in FEELING:
         return True
@@ -447,14 +448,21 @@ def _phrasings(found: Iterable[set[str]], edge: frozenset[str]) -> tuple[Counter
     they held a third of the theme. A negation stays part of what is said. ``found``: each text's word runs."""
     said: Counter = Counter()
     forms: dict[frozenset[str], Counter] = {}
+    meaning: dict[str, frozenset[str] | None] = {}  # per distinct run: members repeat their phrases
+
+    def sense_of(g: str) -> frozenset[str] | None:
+        if g not in meaning:
+            words = g.split()
+            meaning[g] = None if words[0] in edge or words[-1] in edge or feeling_only(g) else \
+                frozenset(_singular(w) for w in words if w not in edge or w in _NEGATIONS)
+        return meaning[g]
+
     for runs in found:
         senses: dict[frozenset[str], set[str]] = {}
         for g in runs:
-            words = g.split()
-            if words[0] in edge or words[-1] in edge or feeling_only(g):
-                continue
-            senses.setdefault(frozenset(_singular(w) for w in words if w not in edge or w in _NEGATIONS),
-                              set()).add(g)
+            sense = sense_of(g)
+            if sense is not None:
+                senses.setdefault(sense, set()).add(g)
         for sense, written in senses.items():
             said[sense] += 1
             forms.setdefault(sense, Counter()).update(written)

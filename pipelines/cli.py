@@ -306,7 +306,8 @@ def export(run: str = typer.Option("latest", "--run", help="Run id, or 'latest'.
     if output:
         output.write_text(text, encoding="utf-8")
         store.record_export(run_id, what, fmt, str(output.resolve()))  # so an erasure can rewrite it
-        err.print(f"wrote {len(frame)} {what} of run {run_id} to {output}")
+        wrote = "the weekly brief" if fmt == "markdown" else f"{len(frame)} {what}"
+        err.print(f"wrote {wrote} of run {run_id} to {output}")
     else:
         sys.stdout.write(text)
 

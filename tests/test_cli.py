@@ -82,6 +82,21 @@ def test_action_only_formats_refuse_other_content_clearly(tmp_path, tiny_frame, 
     assert not out.exists()
 
 
+def test_exporting_the_brief_says_it_wrote_the_brief(tmp_path, tiny_frame, fast_yaml):
+    """Regression: `export --format markdown --out brief.md` said "wrote 25 actions", though the brief holds the
+    top five with the run's health, spikes and segments."""
+    data = tmp_path / "feedback.csv"
+    tiny_frame.to_csv(data, index=False)
+    assert runner.invoke(app, ["run", "--input", str(data), "--config", str(fast_yaml)]).exit_code == 0
+    brief = tmp_path / "brief.md"
+    ran = runner.invoke(app, ["export", "--format", "markdown", "--out", str(brief), "--config", str(fast_yaml)])
+    assert ran.exit_code == 0 and brief.read_text().startswith("# Weekly brief")
+    assert "wrote the weekly brief of run" in ran.output and " actions of run" not in ran.output
+    table = tmp_path / "actions.csv"
+    ran = runner.invoke(app, ["export", "--out", str(table), "--config", str(fast_yaml)])
+    assert " actions of run" in ran.output
+
+
 def test_app_listens_on_this_machine_only_by_default(monkeypatch):
     """Regression (issue 16): the app listened on every interface by default, and showed Streamlit's Deploy button."""
     import os

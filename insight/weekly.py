@@ -671,11 +671,12 @@ def _themes(items: pd.DataFrame, registry: themes.Registry, events: pd.DataFrame
         move(orphans[S.ID].tolist(), ids, sims, "theme_edit")
         edited = len(orphans)
     stored[S.THEME] = stored[S.ID].map(before)
-    texts = stored[S.TEXT].fillna("").astype(str).tolist()
-    complaints = (stored[S.POLARITY] == report.NEGATIVE).tolist()
     new_ids: list[str] = []
     layout = None
     if rediscover and len(stored) >= cfg.weekly.discover_min:
+        # every stored text as a Python string: only a rediscovery reads them all (a million cost ~200 MB)
+        texts = stored[S.TEXT].fillna("").astype(str).tolist()
+        complaints = (stored[S.POLARITY] == report.NEGATIVE).tolist()
         X = vectors(stored)
         found = themes.find_themes(clean.model_texts(texts, names), X, stored[S.ID].tolist(), assembly.clusterer(cfg),
                                    cfg.themes.model_copy(update={"mode": "discover"}), registry=registry,
@@ -725,11 +726,12 @@ def _place_on_map(now: pd.DataFrame, n_held: int, new: pd.DataFrame, classified:
         new.loc[stored, S.MAP_X] = [float(xy[at[i]][0]) if i in at else np.nan for i in fresh]
         new.loc[stored, S.MAP_Y] = [float(xy[at[i]][1]) if i in at else np.nan for i in fresh]
         return
-    held = now.iloc[:n_held]
+    # only the columns the map reads: a copy of every column of a million rows cost ~250 MB at the run's peak
+    held = now.iloc[:n_held][[c for c in (S.ID, S.STATUS, S.THEME, S.MAP_X, S.MAP_Y) if c in now.columns]]
     held = held[(held[S.STATUS] == S.STORED).to_numpy()]
     moved = set(updates.get(S.THEME) or {})
     still = held[~held[S.ID].isin(moved)]
-    discs = themes.anchors(still[S.THEME].tolist(), still[[S.MAP_X, S.MAP_Y]].to_numpy(dtype=float)) \
+    discs = themes.anchors(still[S.THEME], still[[S.MAP_X, S.MAP_Y]].to_numpy(dtype=float)) \
         if S.MAP_X in still and len(still) else {}
     X = np.stack(classified.set_index(S.ID).loc[fresh, VECTOR].to_numpy()) if fresh else None
     themes_new = new.loc[stored, S.THEME].tolist() if fresh else []

@@ -327,3 +327,20 @@ def test_words_found_once_give_the_same_names_and_sub_themes():
     assert subthemes(kept, X, ids, min_size=20, words=words) == subthemes(kept, X, ids, min_size=20)
     lowered = [t.lower() for t in kept]
     assert key_phrases(lowered, labels, words=words) == key_phrases(lowered, labels)
+
+
+def test_theme_discs_are_the_same_from_a_column_of_ids_as_from_a_list():
+    """The weekly map passes a million held items' theme ids as a pandas column (read as categories, not a list
+    of a million strings); the discs must be those of the plain list, unthemed and missing ids left out."""
+    import pandas as pd
+
+    from insight.themes.layout import NO_THEME, anchors
+
+    ids = ["T1", "T1", "T2", None, NO_THEME, "T2", "T1"]
+    xy = np.array([[0, 0], [2, 0], [10, 10], [50, 50], [-9, -9], [12, 10], [1, 3]], dtype=float)
+    plain = anchors(ids, xy)
+    assert set(plain) == {"T1", "T2"} and plain["T1"][:2] == (1.0, 1.0) and plain["T2"][:2] == (11.0, 10.0)
+    for column in (pd.Series(ids, dtype=object), pd.Series(ids, dtype="string"), pd.Series(ids).iloc[::-1]):
+        got = anchors(column, xy[::-1] if column.index[0] else xy)
+        assert {t: tuple(round(v, 9) for v in d) for t, d in got.items()} == \
+            {t: tuple(round(v, 9) for v in d) for t, d in plain.items()}

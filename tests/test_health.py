@@ -60,3 +60,22 @@ def test_complaints_in_out_of_taxonomy_themes_are_said():
     assert report["out_of_taxonomy_themes"] == [{"theme_id": "TH0002", "label": "hai / se", "complaints": 6}]
     assert any("6 complaints" in n and "not actions" in n for n in report["notes"])
     assert health(items, themes, {"trends": True, "reason": None}, readable=["en"])["out_of_taxonomy_themes"] == []
+
+
+def test_a_theme_where_other_only_leads_is_not_said_to_name_nothing_operational():
+    """Regression (real CSAT remarks): "Fraud sellers" (299 items: "remove fake sellers", "blacklist sellers who
+    cancel") was cause 'other' at a 24 % share, and the run health said its complaints "name nothing operational
+    to fix (general anger, off-topic)". Where no cause holds half of a theme's complaints, the health says that."""
+    rows = [("TH0001", f"my parcel is late {i}", "en", False) for i in range(10)]
+    rows += [("TH0002", f"worst company ever {i}", "en", False) for i in range(6)]
+    rows += [("TH0003", f"remove the fake sellers {i}", "en", False) for i in range(8)]
+    items = _items(rows).assign(**{S.NEGATIVE: True})
+    themes = THEMES.assign(**{S.ROOT_CAUSE: ["delivery", "other", "other"],
+                              f"{S.ROOT_CAUSE}_share": [0.9, 0.8, 0.24]})
+    report = health(items, themes, {"trends": True, "reason": None}, readable=["en"], out_of_taxonomy="other")
+    assert [t["theme_id"] for t in report["out_of_taxonomy_themes"]] == ["TH0002"]
+    assert [(t["theme_id"], t["share"]) for t in report["mixed_cause_themes"]] == [("TH0003", 0.24)]
+    said = " ".join(report["notes"])
+    assert "6 complaints" in said and "nothing operational" in said
+    mixed = next(n for n in report["notes"] if "TH0003" in n)
+    assert "nothing operational" not in mixed and "24 %" in mixed and "no root cause" in mixed

@@ -225,6 +225,8 @@ def reason_table(items: pd.DataFrame) -> pd.DataFrame:
 
 
 _HANDLE = re.compile(S.HANDLE_PATTERN)
+# a theme whose leading cause holds less of its complaints than this has no cause of its own
+MIXED_BELOW = 0.5
 
 
 def health(items: pd.DataFrame, theme_table: pd.DataFrame, history: dict[str, Any], readable: Sequence[str] = ("en",),
@@ -279,28 +281,40 @@ def health(items: pd.DataFrame, theme_table: pd.DataFrame, history: dict[str, An
     if repaired:
         notes.append(f"{repaired:,} rows were mis-encoded (UTF-8 read as Windows-1252, \"didnâ€™t\") and were "
                      f"repaired; they are marked 'encoding_repaired'.")
-    unfixable = []
+    unfixable, mixed = [], []
     if out_of_taxonomy is not None and len(theme_table) and S.ROOT_CAUSE in theme_table:
         negative = stored[S.NEGATIVE].fillna(False).astype(bool) if S.NEGATIVE in stored else pd.Series(False,
                                                                                                       stored.index)
         per_theme = stored[negative].groupby(S.THEME).size()
-        for theme, cause in zip(theme_table[S.THEME], theme_table[S.ROOT_CAUSE]):
+        shares = theme_table.get(f"{S.ROOT_CAUSE}_share", pd.Series(np.nan, theme_table.index))
+        for theme, cause, share in zip(theme_table[S.THEME], theme_table[S.ROOT_CAUSE], shares):
             if cause == out_of_taxonomy and theme != S.UNTHEMED and per_theme.get(theme, 0) >= min_complaints:
-                unfixable.append({"theme_id": theme, "label": labels.get(theme, ""),
-                                  "complaints": int(per_theme[theme])})
+                row = {"theme_id": theme, "label": labels.get(theme, ""), "complaints": int(per_theme[theme])}
+                # 'other' only leading a spread of causes ("Fraud sellers": 24 %) is not general anger
+                if pd.notna(share) and share < MIXED_BELOW:
+                    mixed.append({**row, "share": round(float(share), 3)})
+                else:
+                    unfixable.append(row)
     if unfixable:
         n = sum(t["complaints"] for t in unfixable)
         named = ", ".join(f"{t['theme_id']} \"{t['label']}\"" for t in unfixable[:3])
         notes.append(f"{n:,} complaints sit in themes whose root cause is '{out_of_taxonomy}' ({named}"
                      f"{', ...' if len(unfixable) > 3 else ''}): they name nothing operational to fix (general "
                      f"anger, off-topic), so they are themes, not actions.")
+    if mixed:
+        mixed.sort(key=lambda t: -t["complaints"])
+        named = ", ".join(f"{t['theme_id']} \"{t['label']}\" ({_pct(t['share'])})" for t in mixed[:3])
+        notes.append(f"{sum(t['complaints'] for t in mixed):,} complaints sit in themes where no root cause holds "
+                     f"half of them and '{out_of_taxonomy}' leads ({named}{', ...' if len(mixed) > 3 else ''}): "
+                     f"they are not ranked; read them before deciding who owns them.")
     for t in brand_themes:
         notes.append(f"{t['theme_id']} \"{t['label']}\": {_pct(t['share'])} of its items name {t['handle']}; it may "
                      f"group by brand rather than by problem.")
     return {"trends": bool(history.get("trends", True)), "praise_share": round(praise, 3),
             "general_dissatisfaction": displeased,
             "needs_review_share": round(review, 3), "language_themes": language_themes,
-            "brand_themes": brand_themes, "out_of_taxonomy_themes": unfixable, "undecodable_rows": undecodable,
+            "brand_themes": brand_themes, "out_of_taxonomy_themes": unfixable, "mixed_cause_themes": mixed,
+            "undecodable_rows": undecodable,
             "repaired_rows": repaired, "notes": notes}
 
 

@@ -111,7 +111,7 @@ def anchors(theme_ids: Sequence[object], xy: np.ndarray) -> dict[str, tuple[floa
     import pandas as pd
 
     # ids as categories: a million of them as Python strings cost more than the rest of the map
-    ids = pd.Categorical(theme_ids if isinstance(theme_ids, pd.Series) else list(theme_ids))
+    ids = pd.Categorical(theme_ids)
     frame = pd.DataFrame({"t": ids, "x": np.asarray(xy, dtype=float)[:, 0],
                           "y": np.asarray(xy, dtype=float)[:, 1]}).dropna()
     frame = frame[frame["t"] != NO_THEME]

@@ -39,5 +39,7 @@ HINGLISH_STOP = frozenset(
     "kare karna karne kiya diya liya raha rahi rahe hua hui gaya gayi apna apne mera meri mere mujhe muje hum "
     "humne aap aapke aapki ab jab tab par pe koi kuch sab tak bhai ji sir koi liye kiye".split()
 )
+# romanised Hindi "not", as customers spell it; it follows what it negates ("refund nahi mila", "acchi nahin hai")
+HINDI_NEGATIONS = ("nahi", "nhi", "nahin", "nai", "nehi")
 
 FEELING = PRAISE | DISPLEASURE | EVALUATIVE | GREETINGS | INTENSIFIERS  # a label made only of these names nothing

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from .lexicon import HINDI_NEGATIONS
+
 # romanised Hindi feeling words, spelt as customers spell them: "good", "great", "wonderful", "beautiful",
 # "excellent", "thanks", "help", "satisfied"; "useless", "troubled", "fraud", "bad", "dirty", "mad", "thief",
 # "wrong". A negation follows the word in Hindi ("acchi nahin hai"), where the lexicon cannot see it: "nahin" is a
@@ -29,7 +31,7 @@ HINDI_FEELING = re.compile(r"\b(?:" + "|".join(sorted(_HINDI_FEELING, key=len, r
 # Hindi negates after the word ("acchi help nhi h": not much good help), where VADER does not look: a praise word
 # followed within three words by "nahi" names a problem
 _HINDI_PRAISE = sorted((w for w, v in _HINDI_FEELING.items() if v > 0), key=len, reverse=True)
-_HINDI_NEGATED_PRAISE = r"(?:" + "|".join(_HINDI_PRAISE) + r")\W+(?:\w+\W+){0,2}?(?:nahi|nhi|nahin|nai|nehi)"
+_HINDI_NEGATED_PRAISE = r"(?:" + "|".join(_HINDI_PRAISE) + r")\W+(?:\w+\W+){0,2}?(?:" + "|".join(HINDI_NEGATIONS) + ")"
 
 # words that name a problem: a text with one is a complaint unless it is glowing (polite complaints thank you)
 PROBLEM_CUE = re.compile(

@@ -139,3 +139,10 @@ def test_two_keywords_are_named_as_members_write_them_together():
     members = ["itchy, sadly", "wool, sadly"] + [f"so itchy on my {k}, {c}" for k in KINDS for c in COLOURS[:4]] + \
         FILLER * 2 + FILLER[:18]
     assert readable_label(members, ["itchy", "wool"]) == "Itchy and wool"  # never written together
+
+
+def test_a_hinglish_negation_is_not_folded_either():
+    """Romanised Hindi negations ("refund nahi mila": refund not received) are stop words for naming, but a phrase
+    that holds one says the opposite of the same phrase without it."""
+    members = ["refund mila, thanks"] * 3 + ["refund nahi mila"] * 3 + FILLER * 3  # 5 % is 5
+    assert "mila" not in readable_label(members, ["refund", "late"]).lower()  # 3 and 3, not 6

@@ -14,7 +14,7 @@ from functools import cache, lru_cache
 import numpy as np
 import pandas as pd
 
-from ..lexicon import FEELING, HINGLISH_STOP
+from ..lexicon import FEELING, HINDI_NEGATIONS, HINGLISH_STOP
 from ..schema import NOISE
 from .discovery import content_keys
 
@@ -39,7 +39,7 @@ _NAMING_WORDS = {"amount", "back", "bill", "bottom", "call", "detail", "empty", 
 # what makes "refund not received" the opposite of "refund received" (contractions as ``_WORD`` splits them)
 _NEGATIONS = frozenset({"not", "no", "never", "nor", "cannot", "cant", "without", "none", "nothing", "nobody",
                         "don", "didn", "doesn", "isn", "wasn", "aren", "won", "haven", "hasn", "couldn", "wouldn",
-                        "dont", "didnt", "doesnt", "isnt", "wasnt", "wont", "havent", "hasnt"})
+                        "dont", "didnt", "doesnt", "isnt", "wasnt", "wont", "havent", "hasnt", *HINDI_NEGATIONS})
 
 
 @cache

@@ -39,6 +39,10 @@ HINGLISH_STOP = frozenset(
     "kare karna karne kiya diya liya raha rahi rahe hua hui gaya gayi apna apne mera meri mere mujhe muje hum "
     "humne aap aapke aapki ab jab tab par pe koi kuch sab tak bhai ji sir koi liye kiye".split()
 )
+# words scikit-learn's English stop list holds that name what shops sell and how customers reach them ("thin
+# fabric", "top", "call back", "bill", "empty box"): in feedback they are what a theme or an action is about
+NAMING_WORDS = frozenset({"amount", "back", "bill", "bottom", "call", "detail", "empty", "fire", "front", "interest",
+                          "part", "side", "system", "thick", "thin", "top"})
 # romanised Hindi "not", as customers spell it; it follows what it negates ("refund nahi mila", "acchi nahin hai")
 HINDI_NEGATIONS = ("nahi", "nhi", "nahin", "nai", "nehi")
 

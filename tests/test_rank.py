@@ -279,6 +279,19 @@ def test_actions_named_alike_are_one_action():
     assert out.iloc[0]["title"] == "Issue not resolved: fix support responsiveness"  # the largest names it
 
 
+def test_a_title_of_words_that_name_a_channel_is_not_folded_into_another():
+    """Theme names now use words scikit-learn's stop list holds ("call", "back", "top", "thin": they name what
+    customers complain about), so a title read with that list lost them: "Call back: fix support responsiveness"
+    read as "fix support responsiveness" alone, and was folded into "Support"."""
+    labels = {"T001": "Support", "T002": "Call back", "T003": "Call on hold"}
+    stats = pd.DataFrame([stats_row(t, 40 - i, 40 - i, cause="customer_service", growth=None, label=label)
+                          for i, (t, label) in enumerate(labels.items())])
+    out = rank_actions(stats, NO_SEGMENTS, items_for({t: 40 - i for i, t in enumerate(labels)}), load_taxonomy(),
+                       RankConfig())
+    covered = dict(zip(out["theme_id"], out["related_themes"]))
+    assert covered == {"T001": [], "T002": [], "T003": []}
+
+
 def test_an_incident_spread_over_small_themes_is_one_action_named_after_its_segment():
     """Regression (the demo, on an Intel CPU whose bf16 rounding split the themes differently): carrier Parcelo's
     delay in weeks 9-10 was significant for delivery as a whole ("2.1x baseline for carrier Parcelo since week

@@ -38,6 +38,7 @@ import pandas as pd
 
 from .. import schema as S
 from ..config import RankConfig, Taxonomy
+from ..lexicon import NAMING_WORDS
 
 DOMINANT = 0.6  # a language or a handle this common in a theme is what holds it together
 MIN_KNOWN = 0.5  # the share of a theme's items whose language must be known for the others to be left out
@@ -351,7 +352,8 @@ def title_words(title: str) -> frozenset[str]:
     order. Two titles with the same set ("Issue not resolved", "Resolve the issue") are one action's."""
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    words = [w for w in re.findall(r"[a-z0-9]+", title.lower()) if w not in ENGLISH_STOP_WORDS]
+    stop = ENGLISH_STOP_WORDS - NAMING_WORDS  # a title says "Call back" as the theme's name does
+    words = [w for w in re.findall(r"[a-z0-9]+", title.lower()) if w not in stop]
     return frozenset(SAME_STEM.get(stem, stem) for stem in map(_stem, words))
 
 

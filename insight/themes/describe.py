@@ -14,7 +14,7 @@ from functools import cache, lru_cache
 import numpy as np
 import pandas as pd
 
-from ..lexicon import FEELING, HINDI_NEGATIONS, HINGLISH_STOP
+from ..lexicon import FEELING, HINDI_NEGATIONS, HINGLISH_STOP, NAMING_WORDS
 from ..schema import NOISE
 from .discovery import content_keys
 
@@ -32,10 +32,6 @@ _EXTRA_STOP = {
 _WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
 
 
-# scikit-learn's English list holds words that name what shops sell and how customers reach them ("thin fabric",
-# "top", "call back", "bill", "empty box"): in feedback they are what a theme is about
-_NAMING_WORDS = {"amount", "back", "bill", "bottom", "call", "detail", "empty", "fire", "front", "interest",
-                 "part", "side", "system", "thick", "thin", "top"}
 # what makes "refund not received" the opposite of "refund received" (contractions as ``_WORD`` splits them)
 _NEGATIONS = frozenset({"not", "no", "never", "nor", "cannot", "cant", "without", "none", "nothing", "nobody",
                         "don", "didn", "doesn", "isn", "wasn", "aren", "won", "haven", "hasn", "couldn", "wouldn",
@@ -44,11 +40,11 @@ _NEGATIONS = frozenset({"not", "no", "never", "nor", "cannot", "cant", "without"
 
 @cache
 def _stop() -> frozenset[str]:
-    """Words that never name a theme (scikit-learn's English list without ``_NAMING_WORDS``, loaded on first use,
+    """Words that never name a theme (scikit-learn's English list without ``NAMING_WORDS``, loaded on first use,
     and ours)."""
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    return frozenset((ENGLISH_STOP_WORDS - _NAMING_WORDS) | _EXTRA_STOP)
+    return frozenset((ENGLISH_STOP_WORDS - NAMING_WORDS) | _EXTRA_STOP)
 
 
 def spelling_variants(texts: Sequence[str], min_count: int = 10, ratio: float = 5.0) -> dict[str, str]:

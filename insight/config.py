@@ -103,6 +103,8 @@ class ThemesConfig(_Section):
     reducer: Literal["umap", "umap-learn", "pca"] = "umap"
     n_neighbors: int = 15
     partition: Literal["ward", "hdbscan"] = "ward"  # how HDBSCAN's number of themes becomes a partition
+    # which HDBSCAN: the hdbscan package (Boruvka KD-tree, the faster here) or scikit-learn's (earlier runs used it)
+    hdbscan: Literal["hdbscan", "scikit-learn"] = "hdbscan"
     n_components: int = 10
     umap_epochs: int = Field(100, ge=10)  # UMAP's optimisation rounds on the discovery sample
     min_cluster_size: int | None = None  # None: scaled to the number of items

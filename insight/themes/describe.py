@@ -655,12 +655,14 @@ def theme_key(label: int) -> str:
 
 
 def subthemes(texts: Sequence[str], X: np.ndarray, theme_ids: Sequence[str], min_size: int = 20,
-              max_parts: int = 4, seed: int = 42, max_ward: int = 400, words: Sequence[list[str]] | None = None
-              ) -> tuple[list[str], dict[str, list[dict]]]:
+              max_parts: int = 4, seed: int = 42, max_ward: int = 400, words: Sequence[list[str]] | None = None,
+              complaints: Sequence[bool] | None = None) -> tuple[list[str], dict[str, list[dict]]]:
     """The third level of the hierarchy (root cause > theme > sub-theme): each large theme split by Ward linkage
     into 2-``max_parts`` parts, named by their own c-TF-IDF words. Rows are taken in a content-derived order so
     the parts do not depend on input order. Returns each item's sub-theme id and, per theme, its parts.
-    ``words``: each text's words (``text_words``), when the caller has them."""
+    ``words``: each text's words (``text_words``), when the caller has them. ``complaints``: a part with enough
+    of them also gets a ``problem_label`` naming what they say, set apart from every other part's complaints
+    (the itchy sweaters inside a theme of sweater praise): ranking titles a pocket of complaints by it."""
     theme_ids = list(theme_ids)
     out = [f"{t}.1" if t != "unthemed" else "unthemed" for t in theme_ids]
     parts: dict[str, list[dict]] = {}
@@ -708,7 +710,32 @@ def subthemes(texts: Sequence[str], X: np.ndarray, theme_ids: Sequence[str], min
                          "size": int((local == j).sum())} for j in range(k)]
         for i, j in zip(members, local):
             out[i] = f"{theme}.{j + 1}"
+    if complaints is not None and split:
+        for theme, problems in _part_problems(texts, words, split, base, max_parts, complaints).items():
+            for j, label in problems.items():
+                parts[theme][j]["problem_label"] = label
     return out, parts
+
+
+def _part_problems(texts: Sequence[str], words: Sequence[list[str]] | None,
+                   split: dict[str, tuple[np.ndarray, np.ndarray, int]], base: dict[str, int], max_parts: int,
+                   complaints: Sequence[bool]) -> dict[str, dict[int, str]]:
+    """Per split theme, its parts' problem labels (``_problem_labels`` over the complaints of every part)."""
+    unhappy = np.asarray(complaints, dtype=bool)
+    rows = np.concatenate([members for members, _, _ in split.values()])
+    codes = np.concatenate([base[theme] + local for theme, (_, local, _) in split.items()])
+    keep = unhappy[rows]
+    rows, codes = rows[keep], codes[keep]
+    if not len(rows):
+        return {}
+    named = _problem_labels([str(texts[i]).lower() for i in rows], codes, [True] * len(rows), 8,
+                            [words[i] for i in rows] if words is not None else None)
+    theme_at = {start: theme for theme, start in base.items()}
+    out: dict[str, dict[int, str]] = {}
+    for code, label in named.items():
+        part = code % max_parts
+        out.setdefault(theme_at[code - part], {})[part] = label
+    return out
 
 
 def ward(X: np.ndarray, k: int) -> np.ndarray:

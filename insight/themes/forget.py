@@ -2,9 +2,9 @@
 
 Theme labels, keywords and key phrases are built only from words at least ``themes.min_voices`` distinct customers
 used. Erasing a customer can leave a word with fewer voices than that; the names derived from it (theme and
-problem labels, keywords, key phrases, sub-theme labels, and the action titles and sentences that quote them)
-are rebuilt here from what remains, so the erased customer's words do not outlive them. Pure functions over the
-stored frames; the caller reads and writes the store.
+problem labels, keywords, key phrases, sub-theme labels and problem labels, and the action titles and sentences
+that quote them) are rebuilt here from what remains, so the erased customer's words do not outlive them. Pure
+functions over the stored frames; the caller reads and writes the store.
 """
 
 from __future__ import annotations
@@ -36,8 +36,11 @@ def forget_words(themes: pd.DataFrame, rare: set[str]) -> tuple[list[dict[str, A
                 new[field] = old
         subs = []
         for part in _list(row.get("subthemes")):
-            label = part.get("label") or ""
-            subs.append({**part, "label": " / ".join(w for w in label.split(" / ") if not word_set(w) & rare)})
+            label = " / ".join(w for w in (part.get("label") or "").split(" / ") if not word_set(w) & rare)
+            subs.append({**part, "label": label})
+            problem = part.get("problem_label")
+            if isinstance(problem, str) and word_set(problem) & rare:
+                subs[-1]["problem_label"] = names[problem] = label or new["problem_label"] or fallback
         new["subthemes"] = subs
         if (keywords != _list(row.get("keywords")) or phrases != _list(row.get("key_phrases"))
                 or new["label"] != row.get("label") or new["problem_label"] != row.get("problem_label")

@@ -114,7 +114,7 @@ def _find_themes(texts: list[str], X: np.ndarray, keys: list[str], clusterer: Cl
         _reviewers_names_win(table, new_registry)
         for tid, lab in zip(table["theme_id"], table["label"]):
             new_registry.labels[new_registry.ids.index(tid)] = lab
-    sub_ids, parts = subthemes(texts, X, ids, seed=seed, words=words)
+    sub_ids, parts = subthemes(texts, X, ids, seed=seed, words=words, complaints=complaints)
     table["subthemes"] = table["theme_id"].map(lambda t: parts.get(t, []))
     return Themes(ids=ids, similarity=np.asarray(sims), subtheme_ids=sub_ids, table=table, registry=new_registry,
                   events=events)

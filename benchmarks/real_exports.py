@@ -4,9 +4,9 @@ Runs the whole pipeline on the real exports in the data directory (``$INSIGHT_DA
 ``../shared/data``) and prints, per export: accounting, time, whether trends could be claimed, and the figures
 issue 14 judges: the mean star rating of the items the top 10 actions count (their complaints) and of all items in
 their themes, the share of their evidence from 4-5 star reviews, actions on themes whose negative share is below
-the floor (``rank.min_negative_share``), trend claims made without trends, theme labels that hold a handle or only
-feeling words, pairs of near-identical themes (same root cause, centroid cosine >= 0.9), themes dominated by one
-poorly-read language, and the polarity mix.
+the floor (``rank.min_negative_share``; a pocket of complaints inside such a theme is counted apart), trend
+claims made without trends, theme labels that hold a handle or only feeling words, pairs of near-identical themes
+(same root cause, centroid cosine >= 0.9), themes dominated by one poorly-read language, and the polarity mix.
 
 Usage: python benchmarks/real_exports.py [--only clothing|csat] [--sample N] [--home DIR]
 """
@@ -33,6 +33,7 @@ def figures(result, floor: float, X=None) -> dict:
 
     from insight import schema as S
     from insight.lexicon import FEELING
+    from insight.report import pocket_of
 
     items = result.items[result.items[S.STATUS] == S.STORED].reset_index(drop=True)
     actions = result.actions.head(10)
@@ -42,7 +43,11 @@ def figures(result, floor: float, X=None) -> dict:
            "trends": result.manifest["history"]["trends"], "actions": len(result.actions)}
     out["polarity"] = {k: round(float(v), 3) for k, v in items[S.POLARITY].value_counts(normalize=True).items()}
     out["general_dissatisfaction"] = result.manifest["health"].get("general_dissatisfaction", 0)
-    members = items[items[S.THEME].isin(set(actions["theme_id"]) | {t for r in actions["related_themes"] for t in r})]
+    # an action on a pocket of complaints inside a theme of praise counts that sub-theme's items, not the theme's
+    pockets = {pocket_of(e) for e in actions["explanation"]} - {None}
+    whole = set(actions["theme_id"]) | {t for r in actions["related_themes"] for t in r}
+    whole -= {p.rsplit(".", 1)[0] for p in pockets}
+    members = items[items[S.THEME].isin(whole) | items[S.SUBTHEME].isin(pockets)]
     if items[S.RATING].notna().any():
         out["top10_mean_rating_counted"] = round(float(members.loc[members[S.NEGATIVE], S.RATING].mean()), 2)
         out["top10_mean_rating_all_theme_items"] = round(float(members[S.RATING].mean()), 2)
@@ -56,8 +61,10 @@ def figures(result, floor: float, X=None) -> dict:
         high = sum((rating_of(q) or 0) >= 4 for q in quotes)
         out["evidence_from_4_5_stars"] = f"{high} of {len(quotes)}"
     share = dict(zip(result.themes[S.THEME], result.themes["negative_share"]))
-    out[f"actions_on_themes_negative_below_{floor}"] = int(sum(share.get(t, 0) < floor
-                                                              for t in result.actions["theme_id"]))
+    in_pocket = [bool(pocket_of(e)) for e in result.actions["explanation"]]
+    out[f"actions_on_themes_negative_below_{floor}"] = int(sum(share.get(t, 0) < floor and not p
+                                                              for t, p in zip(result.actions["theme_id"], in_pocket)))
+    out["actions_on_a_pocket_in_a_praise_theme"] = int(sum(in_pocket))
     claims = result.segments["sentence"].str.contains("since week").sum() if len(result.segments) else 0
     out["trend_claims_without_trends"] = 0 if out["trends"] else int(
         claims + result.actions["growth"].notna().sum() + result.actions["spike_weeks"].map(len).gt(0).sum())

@@ -176,6 +176,8 @@ class RankConfig(_Section):
     # only pain makes an action: a theme needs this many negative items and this share of them
     min_complaints: int = Field(5, ge=1)
     min_negative_share: float = Field(0.2, ge=0, le=1)
+    # a theme below that share can still hold a sub-theme this full of complaints: an action of its own (None: never)
+    min_pocket_share: float | None = Field(0.4, gt=0, le=1)
     n_evidence: int = 3
     max_actions: int = 25
 

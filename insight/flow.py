@@ -68,7 +68,7 @@ def run(source: ingest.Source, config: Config | None = None, *, taxonomy: Taxono
     with timed_stage("rank", rep, timings):
         actions = report.rank_actions(measured.theme_stats, measured.theme_segments, S.stored_items(items), tax,
                                       cfg.rank, measured.sentences, measured.cause_sentences, cfg.clean.languages,
-                                      measured.cause_segments)
+                                      measured.cause_segments, measured.pockets)
     manifest = report.build_manifest(cfg, tax, emb.cache_name, ingest.source_name(source), ingest.source_digest(source),
                                      timings, pii, items, measured.themes, tagger.info, found.events, measured.history)
     manifest["names_left_out"] = list(names)  # words the models did not read (``clean.addressee_names``)

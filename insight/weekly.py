@@ -148,7 +148,8 @@ def weekly(sources: Sequence[ingest.Source], config: Config | None = None, *, si
         del now  # one copy of a million items at a time
         analysed = report.annotate(stored_rows, cfg.ingest.rating_range)  # the others are only counted
         del stored_rows
-        measured = report.measure_run(analysed, found["table"], cfg.measure, cfg.themes.n_examples)
+        # no pockets: sub-themes are named here from a sample, and stored items keep the ones they had
+        measured = report.measure_run(analysed, found["table"], cfg.measure, cfg.themes.n_examples, pockets=False)
     with timed_stage("rank", rep, timings):
         actions = report.rank_actions(measured.theme_stats, measured.theme_segments, analysed, tax,
                                       cfg.rank, measured.sentences, measured.cause_sentences, cfg.clean.languages,

@@ -76,3 +76,30 @@ def test_a_theme_lift_sentence_names_what_its_complaints_are_about():
     measured = report.measure_run(report.annotate(pd.DataFrame(rows), (1, 5)), table, MeasureConfig())
     assert 'complaints about "Shirt and fabric" are' in measured.sentences["T1"]
     assert 'complaints about "Dress and fit" are' in measured.sentences["T2"]
+
+
+def test_each_sub_theme_is_measured_with_its_own_cause_and_names():
+    """A sub-theme's complaints are counted, and their cause read, apart from its theme's: ranking looks for a
+    pocket of complaints inside a theme of praise (``rank_actions``' ``pockets``)."""
+    rows = []
+    for i in range(100):
+        pocket = i < 20
+        negative = i < 15 or i in (50, 51)
+        rows.append({S.ID: f"i{i}", S.THEME: "T1", S.SUBTHEME: "T1.2" if pocket else "T1.1",
+                     S.ROOT_CAUSE: ("product_quality" if pocket else "delivery") if negative else "other",
+                     S.POLARITY: "negative" if negative else "positive", S.CLEAN_TEXT: "text", S.STATUS: S.STORED,
+                     S.RATING: 2.0 if negative else 5.0, S.TIMESTAMP: pd.Timestamp("2026-12-01", tz="UTC")})
+    rows.append({**rows[-1], S.ID: "u", S.THEME: S.UNTHEMED, S.SUBTHEME: S.UNTHEMED})
+    table = pd.DataFrame([{S.THEME: "T1", "label": "Sweater color", "problem_label": "Sweater", "size": 100,
+                           "subthemes": [{"id": "T1.1", "label": "love / soft", "size": 80},
+                                         {"id": "T1.2", "label": "itchy / wear", "size": 20,
+                                          "problem_label": "Itchy sweater"}]}])
+    measured = report.measure_run(report.annotate(pd.DataFrame(rows), (1, 5)), table, MeasureConfig())
+    pockets = measured.pockets.set_index(S.SUBTHEME)
+    assert set(pockets.index) == {"T1.1", "T1.2"}  # the unthemed are no theme's pocket
+    assert pockets.loc["T1.2", "volume"] == 20 and pockets.loc["T1.2", "complaints"] == 15
+    assert pockets.loc["T1.2", S.ROOT_CAUSE] == "product_quality"  # from its complaints, not its praise
+    assert pockets.loc["T1.2", S.THEME] == "T1" and pockets.loc["T1.2", "problem_label"] == "Itchy sweater"
+    assert pockets.loc["T1.1", S.ROOT_CAUSE] == "delivery" and pockets.loc["T1.1", "label"] == "love / soft"
+    assert report.measure_run(report.annotate(pd.DataFrame(rows), (1, 5)), table, MeasureConfig(),
+                              pockets=False).pockets.empty

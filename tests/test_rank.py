@@ -2,7 +2,7 @@ import pandas as pd
 
 from insight import schema as S
 from insight.config import RankConfig, load_taxonomy
-from insight.report import impact_score, rank_actions
+from insight.report import explain_impact, impact_score, pocket_of, rank_actions
 
 
 def stats_row(theme, volume, recent, cause="delivery", growth=1.0, spikes=None, label=None, negative_share=0.75):
@@ -341,3 +341,57 @@ def test_a_language_theme_counts_the_remarks_whose_language_is_known():
     seg = pd.DataFrame(columns=[S.THEME, "column", "value"])
     assert list(rank_actions(stats, seg, items, load_taxonomy(), RankConfig(), readable=("en",))["theme_id"]) \
         == ["T002"]
+
+
+def pocket_row(sub, theme, volume, complaints, cause="product_quality", problem="Itchy sweater"):
+    return {S.SUBTHEME: sub, S.THEME: theme, "label": "itchy / wear", "problem_label": problem, S.ROOT_CAUSE: cause,
+            "volume": volume, "recent_volume": volume, "growth": None, "negative_share": round(complaints / volume, 3),
+            "complaints": complaints, "recent_complaints": complaints, "escalation_share": 0.0, "spike_weeks": []}
+
+
+def sweater_items():
+    """A sweater theme of 400 reviews, 10 % complaints: 30 of them in the 40 reviews of its itchy sub-theme."""
+    rows = []
+    for i in range(400):
+        itchy = i < 40
+        negative = i < 30 or 40 <= i < 50
+        text = "so itchy I could not wear it" if itchy and negative else \
+            ("the sleeves ripped" if negative else "love this sweater")
+        rows.append({S.ID: f"s{i}", S.THEME: "T001", S.SUBTHEME: "T001.2" if itchy else "T001.1",
+                     S.THEME_SIM: 1 - i / 1000, S.WEEK: 1, S.CLEAN_TEXT: f"{text} number {i}", S.NEGATIVE: negative,
+                     S.ROOT_CAUSE: "product_quality"})
+    return pd.concat([pd.DataFrame(rows), items_for({"T002": 40})], ignore_index=True)
+
+
+def test_a_pocket_of_complaints_in_a_theme_of_praise_is_an_action():
+    """Regression: on the clothing reviews, itchy sweaters (56 complaints, 45 % of their sub-theme) were no action,
+    because their theme (1,832 sweater reviews) is 84 % praise. Whether they became an action hung on whether the
+    clustering split them off: one HDBSCAN gave "Itchy and cozy", another, on the same export, nothing."""
+    stats = pd.DataFrame([stats_row("T001", 400, 400, label="Sweater color", cause="product_quality",
+                                    negative_share=0.1), stats_row("T002", 40, 40)])
+    pockets = pd.DataFrame([pocket_row("T001.2", "T001", 40, 30),
+                            pocket_row("T001.1", "T001", 360, 10, problem="Sleeves ripped")])
+    items = sweater_items()
+    out = rank_actions(stats, NO_SEGMENTS, items, load_taxonomy(), RankConfig(), pockets=pockets)
+    assert set(out["theme_id"]) == {"T001", "T002"}
+    pocket = out[out["theme_id"] == "T001"].iloc[0]
+    assert pocket["title"].startswith("Itchy sweater") and pocket["theme_label"] == "Sweater color"
+    assert pocket["complaints"] == 30 and pocket["volume"] == 40 and pocket["owner"] == "Product Quality & Sourcing"
+    assert pocket["explanation"]["subtheme"] == "T001.2" and pocket["explanation"]["theme_negative_share"] == 0.1
+    assert len(pocket["evidence"]) == 3 and all("itchy" in q for q in pocket["evidence"])  # its complaints only
+    assert "sub-theme T001.2, inside a theme that is mostly praise (10% complaints)" in \
+        explain_impact(pocket["impact"], pocket["explanation"])
+    assert pocket_of(pocket["explanation"]) == "T001.2"
+    assert pocket_of(out[out["theme_id"] == "T002"].iloc[0]["explanation"]) is None  # a theme's own action
+    assert "T001" not in set(rank_actions(stats, NO_SEGMENTS, items, load_taxonomy(),
+                                          RankConfig(min_pocket_share=None), pockets=pockets)["theme_id"])
+    # a sub-theme as full of praise as its theme is not a pocket: its complaints are the theme's stray ones
+    assert "T001" not in set(rank_actions(stats, NO_SEGMENTS, items, load_taxonomy(), RankConfig(min_pocket_share=0.8),
+                                          pockets=pockets)["theme_id"])
+
+
+def test_a_pocket_whose_complaints_name_nothing_operational_is_no_action():
+    stats = pd.DataFrame([stats_row("T001", 400, 400, label="Care good", negative_share=0.1)])
+    pockets = pd.DataFrame([pocket_row("T001.2", "T001", 40, 30, cause="other", problem="Not sure")])
+    out = rank_actions(stats, NO_SEGMENTS, sweater_items(), load_taxonomy(), RankConfig(), pockets=pockets)
+    assert out.empty

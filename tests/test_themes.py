@@ -126,6 +126,26 @@ def test_subthemes_split_large_themes_only_and_ignore_row_order():
     assert [subs2[j] for j in np.argsort(perm)] == subs
 
 
+def test_a_sub_themes_complaints_are_named_apart_from_its_praise():
+    """The sub-theme a CX lead would act on ("itchy / wear" in a theme of sweater praise) names its complaints:
+    ranking titles a pocket of complaints by it."""
+    from insight.themes import subthemes
+
+    X, _ = blobs(6, n=40)
+    theme_ids = ["TH0001"] * 80 + ["TH0002"] * 40
+    texts = (["love this soft sweater, the colour is lovely"] * 40
+             + [f"itchy wool, scratchy on the skin {'so itchy' if i % 2 else ''}" for i in range(40)]
+             + ["the parcel came late"] * 40)
+    complaints = [False] * 40 + [True] * 40 + [True] * 40
+    _, parts = subthemes(texts, X, theme_ids, min_size=45, complaints=complaints)
+    named = {p["label"]: p.get("problem_label") for p in parts["TH0001"]}
+    itchy = [p for label, p in named.items() if "itchy" in label]
+    assert itchy and "itchy" in itchy[0].lower()
+    assert all(p is None for label, p in named.items() if "itchy" not in label)  # no complaints: nothing to name
+    _, unnamed = subthemes(texts, X, theme_ids, min_size=45)
+    assert all("problem_label" not in p for p in unnamed["TH0001"])
+
+
 def test_one_customers_words_never_name_a_theme():
     """Regression (issue 16): a customer's unusual words became a theme label ("quuxparcel / zorblaxian /
     courier"), so erasing the customer left their words in labels. A word must be used by at least
@@ -392,3 +412,20 @@ def test_theme_discs_are_the_same_from_a_column_of_ids_as_from_a_list():
         got = anchors(column, xy[::-1] if column.index[0] else xy)
         assert {t: tuple(round(v, 9) for v in d) for t, d in got.items()} == \
             {t: tuple(round(v, 9) for v in d) for t, d in plain.items()}
+
+
+def test_an_erased_customers_words_leave_sub_theme_problem_labels_too():
+    import pandas as pd
+
+    from insight.themes import forget_words
+
+    table = pd.DataFrame([{"theme_id": "TH0001", "label": "Sweater", "problem_label": "Itchy sweater",
+                           "keywords": ["sweater"], "key_phrases": [],
+                           "subthemes": [{"id": "TH0001.1", "label": "itchy / zorblax", "size": 30,
+                                          "problem_label": "Zorblax itchy wool"},
+                                         {"id": "TH0001.2", "label": "love / soft", "size": 50}]}])
+    changed, _ = forget_words(table, {"zorblax"})
+    parts = {p["id"]: p for p in changed[0]["subthemes"]}
+    assert parts["TH0001.1"]["label"] == "itchy" and "zorblax" not in parts["TH0001.1"]["problem_label"].lower()
+    assert parts["TH0001.1"]["problem_label"]  # named again, never left blank
+    assert parts["TH0001.2"] == table["subthemes"][0][1]

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from insight.errors import InsightError
-from insight.report import explain_impact, export, is_filtered, with_decisions
+from insight.report import explain_impact, export, is_filtered, pocket_of, with_decisions
 from ui import auth, data, filters
 from ui.safe import plain
 
@@ -50,9 +50,12 @@ if run_id:
     view = filters.apply(items, spec)
     filters.caption(view, items, spec)
     if is_filtered(spec) and not actions.empty:  # actions whose themes hold complaints that pass the filters
-        counts = view[view["polarity"] == "negative"]["theme_id"].value_counts()
-        actions = actions.assign(in_view=[int(sum(counts.get(t, 0) for t in [k, *(r or [])]))
-                                          for k, r in zip(actions["theme_id"], actions["related_themes"])])
+        unhappy = view[view["polarity"] == "negative"]
+        counts = unhappy["theme_id"].value_counts()
+        counts = {**counts, **unhappy["subtheme_id"].value_counts()} if "subtheme_id" in unhappy else counts
+        actions = actions.assign(in_view=[int(sum(counts.get(t, 0) for t in [pocket_of(e) or k, *(r or [])]))
+                                          for k, r, e in zip(actions["theme_id"], actions["related_themes"],
+                                                             actions["explanation"])])
         actions = actions[actions["in_view"] > 0].sort_values(["in_view", "rank"], ascending=[False, True])
     if actions.empty:
         st.info("No theme in this run is large enough to rank an action.")
@@ -78,7 +81,8 @@ if run_id:
                 c[2].metric("Growth vs baseline", f"{a['growth']:.1f}x")
             else:  # no timestamps, or too little history: the run claims no trend (the overview says why)
                 c[1].metric("Complaints", a.get("complaints") if pd.notna(a.get("complaints")) else "n/a",
-                            help=f"negative items among the theme's {a['volume']} items")
+                            help=f"negative items among the {'sub-' if pocket_of(a['explanation']) else ''}theme's "
+                                 f"{a['volume']} items")
                 c[2].metric("Growth vs baseline", "n/a", help="not enough dated history to measure growth")
             trend = trends.get(a["theme_id"])
             # the impact in a picture, weeks as bars (text: 25 charts would slow the page); only where the run has
@@ -106,7 +110,9 @@ if run_id:
                                                                                   if r.get("note") else "")
                     for r in history.to_dict("records")))
             themes = [a["theme_id"], *(a["related_themes"] or [])]
-            st.caption(f"Themes: {', '.join(themes)} · root cause: {a['root_cause']} · status: {a['status']} · "
+            where = f" (sub-theme {pocket_of(a['explanation'])} of {plain(a['theme_label'])})" \
+                if pocket_of(a["explanation"]) else ""
+            st.caption(f"Themes: {', '.join(themes)}{where} · root cause: {a['root_cause']} · status: {a['status']} · "
                        f"why this rank: {plain(explain_impact(a['impact'], a['explanation']))}")
     decided = with_decisions(shown, data.action_history(None))
     cols = downloads.columns(len(FORMATS))

@@ -92,7 +92,15 @@ def explain_impact(impact: float, e: dict) -> str:
         text += f"; 90 % interval {low_high[0]:.0f}-{low_high[1]:.0f}"
     if e.get("repeat_contact_rate"):
         text += f"; {e['repeat_contact_rate']:.0%} of these customers wrote more than once"
+    if e.get("subtheme"):
+        text += (f"; the complaints of sub-theme {e['subtheme']}, inside a theme that is mostly praise "
+                 f"({e.get('theme_negative_share', 0):.0%} complaints)")
     return text
+
+
+def pocket_of(explanation: object) -> str | None:
+    """The sub-theme an action is about when it is a pocket of complaints inside a theme of praise, else None."""
+    return (explanation.get("subtheme") or None) if isinstance(explanation, dict) else None
 
 
 def _num(v) -> float | None:
@@ -147,8 +155,8 @@ def language_themes(items: pd.DataFrame, readable: Sequence[str], dominant: floa
 def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.DataFrame, taxonomy: Taxonomy,
                  cfg: RankConfig, segment_sentences: dict[str, str] | None = None,
                  cause_sentences: dict[tuple[str, str], str] | None = None,
-                 readable: Sequence[str] | None = None, cause_segments: pd.DataFrame | None = None
-                 ) -> pd.DataFrame:
+                 readable: Sequence[str] | None = None, cause_segments: pd.DataFrame | None = None,
+                 pockets: pd.DataFrame | None = None) -> pd.DataFrame:
     """One proposed action per ranked theme, highest impact first.
 
     ``readable``: the languages the encoder reads well (``clean.languages``); a theme dominated by another
@@ -156,6 +164,11 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
     ``cause_segments``: each root cause's significant segment lift since a week (``root_cause``, ``column``,
     ``value``, ``since_week``): an incident that spread over themes too small to test one by one still names
     its segment in each theme it dominates (``incident``).
+    ``pockets``: each sub-theme's measures (``report.pocket_stats``). A theme too full of praise to rank (below
+    ``min_negative_share``) can hold a sub-theme that is mostly complaints, the itchy sweaters among sweater
+    praise: its largest such pocket (a share of at least ``min_pocket_share``) is an action of its own, titled by
+    what its complaints say and quoting them alone. Without it, whether such a problem became an action hung on
+    whether the clustering happened to split it off as a theme.
     """
     if theme_stats.empty:
         return pd.DataFrame(columns=ACTION_COLUMNS)
@@ -168,18 +181,23 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
                            & ~theme_stats[S.THEME].astype(str).isin(by_language)]
     complaints = items[items[S.NEGATIVE].fillna(False).astype(bool)]
     rows = []
-    for row in eligible.to_dict("records"):
+    in_praise = _pockets(theme_stats, pockets, eligible, by_language, taxonomy, cfg)
+    for row in [*eligible.to_dict("records"), *in_praise]:
         impact, why = impact_score(row)
         cause = row[S.ROOT_CAUSE]
         rc = taxonomy.root_causes.get(cause) or taxonomy.root_causes[taxonomy.keys[-1]]
-        seg_row = behind(complaints[complaints[S.THEME] == row[S.THEME]],
-                         segments[segments[S.THEME] == row[S.THEME]], list(row.get("spike_weeks") or []))
-        if seg_row is None and cause_segments is not None and len(cause_segments):
+        pocket = row.get(S.SUBTHEME)
+        mine = complaints[complaints[S.SUBTHEME] == pocket] if pocket else \
+            complaints[complaints[S.THEME] == row[S.THEME]]
+        seg_row = behind(mine, segments[segments[S.THEME] == row[S.THEME]], list(row.get("spike_weeks") or []))
+        if seg_row is None and not pocket and cause_segments is not None and len(cause_segments):
             seg_row = incident(complaints, row[S.THEME], cause_segments[cause_segments[S.ROOT_CAUSE] == cause],
                                cfg.min_complaints)
         segment = f"{seg_row['column']}={seg_row['value']}" if seg_row else ""
         problem = row.get("problem_label")  # what its complaints are about, where the theme names more than that
         problem = problem if isinstance(problem, str) and problem else row["label"]
+        if pocket:  # a pocket in a theme of praise: what it says, and where it sits in the theme table
+            why.update(subtheme=pocket, theme_negative_share=row["theme_negative_share"])
         # what and where first ("Parcel is stuck (carrier Parcelo): escalate with the carrier or warehouse"), unless the
         # playbook's title places the segment itself
         column, _, value = segment.partition("=")
@@ -187,7 +205,8 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
             if segment and "{segment}" not in rc.playbook.title else problem
         title = rc.playbook.title.format(theme=where, segment=segment or "all segments")
         rows.append({
-            "theme_id": row[S.THEME], "theme_label": row["label"], "root_cause": cause, "owner": rc.owner,
+            "theme_id": row[S.THEME], "theme_label": row.get("theme_label", row["label"]), "root_cause": cause,
+            "owner": rc.owner,
             "title": title, "steps": list(rc.playbook.steps), "impact": impact, "explanation": why,
             # the lift of the segment the title names, else the theme's strongest one (still worth a line)
             "segment": segment, "segment_sentence": (seg_row.get("sentence") or "") if seg_row
@@ -195,6 +214,7 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
             "volume": int(row["volume"]), "complaints": int(row["complaints"]),
             "recent_volume": int(row["recent_volume"]), "growth": _num(row["growth"]),
             "spike_weeks": list(row.get("spike_weeks") or []), "status": "proposed", "_segment": seg_row,
+            "_quoted": {(S.SUBTHEME, pocket) if pocket else (S.THEME, row[S.THEME])},
             "_draws": impact_draws(row, why["severity"], why["spike_factor"]),
         })
     if not rows:
@@ -213,8 +233,8 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
         wider = (cause_sentences or {}).get((r["root_cause"], r["segment"]))
         if r["related_themes"] and wider:
             r["segment_sentence"] = wider
-        r["evidence"] = pick_evidence(complaints, [r["theme_id"], *r["related_themes"]], r.pop("_segment"),
-                                      r["spike_weeks"], cfg.n_evidence)
+        r["evidence"] = pick_evidence(_quoted(complaints, r.pop("_quoted")), [r["theme_id"], *r["related_themes"]],
+                                      r.pop("_segment"), r["spike_weeks"], cfg.n_evidence)
         draws = r.pop("_draws")
         if r["related_themes"]:  # the interval of the sum the action reports, not of its first theme
             r["explanation"]["impact_interval_90"] = interval(draws, r["impact"])
@@ -222,6 +242,41 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
     out = out.head(cfg.max_actions).reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     return out[ACTION_COLUMNS]
+
+
+def _pockets(theme_stats: pd.DataFrame, pockets: pd.DataFrame | None, eligible: pd.DataFrame, by_language: set,
+             taxonomy: Taxonomy, cfg: RankConfig) -> list[dict]:
+    """The pocket actions (see ``rank_actions``): per theme that only its praise kept off the list, its sub-theme
+    with the most complaints among those that are big, painful and operational enough, as a row ranked like a
+    theme's (its own measures, cause and problem label; the theme's id and label)."""
+    if pockets is None or not len(pockets) or cfg.min_pocket_share is None:
+        return []
+    praised = theme_stats[(theme_stats[S.THEME] != S.UNTHEMED) & (theme_stats["volume"] >= cfg.min_theme_size)
+                          & (theme_stats["negative_share"] < cfg.min_negative_share)
+                          & ~theme_stats[S.THEME].isin(eligible[S.THEME])
+                          & ~theme_stats[S.THEME].astype(str).isin(by_language)].set_index(S.THEME)
+    found = pockets[pockets[S.THEME].isin(praised.index) & (pockets["volume"] >= cfg.min_theme_size)
+                    & (pockets["complaints"] >= cfg.min_complaints)
+                    & (pockets["negative_share"] >= cfg.min_pocket_share)
+                    & pockets[S.ROOT_CAUSE].notna()
+                    & (pockets[S.ROOT_CAUSE].astype(object) != taxonomy.out_of_taxonomy)]
+    found = found.sort_values(["complaints", S.SUBTHEME], ascending=[False, True], kind="stable")
+    rows = []
+    for row in found.drop_duplicates(S.THEME).to_dict("records"):
+        theme = praised.loc[row[S.THEME]]
+        rows.append({**row, "theme_label": theme["label"], "theme_negative_share": float(theme["negative_share"]),
+                     "label": row["problem_label"] if isinstance(row["problem_label"], str) and row["problem_label"]
+                     else theme["label"]})
+    return rows
+
+
+def _quoted(complaints: pd.DataFrame, keys: set[tuple[str, str]]) -> pd.DataFrame:
+    """The complaints an action may quote: its themes', or its pockets' alone (never a praise theme's others)."""
+    hit = np.zeros(len(complaints), dtype=bool)
+    for column, value in keys:
+        if column in complaints:
+            hit |= (complaints[column] == value).to_numpy()
+    return complaints[hit]
 
 
 def _merge_by(rows: list[dict], key: Callable[[dict], Hashable | None]) -> list[dict]:
@@ -244,6 +299,7 @@ def _fold(head: dict, r: dict) -> None:
     head["related_themes"] += [r["theme_id"], *r["related_themes"]]
     head["impact"] = round(head["impact"] + r["impact"], 3)
     head["_draws"] = head["_draws"] + r["_draws"]
+    head["_quoted"] |= r["_quoted"]
     head["volume"] += r["volume"]
     head["complaints"] += r["complaints"]
     head["recent_volume"] += r["recent_volume"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -19,6 +19,7 @@ from .. import schema as S
 from ..config import Config, MeasureConfig, Taxonomy
 from ..provenance import now_iso, versions
 from .measure import (
+    GROUP_STAT_COLUMNS,
     add_weeks,
     dominant,
     escalation,
@@ -53,6 +54,8 @@ class Measured:
     cause_sentences: dict[tuple[str, str], str]  # (root cause, "column=value") -> sentence
     weekly: pd.DataFrame  # volume by week x root cause
     history: dict[str, Any]  # whether trends can be claimed, and if not, why (``measure.history``)
+    # one row per sub-theme: its theme, the measures a theme has, its cause and names (``pocket_stats``)
+    pockets: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def annotate(items: pd.DataFrame, rating_range: Sequence[float] = (1, 5)) -> pd.DataFrame:
@@ -72,11 +75,13 @@ def annotate(items: pd.DataFrame, rating_range: Sequence[float] = (1, 5)) -> pd.
     return add_weeks(out)
 
 
-def measure_run(stored: pd.DataFrame, theme_table: pd.DataFrame, cfg: MeasureConfig, n_examples: int = 5
-                ) -> Measured:
+def measure_run(stored: pd.DataFrame, theme_table: pd.DataFrame, cfg: MeasureConfig, n_examples: int = 5,
+                pockets: bool = True) -> Measured:
     """Theme and root-cause measures of the stored items, with segment lift rendered as sentences.
 
     Trends (growth, spikes, "since week N") are measured only where the history allows it (``history``).
+    ``pockets``: measure each sub-theme too (``pocket_stats``); False where the items' sub-themes are not the
+    theme table's (a weekly run names sub-themes from a sample and leaves stored items where they were).
     """
     known = history(stored, cfg.recent_weeks, cfg.min_baseline_weeks)
     trends = known["trends"]
@@ -112,7 +117,33 @@ def measure_run(stored: pd.DataFrame, theme_table: pd.DataFrame, cfg: MeasureCon
                     cause_segments=cause_level[cause_level["column"].isin(cfg.cause_columns)].rename(
                         columns={"group_id": S.ROOT_CAUSE}),
                     sentences=theme_segments.groupby("group_id")["sentence"].first().to_dict(),
-                    cause_sentences=cause_sentences, weekly=weekly_volume(stored, S.ROOT_CAUSE), history=known)
+                    cause_sentences=cause_sentences, weekly=weekly_volume(stored, S.ROOT_CAUSE), history=known,
+                    pockets=pocket_stats(stored, theme_table, cfg.recent_weeks, trends) if pockets else pd.DataFrame())
+
+
+def pocket_stats(stored: pd.DataFrame, theme_table: pd.DataFrame, recent_weeks: int, trends: bool) -> pd.DataFrame:
+    """Each sub-theme measured as a theme is (``group_stats``; no spike test of its own), with its theme, its
+    cause read from its complaints (``_cause_mix``) and its names from the theme table. Ranking looks here for a
+    pocket of complaints inside a theme too full of praise to rank: the itchy sweaters among sweater praise."""
+    columns = [S.SUBTHEME, S.THEME, "label", "problem_label", S.ROOT_CAUSE, *GROUP_STAT_COLUMNS]
+    if S.SUBTHEME not in stored or "subthemes" not in theme_table:
+        return pd.DataFrame(columns=columns)
+    parted = stored[stored[S.SUBTHEME].notna() & (stored[S.THEME] != S.UNTHEMED)]
+    if not len(parted):
+        return pd.DataFrame(columns=columns)
+    stats = group_stats(parted, S.SUBTHEME, recent_weeks, {}, trends)
+    stats[S.THEME] = stats[S.SUBTHEME].map(parted.groupby(S.SUBTHEME)[S.THEME].first())
+    cause = _cause_mix(parted.rename(columns={S.THEME: "_theme", S.SUBTHEME: S.THEME})).set_index(S.THEME)
+    stats[S.ROOT_CAUSE] = stats[S.SUBTHEME].map(cause[S.ROOT_CAUSE])
+    names = {part["id"]: part for parts in theme_table["subthemes"] for part in _parts(parts)}
+    stats["label"] = stats[S.SUBTHEME].map(lambda sub: names.get(sub, {}).get("label") or "")
+    stats["problem_label"] = stats[S.SUBTHEME].map(lambda sub: names.get(sub, {}).get("problem_label"))
+    return stats[columns]
+
+
+def _parts(value: object) -> list[dict]:
+    """A theme's sub-theme entries, however the table came (a list, or nothing for the unthemed row)."""
+    return [p for p in value if isinstance(p, dict)] if isinstance(value, (list, tuple)) else []
 
 
 def _keyed(frame: pd.DataFrame) -> pd.DataFrame:

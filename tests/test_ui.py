@@ -544,3 +544,24 @@ def test_a_session_from_local_mode_gets_its_role_once_roles_are_configured(team)
     at.run()
     assert any("bo@shop.com · viewer" in c.value for c in at.sidebar.caption)
     assert not [b for b in at.button if b.key and b.key.startswith("FormSubmitter:status-")]
+
+
+def test_a_pocket_action_says_which_sub_theme_it_is_about(monkeypatch, tiny_frame, tiny_config):
+    """An action on a pocket of complaints inside a theme of praise names its sub-theme and the theme around it,
+    and counts the sub-theme's items, not the theme's (the clothing reviews' itchy sweaters)."""
+    from insight import assembly
+    from insight.flow import run
+
+    monkeypatch.setenv("INSIGHT_HOME", str(tiny_config.home_path))
+    monkeypatch.delenv("INSIGHT_STORE_URL", raising=False)
+    monkeypatch.delenv("INSIGHT_CONFIG", raising=False)
+    result = run(tiny_frame, tiny_config)
+    assert len(result.actions)
+    first = result.actions.iloc[0]
+    pocket = f"{first['theme_id']}.2"
+    result.actions.at[0, "explanation"] = {**first["explanation"], "subtheme": pocket, "theme_negative_share": 0.12}
+    assembly.store(tiny_config).publish(result, source="tiny")
+    at = page("ui/actions.py").run()
+    assert not at.exception
+    assert any(f"(sub-theme {pocket} of {plain(first['theme_label'])})" in c.value
+               and plain("inside a theme that is mostly praise (12% complaints)") in c.value for c in at.caption)

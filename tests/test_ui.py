@@ -58,6 +58,20 @@ def test_themes_drill_down(with_run):
     assert {"carrier", "payment_provider", "warehouse", "product_category"} <= set(members.columns)
 
 
+
+def test_a_themes_sub_themes_say_what_their_complaints_are_about(with_run):
+    themes = with_run.themes
+    named = [(t, p) for t, parts in zip(themes["theme_id"], themes["subthemes"]) if isinstance(parts, list)
+             for p in parts if p.get("problem_label")]
+    assert named  # the demo's sub-themes hold complaints enough to be named
+    theme, part = named[0]
+    at = page("ui/themes.py").run()
+    at.main.selectbox[0].select(theme).run()
+    assert not at.exception
+    assert any(f"{part['id']} " in m.value and f"complaints: {plain(part['problem_label'])}" in m.value
+               for m in at.markdown)
+
+
 def test_actions_with_evidence_and_filter(with_run):
     at = page("ui/actions.py").run()
     assert not at.exception

@@ -150,8 +150,10 @@ if run_id:
         st.bar_chart(pd.Series(theme["weekly_counts"], index=range(1, len(theme["weekly_counts"]) + 1)),
                      x_label="week", y_label="items")
     if theme.get("subthemes"):
-        st.markdown("**Sub-themes** " + "; ".join(f"{p['id']} {plain(p['label'])} ({p['size']})"
-                                                  for p in theme["subthemes"]))
+        st.markdown("**Sub-themes** " + "; ".join(
+            f"{p['id']} {plain(p['label'])} ({p['size']}"
+            + (f"; complaints: {plain(p['problem_label'])}" if p.get("problem_label") else "") + ")"
+            for p in theme["subthemes"]))
     if theme.get("root_cause_mix"):
         st.markdown("**Root-cause mix** " + ", ".join(f"{k} {v:.0%}" for k, v in theme["root_cause_mix"].items()))
     st.markdown("**Representative examples**")

@@ -181,7 +181,7 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
                            & ~theme_stats[S.THEME].astype(str).isin(by_language)]
     complaints = items[items[S.NEGATIVE].fillna(False).astype(bool)]
     rows = []
-    in_praise = _pockets(theme_stats, pockets, eligible, by_language, taxonomy, cfg)
+    in_praise = _pockets(theme_stats, pockets, by_language, taxonomy, cfg)
     for row in [*eligible.to_dict("records"), *in_praise]:
         impact, why = impact_score(row)
         cause = row[S.ROOT_CAUSE]
@@ -244,8 +244,8 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
     return out[ACTION_COLUMNS]
 
 
-def _pockets(theme_stats: pd.DataFrame, pockets: pd.DataFrame | None, eligible: pd.DataFrame, by_language: set,
-             taxonomy: Taxonomy, cfg: RankConfig) -> list[dict]:
+def _pockets(theme_stats: pd.DataFrame, pockets: pd.DataFrame | None, by_language: set, taxonomy: Taxonomy,
+             cfg: RankConfig) -> list[dict]:
     """The pocket actions (see ``rank_actions``): per theme that only its praise kept off the list, its sub-theme
     with the most complaints among those that are big, painful and operational enough, as a row ranked like a
     theme's (its own measures, cause and problem label; the theme's id and label)."""
@@ -253,7 +253,6 @@ def _pockets(theme_stats: pd.DataFrame, pockets: pd.DataFrame | None, eligible: 
         return []
     praised = theme_stats[(theme_stats[S.THEME] != S.UNTHEMED) & (theme_stats["volume"] >= cfg.min_theme_size)
                           & (theme_stats["negative_share"] < cfg.min_negative_share)
-                          & ~theme_stats[S.THEME].isin(eligible[S.THEME])
                           & ~theme_stats[S.THEME].astype(str).isin(by_language)].set_index(S.THEME)
     found = pockets[pockets[S.THEME].isin(praised.index) & (pockets["volume"] >= cfg.min_theme_size)
                     & (pockets["complaints"] >= cfg.min_complaints)

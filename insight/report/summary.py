@@ -123,7 +123,7 @@ def measure_run(stored: pd.DataFrame, theme_table: pd.DataFrame, cfg: MeasureCon
 
 def pocket_stats(stored: pd.DataFrame, theme_table: pd.DataFrame, recent_weeks: int, trends: bool) -> pd.DataFrame:
     """Each sub-theme measured as a theme is (``group_stats``; no spike test of its own), with its theme, its
-    cause read from its complaints (``_cause_mix``) and its names from the theme table. Ranking looks here for a
+    cause read from its complaints (``_painful_cause``) and its names from the theme table. Ranking looks here for a
     pocket of complaints inside a theme too full of praise to rank: the itchy sweaters among sweater praise."""
     columns = [S.SUBTHEME, S.THEME, "label", "problem_label", S.ROOT_CAUSE, *GROUP_STAT_COLUMNS]
     if S.SUBTHEME not in stored or "subthemes" not in theme_table:
@@ -133,7 +133,7 @@ def pocket_stats(stored: pd.DataFrame, theme_table: pd.DataFrame, recent_weeks: 
         return pd.DataFrame(columns=columns)
     stats = group_stats(parted, S.SUBTHEME, recent_weeks, {}, trends)
     stats[S.THEME] = stats[S.SUBTHEME].map(parted.groupby(S.SUBTHEME)[S.THEME].first())
-    cause = _cause_mix(parted.rename(columns={S.THEME: "_theme", S.SUBTHEME: S.THEME})).set_index(S.THEME)
+    cause = _painful_cause(parted, S.SUBTHEME).set_index(S.SUBTHEME)
     stats[S.ROOT_CAUSE] = stats[S.SUBTHEME].map(cause[S.ROOT_CAUSE])
     names = {part["id"]: part for parts in theme_table["subthemes"] for part in _parts(parts)}
     stats["label"] = stats[S.SUBTHEME].map(lambda sub: names.get(sub, {}).get("label") or "")
@@ -169,17 +169,24 @@ def _cause_mix(stored: pd.DataFrame) -> pd.DataFrame:
     The dominant cause is taken from the theme's complaints where it has any: an action is about them, and the
     praise beside them ("agent was polite") names nothing to fix. Themes without complaints take it from all items.
     """
-    complaints = stored[stored[S.NEGATIVE].fillna(False).astype(bool)] if S.NEGATIVE in stored else stored.iloc[:0]
-    mix = dominant(stored, S.THEME, S.ROOT_CAUSE)
-    if len(complaints):
-        painful = dominant(complaints, S.THEME, S.ROOT_CAUSE).set_index(S.THEME)
-        hit = mix[S.THEME].isin(painful.index)
-        for col in (S.ROOT_CAUSE, f"{S.ROOT_CAUSE}_share"):
-            mix.loc[hit, col] = mix.loc[hit, S.THEME].map(painful[col]).to_numpy()
+    mix = _painful_cause(stored, S.THEME)
     shares = stored.groupby(S.THEME)[S.ROOT_CAUSE].value_counts(normalize=True).round(3)
     present = set(shares.index.get_level_values(0))
     return mix.assign(root_cause_mix=mix[S.THEME].map(
         lambda t: {k: float(v) for k, v in shares.loc[t].items()} if t in present else {}))
+
+
+def _painful_cause(stored: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Per group (a theme or a sub-theme), its dominant root cause and share, read from its complaints where it
+    has any, else from all its items (``_cause_mix``)."""
+    complaints = stored[stored[S.NEGATIVE].fillna(False).astype(bool)] if S.NEGATIVE in stored else stored.iloc[:0]
+    mix = dominant(stored, by, S.ROOT_CAUSE)
+    if len(complaints):
+        painful = dominant(complaints, by, S.ROOT_CAUSE).set_index(by)
+        hit = mix[by].isin(painful.index)
+        for col in (S.ROOT_CAUSE, f"{S.ROOT_CAUSE}_share"):
+            mix.loc[hit, col] = mix.loc[hit, by].map(painful[col]).to_numpy()
+    return mix
 
 
 def _sentences(by_theme: pd.DataFrame, by_cause: pd.DataFrame, theme_table: pd.DataFrame) -> pd.DataFrame:

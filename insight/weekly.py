@@ -49,10 +49,10 @@ _HELD_COLUMNS = [
     "status", "reason", "language", "timestamp", "channel", "rating", "customer_id", "order_id", "order_value",
     "carrier", "warehouse", "payment_provider", "product_category", "text", "duplicate_count", "theme_id",
     "theme_similarity", "root_cause", "confidence", "needs_review", "review_reason", "polarity", "true_root_cause",
-    "tagger_version", S.MAP_X, S.MAP_Y]
+    "tagger_version", S.MAP_X, S.MAP_Y, S.SUBTHEME]
 # what a run may change on an item it already holds
 TRACKED = [S.THEME, S.THEME_SIM, *tag.TAG_COLUMNS, "tagger_version", S.STATUS, S.REASON, S.DUP_OF, S.DUP_COUNT,
-           S.MAP_X, S.MAP_Y]
+           S.MAP_X, S.MAP_Y, S.SUBTHEME]
 
 Partition = Callable[[pd.DataFrame, dict[str, Any]], pd.DataFrame]
 Executor = Callable[[Partition, list[pd.DataFrame], dict[str, Any]], list[pd.DataFrame]]
@@ -148,12 +148,13 @@ def weekly(sources: Sequence[ingest.Source], config: Config | None = None, *, si
         del now  # one copy of a million items at a time
         analysed = report.annotate(stored_rows, cfg.ingest.rating_range)  # the others are only counted
         del stored_rows
-        # no pockets: sub-themes are named here from a sample, and stored items keep the ones they had
+        # sub-themes are named here from a sample: only the themes that can hide a pocket are split in full
         measured = report.measure_run(analysed, found["table"], cfg.measure, cfg.themes.n_examples, pockets=False)
+        pockets = _pockets(analysed, measured, cfg, tax, encode, names, updates, new)
     with timed_stage("rank", rep, timings):
         actions = report.rank_actions(measured.theme_stats, measured.theme_segments, analysed, tax,
                                       cfg.rank, measured.sentences, measured.cause_sentences, cfg.clean.languages,
-                                      measured.cause_segments)
+                                      measured.cause_segments, pockets=measured.pockets)
     quarantined = read[read[S.STATUS] == S.QUARANTINED]
     items = pd.concat([analysed[[c for c in _MANIFEST if c in analysed.columns]], others,
                        quarantined[[c for c in _MANIFEST if c in quarantined.columns]]], ignore_index=True)
@@ -175,6 +176,7 @@ def weekly(sources: Sequence[ingest.Source], config: Config | None = None, *, si
         "items": {"before": int(len(known)), "new": int((new[S.STATUS] != S.QUARANTINED).sum()),
                   "already_seen": int((read[S.REASON] == "already_seen").sum())},
         "themes": {"rediscovered": rediscovered, "new": found["new"], "edited": found["edited"]},
+        "pockets": pockets,
         "warnings": _warnings(plan, ledger, int((known_status == S.STORED).sum()), read, cfg),
     }
     warnings = list(manifest["weekly"]["warnings"])
@@ -595,7 +597,7 @@ def _follow_themes(now: pd.DataFrame, n_held: int, updates: Changes, new: pd.Dat
 _MEASURED = [S.ID, S.STATUS, S.REASON, S.LANGUAGE, S.TIMESTAMP, S.CHANNEL, S.RATING, S.CUSTOMER_ID, S.ORDER_ID,
              "order_value", "carrier", "warehouse", "payment_provider", "product_category", S.TEXT, S.CLEAN_TEXT,
              S.DUP_COUNT, S.THEME, S.THEME_SIM, S.ROOT_CAUSE, S.CONFIDENCE, "needs_review", S.POLARITY, S.TRUTH,
-             S.TIME_ASSUMED]
+             S.TIME_ASSUMED, S.SUBTHEME]
 _MANIFEST = [S.ID, S.STATUS, S.REASON, S.LANGUAGE, S.CLEAN_TEXT, S.THEME, S.ROOT_CAUSE, "needs_review",
              S.POLARITY, S.NEGATIVE, S.TRUTH, S.DETAIL]
 
@@ -783,6 +785,56 @@ def _describe(stored: pd.DataFrame, registry: themes.Registry, cfg: Config, enco
                                display_texts=texts, complaints=(sample[S.POLARITY] == report.NEGATIVE).tolist(),
                                voices=S.voices(sample))
     return found.table
+
+
+def _pockets(analysed: pd.DataFrame, measured: report.Measured, cfg: Config, tax: Taxonomy, encode: Callable,
+             names: Sequence[str], updates: Changes, new: pd.DataFrame) -> dict[str, Any]:
+    """The pockets of complaints in themes of praise (``report.rank_actions``), found as the first run finds them:
+    each such theme's items split into sub-themes (``themes.subthemes``, one theme at a time so memory stays that
+    of the largest), measured into ``measured.pockets`` and named in the theme table. The describe step names
+    sub-themes from a sample and held items keep the sub-themes of the run that stored them, so without this a
+    pocket the first run ranked (the itchy sweaters among sweater praise) left the actions at the next weekly run.
+
+    Items learn their sub-theme only where a pocket is concerned (in one now, or in one before): the app counts a
+    pocket action's complaints by it, and rewriting every split item each week cost a store of a million items
+    400,000 changed rows. Returns what the manifest says about it: above ``weekly.pocket_max_items`` items in
+    such themes the search is skipped (and the manifest says so)."""
+    praised = report.praised_themes(measured.theme_stats, cfg.rank)
+    inside = np.flatnonzero(analysed[S.THEME].isin(praised[S.THEME]).to_numpy())
+    record = {"themes": int(len(praised)), "items": int(len(inside)), "searched": False}
+    if not len(inside) or len(inside) > cfg.weekly.pocket_max_items:
+        return record
+    table = measured.themes
+    known = dict(zip(table[S.THEME], table["subthemes"])) if "subthemes" in table else {}
+    subs = np.full(len(analysed), None, dtype=object)
+    text, unhappy = analysed[S.TEXT].fillna("").astype(str).to_numpy(), (analysed[S.POLARITY] == report.NEGATIVE)
+    for theme, where in analysed[S.THEME].iloc[inside].groupby(analysed[S.THEME].iloc[inside]).indices.items():
+        rows = inside[where]
+        # each distinct text cleaned and looked up once (50 us a text): a large shop's short remarks repeat
+        at, distinct = pd.factorize(text[rows])
+        read = clean.model_texts(distinct.tolist(), names)
+        ids, parts = themes.subthemes([read[i] for i in at], encode(read)[at], [theme] * len(rows), seed=cfg.seed,
+                                      complaints=unhappy.iloc[rows].tolist())
+        subs[rows] = ids
+        known[theme] = parts[theme]
+    table["subthemes"] = table[S.THEME].map(lambda t: known.get(t, []))
+    split = analysed.iloc[inside].assign(**{S.SUBTHEME: subs[inside]})
+    measured.pockets = report.pocket_stats(split, table, cfg.measure.recent_weeks, bool(measured.history["trends"]))
+    ranked = set(report.chosen_pockets(praised, measured.pockets, tax, cfg.rank)[S.SUBTHEME])
+    before = analysed[S.SUBTHEME] if S.SUBTHEME in analysed else pd.Series(None, index=analysed.index, dtype=object)
+    fresh = set(new[S.ID])
+    first = {}
+    for item_id, had, sub in zip(analysed[S.ID], before, subs):
+        now = sub if sub in ranked else None  # only a pocket's id is kept on its items
+        if item_id in fresh:
+            if now:
+                first[item_id] = now
+        elif (now or had in ranked) and had != now:
+            updates.set(item_id, **{S.SUBTHEME: now})
+    if first:
+        at = new[S.ID].isin(list(first))
+        new.loc[at, S.SUBTHEME] = new.loc[at, S.ID].map(first)
+    return {**record, "searched": True, "ranked": sorted(ranked)}
 
 
 # ---------------------------------------------------------------- publishing

@@ -502,3 +502,56 @@ def test_the_theme_map_grows_week_by_week_without_reshuffling(tmp_path, weekly_c
     weekly([], weekly_config, rediscover=True)  # a rediscovery draws the whole map again, every item on it
     fourth = held(weekly_config)
     assert fourth.loc[fourth[S.STATUS] == S.STORED, [S.MAP_X, S.MAP_Y]].notna().all().all()
+
+
+SWEATER = ["love this wool sweater, so soft and warm", "this wool sweater is soft, warm and lovely",
+           "soft warm wool sweater, love the colour", "lovely soft sweater, warm wool, great colour",
+           "the wool sweater is warm and soft, love it", "great warm wool sweater, soft colour I love"]
+
+
+def sweater_rows(week: int, praise: int, itchy: int) -> pd.DataFrame:
+    """Sweater praise (rated 5) and the same praise with "but itchy and scratchy, returned" (rated 1)."""
+    texts = [(f"{SWEATER[k % 6]} {EXTRA[(k + week) % len(EXTRA)]}", 5) for k in range(praise)]
+    texts += [(f"{SWEATER[k % 3]}, but itchy and scratchy, returned {EXTRA[(k + week) % len(EXTRA)]}", 1)
+              for k in range(itchy)]
+    return pd.DataFrame([{"id": f"S{week}-{i}", "text": t, "rating": r, "customer_id": f"s{week}-{i}",
+                          "timestamp": (pd.Timestamp("2026-01-05", tz="UTC") + pd.Timedelta(days=7 * week + i % 5)
+                                        ).isoformat()} for i, (t, r) in enumerate(texts)])
+
+
+def test_a_pocket_of_complaints_in_a_theme_of_praise_stays_an_action_in_weekly_runs(tmp_path, weekly_config):
+    """Regression: weekly runs never ranked a pocket (the itchy sweaters among sweater praise, an action of the
+    first run on the clothing reviews). Here the itchy reviews are an action until a reviewer merges the sweater
+    themes into one; the next weekly run dropped them, though the merged theme's own sub-theme named them."""
+    from insight.operations import edit_theme
+
+    paths = []
+    for week, (praise, itchy) in enumerate([(68, 12), (8, 2)]):
+        paths.append(tmp_path / f"sweaters{week}.csv")
+        sweater_rows(week, praise, itchy).to_csv(paths[-1], index=False)
+    first = weekly([paths[0]], weekly_config).result.actions
+    assert len(first) and first["title"].str.contains("Itchy").any()
+    items = held(weekly_config)
+    sizes = items[items[S.THEME] != S.UNTHEMED][S.THEME].value_counts()
+    edit_theme("merge", weekly_config, by="ana", theme_ids=list(sizes.index[1:]), into=sizes.index[0])
+    done = weekly([paths[1]], weekly_config)
+    themes = done.result.themes.set_index(S.THEME)
+    assert themes.loc[sizes.index[0], "negative_share"] < weekly_config.rank.min_negative_share  # mostly praise
+    actions = done.result.actions
+    assert len(actions) == 1 and actions["title"].iloc[0].startswith("Itchy")
+    pocket = actions["explanation"].iloc[0]["subtheme"]
+    # the store's items say which sub-theme that is (the app counts an action's complaints in view by it)
+    now = held(weekly_config)
+    inside = now[now[S.SUBTHEME] == pocket]
+    assert len(inside) == actions["volume"].iloc[0] and (inside[S.POLARITY] == "negative").sum() == \
+        actions["complaints"].iloc[0] >= 12
+    assert inside[S.TEXT].str.contains("itchy").mean() >= 0.8
+    parts = {p["id"]: p for p in themes.loc[sizes.index[0], "subthemes"]}
+    assert parts[pocket]["size"] == len(inside)  # the theme table names the sub-themes the items hold
+    assert done.result.manifest["weekly"]["pockets"] == {"themes": 1, "items": len(now[now[S.THEME] ==
+                                                         sizes.index[0]]), "searched": True, "ranked": [pocket]}
+    # a store too large to split every item of its praise themes says it did not look
+    capped = weekly_config.model_copy(update={"weekly": weekly_config.weekly.model_copy(
+        update={"pocket_max_items": 50})})
+    skipped = weekly([], capped)
+    assert skipped.result.actions.empty and not skipped.result.manifest["weekly"]["pockets"]["searched"]

@@ -249,24 +249,40 @@ def _pockets(theme_stats: pd.DataFrame, pockets: pd.DataFrame | None, by_languag
     """The pocket actions (see ``rank_actions``): per theme that only its praise kept off the list, its sub-theme
     with the most complaints among those that are big, painful and operational enough, as a row ranked like a
     theme's (its own measures, cause and problem label; the theme's id and label)."""
-    if pockets is None or not len(pockets) or cfg.min_pocket_share is None:
-        return []
-    praised = theme_stats[(theme_stats[S.THEME] != S.UNTHEMED) & (theme_stats["volume"] >= cfg.min_theme_size)
-                          & (theme_stats["negative_share"] < cfg.min_negative_share)
-                          & ~theme_stats[S.THEME].astype(str).isin(by_language)].set_index(S.THEME)
-    found = pockets[pockets[S.THEME].isin(praised.index) & (pockets["volume"] >= cfg.min_theme_size)
-                    & (pockets["complaints"] >= cfg.min_complaints)
-                    & (pockets["negative_share"] >= cfg.min_pocket_share)
-                    & pockets[S.ROOT_CAUSE].notna()
-                    & (pockets[S.ROOT_CAUSE].astype(object) != taxonomy.out_of_taxonomy)]
-    found = found.sort_values(["complaints", S.SUBTHEME], ascending=[False, True], kind="stable")
+    praised = praised_themes(theme_stats, cfg)
+    praised = praised[~praised[S.THEME].astype(str).isin(by_language)].set_index(S.THEME)
     rows = []
-    for row in found.drop_duplicates(S.THEME).to_dict("records"):
+    for row in chosen_pockets(praised.reset_index(), pockets, taxonomy, cfg).to_dict("records"):
         theme = praised.loc[row[S.THEME]]
         rows.append({**row, "theme_label": theme["label"], "theme_negative_share": float(theme["negative_share"]),
                      "label": row["problem_label"] if isinstance(row["problem_label"], str) and row["problem_label"]
                      else theme["label"]})
     return rows
+
+
+def praised_themes(theme_stats: pd.DataFrame, cfg: RankConfig) -> pd.DataFrame:
+    """The themes only their praise keeps off the list, with complaints enough for a pocket: where
+    ``rank_actions`` looks for one (and a weekly run splits every item into sub-themes to find it)."""
+    if cfg.min_pocket_share is None or not len(theme_stats):
+        return theme_stats.iloc[:0]
+    return theme_stats[(theme_stats[S.THEME] != S.UNTHEMED) & (theme_stats["volume"] >= cfg.min_theme_size)
+                       & (theme_stats["complaints"] >= cfg.min_complaints)
+                       & (theme_stats["negative_share"] < cfg.min_negative_share)]
+
+
+def chosen_pockets(praised: pd.DataFrame, pockets: pd.DataFrame | None, taxonomy: Taxonomy, cfg: RankConfig
+                   ) -> pd.DataFrame:
+    """Per theme of ``praised`` (``praised_themes``), its sub-theme with the most complaints among those big,
+    painful and operational enough to be an action (rows of ``pockets``, from ``report.pocket_stats``)."""
+    if pockets is None or not len(pockets) or cfg.min_pocket_share is None:
+        return pd.DataFrame(columns=[S.SUBTHEME, S.THEME])
+    found = pockets[pockets[S.THEME].isin(praised[S.THEME]) & (pockets["volume"] >= cfg.min_theme_size)
+                    & (pockets["complaints"] >= cfg.min_complaints)
+                    & (pockets["negative_share"] >= cfg.min_pocket_share)
+                    & pockets[S.ROOT_CAUSE].notna()
+                    & (pockets[S.ROOT_CAUSE].astype(object) != taxonomy.out_of_taxonomy)]
+    found = found.sort_values(["complaints", S.SUBTHEME], ascending=[False, True], kind="stable")
+    return found.drop_duplicates(S.THEME)
 
 
 def _quoted(complaints: pd.DataFrame, keys: set[tuple[str, str]]) -> pd.DataFrame:

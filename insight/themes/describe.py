@@ -684,8 +684,10 @@ def subthemes(texts: Sequence[str], X: np.ndarray, theme_ids: Sequence[str], min
         local = ward(X[head], k)
         if len(members) > len(head):
             centres = np.stack([X[head[local == j]].mean(axis=0) for j in range(k)])
-            near = ((X[members[len(head):], None, :] - centres[None]) ** 2).sum(axis=2).argmin(axis=1)
-            local = np.concatenate([local, near])
+            rest = members[len(head):]  # in blocks: a theme of 100,000 made a 600 MB difference array at once
+            near = [((X[rest[s:s + 8192], None, :] - centres[None]) ** 2).sum(axis=2).argmin(axis=1)
+                    for s in range(0, len(rest), 8192)]
+            local = np.concatenate([local, *near])
         sizes = np.bincount(local, minlength=k)
         rank = np.empty(k, dtype=int)
         rank[np.lexsort((np.arange(k), -sizes))] = np.arange(k)

@@ -824,13 +824,17 @@ def _pockets(analysed: pd.DataFrame, measured: report.Measured, cfg: Config, tax
     before = analysed[S.SUBTHEME] if S.SUBTHEME in analysed else pd.Series(None, index=analysed.index, dtype=object)
     fresh = set(new[S.ID])
     first = {}
-    for item_id, had, sub in zip(analysed[S.ID], before, subs):
+    kept = before.to_numpy(dtype=object, copy=True)  # what ranking reads: the items as they will be stored
+    for k, (item_id, had, sub) in enumerate(zip(analysed[S.ID], before, subs)):
         now = sub if sub in ranked else None  # only a pocket's id is kept on its items
         if item_id in fresh:
+            kept[k] = now
             if now:
                 first[item_id] = now
         elif (now or had in ranked) and had != now:
+            kept[k] = now
             updates.set(item_id, **{S.SUBTHEME: now})
+    analysed[S.SUBTHEME] = kept
     if first:
         at = new[S.ID].isin(list(first))
         new.loc[at, S.SUBTHEME] = new.loc[at, S.ID].map(first)

@@ -529,7 +529,7 @@ def test_a_pocket_of_complaints_in_a_theme_of_praise_stays_an_action_in_weekly_r
     for week, (praise, itchy) in enumerate([(68, 12), (8, 2)]):
         paths.append(tmp_path / f"sweaters{week}.csv")
         sweater_rows(week, praise, itchy).to_csv(paths[-1], index=False)
-    first = weekly([paths[0]], weekly_config).result.actions
+    first = weekly([paths[0]], weekly_config).result.actions  # a new workspace: its items hold no sub-themes yet
     assert len(first) and first["title"].str.contains("Itchy").any()
     items = held(weekly_config)
     sizes = items[items[S.THEME] != S.UNTHEMED][S.THEME].value_counts()
@@ -540,6 +540,8 @@ def test_a_pocket_of_complaints_in_a_theme_of_praise_stays_an_action_in_weekly_r
     actions = done.result.actions
     assert len(actions) == 1 and actions["title"].iloc[0].startswith("Itchy")
     pocket = actions["explanation"].iloc[0]["subtheme"]
+    evidence = actions["evidence"].iloc[0]
+    assert len(evidence) == 3 and all("itchy" in q for q in evidence)  # quoted from the pocket's complaints alone
     # the store's items say which sub-theme that is (the app counts an action's complaints in view by it)
     now = held(weekly_config)
     inside = now[now[S.SUBTHEME] == pocket]

@@ -557,3 +557,21 @@ def test_a_pocket_of_complaints_in_a_theme_of_praise_stays_an_action_in_weekly_r
         update={"pocket_max_items": 50})})
     skipped = weekly([], capped)
     assert skipped.result.actions.empty and not skipped.result.manifest["weekly"]["pockets"]["searched"]
+
+
+def test_a_new_workspaces_first_weekly_run_ranks_a_pocket(tmp_path, weekly_config):
+    """Regression: a workspace started by a weekly run holds no sub-theme column yet, and ranking a pocket there
+    failed (KeyError: 'subtheme_id'); read on the clothing reviews, whose pockets then never reached a weekly run."""
+    path = tmp_path / "sweaters.csv"
+    sweater_rows(0, 100, 12).to_csv(path, index=False)
+    one_theme = weekly_config.model_copy(update={"themes": weekly_config.themes.model_copy(
+        update={"min_cluster_size": 20})})
+    done = weekly([path], one_theme)
+    record = done.result.manifest["weekly"]["pockets"]
+    assert record["searched"] and len(record["ranked"]) == 1
+    actions = done.result.actions
+    assert len(actions) == 1 and actions["explanation"].iloc[0]["subtheme"] == record["ranked"][0]
+    assert actions["complaints"].iloc[0] == 12 and all("itchy" in q for q in actions["evidence"].iloc[0])
+    items = held(one_theme)
+    assert set(items.index[items[S.SUBTHEME] == record["ranked"][0]]) == \
+        {f"S0-{i}" for i in range(100, 112)}  # the itchy reviews, and only they, hold the pocket's id

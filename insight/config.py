@@ -201,7 +201,7 @@ class WeeklyConfig(_Section):
     describe_per_theme: int = Field(300, ge=10)  # items per theme read to name and describe it...
     describe_sample: int = Field(20000, ge=100)  # ...and in all (fewer per theme when there are many themes)
     # pockets of complaints in themes of praise are looked for in every item of those themes, up to this many
-    # (0: never); a million-item store holds ~400,000 such items, which would add ~15 s and ~0.2 GB to a run
+    # (0: never); a million-item store holds ~400,000 such items, which added 15-19 s and 0.2-0.3 GB to a run
     pocket_max_items: int = Field(200_000, ge=0)
     # rows with neither an id nor a timestamp: "match" (a row held before, word for word, is the same row: safe
     # for exports that repeat earlier rows) or "per_file" (every row of a new file is new: for exports of new rows)

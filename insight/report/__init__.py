@@ -34,12 +34,11 @@ from .review import agreement, cohen_kappa, compare_runs
 from .summary import Measured, annotate, build_manifest, health, measure_run, pocket_stats, reason_table, self_check
 
 __all__ = [
-    "agreement", "chosen_pockets", "cohen_kappa", "compare_runs", "ACTION_COLUMNS", "FORMATS", "NEGATIVE", "POLARITIES",
-    "Measured",
-    "add_weeks", "annotate", "benjamini_hochberg", "brief", "build_manifest", "complaint_lean", "detect_spikes",
-    "escalation", "explain_impact", "export", "filter_items", "group_stats", "health", "is_filtered", "impact_score",
-    "measure_run", "neutralise", "pick_evidence", "pocket_of", "pocket_stats", "polarity", "praised_themes",
-    "rank_actions", "rating_effects", "rating_polarity", "reason_table", "segment_lift", "self_check", "spike_tests",
-    "spike_weeks",
-    "text_polarity", "to_csv", "to_jira", "to_json", "to_markdown", "weekly_volume", "with_decisions",
+    "agreement", "chosen_pockets", "cohen_kappa", "compare_runs", "ACTION_COLUMNS", "FORMATS", "NEGATIVE",
+    "POLARITIES", "Measured", "add_weeks", "annotate", "benjamini_hochberg", "brief", "build_manifest",
+    "complaint_lean", "detect_spikes", "escalation", "explain_impact", "export", "filter_items", "group_stats",
+    "health", "is_filtered", "impact_score", "measure_run", "neutralise", "pick_evidence", "pocket_of",
+    "pocket_stats", "polarity", "praised_themes", "rank_actions", "rating_effects", "rating_polarity",
+    "reason_table", "segment_lift", "self_check", "spike_tests", "spike_weeks", "text_polarity", "to_csv",
+    "to_jira", "to_json", "to_markdown", "weekly_volume", "with_decisions",
 ]

@@ -109,6 +109,8 @@ def weekly(sources: Sequence[ingest.Source], config: Config | None = None, *, si
                              code="E216")
         held_ids = set(known[S.ID])
         known_status = known[S.STATUS].copy()
+        # `insight run` analyses one export on its own: a weekly run beside it starts with none of its items
+        single_runs = 0 if len(known) else len(store.list_runs("pipeline"))
         read, pii, inputs = _read_new(sources, cfg, since, held_ids, rep)
     _checkpoint("ingested")
     registry = themes.Registry.from_records(store.registry_records(), store.theme_counter())
@@ -177,7 +179,7 @@ def weekly(sources: Sequence[ingest.Source], config: Config | None = None, *, si
                   "already_seen": int((read[S.REASON] == "already_seen").sum())},
         "themes": {"rediscovered": rediscovered, "new": found["new"], "edited": found["edited"]},
         "pockets": pockets,
-        "warnings": _warnings(plan, ledger, int((known_status == S.STORED).sum()), read, cfg),
+        "warnings": _warnings(plan, ledger, int((known_status == S.STORED).sum()), read, cfg, single_runs),
     }
     warnings = list(manifest["weekly"]["warnings"])
     result = S.RunResult(run_id=run_id, counts=counts, items=read, themes=measured.themes, actions=actions,
@@ -196,9 +198,13 @@ def weekly(sources: Sequence[ingest.Source], config: Config | None = None, *, si
 
 
 def _warnings(plan: TaggerPlan, ledger: list[dict[str, Any]], stored_before: int, read: pd.DataFrame,
-              cfg: Config) -> list[str]:
+              cfg: Config, single_runs: int = 0) -> list[str]:
     """What a person should look at before acting on this run (the run still publishes; it exits with 3)."""
     warnings = list(plan.warnings)
+    if single_runs:
+        warnings.append(f"workspace {cfg.workspace!r} has {single_runs} `insight run` run(s) but held no weekly items: "
+                        f"a weekly run keeps its own items across weeks, so it started from this run's exports alone. "
+                        f"Give `insight weekly` the earlier exports too (rows already held are stored once)")
     retagged = sum(1 for e in ledger if e["cause"] in ("model_update", "taxonomy_edit"))
     if plan.cause and stored_before and retagged > cfg.weekly.max_retag_share * stored_before:
         warnings.append(f"the new tagger moved {retagged:,} of {stored_before:,} root causes "

@@ -45,8 +45,8 @@ def figures(result, floor: float, X=None) -> dict:
     out["general_dissatisfaction"] = result.manifest["health"].get("general_dissatisfaction", 0)
     # an action on a pocket of complaints inside a theme of praise counts that sub-theme's items, not the theme's
     pockets = {pocket_of(e) for e in actions["explanation"]} - {None}
-    whole = set(actions["theme_id"]) | {t for r in actions["related_themes"] for t in r}
-    whole -= {p.rsplit(".", 1)[0] for p in pockets}
+    whole = {t for t, e in zip(actions["theme_id"], actions["explanation"]) if not pocket_of(e)}
+    whole |= {t for r in actions["related_themes"] for t in r}
     members = items[items[S.THEME].isin(whole) | items[S.SUBTHEME].isin(pockets)]
     if items[S.RATING].notna().any():
         out["top10_mean_rating_counted"] = round(float(members.loc[members[S.NEGATIVE], S.RATING].mean()), 2)

@@ -250,10 +250,11 @@ def _pockets(theme_stats: pd.DataFrame, pockets: pd.DataFrame | None, by_languag
     with the most complaints among those that are big, painful and operational enough, as a row ranked like a
     theme's (its own measures, cause and problem label; the theme's id and label)."""
     praised = praised_themes(theme_stats, cfg)
-    praised = praised[~praised[S.THEME].astype(str).isin(by_language)].set_index(S.THEME)
+    praised = praised[~praised[S.THEME].astype(str).isin(by_language)]
+    by_id = praised.set_index(S.THEME)
     rows = []
-    for row in chosen_pockets(praised.reset_index(), pockets, taxonomy, cfg).to_dict("records"):
-        theme = praised.loc[row[S.THEME]]
+    for row in chosen_pockets(praised, pockets, taxonomy, cfg).to_dict("records"):
+        theme = by_id.loc[row[S.THEME]]
         rows.append({**row, "theme_label": theme["label"], "theme_negative_share": float(theme["negative_share"]),
                      "label": row["problem_label"] if isinstance(row["problem_label"], str) and row["problem_label"]
                      else theme["label"]})

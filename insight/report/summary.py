@@ -81,7 +81,7 @@ def measure_run(stored: pd.DataFrame, theme_table: pd.DataFrame, cfg: MeasureCon
 
     Trends (growth, spikes, "since week N") are measured only where the history allows it (``history``).
     ``pockets``: measure each sub-theme too (``pocket_stats``); False where the items' sub-themes are not the
-    theme table's (a weekly run names sub-themes from a sample and leaves stored items where they were).
+    theme table's (a weekly run names sub-themes from a sample, and measures its pockets itself).
     """
     known = history(stored, cfg.recent_weeks, cfg.min_baseline_weeks)
     trends = known["trends"]

@@ -591,3 +591,30 @@ def test_a_weekly_run_on_a_workspace_analysed_by_insight_run_says_it_started_ove
     assert "insight run" in said and "started from this run's exports alone" in said
     again = weekly([w0], weekly_config)  # the earlier export given: the workspace holds items now, nothing to say
     assert not any("insight run" in w for w in again.warnings)
+
+
+def test_two_homes_given_the_same_exports_name_the_same_themes(tmp_path, weekly_config, monkeypatch):
+    """Regression: rows without ids get ids keyed by the home's own contact key, held items were read in id order,
+    and the weekly describe step names each theme from a seeded sample of that order: the same two exports gave
+    "Dress back" in one home and "Material and back" in another. What a run finds must not hang on a secret."""
+    moods = ["", "honestly", "sadly", "really"]
+    for week, n in [(0, 150), (1, 30)]:
+        rows = [{"text": f"{TOPICS[list(TOPICS)[k % 3]][(k // 3) % 5]} {EXTRA[(k // 15) % 8]} {moods[(k // 120) % 4]}"
+                         .strip(), "rating": 1 + k % 2,
+                 "timestamp": (pd.Timestamp("2026-01-05", tz="UTC") + pd.Timedelta(days=7 * week + k % 5)).isoformat()}
+                for k in range(week * 7, week * 7 + n)]
+        pd.DataFrame(rows).to_csv(tmp_path / f"w{week}.csv", index=False)
+    plain = weekly_config.model_copy(update={"ingest": weekly_config.ingest.model_copy(update={"columns": {}}),
+                                             "weekly": weekly_config.weekly.model_copy(
+                                                 update={"describe_per_theme": 10}),  # 30 items name a theme
+                                             "themes": weekly_config.themes.model_copy(
+                                                 update={"min_cluster_size": 15})})
+    tables = []
+    for key, workspace in [("first home's key", "one"), ("another home's key", "two")]:
+        monkeypatch.setenv("INSIGHT_CONTACT_KEY", key)
+        cfg = plain.model_copy(update={"workspace": workspace})
+        weekly([tmp_path / "w0.csv"], cfg)
+        done = weekly([tmp_path / "w1.csv"], cfg)
+        assert (done.result.themes["volume"] > 30).sum() >= 2  # themes larger than the sample that names them
+        tables.append(done.result.themes[["label", "keywords", "examples", "volume"]])  # ids count per store
+    pd.testing.assert_frame_equal(tables[0], tables[1])

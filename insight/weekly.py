@@ -778,7 +778,7 @@ def _content_order(items: pd.DataFrame) -> pd.DataFrame:
     rows by position: read in id order, the same exports named themes differently in two homes."""
     if not len(items):
         return items
-    key = pd.util.hash_array(items[S.TEXT].fillna("").to_numpy(dtype=object))
+    key = pd.util.hash_array(items[S.TEXT].fillna("").to_numpy(dtype=object), categorize=False)  # 0.3 s a million
     return items.take(np.argsort(key, kind="stable")).reset_index(drop=True)
 
 

@@ -103,3 +103,20 @@ def test_each_sub_theme_is_measured_with_its_own_cause_and_names():
     assert pockets.loc["T1.1", S.ROOT_CAUSE] == "delivery" and pockets.loc["T1.1", "label"] == "love / soft"
     assert report.measure_run(report.annotate(pd.DataFrame(rows), (1, 5)), table, MeasureConfig(),
                               pockets=False).pockets.empty
+
+
+def test_the_unthemed_rows_examples_do_not_hang_on_item_ids():
+    """Regression (CSAT remarks in two installations): the unthemed row quoted the first items by id, and ids of
+    rows without one are keyed by the installation's own contact key: the same export showed other examples."""
+    texts = [f"remark number {w} about nothing in particular" for w in
+             ["one", "two", "three", "four", "five", "six", "seven", "eight"]]
+    shown = []
+    for ids in ([f"i{k}" for k in range(8)], [f"i{7 - k}" for k in range(8)]):
+        rows = [{S.ID: i, S.THEME: S.UNTHEMED, S.ROOT_CAUSE: "other", S.POLARITY: "negative", S.CLEAN_TEXT: t,
+                 S.STATUS: S.STORED, S.RATING: 2.0, S.TIMESTAMP: pd.Timestamp("2026-12-01", tz="UTC")}
+                for i, t in zip(ids, texts)]
+        table = pd.DataFrame(columns=[S.THEME, "label", "size"])
+        measured = report.measure_run(report.annotate(pd.DataFrame(rows), (1, 5)), table, MeasureConfig(),
+                                      n_examples=3)
+        shown.append(measured.themes.set_index(S.THEME).loc[S.UNTHEMED, "examples"])
+    assert len(shown[0]) == 3 and shown[0] == shown[1]

@@ -395,3 +395,18 @@ def test_a_pocket_whose_complaints_name_nothing_operational_is_no_action():
     pockets = pd.DataFrame([pocket_row("T001.2", "T001", 40, 30, cause="other", problem="Not sure")])
     out = rank_actions(stats, NO_SEGMENTS, sweater_items(), load_taxonomy(), RankConfig(), pockets=pockets)
     assert out.empty
+
+
+def test_evidence_does_not_hang_on_item_ids():
+    """Regression (CSAT remarks in two installations): rows without an id get one keyed by the installation's own
+    contact key, and complaints equally typical of their theme were quoted in id order, so the same export quoted
+    "Your some delivery boy not done there job better" in one home and another remark in the other."""
+    from insight.report.rank import pick_evidence
+
+    texts = ["Delivery boy was rude to my mother", "Delivery boy never called before coming",
+             "Delivery boy asked for extra money", "Delivery boy threw the parcel at the gate"]
+    quoted = []
+    for ids in (["a", "b", "c", "d"], ["d", "c", "b", "a"]):  # two keys: the same rows, other ids
+        pool = pd.DataFrame({S.ID: ids, S.THEME: "T1", S.CLEAN_TEXT: texts, S.THEME_SIM: 0.8123, S.WEEK: 1})
+        quoted.append(pick_evidence(pool, ["T1"], None, [], 2))
+    assert quoted[0] == quoted[1]

@@ -108,6 +108,17 @@ def stored_texts(items: pd.DataFrame) -> list[str]:
     return items.loc[items[STATUS] == STORED, CLEAN_TEXT].tolist()
 
 
+def by_content(items: pd.DataFrame, column: str = TEXT) -> pd.DataFrame:
+    """``items`` in an order their texts set, not their ids. Rows that came without an id carry one keyed by the
+    installation's own contact key, so anything that takes rows by id or by position (a seeded sample, the first
+    few examples) would show another installation other rows of the same export. Hashing, not sorting the texts:
+    0.3 s for a million."""
+    if not len(items):
+        return items
+    key = pd.util.hash_array(items[column].fillna("").astype(str).to_numpy(dtype=object), categorize=False)
+    return items.take(np.argsort(key, kind="stable"))
+
+
 def fill_stored(items: pd.DataFrame, columns: dict[str, Sequence[Any]]) -> pd.DataFrame:
     """A copy of ``items`` with each of ``columns`` set on the stored rows (values in row order), empty elsewhere.
 

@@ -103,7 +103,9 @@ def weekly(sources: Sequence[ingest.Source], config: Config | None = None, *, si
     emb = assembly.embedder(cfg, progress=rep.advance)
     encode = assembly.encoder(cfg, emb)
     with timed_stage("read+clean", rep, timings):
-        known = _content_order(store.workspace_items(_HELD_COLUMNS))
+        # in an order their texts set: every seeded sample here (naming themes, discovery, a pocket's Ward
+        # sample) takes rows by position, and ids of rows that came without one are keyed by the home's own key
+        known = S.by_content(store.workspace_items(_HELD_COLUMNS)).reset_index(drop=True)
         if not len(known) and not sources:
             raise InputError(f"workspace {cfg.workspace!r} holds no items yet: give this week's export (--input)",
                              code="E216")
@@ -770,16 +772,6 @@ def _recent_unthemed(stored: pd.DataFrame, themes_now: dict[str, str], fresh: se
     when = pd.to_datetime(unthemed[S.TIMESTAMP], utc=True, errors="coerce")
     recent = when >= when.max() - pd.Timedelta(weeks=weeks)
     return unthemed[recent.fillna(False).to_numpy() | unthemed[S.ID].isin(fresh).to_numpy()]
-
-
-def _content_order(items: pd.DataFrame) -> pd.DataFrame:
-    """Held items in an order their texts set, not their ids. Rows that came without an id carry one keyed by the
-    home's own contact key, and every seeded sample here (naming themes, discovery, a pocket's Ward sample) takes
-    rows by position: read in id order, the same exports named themes differently in two homes."""
-    if not len(items):
-        return items
-    key = pd.util.hash_array(items[S.TEXT].fillna("").to_numpy(dtype=object), categorize=False)  # 0.3 s a million
-    return items.take(np.argsort(key, kind="stable")).reset_index(drop=True)
 
 
 def _describe(stored: pd.DataFrame, registry: themes.Registry, cfg: Config, encode: Callable,

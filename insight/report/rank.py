@@ -385,7 +385,8 @@ def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | Non
         narrowed = narrowed[narrowed[S.WEEK].isin(weeks)]
     if len(narrowed) >= n:
         pool = narrowed
-    pool = pool.sort_values([S.THEME_SIM, S.ID], ascending=[False, True], kind="stable")
+    # ties (similarities are rounded) go by the text: ids of rows without one are keyed by the home's own key
+    pool = pool.sort_values([S.THEME_SIM, S.CLEAN_TEXT, S.ID], ascending=[False, True, True], kind="stable")
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     candidates, seen = [], set()

@@ -159,7 +159,7 @@ def _with_unthemed(theme_table: pd.DataFrame, stored: pd.DataFrame, n_examples: 
         return theme_table
     return pd.concat([theme_table, pd.DataFrame([{
         "theme_id": S.UNTHEMED, "label": "Unthemed (fits no theme yet)", "keywords": [], "key_phrases": [],
-        "examples": unthemed.sort_values(S.ID)[S.CLEAN_TEXT].head(n_examples).tolist(),
+        "examples": S.by_content(unthemed, S.CLEAN_TEXT)[S.CLEAN_TEXT].head(n_examples).tolist(),
         "size": len(unthemed)}])], ignore_index=True)
 
 

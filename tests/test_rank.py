@@ -410,3 +410,19 @@ def test_evidence_does_not_hang_on_item_ids():
         pool = pd.DataFrame({S.ID: ids, S.THEME: "T1", S.CLEAN_TEXT: texts, S.THEME_SIM: 0.8123, S.WEEK: 1})
         quoted.append(pick_evidence(pool, ["T1"], None, [], 2))
     assert quoted[0] == quoted[1]
+
+
+def test_evidence_does_not_quote_one_complaint_in_the_support_queues_synonyms():
+    """Regression (CSAT remarks, weekly run): the top action "Solve my problem" quoted "My issue is not resolved",
+    "My problem is not resolved" and "My problem is not solved": one complaint three times, because "issue" and
+    "problem", "solved" and "resolved" counted as other words. Titles already read them as one (``SAME_STEM``)."""
+    from insight.report.rank import pick_evidence
+
+    texts = ["My issue is not resolved", "My problem is not resolved", "My problem is not solved",
+             "Agent promised a callback about my refund and never called", "My query is still not solved",
+             "Raised the complaint four times, every ticket closed without a reply"]
+    pool = pd.DataFrame({S.ID: [f"i{k}" for k in range(len(texts))], S.THEME: "T1", S.CLEAN_TEXT: texts,
+                         S.THEME_SIM: [1 - k / 100 for k in range(len(texts))], S.WEEK: 1})
+    assert pick_evidence(pool, ["T1"], None, [], 3) == [
+        "My issue is not resolved", "Agent promised a callback about my refund and never called",
+        "Raised the complaint four times, every ticket closed without a reply"]

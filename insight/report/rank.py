@@ -375,7 +375,8 @@ def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | Non
     The most typical remarks are often the shortest ("Refund") or one sentence in several wordings ("My issue not
     resolved", "My issue is not resolved yet"), which tell a CX lead nothing the theme's name does not. So among
     the ``EVIDENCE_WINDOW`` most typical, quotes of ``EVIDENCE_WORDS`` words or more come first, and a quote is
-    passed over when one already picked holds ``EVIDENCE_OVERLAP`` of its content words; where too few such
+    passed over when one already picked holds ``EVIDENCE_OVERLAP`` of its content words (read as titles read them:
+    "problem not solved" says what "issue not resolved" said, ``SAME_STEM``); where too few such
     quotes exist, the most typical distinct ones fill the list, short or not."""
     pool = items[items[S.THEME].isin(theme_ids)]
     narrowed = pool
@@ -396,7 +397,7 @@ def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | Non
         if key not in seen:
             seen.add(key)  # what a quote says is in its content words ("my issue is not resolved": issue, resolved)
             content = set(words) - ENGLISH_STOP_WORDS or set(words)
-            candidates.append((text, {_stem(w) for w in content}, len(words)))
+            candidates.append((text, {SAME_STEM.get(s, s) for s in map(_stem, content)}, len(words)))
     picked: list[tuple[str, set[str], int]] = []
 
     def new(words: set[str]) -> bool:  # a quote whose words were mostly said already adds nothing

@@ -209,12 +209,14 @@ def test_evidence_says_something_and_says_it_once():
                                                          "Please solve my issue today",  # "today" is new
                                                          # "My issue not yet resolved" is not: problem/issue
                                                          "Refund of Rs 1899 not credited after 15 days"]
-    # a word's endings do not make a new quote: "My problem not solve" and "My problem not solved" say one thing
+    # nor do a word's endings or the support queue's synonyms: "Problems not solved" says what "Not solve my
+    # issue" said
     worded = pool.assign(**{S.CLEAN_TEXT: ["Not solve my issue", "My problem not solve", "My problem not solved",
                                            "Problems not solved", "Still waiting for the refund of my order",
                                            *texts[5:]]})
-    assert pick_evidence(worded, ["T1"], None, [], 3) == ["Not solve my issue", "My problem not solve",
-                                                          "Still waiting for the refund of my order"]
+    assert pick_evidence(worded, ["T1"], None, [], 3) == ["Not solve my issue",
+                                                          "Still waiting for the refund of my order",
+                                                          "They cancelled my return and kept the money"]
     # where every remark is short, the short ones are the evidence ("No refund" says what "Refund" said)
     short = pool.assign(**{S.CLEAN_TEXT: ["Refund", "Refund problem", "No refund", "refund pls", "Late refund",
                                           "Refund?", "Money back", "Refund issue", "Refund late", "Where refund"]})

@@ -170,3 +170,26 @@ def test_unrelated_data_does_not_inherit_theme_ids_on_a_middling_cosine():
     near = unit([1, 0.1, 0, 0], [0, 0, 1, 0])  # cosine 0.995: the same theme, seen in new items
     ids3, _, _ = match(reg, near, labels, other, {}, [10, 10], ["x", "y"])
     assert ids3[0] == ids[0] and ids3[1] not in ids
+
+
+def test_a_rename_shows_in_an_action_titled_by_its_themes_complaints():
+    """Regression (the app's Actions page, on an AMD CPU): an action is titled by what its theme's complaints say
+    (the problem label) where that names more than the theme's label, and a reviewer's rename replaced only the
+    label in a stored run's titles, so the renamed theme's action kept its old title until the next run (which
+    already lets the reviewer's name win over both)."""
+    from insight.themes import show_pinned_names
+
+    table = pd.DataFrame([{"theme_id": "T1", "label": "Trying to pay using", "problem_label": "Card declined"},
+                          {"theme_id": "T2", "label": "Parcel late", "problem_label": None}])
+    actions = pd.DataFrame([
+        {"theme_id": "T1", "theme_label": "Trying to pay using",
+         "title": "Card declined (payment provider CardBridge): restore payment success", "explanation": {}},
+        {"theme_id": "T1", "theme_label": "Trying to pay using", "title": "Itchy card reader: investigate quality",
+         "explanation": {"subtheme": "T1.2"}},  # a pocket: titled by its own part, which the rename does not name
+        {"theme_id": "T2", "theme_label": "Parcel late", "title": "Parcel late: escalate with the carrier",
+         "explanation": {}}])
+    shown, titled = show_pinned_names(table, actions, {"T1": "Card payments failing", "T2": "Late parcels"})
+    assert list(shown["label"]) == ["Card payments failing", "Late parcels"]
+    assert list(titled["title"]) == ["Card payments failing (payment provider CardBridge): restore payment success",
+                                     "Itchy card reader: investigate quality", "Late parcels: escalate with the carrier"]
+    assert list(titled["theme_label"]) == ["Card payments failing", "Card payments failing", "Late parcels"]

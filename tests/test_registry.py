@@ -191,5 +191,6 @@ def test_a_rename_shows_in_an_action_titled_by_its_themes_complaints():
     shown, titled = show_pinned_names(table, actions, {"T1": "Card payments failing", "T2": "Late parcels"})
     assert list(shown["label"]) == ["Card payments failing", "Late parcels"]
     assert list(titled["title"]) == ["Card payments failing (payment provider CardBridge): restore payment success",
-                                     "Itchy card reader: investigate quality", "Late parcels: escalate with the carrier"]
+                                     "Itchy card reader: investigate quality",
+                                     "Late parcels: escalate with the carrier"]
     assert list(titled["theme_label"]) == ["Card payments failing", "Card payments failing", "Late parcels"]

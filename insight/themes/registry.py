@@ -276,6 +276,13 @@ def absorb(registry: Registry, found: Registry) -> list[str]:
     return added
 
 
+def _retitled(title: str, old_names: list[str], name: str, explanation: object) -> str:
+    """An action's title under its theme's new name; a pocket's title names its own part, not the theme."""
+    if isinstance(explanation, dict) and explanation.get("subtheme"):
+        return title
+    return renamed(title, {n: name for n in old_names if n != name})
+
+
 def show_pinned_names(table: pd.DataFrame, actions: pd.DataFrame, pinned: dict[str, str]
                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A stored run's themes and actions under the names reviewers gave since (a rename shows at once, in every
@@ -283,14 +290,17 @@ def show_pinned_names(table: pd.DataFrame, actions: pd.DataFrame, pinned: dict[s
     if not pinned:
         return table, actions
     table = table.copy()
-    old = dict(zip(table["theme_id"], table["label"])) if len(table) else {}
+    # each theme's old names: its label, and the problem label its action's title may go by instead
+    old = {t: [n for n in names if isinstance(n, str) and n] for t, *names in zip(
+        table["theme_id"], table["label"], table.get("problem_label", table["label"]))} if len(table) else {}
     hit = table["theme_id"].isin(list(pinned)) if len(table) else pd.Series(dtype=bool)
     if len(table):
         table.loc[hit, "label"] = table.loc[hit, "theme_id"].map(pinned)
     if len(actions):
         actions = actions.copy()
-        names = {old[t]: pinned[t] for t in pinned if t in old and isinstance(old[t], str) and old[t] != pinned[t]}
         touched = actions["theme_id"].isin(list(pinned))
         actions.loc[touched, "theme_label"] = actions.loc[touched, "theme_id"].map(pinned)
-        actions.loc[touched, "title"] = [renamed(t, names) for t in actions.loc[touched, "title"]]
+        whys = actions["explanation"] if "explanation" in actions else pd.Series(None, index=actions.index)
+        actions.loc[touched, "title"] = [_retitled(title, old.get(t, []), pinned[t], why) for t, title, why in zip(
+            actions.loc[touched, "theme_id"], actions.loc[touched, "title"], whys[touched])]
     return table, actions

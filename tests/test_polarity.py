@@ -29,6 +29,11 @@ from insight.report import polarity, rating_polarity, text_polarity
     # Indian English reports a fix with the bare verb; CSAT's "Solve my problem" action quoted these as complaints
     ("My problem is solve thank you", "positive"), ("Good Communication And This Problem Is Instant Solve", "positive"),
     ("Thanks to solve my prblm", "positive"),
+    # thanks for a fix, in the forms CSAT remarks write it; the "Resolve my problem" action counted them as complaints
+    ("Thanks to resolve my problem", "positive"), ("Thank you sir for solving my return problem", "positive"),
+    ("Thanku so much for resolving my problem", "positive"), ("Thank you for solving my problem madam..", "positive"),
+    ("Thank you in advance, please solve my problem", "negative"),  # thanks before a request is no fix
+    ("Thanks for solving nothing, my refund is still pending", "negative"),
     ("My problem is not solve", "negative"), ("my issue didn't got resolve", "negative"),
     ("Solve my issue as soon as possible", "negative"), ("should be resolve costumer issues", "negative"),
     # romanised Hindi, as CSAT remarks write it: praise ("talking to you felt very good"), a fix ("the problem got

@@ -64,7 +64,11 @@ RESOLVED = re.compile(
     r"\b(?:is|are|was|were|got|gets|has been|have been)\W+(?:(?:now|already|finally|instant|instantly|quickly|"
     r"easily|fully)\W+)?(?:re)?solve\b|"
     r"\b(?:re)?solved?\W+(?:ho\W+)?(?:gaya|gaye|gayi|gya|gye|gyi)\b|"  # Hinglish: "problem solve ho gaya"
-    r"\bby\W+(?:re)?solving\b",  # "helped me by resolving my issue"
+    r"\bby\W+(?:re)?solving\b|"  # "helped me by resolving my issue"
+    # thanks for a fix, "thanks to solve" as Indian English says it; thanks before a request ("thank you in
+    # advance, please solve") is not one
+    r"\b(?:thanks?|thank\W+(?:you|u)|thanku|thnx|thx|tnx|tnq)\W+(?:(?:so|very)\W+much\W+|a\W+lot\W+|"
+    r"(?:sir|mam|madam|ma'?am)\W+)?(?:for|to)\W+(?:re)?solv(?:e|ed|ing)\b",
     re.IGNORECASE)
 # "understood my problem" praises whoever listened: the problem noun in it is no complaint cue
 UNDERSTOOD = re.compile(r"\bunderst(?:and|ands|anding|ood)\W+(?:(?:my|the|our|your|customer'?s?)\W+)?"

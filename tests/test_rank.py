@@ -430,3 +430,28 @@ def test_evidence_does_not_quote_one_complaint_in_the_support_queues_synonyms():
     assert pick_evidence(pool, ["T1"], None, [], 3) == [
         "My issue is not resolved", "Agent promised a callback about my refund and never called",
         "Raised the complaint four times, every ticket closed without a reply"]
+
+
+def test_evidence_quotes_remarks_that_read_as_complaints_before_warm_ones():
+    """Regression (CSAT remarks, ``insight run``): #2 "Customer service" quoted "Only this one customer support has
+    properly short out my problem thanks to him", #16 "Customer executive" "Customer executive is too good behavior
+    and soft spoken and istant problem resolving", #24 "Executive was rude" "Good talking experience while resolve
+    the problem with executive.": praise that names the problem it solved, which polarity reads as a complaint by
+    its weak cue ("problem"). A CX lead reads a warm quote that names no problem outright as praise, so such quotes
+    come only where plainer complaints run out."""
+    from insight.report.rank import pick_evidence
+
+    texts = ["Customer executive is too good behavior and soft spoken and istant problem resolving",
+             "Only this one customer support has properly short out my problem thanks to him",
+             "Executive disconnected the call and my problem is still there",
+             "Good talking experience while resolve the problem with executive.",
+             "Nobody called me back about my problem for a week",
+             "Problem didn't resolved but conversation with an executive satisfies"]
+    pool = pd.DataFrame({S.ID: [f"i{k}" for k in range(len(texts))], S.THEME: "T1", S.CLEAN_TEXT: texts,
+                         S.THEME_SIM: [1 - k / 100 for k in range(len(texts))], S.WEEK: 1})
+    assert pick_evidence(pool, ["T1"], None, [], 3) == [
+        "Executive disconnected the call and my problem is still there",
+        "Nobody called me back about my problem for a week",
+        "Problem didn't resolved but conversation with an executive satisfies"]  # a warm tone, an unsolved problem
+    # where the warm ones are all there is, they are still the evidence: a theme is never left without quotes
+    assert pick_evidence(pool.iloc[[0, 1, 3]], ["T1"], None, [], 2) == texts[:2]

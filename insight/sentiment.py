@@ -97,3 +97,21 @@ def vader():
     analyser = SentimentIntensityAnalyzer()
     analyser.lexicon.update(_EXTRA_VALENCE)
     return analyser
+
+
+# words that ask for something or name the support desk: "Please solve my issue", "kindly help", "customer care"
+# carry VADER's warmth (please 1.3, resolve 1.6, care 2.2) without the customer being pleased
+ASKING_WORDS = ("please", "pls", "plz", "kindly", "solve", "solves", "solving", "resolve", "resolves", "resolving",
+                "help", "helps", "want", "improve", "support", "care")
+
+
+@lru_cache(maxsize=1)
+def tone():
+    """VADER as ``vader`` has it, deaf to ``ASKING_WORDS``: how warm a remark is apart from its asking."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    analyser = SentimentIntensityAnalyzer()
+    analyser.lexicon.update(_EXTRA_VALENCE)
+    for word in ASKING_WORDS:
+        analyser.lexicon.pop(word, None)
+    return analyser

@@ -455,3 +455,9 @@ def test_evidence_quotes_remarks_that_read_as_complaints_before_warm_ones():
         "Problem didn't resolved but conversation with an executive satisfies"]  # a warm tone, an unsolved problem
     # where the warm ones are all there is, they are still the evidence: a theme is never left without quotes
     assert pick_evidence(pool.iloc[[0, 1, 3]], ["T1"], None, [], 2) == texts[:2]
+    # a rated complaint is one whatever its words: "Beware shrinkage! I really liked this shirt..." at 2 stars
+    shrunk = "Beware shrinkage! I really liked this shirt the one time i got to wear it, then it shrunk"
+    rated = pd.DataFrame({S.ID: ["r0", "r1", "r2"], S.THEME: "T1", S.RATING: [2.0, 1.0, 2.0], S.WEEK: 1,
+                          S.CLEAN_TEXT: [shrunk, "The seams came apart after two washes", "Zipper broke on day one"],
+                          S.THEME_SIM: [0.9, 0.8, 0.7]})
+    assert pick_evidence(rated, ["T1"], None, [], 2)[0] == shrunk

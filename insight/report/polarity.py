@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from ..sentiment import COMPLAINT_CUE, HINDI_FEELING, NOT_RESOLVED, PROBLEM_CUE, RESOLVED, UNDERSTOOD, vader
+from ..sentiment import COMPLAINT_CUE, HINDI_FEELING, NOT_RESOLVED, PROBLEM_CUE, RESOLVED, UNDERSTOOD, tone, vader
 
 NEGATIVE, NEUTRAL, POSITIVE = "negative", "neutral", "positive"
 POLARITIES = (NEGATIVE, NEUTRAL, POSITIVE)
@@ -81,6 +81,18 @@ def text_polarity(texts: Sequence[str], lean: Sequence[float] | None = None,
         else:
             out.append(NEUTRAL)
     return np.array(out, dtype=object)
+
+
+def warm(texts: Sequence[str]) -> np.ndarray:
+    """Whether each text reads warm on its face: a tone at least mildly positive apart from its asking (VADER
+    compound >= 0.05 without ``sentiment.ASKING_WORDS``: "Please solve my issue" and "customer care" are not
+    warmth) and no word that names a problem outright or says it is unsolved. ``text_polarity`` may still call
+    such a text a complaint by a weak cue ("problem", "should"), rightly for a polite complaint and wrongly for
+    praise that names the problem it solved ("too good behavior and instant problem resolving"); a CX lead
+    reading it as evidence cannot tell which, so quotes prefer the others."""
+    analyser = tone()
+    return np.array([bool(t) and analyser.polarity_scores(t)["compound"] >= 0.05 and not PROBLEM_CUE.search(t)
+                     and not NOT_RESOLVED.search(t) for t in texts], dtype=bool)
 
 
 def rating_polarity(ratings: pd.Series, rating_range: Sequence[float] = (1, 5)) -> np.ndarray:

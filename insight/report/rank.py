@@ -39,6 +39,7 @@ import pandas as pd
 from .. import schema as S
 from ..config import RankConfig, Taxonomy
 from ..lexicon import NAMING_WORDS
+from .polarity import warm
 
 DOMINANT = 0.6  # a language or a handle this common in a theme is what holds it together
 MIN_KNOWN = 0.5  # the share of a theme's items whose language must be known for the others to be left out
@@ -376,7 +377,9 @@ def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | Non
     resolved", "My issue is not resolved yet"), which tell a CX lead nothing the theme's name does not. So among
     the ``EVIDENCE_WINDOW`` most typical, quotes of ``EVIDENCE_WORDS`` words or more come first, and a quote is
     passed over when one already picked holds ``EVIDENCE_OVERLAP`` of its content words (read as titles read them:
-    "problem not solved" says what "issue not resolved" said, ``SAME_STEM``); where too few such
+    "problem not solved" says what "issue not resolved" said, ``SAME_STEM``). Among those, remarks that read as
+    complaints on their face come before warm ones that name no problem outright (``polarity.warm``: "instant
+    problem resolving" is praise the polarity rule calls a complaint by its weak cue). Where too few such
     quotes exist, the most typical distinct ones fill the list, short or not."""
     pool = items[items[S.THEME].isin(theme_ids)]
     narrowed = pool
@@ -403,7 +406,15 @@ def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | Non
     def new(words: set[str]) -> bool:  # a quote whose words were mostly said already adds nothing
         return all(len(words & w) < EVIDENCE_OVERLAP * max(len(words), 1) for _, w, _ in picked)
 
-    passes = [(candidates[:EVIDENCE_WINDOW], lambda c: c[2] >= EVIDENCE_WORDS and new(c[1])),
+    window = candidates[:EVIDENCE_WINDOW]
+    # a complaint the customer rated (its rating was no praise) is one whatever its words; warmth is doubtful only
+    # where the text alone decided
+    rated = set(pool.loc[pool[S.RATING].notna(), S.CLEAN_TEXT]) if S.RATING in pool.columns else set()
+    doubtful = [c[0] for c in window if c[0] not in rated]
+    plain = {c[0] for c in window} - {t for t, w in zip(doubtful, warm(doubtful)) if w}
+
+    passes = [(window, lambda c: c[0] in plain and c[2] >= EVIDENCE_WORDS and new(c[1])),
+              (window, lambda c: c[2] >= EVIDENCE_WORDS and new(c[1])),
               (candidates, lambda c: new(c[1])), (candidates, lambda c: True)]
     for group, keep in passes:
         for c in group:

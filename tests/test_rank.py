@@ -442,7 +442,8 @@ def test_evidence_quotes_remarks_that_read_as_complaints_before_warm_ones():
     from insight.report.rank import pick_evidence
 
     texts = ["Customer executive is too good behavior and soft spoken and istant problem resolving",
-             "Only this one customer support has properly short out my problem thanks to him",
+             "Only this one customer support has properly short out my problem thanks to him and please told to "
+             "other that they have understands customer problem",
              "Executive disconnected the call and my problem is still there",
              "Good talking experience while resolve the problem with executive.",
              "Nobody called me back about my problem for a week",

@@ -99,10 +99,11 @@ def vader():
     return analyser
 
 
-# words that ask for something or name the support desk: "Please solve my issue", "kindly help", "customer care"
-# carry VADER's warmth (please 1.3, resolve 1.6, care 2.2) without the customer being pleased
+# words that ask for something, name the support desk or the matter at hand: "Please solve my issue", "kindly
+# help", "customer care" carry VADER's warmth (please 1.3, resolve 1.6, care 2.2) and "my problem" its chill
+# (-1.7) without telling how the customer feels
 ASKING_WORDS = ("please", "pls", "plz", "kindly", "solve", "solves", "solving", "resolve", "resolves", "resolving",
-                "help", "helps", "want", "improve", "support", "care")
+                "help", "helps", "want", "improve", "support", "care", "problem", "problems")
 
 
 @lru_cache(maxsize=1)

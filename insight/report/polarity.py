@@ -85,14 +85,15 @@ def text_polarity(texts: Sequence[str], lean: Sequence[float] | None = None,
 
 def warm(texts: Sequence[str]) -> np.ndarray:
     """Whether each text reads warm on its face: a tone at least mildly positive apart from its asking (VADER
-    compound >= 0.05 without ``sentiment.ASKING_WORDS``: "Please solve my issue" and "customer care" are not
-    warmth) and no word that names a problem outright or says it is unsolved. ``text_polarity`` may still call
-    such a text a complaint by a weak cue ("problem", "should"), rightly for a polite complaint and wrongly for
-    praise that names the problem it solved ("too good behavior and instant problem resolving"); a CX lead
-    reading it as evidence cannot tell which, so quotes prefer the others."""
+    compound >= 0.05 without ``sentiment.ASKING_WORDS``: "Please solve my issue", "customer care" and "my
+    problem" are not feeling, nor is a problem someone understood) and no word that names a problem outright or
+    says it is unsolved. ``text_polarity`` may still call such a text a complaint by a weak cue ("problem",
+    "should"), rightly for a polite complaint and wrongly for praise that names the problem it solved ("too good
+    behavior and instant problem resolving"); a CX lead reading it as evidence cannot tell which, so quotes
+    prefer the others."""
     analyser = tone()
-    return np.array([bool(t) and analyser.polarity_scores(t)["compound"] >= 0.05 and not PROBLEM_CUE.search(t)
-                     and not NOT_RESOLVED.search(t) for t in texts], dtype=bool)
+    return np.array([bool(t) and analyser.polarity_scores(UNDERSTOOD.sub(" ", t))["compound"] >= 0.05
+                     and not PROBLEM_CUE.search(t) and not NOT_RESOLVED.search(t) for t in texts], dtype=bool)
 
 
 def rating_polarity(ratings: pd.Series, rating_range: Sequence[float] = (1, 5)) -> np.ndarray:

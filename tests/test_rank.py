@@ -462,3 +462,27 @@ def test_evidence_quotes_remarks_that_read_as_complaints_before_warm_ones():
                           S.CLEAN_TEXT: [shrunk, "The seams came apart after two washes", "Zipper broke on day one"],
                           S.THEME_SIM: [0.9, 0.8, 0.7]})
     assert pick_evidence(rated, ["T1"], None, [], 2)[0] == shrunk
+
+
+def test_an_actions_evidence_comes_from_complaints_of_its_own_root_cause():
+    """Regression (the demo, #4 "Shoes but half size: investigate product quality"): a theme of sizes, 10 complaints
+    tagged product_quality ("runs HUGE", "2 left shoes") and 9 inventory ("half sizes are always sold out"), is an
+    action for Product Quality, but its most typical complaints were the stock-outs, so all three quotes asked the
+    team that owns the action about another team's problem."""
+    stock = ["Half sizes are always sold out online", "Petite sizes are never available, order more",
+             "Stock more of the bigger sizes, XL always gone first", "Size 12 night cream sold out everywhere",
+             "Navy in small has not been restocked all year"]
+    quality = ["Runs huge, my usual size was still baggy", "Two left shoes in the box",
+               "Kids trainers run really small, the size chart is useless", "Leggings went see-through at the knees",
+               "The sole came off after a week"]
+    texts, causes = stock + quality, ["inventory"] * 5 + ["product_quality"] * 5
+    items = pd.DataFrame({S.ID: [f"i{k}" for k in range(10)], S.THEME: "T1", S.CLEAN_TEXT: texts,
+                          S.THEME_SIM: [1 - k / 100 for k in range(10)], S.WEEK: 1, S.NEGATIVE: True,
+                          S.ROOT_CAUSE: causes})
+    stats = pd.DataFrame([stats_row("T1", 10, 10, cause="product_quality", growth=None, negative_share=1.0)])
+    out = rank_actions(stats, NO_SEGMENTS, items, load_taxonomy(), RankConfig(min_theme_size=5, min_complaints=5))
+    assert out["evidence"].iloc[0] == quality[:3]
+    # where the action's cause has fewer complaints than quotes, the theme's most typical ones are quoted
+    few = items.assign(**{S.ROOT_CAUSE: ["inventory"] * 8 + ["product_quality"] * 2})
+    out = rank_actions(stats, NO_SEGMENTS, few, load_taxonomy(), RankConfig(min_theme_size=5, min_complaints=5))
+    assert out["evidence"].iloc[0] == stock[:3]

@@ -35,6 +35,7 @@ PRAISE_PROTOTYPES = (
     "great service, thank you", "I love it, excellent quality", "very happy with my purchase",
     "fast delivery, highly recommend", "the agent was helpful and polite",
 )
+WARM_AT = 0.3  # a clearly positive tone: the tag stage's bar for a clause of praise (``tag.focus.PRAISE_AT``)
 LEAN_MARGIN = 0.06  # a lean above this, in a text that is not clearly positive, is a complaint
 
 
@@ -84,15 +85,15 @@ def text_polarity(texts: Sequence[str], lean: Sequence[float] | None = None,
 
 
 def warm(texts: Sequence[str]) -> np.ndarray:
-    """Whether each text reads warm on its face: a tone at least mildly positive apart from its asking (VADER
-    compound >= 0.05 without ``sentiment.ASKING_WORDS``: "Please solve my issue", "customer care" and "my
+    """Whether each text reads warm on its face: a tone clearly positive apart from its asking (VADER compound >=
+    ``WARM_AT`` without ``sentiment.ASKING_WORDS``: "Please solve my issue", "customer care" and "my
     problem" are not feeling, nor is a problem someone understood) and no word that names a problem outright or
     says it is unsolved. ``text_polarity`` may still call such a text a complaint by a weak cue ("problem",
     "should"), rightly for a polite complaint and wrongly for praise that names the problem it solved ("too good
     behavior and instant problem resolving"); a CX lead reading it as evidence cannot tell which, so quotes
     prefer the others."""
     analyser = tone()
-    return np.array([bool(t) and analyser.polarity_scores(UNDERSTOOD.sub(" ", t))["compound"] >= 0.05
+    return np.array([bool(t) and analyser.polarity_scores(UNDERSTOOD.sub(" ", t))["compound"] >= WARM_AT
                      and not PROBLEM_CUE.search(t) and not NOT_RESOLVED.search(t) for t in texts], dtype=bool)
 
 

@@ -472,7 +472,7 @@ def test_an_actions_evidence_comes_from_complaints_of_its_own_root_cause():
     stock = ["Half sizes are always sold out online", "Petite sizes are never available, order more",
              "Stock more of the bigger sizes, XL always gone first", "Size 12 night cream sold out everywhere",
              "Navy in small has not been restocked all year"]
-    quality = ["Runs huge, my usual size was still baggy", "Two left shoes in the box",
+    quality = ["Runs big, my usual size was still baggy", "Two left shoes in the box",
                "Kids trainers run really small, the size chart is useless", "Leggings went see-through at the knees",
                "The sole came off after a week"]
     texts, causes = stock + quality, ["inventory"] * 5 + ["product_quality"] * 5

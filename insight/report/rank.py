@@ -235,7 +235,7 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
         if r["related_themes"] and wider:
             r["segment_sentence"] = wider
         r["evidence"] = pick_evidence(_quoted(complaints, r.pop("_quoted")), [r["theme_id"], *r["related_themes"]],
-                                      r.pop("_segment"), r["spike_weeks"], cfg.n_evidence)
+                                      r.pop("_segment"), r["spike_weeks"], cfg.n_evidence, r["root_cause"])
         draws = r.pop("_draws")
         if r["related_themes"]:  # the interval of the sum the action reports, not of its first theme
             r["explanation"]["impact_interval_90"] = interval(draws, r["impact"])
@@ -369,9 +369,12 @@ EVIDENCE_WINDOW = 50  # the most typical complaints a preferred quote is drawn f
 
 
 def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | None, weeks: list[int],
-                  n: int) -> list[str]:
-    """Typical, distinct quotes of the themes, taken from their segment and spike weeks when they have them.
-    ``rank_actions`` hands it the complaints only, so praise is never quoted as evidence of a problem.
+                  n: int, cause: str | None = None) -> list[str]:
+    """Typical, distinct quotes of the themes, taken from their segment and spike weeks when they have them, and
+    from the complaints tagged ``cause`` (the action's root cause) when there are ``n`` of them: a theme can hold
+    two causes' complaints (sizes that run small, sizes sold out), and the team that owns the action is asked
+    about its own. ``rank_actions`` hands it the complaints only, so praise is never quoted as evidence of a
+    problem.
 
     The most typical remarks are often the shortest ("Refund") or one sentence in several wordings ("My issue not
     resolved", "My issue is not resolved yet"), which tell a CX lead nothing the theme's name does not. So among
@@ -389,6 +392,9 @@ def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | Non
         narrowed = narrowed[narrowed[S.WEEK].isin(weeks)]
     if len(narrowed) >= n:
         pool = narrowed
+    if cause is not None and S.ROOT_CAUSE in pool.columns:
+        owned = pool[pool[S.ROOT_CAUSE].astype(object) == cause]
+        pool = owned if len(owned) >= n else pool
     # ties (similarities are rounded) go by the text: ids of rows without one are keyed by the home's own key
     pool = pool.sort_values([S.THEME_SIM, S.CLEAN_TEXT, S.ID], ascending=[False, True, True], kind="stable")
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS

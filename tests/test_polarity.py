@@ -108,3 +108,21 @@ def test_complaint_lean_compares_nearest_complaint_with_nearest_praise():
     lean = complaint_lean(np.array([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]]), encode)
     assert lean.round(2).tolist() == [1.0, -1.0, -0.2]
     assert complaint_lean(np.zeros((0, 2)), encode).shape == (0,)
+
+
+@pytest.mark.parametrize("text,expected", [
+    # praise that names the problem it solved: warm, so evidence quotes it last (the CSAT #2, #16, #24 actions)
+    ("Customer executive is too good behavior and soft spoken and istant problem resolving", True),
+    ("Good talking experience while resolve the problem with executive.", True),
+    # asking and naming the desk are no warmth
+    ("Please solve my problem as soon as possible", False), ("Customer care support", False),
+    # a complaint in polite words or under a warm-sounding name: a negation or a "should" says it (the dev set's
+    # "Super coin" loyalty points, a site "not at all user friendly")
+    ("My super coins not credited to be credited by August 13", False),
+    ("the website is not at all user friendly", False),
+    ("Delivery agent should be more responsible and call first", False),
+])
+def test_warm_is_a_warm_tone_without_a_complaint_in_it(text, expected):
+    from insight.report.polarity import warm
+
+    assert bool(warm([text])[0]) is expected

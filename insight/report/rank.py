@@ -371,10 +371,10 @@ EVIDENCE_WINDOW = 50  # the most typical complaints a preferred quote is drawn f
 def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | None, weeks: list[int],
                   n: int, cause: str | None = None) -> list[str]:
     """Typical, distinct quotes of the themes, taken from their segment and spike weeks when they have them, and
-    from the complaints tagged ``cause`` (the action's root cause) when there are ``n`` of them: a theme can hold
-    two causes' complaints (sizes that run small, sizes sold out), and the team that owns the action is asked
-    about its own. ``rank_actions`` hands it the complaints only, so praise is never quoted as evidence of a
-    problem.
+    first from the complaints tagged ``cause`` (the action's root cause), the others filling what those leave: a
+    theme can hold two causes' complaints (sizes that run small, sizes sold out), and the team that owns the
+    action is asked about its own. ``rank_actions`` hands it the complaints only, so praise is never quoted as
+    evidence of a problem.
 
     The most typical remarks are often the shortest ("Refund") or one sentence in several wordings ("My issue not
     resolved", "My issue is not resolved yet"), which tell a CX lead nothing the theme's name does not. So among
@@ -392,9 +392,6 @@ def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | Non
         narrowed = narrowed[narrowed[S.WEEK].isin(weeks)]
     if len(narrowed) >= n:
         pool = narrowed
-    if cause is not None and S.ROOT_CAUSE in pool.columns:
-        owned = pool[pool[S.ROOT_CAUSE].astype(object) == cause]
-        pool = owned if len(owned) >= n else pool
     # ties (similarities are rounded) go by the text: ids of rows without one are keyed by the home's own key
     pool = pool.sort_values([S.THEME_SIM, S.CLEAN_TEXT, S.ID], ascending=[False, True, True], kind="stable")
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
@@ -412,22 +409,27 @@ def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | Non
     def new(words: set[str]) -> bool:  # a quote whose words were mostly said already adds nothing
         return all(len(words & w) < EVIDENCE_OVERLAP * max(len(words), 1) for _, w, _ in picked)
 
-    window = candidates[:EVIDENCE_WINDOW]
     # a complaint the customer rated (its rating was no praise) is one whatever its words; warmth is doubtful only
     # where the text alone decided
     rated = set(pool.loc[pool[S.RATING].notna(), S.CLEAN_TEXT]) if S.RATING in pool.columns else set()
-    doubtful = [c[0] for c in window if c[0] not in rated]
-    plain = {c[0] for c in window} - {t for t, w in zip(doubtful, warm(doubtful)) if w}
+    owned = set(pool.loc[pool[S.ROOT_CAUSE].astype(object) == cause, S.CLEAN_TEXT]) \
+        if cause is not None and S.ROOT_CAUSE in pool.columns else None
+    scopes = [[c for c in candidates if c[0] in owned], candidates] if owned else [candidates]
+    windows = [scope[:EVIDENCE_WINDOW] for scope in scopes]
+    doubtful = list({c[0] for window in windows for c in window if c[0] not in rated})
+    plain = {c[0] for window in windows for c in window} - {t for t, w in zip(doubtful, warm(doubtful)) if w}
 
-    passes = [(window, lambda c: c[0] in plain and c[2] >= EVIDENCE_WORDS and new(c[1])),
-              (window, lambda c: c[2] >= EVIDENCE_WORDS and new(c[1])),
-              (candidates, lambda c: new(c[1])), (candidates, lambda c: True)]
-    for group, keep in passes:
-        for c in group:
-            if len(picked) == n:
-                break
-            if c not in picked and keep(c):
-                picked.append(c)
+    for scope, window in zip(scopes, windows):  # the action's own cause's complaints first, while they say new things
+        passes = [(window, lambda c: c[0] in plain and c[2] >= EVIDENCE_WORDS and new(c[1])),
+                  (window, lambda c: c[2] >= EVIDENCE_WORDS and new(c[1])), (scope, lambda c: new(c[1]))]
+        if scope is candidates:
+            passes.append((candidates, lambda c: True))
+        for group, keep in passes:
+            for c in group:
+                if len(picked) == n:
+                    break
+                if c not in picked and keep(c):
+                    picked.append(c)
     return [text if len(text) <= 280 else text[:277].rstrip() + "..." for text, _, _ in picked]
 
 

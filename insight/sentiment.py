@@ -7,6 +7,7 @@ regular expressions for words that name a problem, hint at one, or report that o
 
 from __future__ import annotations
 
+import copy
 import re
 from functools import lru_cache
 
@@ -109,10 +110,6 @@ ASKING_WORDS = ("please", "pls", "plz", "kindly", "solve", "solves", "solving", 
 @lru_cache(maxsize=1)
 def tone():
     """VADER as ``vader`` has it, deaf to ``ASKING_WORDS``: how warm a remark is apart from its asking."""
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-    analyser = SentimentIntensityAnalyzer()
-    analyser.lexicon.update(_EXTRA_VALENCE)
-    for word in ASKING_WORDS:
-        analyser.lexicon.pop(word, None)
+    analyser = copy.copy(vader())  # its lexicon replaced, the rest (emoji, lexicon files read once) shared
+    analyser.lexicon = {w: v for w, v in vader().lexicon.items() if w not in ASKING_WORDS}
     return analyser

@@ -120,3 +120,26 @@ def test_the_unthemed_rows_examples_do_not_hang_on_item_ids():
                                       n_examples=3)
         shown.append(measured.themes.set_index(S.THEME).loc[S.UNTHEMED, "examples"])
     assert len(shown[0]) == 3 and shown[0] == shown[1]
+
+
+def test_a_lift_sentence_about_complaints_counts_complaints():
+    """Regression (real clothing reviews): "product quality complaints about "Skirt looks" are 6.4x baseline for
+    product category Bottoms (n = 760)" explained an action of 31 complaints: the lift was of every review in the
+    theme, nine in ten of them praise. A theme's praise in one segment and its complaints in another named the
+    praise's segment as where the complaints are."""
+    rows = []
+    for i in range(200):
+        theme = "T1" if i < 100 else "T2"
+        negative = i % 100 < (10 if theme == "T1" else 50)
+        # T1: its 10 complaints are about tops, its 90 praising reviews about dresses; T2 the other way round
+        tops = negative if theme == "T1" else not negative
+        rows.append({S.ID: f"i{i}", S.THEME: theme, S.ROOT_CAUSE: "product_quality",
+                     S.POLARITY: "negative" if negative else "positive", S.CLEAN_TEXT: "text", S.STATUS: S.STORED,
+                     S.RATING: 2.0 if negative else 5.0, "product_category": "Tops" if tops else "Dresses",
+                     S.TIMESTAMP: pd.Timestamp("2026-12-01", tz="UTC")})
+    table = pd.DataFrame([{S.THEME: "T1", "label": "Skirt and waist", "problem_label": "Skirt looks", "size": 100},
+                          {S.THEME: "T2", "label": "Dress fit", "size": 100}])
+    measured = report.measure_run(report.annotate(pd.DataFrame(rows), (1, 5)), table, MeasureConfig())
+    lifts = measured.theme_segments.set_index(S.THEME)
+    assert list(lifts.loc[["T1"], "value"]) == ["Tops"] and lifts.loc["T1", "n"] == 10
+    assert measured.sentences["T1"].endswith("baseline for product category Tops (n = 10)")

@@ -100,11 +100,13 @@ def measure_run(stored: pd.DataFrame, theme_table: pd.DataFrame, cfg: MeasureCon
     named = [c for c in [S.THEME, "label", "problem_label", S.ROOT_CAUSE] if c in theme_table]
     stats = theme_stats.merge(theme_table[named], on=S.THEME, how="left")
     windows = dict(zip(stats[S.THEME], stats["spike_weeks"]))
-    by_theme = segment_lift(stored, S.THEME, cfg.segment_columns, cfg.min_segment_n, windows=windows, fdr=cfg.fdr,
+    # the sentences say "complaints ... (n = 212)": where their complaints sit, not where a theme's praise does
+    complaints = stored[stored[S.NEGATIVE].fillna(False).astype(bool)] if S.NEGATIVE in stored else stored
+    by_theme = segment_lift(complaints, S.THEME, cfg.segment_columns, cfg.min_segment_n, windows=windows, fdr=cfg.fdr,
                             trends=trends)
     cause_stats = group_stats(stored, S.ROOT_CAUSE, cfg.recent_weeks, spikes(S.ROOT_CAUSE), trends)
     cause_windows = dict(zip(cause_stats[S.ROOT_CAUSE], cause_stats["spike_weeks"])) if len(cause_stats) else {}
-    by_cause = segment_lift(stored, S.ROOT_CAUSE, cfg.segment_columns, cfg.min_segment_n, windows=cause_windows,
+    by_cause = segment_lift(complaints, S.ROOT_CAUSE, cfg.segment_columns, cfg.min_segment_n, windows=cause_windows,
                             fdr=cfg.fdr, trends=trends)
     segments = _sentences(by_theme, by_cause, theme_table)
     theme_segments = segments[(segments["level"] == "theme") & segments["column"].isin(cfg.cause_columns)]

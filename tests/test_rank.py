@@ -394,6 +394,31 @@ def test_a_pocket_of_complaints_in_a_theme_of_praise_is_an_action():
                                           pockets=pockets)["theme_id"])
 
 
+def test_a_pockets_lift_sentence_names_its_theme_not_another_label():
+    """Regression (real clothing reviews): the action "Skirt is long (product category Bottoms)", a pocket of
+    complaints in the theme "Skirt and waist", was explained by "product quality complaints about "Skirt looks"
+    are 6.4x baseline ...": the lift is the theme's, so the sentence gave its complaints' name, a third name for
+    one action. It now says whose lift it is."""
+    stats = pd.DataFrame([stats_row("T001", 400, 400, label="Sweater color", cause="product_quality",
+                                    negative_share=0.1), stats_row("T002", 40, 40)])
+    stats["theme_label"] = stats["label"]
+    pockets = pd.DataFrame([pocket_row("T001.2", "T001", 40, 30)])
+    items = sweater_items()
+    items["product_category"] = "Knits"
+    lifts = pd.DataFrame([{S.THEME: "T001", "column": "product_category", "value": "Knits", "lift": 3.2, "n": 40,
+                           "since_week": None,
+                           "sentence": 'product quality complaints about "Sweater" are 3.2x baseline for product '
+                                       'category Knits (n = 40)'}])
+    for segments in (lifts, lifts.assign(value="Tops")):  # the segment the title names, and a theme's other lift
+        out = rank_actions(stats, segments, items, load_taxonomy(), RankConfig(), pockets=pockets,
+                           segment_sentences={"T001": segments["sentence"].iloc[0]})
+        pocket = out[out["theme_id"] == "T001"].iloc[0]
+        assert pocket["title"].startswith("Itchy sweater")
+        value = segments["value"].iloc[0]
+        assert pocket["segment_sentence"] == f'complaints in the theme "Sweater color" are 3.2x baseline for ' \
+                                             f'product category {value} (n = 40)'
+
+
 def test_a_pocket_whose_complaints_name_nothing_operational_is_no_action():
     stats = pd.DataFrame([stats_row("T001", 400, 400, label="Care good", negative_share=0.1)])
     pockets = pd.DataFrame([pocket_row("T001.2", "T001", 40, 30, cause="other", problem="Not sure")])

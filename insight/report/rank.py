@@ -39,6 +39,7 @@ import pandas as pd
 from .. import schema as S
 from ..config import RankConfig, Taxonomy
 from ..lexicon import NAMING_WORDS
+from .measure import lift_sentence
 from .polarity import warm
 
 DOMINANT = 0.6  # a language or a handle this common in a theme is what holds it together
@@ -190,7 +191,8 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
         pocket = row.get(S.SUBTHEME)
         mine = complaints[complaints[S.SUBTHEME] == pocket] if pocket else \
             complaints[complaints[S.THEME] == row[S.THEME]]
-        seg_row = behind(mine, segments[segments[S.THEME] == row[S.THEME]], list(row.get("spike_weeks") or []))
+        lifted = segments[segments[S.THEME] == row[S.THEME]]
+        seg_row = behind(mine, lifted, list(row.get("spike_weeks") or []))
         if seg_row is None and not pocket and cause_segments is not None and len(cause_segments):
             seg_row = incident(complaints, row[S.THEME], cause_segments[cause_segments[S.ROOT_CAUSE] == cause],
                                cfg.min_complaints)
@@ -210,8 +212,8 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
             "owner": rc.owner,
             "title": title, "steps": list(rc.playbook.steps), "impact": impact, "explanation": why,
             # the lift of the segment the title names, else the theme's strongest one (still worth a line)
-            "segment": segment, "segment_sentence": (seg_row.get("sentence") or "") if seg_row
-            else (segment_sentences or {}).get(row[S.THEME], ""),
+            "segment": segment, "segment_sentence": _pocket_sentence(row["theme_label"], seg_row, lifted) if pocket
+            else (seg_row.get("sentence") or "") if seg_row else (segment_sentences or {}).get(row[S.THEME], ""),
             "volume": int(row["volume"]), "complaints": int(row["complaints"]),
             "recent_volume": int(row["recent_volume"]), "growth": _num(row["growth"]),
             "spike_weeks": list(row.get("spike_weeks") or []), "status": "proposed", "_segment": seg_row,
@@ -243,6 +245,14 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
     out = out.head(cfg.max_actions).reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     return out[ACTION_COLUMNS]
+
+
+def _pocket_sentence(theme_label: str, seg_row: dict | None, lifted: pd.DataFrame) -> str:
+    """A pocket's segment sentence: the lift is its theme's (the segment its title names, else the theme's
+    strongest), so it says so under the theme's name; the sentence measured for the theme names the theme's own
+    complaints, a third name beside the pocket's title and the theme's label."""
+    lift = seg_row or (lifted.iloc[0].to_dict() if len(lifted) and "lift" in lifted else None)
+    return lift_sentence(f'complaints in the theme "{theme_label}"', lift) if lift else ""
 
 
 def _pockets(theme_stats: pd.DataFrame, pockets: pd.DataFrame | None, by_language: set, taxonomy: Taxonomy,

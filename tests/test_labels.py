@@ -146,3 +146,21 @@ def test_a_hinglish_negation_is_not_folded_either():
     that holds one says the opposite of the same phrase without it."""
     members = ["refund mila, thanks"] * 3 + ["refund nahi mila"] * 3 + FILLER * 3  # 5 % is 5
     assert "mila" not in readable_label(members, ["refund", "late"]).lower()  # 3 and 3, not 6
+
+
+def test_complaints_written_as_the_theme_is_named_keep_its_name():
+    """Regression (real clothing reviews): the top action read "Fabric as the dress" under the theme "Fabric of
+    the dress": its complaints wrote fabric and dress together in as many ways as members, one each, and the tie
+    went to the alphabet. Where the complaints' ways tie and are as short, the one the theme's name uses is theirs
+    too; a shorter way still wins ("Call disconnected" in a theme named "Disconnected the call", CSAT remarks)."""
+    praise = [f"love the fabric of the dress, so {c}" for c in COLOURS] * 3
+    complaints = ["fabric as the dress", "fabric of the dress", "fabric on the dress"] * 2
+    other = ["zipper broke on the first day"] * 6 + ["lovely colour, true to size"] * 10
+    texts = praise + complaints + other
+    labels = np.array([0] * (18 + 6) + [1] * 16)
+    unhappy = [False] * 18 + [True] * 6 + [True] * 6 + [False] * 10
+    X = np.eye(2, dtype=np.float32)[labels]
+    first = describe_themes(texts, X, labels, np.eye(2, dtype=np.float32), phrases=False, complaints=unhappy).iloc[0]
+    assert first["label"] == "Fabric of the dress" and first["problem_label"] == "Fabric of the dress"
+    members = ["call disconnected", "disconnected the call"] * 3
+    assert readable_label(members, ["disconnected", "call"], prefer="disconnected the call") == "Call disconnected"

@@ -379,7 +379,8 @@ _FRAGMENT = re.compile(r"[.!?,;:()\[\]\"\n]+")
 
 
 def readable_label(texts: Sequence[str], keywords: Sequence[str], phrases: Sequence[str] = (),
-                   max_words: int = 4, runs: Callable[[str, str], set[str]] | None = None) -> str:
+                   max_words: int = 4, runs: Callable[[str, str], set[str]] | None = None,
+                   prefer: str | None = None) -> str:
     """A few words a CX lead would use for the theme, drawn from its members' own phrases.
 
     The top keyword that names something (not a feeling or a greeting: a praise theme is not "love / great /
@@ -387,7 +388,9 @@ def readable_label(texts: Sequence[str], keywords: Sequence[str], phrases: Seque
     small", "refund not received"), else paired with the next such keyword. Only the top keyword's phrases: a
     phrase every theme shares ("true to size" in reviews of pants, skirts and jackets) would name them all alike.
     ``texts`` are the members' model texts, lower-cased and respelled; ``runs(text, key)``: the text's word runs
-    of up to ``max_words`` that hold ``key``, when the caller has the text's words already.
+    of up to ``max_words`` that hold ``key``, when the caller has the text's words already. ``prefer``: a way of
+    writing it (lower case) that wins a tie between ways members write one thing equally often and as briefly
+    (the theme's name, for the label of its complaints: "fabric of the dress", not "fabric as the dress").
     """
     content = [k for k in keywords if not feeling_only(k)]
     content += [p for p in phrases if not feeling_only(p) and p not in content]
@@ -411,7 +414,7 @@ def readable_label(texts: Sequence[str], keywords: Sequence[str], phrases: Seque
         for sense, c in sorted(said.items(), key=lambda kv: sorted(kv[0])):
             if c < floor:
                 continue
-            g = _as_written(forms[sense])
+            g = _as_written(forms[sense], prefer)
             score = c * (1 + 0.2 * (len(g.split()) - 2))
             if score > best_score or (score == best_score and len(g) < len(best)):
                 best, best_score = g, score
@@ -419,21 +422,22 @@ def readable_label(texts: Sequence[str], keywords: Sequence[str], phrases: Seque
             break
     if " " not in best:
         second = next((k for k in content[1:] if k not in best and best not in k), None)
-        together = _written_together(*top_said, {_singular(w) for w in f"{best} {second}".split()}) \
+        together = _written_together(*top_said, {_singular(w) for w in f"{best} {second}".split()}, prefer) \
             if second and top_said else None
         best = together or (f"{best} and {second}" if second else best)
     return best[:1].upper() + best[1:]
 
 
-def _as_written(forms: Counter) -> str:
-    """A phrase as most members write it (the shorter way on a tie)."""
-    return min(forms, key=lambda f: (-forms[f], len(f), f))
+def _as_written(forms: Counter, prefer: str | None = None) -> str:
+    """A phrase as most members write it; on a tie the shorter way, then ``prefer``, then the alphabet."""
+    return min(forms, key=lambda f: (-forms[f], len(f), f != prefer, f))
 
 
-def _written_together(said: Counter, forms: dict[frozenset[str], Counter], words: set[str]) -> str | None:
+def _written_together(said: Counter, forms: dict[frozenset[str], Counter], words: set[str],
+                      prefer: str | None = None) -> str | None:
     """The phrase holding all of ``words`` that most members write, if two members do: a label of two keywords
     reads better in the members' own words ("itchy wool", "reduce time to resolve") than joined by "and"."""
-    held = [(c, _as_written(forms[sense])) for sense, c in said.items() if c >= 2 and words <= sense]
+    held = [(c, _as_written(forms[sense], prefer)) for sense, c in said.items() if c >= 2 and words <= sense]
     return min(held, key=lambda cg: (-cg[0], len(cg[1]), cg[1]))[1] if held else None
 
 
@@ -530,14 +534,15 @@ def describe_themes(texts: Sequence[str], X: np.ndarray, labels: np.ndarray, cen
     kp = key_phrases([spelled[j] for j in core_rows], labels[core_rows], candidates=lambda t: _candidates(fragments(t)),
                      words=[tokens[j] for j in core_rows]) if phrases else {}
     reps = representatives(X, labels, centroids, n_examples)
-    problems = _problem_labels(spelled, labels, complaints, n_keywords, tokens, runs)
+    names = {i: readable_label([spelled[j] for j in core[i]], kw[i], kp.get(i, []), runs=runs) if kw[i] else
+             _short(texts[reps[i][0]] if reps.get(i) else f"theme {i + 1}") for i in sorted(kw)}
+    # a theme's complaints that say what its name says, in as many ways as not, go by its name
+    problems = _problem_labels(spelled, labels, complaints, n_keywords, tokens, runs,
+                               prefer={i: name.lower() for i, name in names.items()})
     rows = []
     for i in sorted(kw):
-        words = kw.get(i, [])
+        words, label = kw.get(i, []), names[i]
         examples = [shown[j] for j in reps.get(i, [])]
-        first = reps.get(i, [])
-        label = readable_label([spelled[j] for j in core[i]], words, kp.get(i, []), runs=runs) if words else \
-            _short(texts[first[0]] if first else f"theme {i + 1}")
         rows.append({
             "theme_id": theme_key(i),
             "label": label,
@@ -623,7 +628,8 @@ CORE = 300
 
 def _problem_labels(spelled: list[str], labels: np.ndarray, complaints: Sequence[bool] | None, n_keywords: int,
                     words: Sequence[Sequence[str]] | None = None,
-                    runs: Callable[[str, str], set[str]] | None = None) -> dict[int, str]:
+                    runs: Callable[[str, str], set[str]] | None = None,
+                    prefer: dict[int, str] | None = None) -> dict[int, str]:
     """Per theme, a label for its complaints alone (see ``describe_themes``); ``runs``: a text's word runs that
     hold a key, from the words the theme labels kept (a theme's complaints are mostly among its core members)."""
     if complaints is None:
@@ -633,7 +639,7 @@ def _problem_labels(spelled: list[str], labels: np.ndarray, complaints: Sequence
     for i, keys in ctfidf_keywords(spelled, unhappy, n_keywords, words=words).items():
         rows = np.flatnonzero(unhappy == i)
         if len(rows) >= MIN_COMPLAINTS_TO_NAME and keys:
-            out[i] = readable_label([spelled[j] for j in rows[:CORE]], keys, runs=runs)
+            out[i] = readable_label([spelled[j] for j in rows[:CORE]], keys, runs=runs, prefer=(prefer or {}).get(i))
     return out
 
 

@@ -164,3 +164,20 @@ def test_complaints_written_as_the_theme_is_named_keep_its_name():
     assert first["label"] == "Fabric of the dress" and first["problem_label"] == "Fabric of the dress"
     members = ["call disconnected", "disconnected the call"] * 3
     assert readable_label(members, ["disconnected", "call"], prefer="disconnected the call") == "Call disconnected"
+
+
+def test_a_label_neither_ends_on_an_auxiliary_nor_drops_the_thing_it_is_about():
+    """Regression (real Banking77 queries run as feedback): themes were named "Transfer did", "Did my top" and
+    "Activate my new": "did" was no stop word, while "card", "phone" and "email", which name what a payment, a
+    device or an account complaint is about, were."""
+    members = ["why did my transfer not work"] * 3 + ["my transfer did not go through"] * 3 + \
+        ["transfer did not arrive"] * 2
+    assert not readable_label(members, ["transfer", "work", "arrive"]).lower().endswith(" did")
+    members = ["how do i activate my new card"] * 4 + ["need to activate my new card today"] * 3
+    assert readable_label(members, ["activate", "new"]) == "Activate my new card"
+    members = ["my phone is not charging"] * 4 + ["phone not charging after update"] * 3
+    assert readable_label(members, ["charging", "phone"]).lower() in ("phone not charging", "phone is not charging")
+    members = ["my card isn't working"] * 4 + ["card isn't working at the shop"] * 3
+    assert readable_label(members, ["working", "card"]) == "Card isn't working"
+    members = ["the payment bit rejected my card 3 times"] * 5
+    assert readable_label(members, ["rejected", "card"]) == "Rejected my card"  # not "bit ..." nor "... times"

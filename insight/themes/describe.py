@@ -22,10 +22,10 @@ _TOKEN = r"(?u)\b[^\W\d_]{2,}\b"
 _EXTRA_STOP = {
     "hi", "hello", "hey", "thanks", "thank", "pls", "plz", "please", "just", "im", "ive", "dont", "got", "get",
     "like", "really", "order", "ordered", "item", "items", "time", "day", "days", "week", "weeks", "said", "told",
-    "want", "need", "know", "tbh", "lol", "ok", "okay", "regards", "guys", "team", "ur", "email", "phone", "card",
-    "don", "didn", "doesn", "isn", "wasn", "aren", "won", "ve", "ll", "re", "cheers", "kind", "dear", "sir",
-    "madam", "yes", "still", "also", "even", "one", "two", "three", "would", "could", "us", "it's", "came",
-    "whats", "thats", "theres", "cant", "wont", "didnt", "doesnt", "isnt", "wasnt", "havent", "hasnt", "youre",
+    "want", "need", "know", "tbh", "lol", "ok", "okay", "regards", "guys", "team", "ur", "did", "does", "doing",
+    "bit", "times", "don", "didn", "doesn", "isn", "wasn", "aren", "won", "ve", "ll", "re", "cheers", "kind",
+    "dear", "sir", "madam", "yes", "still", "also", "even", "one", "two", "three", "would", "could", "us", "it's",
+    "came", "whats", "thats", "theres", "cant", "wont", "didnt", "doesnt", "isnt", "wasnt", "havent", "hasnt", "youre",
 } | HINGLISH_STOP
 
 
@@ -425,7 +425,14 @@ def readable_label(texts: Sequence[str], keywords: Sequence[str], phrases: Seque
         together = _written_together(*top_said, {_singular(w) for w in f"{best} {second}".split()}, prefer) \
             if second and top_said else None
         best = together or (f"{best} and {second}" if second else best)
+    words = best.split()  # "card isn working": the words lost their apostrophe and "t" as ``_WORD`` found them
+    best = " ".join(_CONTRACTED.get(w, w) if w != "won" or i < len(words) - 1 else w for i, w in enumerate(words))
     return best[:1].upper() + best[1:]
+
+
+# the negations a label's words hold without their "n't" ("won" only before another word: "contactless won work")
+_CONTRACTED = {w: f"{w}'t" for w in ("isn", "wasn", "aren", "weren", "didn", "doesn", "don", "haven", "hasn", "hadn",
+                                     "couldn", "wouldn", "shouldn", "won")}
 
 
 def _as_written(forms: Counter, prefer: str | None = None) -> str:

@@ -259,3 +259,21 @@ def test_the_shipped_taxonomy_reads_exchange_of_goods_not_exchange_rates_or_offe
     r, p = tax.keys.index("returns_refunds"), tax.keys.index("pricing_promotions")
     assert (hits[:2, r] > 0).all() and (hits[2:, r] == 0).all()
     assert (hits[4:6, p] > 0).all()
+
+
+@pytest.mark.integration  # spaCy lemmas
+def test_the_shipped_taxonomy_reads_wallet_top_ups_and_payment_apps_as_payments():
+    """Regression (real Banking77 queries run as feedback): "Why did the app deny my top up?" was tagged checkout
+    and "Is Google Pay supported?" other: a wallet top-up or recharge that fails, and the payment apps customers
+    name, are payments; a top-up that did not fail names nothing."""
+    tax = load_taxonomy()
+    hits = KeywordMatcher(tax).counts([
+        "why did the app deny my top up?",
+        "my top-up hasn't gone through",
+        "mobile recharge failed but money deducted",
+        "google pay isn't working at checkout",
+        "can I pay with PayPal?",
+        "I want to top up my wallet",   # no failure: no payment problem named
+    ])
+    pay = tax.keys.index("payments")
+    assert (hits[:5, pay] > 0).all() and hits[5, pay] == 0

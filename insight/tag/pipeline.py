@@ -48,7 +48,8 @@ class ZeroShotTagger:
     1. its vector, pulled towards its complaint clauses by ``focus_weight`` where it praises too;
     2. each cause's score, the mean cosine to its ``top_k`` nearest prototypes;
     3. the out-of-taxonomy cause scores at least ``out_of_taxonomy_below`` (a remark no cause fits well is
-       "other", whatever other's own seeds say) and wins outright where the remark is praise throughout;
+       "other", whatever other's own seeds say; only remarks in a language the encoder reads are judged so) and
+       wins outright where the remark is praise throughout;
     4. a softmax with ``temperature``, blended with keyword and pattern evidence (``keyword_weight``), with
        reviewers' labels (``teach``), and with the causes of its ``batch_neighbours`` nearest remarks in the batch
        (``adapt.batch_smooth``, after sharpening by ``calibration_temperature``).
@@ -57,6 +58,7 @@ class ZeroShotTagger:
     """
 
     needs_texts = True
+    judges_fit = True  # ``predict_proba(..., judged=)``: which remarks the out-of-taxonomy floor judges
 
     def __init__(self, taxonomy: Taxonomy, temperature: float = 0.05, keyword_weight: float = 0.35,
                  policy: AbstainPolicy | None = None, focus_weight: float = 0.0,
@@ -94,8 +96,11 @@ class ZeroShotTagger:
         self.classes_ = np.asarray(self.taxonomy.keys)
         return self
 
-    def scores(self, X: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
-        """Steps 1-3: each remark's score per cause, in taxonomy order, before the softmax."""
+    def scores(self, X: np.ndarray, texts: Sequence[str] | None = None, judged: np.ndarray | None = None
+               ) -> np.ndarray:
+        """Steps 1-3: each remark's score per cause, in taxonomy order, before the softmax. ``judged``: the remarks
+        the out-of-taxonomy floor applies to (default all): a remark in a language the encoder reads poorly sits
+        far from every cause whatever it says, so distance is no sign that nothing fits."""
         X = np.asarray(X, dtype=np.float32)
         wanted = texts is not None and (self.focus_weight or self.praise_is_out_of_taxonomy)
         focus = complaint_focus(texts) if wanted else None
@@ -116,7 +121,8 @@ class ZeroShotTagger:
         if fallback is not None and len(out):
             j = self.taxonomy.keys.index(fallback)
             if self.out_of_taxonomy_below is not None:
-                out[:, j] = np.maximum(out[:, j], self.out_of_taxonomy_below)
+                rows = slice(None) if judged is None else np.asarray(judged, dtype=bool)
+                out[rows, j] = np.maximum(out[rows, j], self.out_of_taxonomy_below)
             if focus is not None and self.praise_is_out_of_taxonomy:  # praise throughout: nothing to fix
                 praise = np.array([f == "" for f in focus])
                 out[praise, j] = out[praise].max(axis=1) + PRAISE_MARGIN
@@ -135,8 +141,9 @@ class ZeroShotTagger:
         self.memory_.add(X, labels)
         return self
 
-    def predict_proba(self, X: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
-        proba = softmax(self.scores(X, texts) / self.temperature)
+    def predict_proba(self, X: np.ndarray, texts: Sequence[str] | None = None, judged: np.ndarray | None = None
+                      ) -> np.ndarray:
+        proba = softmax(self.scores(X, texts, judged) / self.temperature)
         if texts is not None and self.keyword_weight:  # vectors alone: no keyword evidence
             evidence = keyword_evidence(texts, self.taxonomy, self.matcher_)
             proba = blend_keywords(proba, evidence, self.keyword_weight)
@@ -257,9 +264,14 @@ def tag_texts(tagger: Any, X: np.ndarray, texts: Sequence[str], taxonomy: Taxono
     queue (``review_rank``, 1 = the label worth most: ``active.review_order``).
 
     An item in a language the encoder does not read well (``languages`` per item, ``readable`` from
-    ``clean.languages``) goes to the review queue: its tag is a guess.
+    ``clean.languages``) goes to the review queue: its tag is a guess, and the out-of-taxonomy floor does not
+    judge it (``ZeroShotTagger.scores``).
     """
-    proba = tagger.predict_proba(X, texts) if getattr(tagger, "needs_texts", True) else tagger.predict_proba(X)
+    foreign = ~pd.Series(list(languages)).isin([*readable, "und"]).to_numpy() if languages is not None else None
+    if foreign is not None and getattr(tagger, "judges_fit", False):  # the floor judges what the encoder reads
+        proba = tagger.predict_proba(X, texts, judged=~foreign)
+    else:
+        proba = tagger.predict_proba(X, texts) if getattr(tagger, "needs_texts", True) else tagger.predict_proba(X)
     if list(tagger.classes_) != list(taxonomy.keys):
         proba = in_key_order(proba, list(tagger.classes_), taxonomy.keys)
     tags = tag_items(proba, taxonomy.keys, tagger.policy, multi_label_min)
@@ -267,8 +279,8 @@ def tag_texts(tagger: Any, X: np.ndarray, texts: Sequence[str], taxonomy: Taxono
         rank = np.empty(len(tags), dtype=int)
         rank[review_order(proba, X)] = np.arange(1, len(tags) + 1)
         tags["review_rank"] = rank
-    if languages is not None and len(tags):
-        foreign = ~pd.Series(list(languages), index=tags.index).isin([*readable, "und"])
+    if foreign is not None and len(tags):
+        foreign = pd.Series(foreign, index=tags.index)
         tags["needs_review"] = tags["needs_review"].astype(object)
         tags.loc[foreign, "needs_review"] = True
         tags.loc[foreign & (tags["review_reason"].fillna("") == ""), "review_reason"] = "other_language"

@@ -109,3 +109,18 @@ def test_the_suite_runs_apart_from_the_callers_own_insight_settings():
 
     assert not {HOME_ENV, STORE_URL_ENV, WORKSPACE_ENV, "INSIGHT_CONFIG", "INSIGHT_CONTACT_KEY", "INSIGHT_ERASURE_SALT",
                 "INSIGHT_FAULT_AT"} & set(os.environ)
+
+
+def test_the_out_of_taxonomy_floor_is_on_the_packaged_encoders_scale_only():
+    """The floor is a cosine measured with the packaged encoder (off-topic queries to other 0.29 -> 0.43, no dev
+    remark moved): "auto" turns it on there and off with another embedder, whose cosines mean something else."""
+    from insight.config import OUT_OF_TAXONOMY_BELOW
+
+    assert load_config().tag.out_of_taxonomy_below == OUT_OF_TAXONOMY_BELOW == 0.2
+    assert load_config(embed={"backend": "onnx"}).tag.out_of_taxonomy_below == 0.2
+    assert load_config(embed={"backend": "hashing"}).tag.out_of_taxonomy_below is None
+    chosen = load_config(embed={"backend": "hashing"}, tag={"out_of_taxonomy_below": 0.3})
+    assert chosen.tag.out_of_taxonomy_below == 0.3
+    assert load_config(tag={"out_of_taxonomy_below": None}).tag.out_of_taxonomy_below is None
+    with pytest.raises(ConfigError, match="out_of_taxonomy_below"):
+        load_config(tag={"out_of_taxonomy_below": 2})

@@ -79,9 +79,10 @@ class ZeroShotTagger:
 
     @classmethod
     def from_config(cls, cfg: TagConfig, taxonomy: Taxonomy) -> ZeroShotTagger:
+        floor = cfg.out_of_taxonomy_below if cfg.out_of_taxonomy_below != "auto" else None  # unresolved: no encoder
         return cls(taxonomy, cfg.temperature, cfg.keyword_weight,
                    AbstainPolicy(min_confidence=cfg.abstain_below, min_margin=cfg.min_margin),
-                   cfg.focus_weight, cfg.out_of_taxonomy_below, cfg.calibration_temperature, cfg.batch_neighbours,
+                   cfg.focus_weight, floor, cfg.calibration_temperature, cfg.batch_neighbours,
                    cfg.batch_weight, cfg.praise_is_out_of_taxonomy, cfg.in_passing_weight)
 
     def prepare(self, encode: Encode, embedder: str = "", encoder_at: EncoderAt | None = None) -> ZeroShotTagger:

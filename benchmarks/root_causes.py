@@ -31,7 +31,8 @@ VARIANTS = {
     "+ batch neighbours 10 (adaptation to the run)": {"batch_neighbours": 10},
     "support named beside another problem keeps all its weight": {"in_passing_weight": 1.0},
     "no calibration temperature": {"calibration_temperature": 1.0},
-    "+ out-of-taxonomy floor 0.3": {"out_of_taxonomy_below": 0.3},
+    "no out-of-taxonomy floor (shipped: 0.2 with the packaged encoder)": {"out_of_taxonomy_below": None},
+    "out-of-taxonomy floor 0.3": {"out_of_taxonomy_below": 0.3},
     "+ complaint focus 0.7": {"focus_weight": 0.7},
 }
 

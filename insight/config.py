@@ -164,7 +164,8 @@ class MeasureConfig(_Section):
     # or no timestamps, a run makes no trend claim and ranks on volume and severity
     min_baseline_weeks: int = Field(4, ge=1)
     segment_columns: list[str] = Field(
-        default_factory=lambda: ["carrier", "payment_provider", "warehouse", "product_category", "channel"]
+        default_factory=lambda: ["carrier", "payment_provider", "warehouse", "product_category", "channel",
+                                 "contact_reason"]
     )
     # the columns that can name who or what is behind an action; channel says where feedback came from,
     # and a theme's channel mix mostly reflects writing style, so it is reported but never names an action

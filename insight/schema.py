@@ -33,11 +33,12 @@ DETAIL = "detail"  # human-readable detail beside a reason code
 LANGUAGE = "language"
 TRUTH = "true_root_cause"  # optional ground-truth label (the demo carries one)
 
-# metadata columns that segment analysis looks at when they are present
-SEGMENT_COLUMNS = ("carrier", "warehouse", "payment_provider", "channel", "product_category")
+# metadata columns that segment analysis looks at when they are present; contact_reason is why the customer got in
+# touch as the help desk filed it (ticket category, queue, topic): how the contact was sorted, not who is behind it
+SEGMENT_COLUMNS = ("carrier", "warehouse", "payment_provider", "channel", "product_category", "contact_reason")
 OPTIONAL_COLUMNS = (
     CHANNEL, RATING, CUSTOMER_ID, ORDER_ID, "order_value", "carrier", "warehouse",
-    "payment_provider", "product_category", TRUTH,
+    "payment_provider", "product_category", "contact_reason", TRUTH,
 )
 
 # columns added by the stages

@@ -47,9 +47,9 @@ VECTOR = "_vector"  # a partition's result column holding each new item's vector
 # million items' JSON would cost more to parse than the run's work); the rows it changes are read whole
 _HELD_COLUMNS = [
     "status", "reason", "language", "timestamp", "channel", "rating", "customer_id", "order_id", "order_value",
-    "carrier", "warehouse", "payment_provider", "product_category", "text", "duplicate_count", "theme_id",
-    "theme_similarity", "root_cause", "confidence", "needs_review", "review_reason", "polarity", "true_root_cause",
-    "tagger_version", S.MAP_X, S.MAP_Y, S.SUBTHEME]
+    "carrier", "warehouse", "payment_provider", "product_category", "contact_reason", "text", "duplicate_count",
+    "theme_id", "theme_similarity", "root_cause", "confidence", "needs_review", "review_reason", "polarity",
+    "true_root_cause", "tagger_version", S.MAP_X, S.MAP_Y, S.SUBTHEME]
 # what a run may change on an item it already holds
 TRACKED = [S.THEME, S.THEME_SIM, *tag.TAG_COLUMNS, "tagger_version", S.STATUS, S.REASON, S.DUP_OF, S.DUP_COUNT,
            S.MAP_X, S.MAP_Y, S.SUBTHEME]
@@ -603,7 +603,8 @@ def _follow_themes(now: pd.DataFrame, n_held: int, updates: Changes, new: pd.Dat
 
 # what measuring, ranking and the manifest read: fewer columns, fewer bytes in each copy of a million items
 _MEASURED = [S.ID, S.STATUS, S.REASON, S.LANGUAGE, S.TIMESTAMP, S.CHANNEL, S.RATING, S.CUSTOMER_ID, S.ORDER_ID,
-             "order_value", "carrier", "warehouse", "payment_provider", "product_category", S.TEXT, S.CLEAN_TEXT,
+             "order_value", "carrier", "warehouse", "payment_provider", "product_category", "contact_reason", S.TEXT,
+             S.CLEAN_TEXT,
              S.DUP_COUNT, S.THEME, S.THEME_SIM, S.ROOT_CAUSE, S.CONFIDENCE, "needs_review", S.POLARITY, S.TRUTH,
              S.TIME_ASSUMED, S.SUBTHEME]
 _MANIFEST = [S.ID, S.STATUS, S.REASON, S.LANGUAGE, S.CLEAN_TEXT, S.THEME, S.ROOT_CAUSE, "needs_review",

@@ -339,3 +339,20 @@ def test_erasure_rebuilds_names_from_the_remaining_customers(tmp_path, tiny_fram
     themes = store.load(result.run_id, "themes")
     assert themes["label"].str.strip().ne("").all()  # a label that lost its words is named again, never blank
     assert erase_customer("g2", cfg)["names_rebuilt"] == []  # nothing pending
+
+
+def test_a_help_desks_ticket_category_is_the_contact_reason_not_a_product_category(tmp_path):
+    """Regression (real CSAT remarks): the export's ticket category ("Returns", "Order Related") was read as
+    product_category, so actions read "Product delivery (product category Returns)". It is why the customer got
+    in touch as the help desk filed it: a segment reported, never one that names who is behind a problem."""
+    path = tmp_path / "csat.csv"
+    pd.DataFrame({"Customer Remarks": ["parcel never came", "refund pending"],
+                  "category": ["Order Related", "Returns"]}).to_csv(path, index=False)
+    df = read_feedback(path, IngestConfig(profile="csat_remarks"))
+    assert df["contact_reason"].tolist() == ["Order Related", "Returns"] and "product_category" not in df
+    sample = pd.DataFrame({"Ticket ID": ["1", "2"], "Ticket category": ["Refunds", "Delivery"],
+                           "Description": ["where is my refund, it has been weeks " * 2, "parcel lost " * 6]})
+    assert infer_mapping(sample)["columns"]["contact_reason"] == "Ticket category"
+    cfg = load_config()
+    assert "contact_reason" in cfg.measure.segment_columns and "contact_reason" not in cfg.measure.cause_columns
+    assert "contact_reason" in S.SEGMENT_COLUMNS

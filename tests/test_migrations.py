@@ -9,11 +9,11 @@ def test_a_new_store_is_created_by_the_migrations_at_their_head(tiny_frame, tiny
     from insight.store.tables import metadata
 
     store = SQLStore(tiny_config.store_url)
-    assert migrations.current(store.engine) == migrations.head() == "0003"
+    assert migrations.current(store.engine) == migrations.head() == "0004"
     assert set(metadata.tables) <= set(inspect(store.engine).get_table_names())
     result = run_and_store(tiny_frame, tiny_config)
     migrations.upgrade(store.engine)  # a second upgrade changes nothing
-    assert store.latest_run_id() == result.run_id and migrations.current(store.engine) == "0003"
+    assert store.latest_run_id() == result.run_id and migrations.current(store.engine) == "0004"
 
 
 def test_the_baseline_migration_builds_exactly_the_models_tables(tmp_path):
@@ -83,10 +83,35 @@ def test_revision_0003_adds_the_audit_log_map_places_and_assignees_to_a_store_in
                           "('TH0001', 'approved', 'ana', 1)"))
     engine.dispose()
     store = SQLStore(url)  # opening the store migrates it
-    assert migrations.current(store.engine) == "0003"
+    assert migrations.current(store.engine) == migrations.head()
     loaded = store.load("r1", "items")
     assert loaded["map_x"].isna().all() and loaded.iloc[0]["root_cause"] == "delivery"
     store.set_action_status("TH0001", "in_progress", "ben", assignee="Carrier desk")
     assert store.action_history("TH0001")["assignee"].tolist()[-1] == "Carrier desk"
     assert store.audit()[["actor", "action", "target"]].values.tolist() == [["ben", "action_status", "TH0001"]]
+    dispose(url)
+
+
+def test_revision_0004_adds_an_empty_contact_reason_to_a_store_in_use(tmp_path):
+    """A store at 0003 keeps its items; they get a contact_reason column (the help desk's ticket category, which
+    exports had put in product_category), empty for what was stored before."""
+    from datetime import datetime, timezone
+
+    from insight.store import SQLStore, migrations
+    from insight.store.sql import dispose
+
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    engine = create_engine(url)
+    migrations.upgrade(engine, to="0003")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO runs (run_id, created_at, status, kind, workspace) VALUES "
+                          "('r1', :t, 'published', 'pipeline', NULL)"),
+                     {"t": datetime(2026, 1, 5, tzinfo=timezone.utc)})
+        conn.execute(text("INSERT INTO items (run_id, item_id, status, root_cause, product_category, text) VALUES "
+                          "('r1', 'a', 'stored', 'delivery', 'Returns', 'late')"))
+    engine.dispose()
+    store = SQLStore(url)
+    assert migrations.current(store.engine) == "0004"
+    loaded = store.load("r1", "items")
+    assert loaded.iloc[0]["product_category"] == "Returns" and loaded["contact_reason"].isna().all()
     dispose(url)

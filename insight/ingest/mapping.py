@@ -188,6 +188,9 @@ _SYNONYMS: dict[str, list[str]] = {
     S.CHANNEL: ["channel", "via", "source", "platform", "store"],
     "product_category": ["product category", "category", "department", "department name", "class name",
                          "product type"],
+    # a help desk's own sorting of the contact: never a product category ("Returns", "Order Related")
+    "contact_reason": ["contact reason", "ticket category", "ticket type", "issue type", "issue category",
+                       "contact type", "queue", "topic", "reason for contact", "disposition"],
     "carrier": ["carrier", "courier", "shipping carrier", "delivery partner"],
     "warehouse": ["warehouse", "fulfillment center", "fulfilment centre", "dc"],
     "payment_provider": ["payment provider", "payment method", "gateway", "psp"],

@@ -37,7 +37,7 @@ items = Table(
     Column("channel", String(60)), Column("rating", Float), Column("customer_id", String(120)),
     Column("order_id", String(120)), Column("order_value", Float), Column("carrier", String(120)),
     Column("warehouse", String(120)), Column("payment_provider", String(120)),
-    Column("product_category", String(120)),
+    Column("product_category", String(120)), Column("contact_reason", String(120)),
     Column("text", Text), Column("raw_text", Text), Column("duplicate_of", String(200)),
     Column("duplicate_count", Integer),
     Column("theme_id", String(40), index=True), Column("subtheme_id", String(48)), Column("theme_similarity", Float),

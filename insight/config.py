@@ -13,7 +13,7 @@ import os
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -140,7 +140,7 @@ class TagConfig(_Section):
     # ("nothing fits": off-topic messages); None: off. A cosine is on one encoder's scale: "auto" is
     # ``OUT_OF_TAXONOMY_BELOW`` with the packaged encoder and off with any other (``Config``). Remarks in a language
     # the encoder reads poorly are never judged by it.
-    out_of_taxonomy_below: float | Literal["auto"] | None = Field("auto")
+    out_of_taxonomy_below: Annotated[float, Field(ge=-1, le=1)] | Literal["auto"] | None = "auto"
     # zero-shot: each remark also leans on the causes of its k nearest remarks in the same run (0: off, the default:
     # with it a remark's tag depends on what else is in the run, and the gain measured was 0.2-0.7 points)
     batch_neighbours: int = Field(0, ge=0)
@@ -250,8 +250,6 @@ class Config(_Section):
         """``tag.out_of_taxonomy_below: auto`` becomes a number only where the packaged encoder gives the cosines."""
         if self.tag.out_of_taxonomy_below == "auto":
             self.tag.out_of_taxonomy_below = OUT_OF_TAXONOMY_BELOW if self.embed.backend in PACKAGED_ENCODERS else None
-        elif self.tag.out_of_taxonomy_below is not None and not -1 <= self.tag.out_of_taxonomy_below <= 1:
-            raise ValueError("tag.out_of_taxonomy_below is a cosine between -1 and 1, 'auto' or null")
         return self
 
     @property

@@ -62,26 +62,36 @@ def test_revision_0002_gives_each_workspace_the_items_of_its_latest_run(tmp_path
     engine.dispose()
 
 
-def test_revision_0003_adds_the_audit_log_map_places_and_assignees_to_a_store_in_use(tmp_path):
-    """A store at 0002 with runs and decisions keeps them; its items get (empty) map places and its decisions an
-    assignee column, and reviewers' writes are audited from then on."""
+def _in_use_at(tmp_path, revision: str, *rows: str) -> str:
+    """The URL of a SQLite store migrated up to ``revision`` holding one published run, r1, and the ``rows`` those
+    statements insert: a store in use before a migration."""
     from datetime import datetime, timezone
 
-    from insight.store import SQLStore, migrations
-    from insight.store.sql import dispose
+    from insight.store import migrations
 
     url = f"sqlite:///{tmp_path / 'm.db'}"
     engine = create_engine(url)
-    migrations.upgrade(engine, to="0002")
+    migrations.upgrade(engine, to=revision)
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO runs (run_id, created_at, status, kind, workspace) VALUES "
                           "('r1', :t, 'published', 'pipeline', NULL)"),
                      {"t": datetime(2026, 1, 5, tzinfo=timezone.utc)})
-        conn.execute(text("INSERT INTO items (run_id, item_id, status, root_cause, text) VALUES "
-                          "('r1', 'a', 'stored', 'delivery', 'late')"))
-        conn.execute(text("INSERT INTO action_log (action_key, status, \"by\", version) VALUES "
-                          "('TH0001', 'approved', 'ana', 1)"))
+        for row in rows:
+            conn.execute(text(row))
     engine.dispose()
+    return url
+
+
+def test_revision_0003_adds_the_audit_log_map_places_and_assignees_to_a_store_in_use(tmp_path):
+    """A store at 0002 with runs and decisions keeps them; its items get (empty) map places and its decisions an
+    assignee column, and reviewers' writes are audited from then on."""
+    from insight.store import SQLStore, migrations
+    from insight.store.sql import dispose
+
+    url = _in_use_at(tmp_path, "0002", "INSERT INTO items (run_id, item_id, status, root_cause, text) VALUES "
+                                       "('r1', 'a', 'stored', 'delivery', 'late')",
+                     "INSERT INTO action_log (action_key, status, \"by\", version) VALUES "
+                     "('TH0001', 'approved', 'ana', 1)")
     store = SQLStore(url)  # opening the store migrates it
     assert migrations.current(store.engine) == migrations.head()
     loaded = store.load("r1", "items")
@@ -95,21 +105,11 @@ def test_revision_0003_adds_the_audit_log_map_places_and_assignees_to_a_store_in
 def test_revision_0004_adds_an_empty_contact_reason_to_a_store_in_use(tmp_path):
     """A store at 0003 keeps its items; they get a contact_reason column (the help desk's ticket category, which
     exports had put in product_category), empty for what was stored before."""
-    from datetime import datetime, timezone
-
     from insight.store import SQLStore, migrations
     from insight.store.sql import dispose
 
-    url = f"sqlite:///{tmp_path / 'm.db'}"
-    engine = create_engine(url)
-    migrations.upgrade(engine, to="0003")
-    with engine.begin() as conn:
-        conn.execute(text("INSERT INTO runs (run_id, created_at, status, kind, workspace) VALUES "
-                          "('r1', :t, 'published', 'pipeline', NULL)"),
-                     {"t": datetime(2026, 1, 5, tzinfo=timezone.utc)})
-        conn.execute(text("INSERT INTO items (run_id, item_id, status, root_cause, product_category, text) VALUES "
-                          "('r1', 'a', 'stored', 'delivery', 'Returns', 'late')"))
-    engine.dispose()
+    url = _in_use_at(tmp_path, "0003", "INSERT INTO items (run_id, item_id, status, root_cause, product_category, "
+                                       "text) VALUES ('r1', 'a', 'stored', 'delivery', 'Returns', 'late')")
     store = SQLStore(url)
     assert migrations.current(store.engine) == "0004"
     loaded = store.load("r1", "items")

@@ -63,19 +63,28 @@ def test_misspelt_feelings_and_phrases_across_sentences_never_name_a_theme():
 def test_a_theme_names_what_its_complaints_are_about():
     """Regression: a clothing action was titled "True to size" (what most of its reviews said) while every quote
     it held was a complaint about the fit at the bust."""
-    praise = [f"true to size and so soft, {c} {k}" for c in COLOURS for k in KINDS]  # 30 distinct texts
-    complaints = ["seam sits wrong at the bust", "the bust seam is wrong", "bust seam looks odd"] * 3
-    other = ["lovely colour, true to size"] * 10 + ["zipper broke on the first day"] * 6
-    texts = praise + complaints + other
-    labels = np.array([0] * (30 + 9) + [1] * 16)
-    unhappy = [False] * 30 + [True] * 9 + [False] * 10 + [True] * 6
-    X = np.eye(2, dtype=np.float32)[labels]
-    table = describe_themes(texts, X, labels, np.eye(2, dtype=np.float32), phrases=False, complaints=unhappy)
+    themes = ([f"true to size and so soft, {c} {k}" for c in COLOURS for k in KINDS],  # 30 distinct texts
+              ["seam sits wrong at the bust", "the bust seam is wrong", "bust seam looks odd"] * 3,
+              ["lovely colour, true to size"] * 10, ["zipper broke on the first day"] * 6)
+    table = _two_themes(*themes)
     first = table.iloc[0]
     assert "size" in first["label"].lower() and "bust" in first["problem_label"].lower()
     assert "zipper" in table.iloc[1]["problem_label"].lower()
-    assert describe_themes(texts, X, labels, np.eye(2, dtype=np.float32), phrases=False)["problem_label"].equals(
-        describe_themes(texts, X, labels, np.eye(2, dtype=np.float32), phrases=False)["label"])  # none marked
+    unmarked = _two_themes(*themes, marked=False)
+    assert unmarked["problem_label"].equals(unmarked["label"])  # none marked
+
+
+def _two_themes(praise: list[str], complaints: list[str], other_praise: list[str], other_complaints: list[str],
+                marked: bool = True):
+    """``describe_themes`` on two themes, each its praise then its complaints (marked as such unless not
+    ``marked``), every member at its theme's centroid."""
+    texts = praise + complaints + other_praise + other_complaints
+    labels = np.array([0] * (len(praise) + len(complaints)) + [1] * (len(other_praise) + len(other_complaints)))
+    unhappy = [False] * len(praise) + [True] * len(complaints) + [False] * len(other_praise) + \
+        [True] * len(other_complaints)
+    X = np.eye(2, dtype=np.float32)[labels]
+    return describe_themes(texts, X, labels, np.eye(2, dtype=np.float32), phrases=False,
+                           complaints=unhappy if marked else None)
 
 
 def test_a_message_pasted_many_times_counts_once():
@@ -153,14 +162,9 @@ def test_complaints_written_as_the_theme_is_named_keep_its_name():
     the dress": its complaints wrote fabric and dress together in as many ways as members, one each, and the tie
     went to the alphabet. Where the complaints' ways tie and are as short, the one the theme's name uses is theirs
     too; a shorter way still wins ("Call disconnected" in a theme named "Disconnected the call", CSAT remarks)."""
-    praise = [f"love the fabric of the dress, so {c}" for c in COLOURS] * 3
-    complaints = ["fabric as the dress", "fabric of the dress", "fabric on the dress"] * 2
-    other = ["zipper broke on the first day"] * 6 + ["lovely colour, true to size"] * 10
-    texts = praise + complaints + other
-    labels = np.array([0] * (18 + 6) + [1] * 16)
-    unhappy = [False] * 18 + [True] * 6 + [True] * 6 + [False] * 10
-    X = np.eye(2, dtype=np.float32)[labels]
-    first = describe_themes(texts, X, labels, np.eye(2, dtype=np.float32), phrases=False, complaints=unhappy).iloc[0]
+    first = _two_themes([f"love the fabric of the dress, so {c}" for c in COLOURS] * 3,
+                        ["fabric as the dress", "fabric of the dress", "fabric on the dress"] * 2,
+                        ["lovely colour, true to size"] * 10, ["zipper broke on the first day"] * 6).iloc[0]
     assert first["label"] == "Fabric of the dress" and first["problem_label"] == "Fabric of the dress"
     members = ["call disconnected", "disconnected the call"] * 3
     assert readable_label(members, ["disconnected", "call"], prefer="disconnected the call") == "Call disconnected"

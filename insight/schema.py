@@ -54,6 +54,8 @@ THEME_SIM = "theme_similarity"
 SUBTHEME = "subtheme_id"  # root cause > theme > sub-theme
 MAP_X, MAP_Y = "map_x", "map_y"  # the item's place on the theme map (``themes.layout``)
 ROOT_CAUSE = "root_cause"
+# a theme whose leading cause holds less of its complaints than this has no cause of its own (a mixed theme)
+MIXED_BELOW = 0.5
 CONFIDENCE = "confidence"
 NEGATIVE = "negative"
 POLARITY = "polarity"  # negative | neutral | positive: from the rating, else the text

@@ -792,12 +792,14 @@ def _describe(stored: pd.DataFrame, registry: themes.Registry, cfg: Config, enco
     sample = stored.iloc[at[shuffled[first]]]
     texts = sample[S.TEXT].fillna("").astype(str).tolist()
     inputs = clean.model_texts(texts, names)
+    complaints = (sample[S.POLARITY] == report.NEGATIVE).tolist()
     found = themes.find_themes(inputs, encode(inputs), sample[S.ID].tolist(),
                                assembly.clusterer(cfg), cfg.themes.model_copy(update={"mode": "assign"}),
                                registry=registry, previous=dict(zip(sample[S.ID], sample[S.THEME])), seed=cfg.seed,
-                               display_texts=texts, complaints=(sample[S.POLARITY] == report.NEGATIVE).tolist(),
-                               voices=S.voices(sample))
-    return found.table
+                               display_texts=texts, complaints=complaints, voices=S.voices(sample))
+    # the sample's items carry this run's causes: a mixed theme is named by the complaints of its own, as at a run
+    return themes.name_by_cause(found, inputs, complaints, sample[S.ROOT_CAUSE].astype(str).tolist(), cfg.themes,
+                                S.voices(sample)).table
 
 
 def _pockets(analysed: pd.DataFrame, measured: report.Measured, cfg: Config, tax: Taxonomy, encode: Callable,

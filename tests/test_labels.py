@@ -185,3 +185,42 @@ def test_a_label_neither_ends_on_an_auxiliary_nor_drops_the_thing_it_is_about():
     assert readable_label(members, ["working", "card"]) == "Card isn't working"
     members = ["the payment bit rejected my card 3 times"] * 5
     assert readable_label(members, ["rejected", "card"]) == "Rejected my card"  # not "bit ..." nor "... times"
+
+
+def test_a_mixed_themes_problem_label_names_what_its_causes_owner_is_asked_to_fix():
+    """Regression (real CSAT remarks): action #16 read "Warranty claim: restore payment success" for the Payments
+    team. Its theme held requests for invoices (payments, the most common cause, at 42 % of its complaints) and
+    warranty claims spread over three other causes: the title named the warranty claims while the evidence,
+    quoted from the action's own cause first, was about invoices. Where no cause holds half of a theme's
+    complaints, its problem label is read from the complaints of its cause (the one its action is sent to)."""
+    from insight.config import ThemesConfig
+    from insight.themes import Registry, Themes, name_by_cause, theme_key
+
+    kinds = ["watch", "phone", "mattress", "television", "fridge", "laptop"]
+    invoices = [f"invoice copy not available for my {k}" for k in kinds] + \
+        [f"cannot download the invoice of the {k}" for k in kinds]
+    warranty = [f"warranty claim rejected for my {k}" for k in kinds] + \
+        [f"nobody helps with the warranty claim of my {k}" for k in kinds] + \
+        [f"warranty claim still pending on the {k}" for k in kinds[:4]]
+    late = [f"parcel with the {k} arrived late" for k in kinds] + [f"the {k} came a week late" for k in kinds]
+    texts = invoices + warranty + late
+    causes = ["payments"] * 12 + ["customer_service"] * 6 + ["delivery"] * 5 + ["other"] * 5 + ["delivery"] * 12
+    labels = np.array([0] * 28 + [1] * 12)
+    X = np.eye(2, dtype=np.float32)[labels]
+    table = describe_themes(texts, X, labels, np.eye(2, dtype=np.float32), phrases=False,
+                            complaints=[True] * len(texts))
+    ids = [theme_key(int(c)) for c in labels]
+    assert "warranty" in table.iloc[0]["problem_label"].lower()  # what this names before its cause is known
+
+    def found(registry: Registry) -> Themes:
+        return Themes(ids=ids, similarity=np.ones(len(texts)), subtheme_ids=ids, table=table.copy(),
+                      registry=registry, events=[])
+
+    named = name_by_cause(found(Registry()), texts, [True] * len(texts), causes, ThemesConfig()).table
+    assert "invoice" in named.iloc[0]["problem_label"].lower()
+    assert named["label"].equals(table["label"])  # the theme keeps its name: only what its action is about moves
+    assert named.iloc[1]["problem_label"] == table.iloc[1]["problem_label"]  # one cause throughout: as it was
+    renamed = name_by_cause(found(Registry(pinned_labels={"T001": "Invoices and warranty"})), texts,
+                            [True] * len(texts), causes, ThemesConfig()).table
+    assert renamed.iloc[0]["problem_label"] == "Invoices and warranty"  # a reviewer's name still wins
+

@@ -265,8 +265,6 @@ def reason_table(items: pd.DataFrame) -> pd.DataFrame:
 
 
 _HANDLE = re.compile(S.HANDLE_PATTERN)
-# a theme whose leading cause holds less of its complaints than this has no cause of its own
-MIXED_BELOW = 0.5
 
 
 def health(items: pd.DataFrame, theme_table: pd.DataFrame, history: dict[str, Any], readable: Sequence[str] = ("en",),
@@ -331,7 +329,7 @@ def health(items: pd.DataFrame, theme_table: pd.DataFrame, history: dict[str, An
             if cause == out_of_taxonomy and theme != S.UNTHEMED and per_theme.get(theme, 0) >= min_complaints:
                 row = {"theme_id": theme, "label": labels.get(theme, ""), "complaints": int(per_theme[theme])}
                 # 'other' only leading a spread of causes ("Fraud sellers": 24 %) is not general anger
-                if pd.notna(share) and share < MIXED_BELOW:
+                if pd.notna(share) and share < S.MIXED_BELOW:
                     mixed.append({**row, "share": round(float(share), 3)})
                 else:
                     unfixable.append(row)

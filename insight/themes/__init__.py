@@ -21,11 +21,11 @@ from .registry import (
     split,
     sticky,
 )
-from .stage import Discovery, Themes, discover, find_themes, merge_same_cause
+from .stage import Discovery, Themes, discover, find_themes, merge_same_cause, name_by_cause
 
 __all__ = [
     "Discovery", "HDBSCANClusterer", "Registry", "Themes", "absorb", "anchors", "assign_to_registry", "ctfidf_keywords",
     "describe_themes", "discover", "find_themes", "forget_words", "incremental_assign", "key_phrases", "layout",
-    "match", "merge", "merge_same_cause", "move", "place", "rare_words", "rename", "renamed", "representatives",
-    "show_pinned_names", "split", "sticky", "subthemes", "theme_key",
+    "match", "merge", "merge_same_cause", "move", "name_by_cause", "place", "rare_words", "rename", "renamed",
+    "representatives", "show_pinned_names", "split", "sticky", "subthemes", "theme_key",
 ]

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..lexicon import FEELING, HINDI_NEGATIONS, HINGLISH_STOP, NAMING_WORDS
-from ..schema import NOISE
+from ..schema import MIXED_BELOW, NOISE, UNTHEMED
 from .discovery import content_keys
 
 _TOKEN = r"(?u)\b[^\W\d_]{2,}\b"
@@ -515,14 +515,7 @@ def describe_themes(texts: Sequence[str], X: np.ndarray, labels: np.ndarray, cen
     text's words (``text_words``), when the caller has them.
     """
     shown = list(display_texts) if display_texts is not None else list(texts)
-    # "sarvice", "costomer": counted as their common form; each text's words are found once, for every use
-    texts, tokens = drop_rare_words(list(texts), voices, min_voices, words)
-    lowered = [t.lower() for t in texts]
-    variants = _variants(Counter(w for found in tokens for w in found))
-    spelled = _respelled(lowered, variants, tokens)
-    if variants:
-        tokens = [found if variants.keys().isdisjoint(found) else [variants.get(w, w) for w in found]
-                  for found in tokens]
+    texts, spelled, tokens = _spelled(texts, voices, min_voices, words)
     kw = ctfidf_keywords(spelled, labels, n_keywords, words=tokens)
     # phrases and labels are read from each theme's core: its CORE members closest to the centroid (what the
     # theme is about, and a cost that stops growing with the theme)
@@ -561,6 +554,57 @@ def describe_themes(texts: Sequence[str], X: np.ndarray, labels: np.ndarray, cen
         })
     return pd.DataFrame(rows, columns=["theme_id", "label", "problem_label", "keywords", "key_phrases", "examples",
                                        "size"])
+
+
+def _spelled(texts: Sequence[str], voices: Sequence[object] | None, min_voices: int,
+             words: Sequence[list[str]] | None = None) -> tuple[list[str], list[str], list[list[str]]]:
+    """The texts names are read from: without words too few customers used, and lower-cased with misspellings
+    ("sarvice", "costomer") counted as their common form; returns them as kept, respelled, and their words (each
+    text's words found once, for every use)."""
+    texts, tokens = drop_rare_words(list(texts), voices, min_voices, words)
+    variants = _variants(Counter(w for found in tokens for w in found))
+    spelled = _respelled([t.lower() for t in texts], variants, tokens)
+    if variants:
+        tokens = [found if variants.keys().isdisjoint(found) else [variants.get(w, w) for w in found]
+                  for found in tokens]
+    return texts, spelled, tokens
+
+
+def cause_problem_labels(texts: Sequence[str], theme_ids: Sequence[str], complaints: Sequence[bool],
+                         causes: Sequence[str], n_keywords: int = 8, voices: Sequence[object] | None = None,
+                         min_voices: int = 1, names: dict[str, str] | None = None) -> dict[str, str]:
+    """Per theme whose complaints are spread over causes, none of them holding ``MIXED_BELOW`` (half), a problem label
+    read from the complaints of its most common cause alone (the theme's cause: the one its action is sent to).
+
+    Real CSAT remarks gave a theme of invoice requests (payments, 42 % of its complaints) and warranty claims
+    spread over three other causes: named by all its complaints, the action for the Payments team read "Warranty
+    claim", while its evidence, quoted from its own cause first, was about invoices. The chosen complaints are set
+    apart from every other theme's complaints, as ``describe_themes`` sets a theme's complaints apart; themes with
+    one main cause keep the label it gave them. ``names``: each theme's name, whose way of writing a phrase wins a
+    tie (``readable_label``'s ``prefer``). Ties between causes go to the first by name, as the theme's cause does.
+    """
+    ids = np.asarray(theme_ids, dtype=object)
+    unhappy = np.asarray(complaints, dtype=bool) & (ids != UNTHEMED)
+    said = pd.DataFrame({"theme": ids[unhappy], "cause": np.asarray(causes, dtype=object)[unhappy].astype(str)})
+    if said.empty:
+        return {}
+    counts = said.value_counts().rename("n").reset_index()
+    counts = counts.sort_values(["theme", "n", "cause"], ascending=[True, False, True], kind="stable")
+    top = counts.drop_duplicates("theme").set_index("theme")
+    share = top["n"] / said.groupby("theme").size()
+    mixed = top[(share < MIXED_BELOW) & (top["n"] >= MIN_COMPLAINTS_TO_NAME)]
+    if mixed.empty:
+        return {}
+    codes, order = pd.factorize(ids)
+    # every theme's complaints stay in, so the mixed ones' chosen complaints are set apart from all the others
+    chosen = unhappy & ~(pd.Series(ids).isin(mixed.index).to_numpy()
+                         & (np.asarray(causes, dtype=object).astype(str) != pd.Series(ids).map(mixed["cause"])
+                            .to_numpy()))
+    _, spelled, tokens = _spelled(texts, voices, min_voices)
+    found = _problem_labels(spelled, np.where(chosen, codes, NOISE), [True] * len(ids), n_keywords, tokens,
+                            runs=lambda text, key: _runs(_fragments(text), 4, key),
+                            prefer={i: name.lower() for i, t in enumerate(order) if (name := (names or {}).get(t))})
+    return {str(order[i]): label for i, label in found.items() if order[i] in mixed.index}
 
 
 def without_rare_words(texts: list[str], voices: Sequence[object] | None, min_voices: int) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,7 @@ import pandas as pd
 from ..config import ThemesConfig
 from ..roles import Clusterer
 from ..schema import NOISE, UNTHEMED
-from .describe import describe_themes, drop_rare_words, subthemes, theme_key
+from .describe import cause_problem_labels, describe_themes, drop_rare_words, subthemes, theme_key
 from .registry import Registry, incremental_assign, match, merge, sticky
 
 
@@ -142,6 +142,22 @@ def _reviewers_names_win(table: pd.DataFrame, registry: Registry) -> None:
     """A theme a reviewer renamed is called by that name everywhere, its actions' titles included."""
     for column in ("label", "problem_label"):
         table[column] = [registry.pinned_labels.get(t, x) for t, x in zip(table["theme_id"], table[column])]
+
+
+def name_by_cause(found: Themes, texts: list[str], complaints: list[bool], causes: list[str], cfg: ThemesConfig,
+                  voices: list[object] | None = None) -> Themes:
+    """``found`` with each mixed theme's problem label read from the complaints of its own cause
+    (``describe.cause_problem_labels``): a theme's causes are known only once its items are tagged, after it was
+    described. ``texts``, ``complaints``, ``causes`` and ``voices`` are per item, in ``found.ids``' order; a theme
+    a reviewer renamed keeps that name."""
+    named = cause_problem_labels(texts, found.ids, complaints, causes, cfg.n_keywords, voices, cfg.min_voices,
+                                 names=dict(zip(found.table["theme_id"], found.table["label"])))
+    if not named:
+        return found
+    table = found.table.copy()
+    table["problem_label"] = [named.get(t, p) for t, p in zip(table["theme_id"], table["problem_label"])]
+    _reviewers_names_win(table, found.registry)
+    return replace(found, table=table)
 
 
 # an uncentred cosine this high, with centred centroids nearly close enough, is one theme; a little under 0.9 so

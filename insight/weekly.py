@@ -646,7 +646,7 @@ def _themes(items: pd.DataFrame, registry: themes.Registry, events: pd.DataFrame
             new: pd.DataFrame, names: Sequence[str] = ()) -> dict[str, Any]:
     """Follow reviewers' theme edits, find themes among the unthemed (or among everything, matched by id), and
     describe every theme from a bounded sample of its items."""
-    wanted = [S.ID, S.STATUS, S.THEME, S.TEXT, S.POLARITY, S.CUSTOMER_ID, S.TIMESTAMP]
+    wanted = [S.ID, S.STATUS, S.THEME, S.TEXT, S.POLARITY, S.ROOT_CAUSE, S.CUSTOMER_ID, S.TIMESTAMP]
     stored = items.loc[(items[S.STATUS] == S.STORED).to_numpy(), [c for c in wanted if c in items.columns]
                        ].reset_index(drop=True)
     fresh = set(new[S.ID])
@@ -797,6 +797,8 @@ def _describe(stored: pd.DataFrame, registry: themes.Registry, cfg: Config, enco
                                assembly.clusterer(cfg), cfg.themes.model_copy(update={"mode": "assign"}),
                                registry=registry, previous=dict(zip(sample[S.ID], sample[S.THEME])), seed=cfg.seed,
                                display_texts=texts, complaints=complaints, voices=S.voices(sample))
+    if S.ROOT_CAUSE not in sample:
+        return found.table
     # the sample's items carry this run's causes: a mixed theme is named by the complaints of its own, as at a run
     return themes.name_by_cause(found, inputs, complaints, sample[S.ROOT_CAUSE].astype(str).tolist(), cfg.themes,
                                 S.voices(sample)).table

@@ -49,17 +49,18 @@ def run(source: ingest.Source, config: Config | None = None, *, taxonomy: Taxono
     with timed_stage("themes", rep, timings):  # polarity first: themes name their complaints too
         feel = report.polarity(items.loc[stored, S.CLEAN_TEXT], items.loc[stored, S.RATING], cfg.ingest.rating_range,
                                report.complaint_lean(X, encode), languages, cfg.clean.languages)
+        complaints = (feel == report.NEGATIVE).tolist()
         found = themes.find_themes(inputs, X, items.loc[stored, S.ID].tolist(), assembly.clusterer(cfg), cfg.themes,
                                    registry=registry, previous=previous, seed=cfg.seed, display_texts=texts,
-                                   complaints=(feel == report.NEGATIVE).tolist(), voices=S.voices(items))
+                                   complaints=complaints, voices=S.voices(items))
     with timed_stage("tag", rep, timings):
         tagger = assembly.tagger(cfg, tax, emb, encode, reviewer_labels)
         tags = tag.tag_texts(tagger, X, inputs, tax, cfg.tag.multi_label_min, languages, cfg.clean.languages)
         # near-duplicate themes are known only once causes are: same cause and close centroids are one theme
         found = themes.merge_same_cause(found, X, tags[S.ROOT_CAUSE].tolist(), cfg.themes.merge_threshold)
         # a theme whose complaints share no main cause is named, for its action, by those of its cause
-        found = themes.name_by_cause(found, inputs, (feel == report.NEGATIVE).tolist(), tags[S.ROOT_CAUSE].tolist(),
-                                     cfg.themes, S.voices(items))
+        found = themes.name_by_cause(found, inputs, complaints, tags[S.ROOT_CAUSE].tolist(), cfg.themes,
+                                     S.voices(items))
     with timed_stage("measure", rep, timings):
         xy = themes.layout(X, found.ids, cfg.seed).round(4)  # the theme map, drawn by the app
         items = report.annotate(S.fill_stored(items, {S.THEME: found.ids, S.THEME_SIM: found.similarity.round(4),

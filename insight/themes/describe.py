@@ -597,12 +597,10 @@ def cause_problem_labels(texts: Sequence[str], theme_ids: Sequence[str], complai
         return {}
     codes, order = pd.factorize(ids)
     # every theme's complaints stay in, so the mixed ones' chosen complaints are set apart from all the others
-    chosen = unhappy & ~(pd.Series(ids).isin(mixed.index).to_numpy()
-                         & (np.asarray(causes, dtype=object).astype(str) != pd.Series(ids).map(mixed["cause"])
-                            .to_numpy()))
+    main = pd.Series(ids).map(mixed["cause"]).to_numpy()  # a mixed theme's cause; NaN elsewhere
+    chosen = unhappy & (pd.isna(main) | (np.asarray(causes, dtype=object).astype(str) == main))
     _, spelled, tokens = _spelled(texts, voices, min_voices)
-    found = _problem_labels(spelled, np.where(chosen, codes, NOISE), [True] * len(ids), n_keywords, tokens,
-                            runs=lambda text, key: _runs(_fragments(text), 4, key),
+    found = _problem_labels(spelled, codes, chosen, n_keywords, tokens,
                             prefer={i: name.lower() for i, t in enumerate(order) if (name := (names or {}).get(t))})
     return {str(order[i]): label for i, label in found.items() if order[i] in mixed.index}
 

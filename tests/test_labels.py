@@ -124,6 +124,19 @@ def test_a_negation_is_not_folded_into_the_phrase_it_negates():
     assert readable_label(members, ["refund", "received"]).lower() == "refund received"
 
 
+def test_a_phrase_its_members_write_negated_is_named_with_its_negation():
+    """Regression (real CSAT remarks): an action read "Resolution provided: fix support responsiveness" while its
+    complaints said "No resolution provided", "still no resolution", "didn't get any resolution". A negation
+    before a phrase was a stop word at its edge, so "no resolution" could not be a label, and the bare phrase
+    after it was counted as said: the label said the opposite of the complaints."""
+    members = ["no resolution provided"] * 3 + ["not resolution provided, nothing done"] + \
+        ["still no resolution after 4 days"] * 2 + ["didn't get any resolution"] * 2 + \
+        ["good resolution provided by customer care"]
+    assert readable_label(members, ["resolution", "provided"]) == "No resolution"
+    members = ["never received my refund"] * 3 + ["received my refund, thanks"] * 2
+    assert readable_label(members, ["refund", "received"]) == "Never received my refund"  # 3 against 2, not 5
+
+
 def test_words_that_name_a_product_or_a_channel_are_not_stop_words():
     """Regressions: scikit-learn's English stop list holds "thin", "thick", "top", "bottom", "back", "call",
     "bill" and "empty": a clothing theme about see-through fabric was "Tent and wear", support calls were

@@ -36,6 +36,8 @@ _WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
 _NEGATIONS = frozenset({"not", "no", "never", "nor", "cannot", "cant", "without", "none", "nothing", "nobody",
                         "don", "didn", "doesn", "isn", "wasn", "aren", "won", "haven", "hasn", "couldn", "wouldn",
                         "dont", "didnt", "doesnt", "isnt", "wasnt", "wont", "havent", "hasnt", *HINDI_NEGATIONS})
+# English negations come before what they negate ("no resolution provided"); romanised Hindi ones after it
+_LEADING_NEGATIONS = _NEGATIONS - set(HINDI_NEGATIONS)
 
 
 @cache
@@ -361,7 +363,9 @@ def _candidates(fragments: list[list[str]]) -> set[str]:
 
 def _runs(fragments: list[list[str]], max_words: int, key: str) -> set[str]:
     """The runs of 2-``max_words`` different words (never across punctuation) that hold ``key``'s words in a row.
-    Only those: a label grows one keyword, and writing out every run of every member cost a tenth of the stage."""
+    Only those: a label grows one keyword, and writing out every run of every member cost a tenth of the stage.
+    A run right after a negation is not said: "no resolution provided" says "no resolution", not "resolution
+    provided" (the run with its negation is among the runs where it fits)."""
     out: set[str] = set()
     need = key.split()
     m = len(need)
@@ -370,7 +374,7 @@ def _runs(fragments: list[list[str]], max_words: int, key: str) -> set[str]:
         for n in range(max(2, m), max_words + 1):
             for i in {i for p in starts for i in range(max(0, p + m - n), min(p, len(words) - n) + 1)}:
                 run = words[i:i + n]
-                if len(set(run)) == n:
+                if len(set(run)) == n and not (i and words[i - 1] in _LEADING_NEGATIONS):
                     out.add(" ".join(run))
     return out
 
@@ -452,7 +456,8 @@ def _phrasings(found: Iterable[set[str]], edge: frozenset[str]) -> tuple[Counter
     """How many texts say each thing, and in which words: "call disconnected", "disconnected the call" and "calls
     were disconnected" are one thing said three ways (their content words, without a plural's s, in any order),
     and a label counts them together: in the CSAT export no single way reached the 5 % a label needs, together
-    they held a third of the theme. A negation stays part of what is said. ``found``: each text's word runs."""
+    they held a third of the theme. A negation stays part of what is said, any negation as any other ("no
+    resolution", "didn't get any resolution"), and may open a phrase. ``found``: each text's word runs."""
     said: Counter = Counter()
     forms: dict[frozenset[str], Counter] = {}
     meaning: dict[str, frozenset[str] | None] = {}  # per distinct run: members repeat their phrases
@@ -460,8 +465,9 @@ def _phrasings(found: Iterable[set[str]], edge: frozenset[str]) -> tuple[Counter
     def sense_of(g: str) -> frozenset[str] | None:
         if g not in meaning:
             words = g.split()
-            meaning[g] = None if words[0] in edge or words[-1] in edge or feeling_only(g) else \
-                frozenset(_singular(w) for w in words if w not in edge or w in _NEGATIONS)
+            meaning[g] = None if (words[0] in edge and words[0] not in _LEADING_NEGATIONS) or words[-1] in edge \
+                or feeling_only(g) else frozenset("not" if w in _NEGATIONS else _singular(w)
+                                                  for w in words if w not in edge or w in _NEGATIONS)
         return meaning[g]
 
     for runs in found:

@@ -135,6 +135,10 @@ def test_a_phrase_its_members_write_negated_is_named_with_its_negation():
     assert readable_label(members, ["resolution", "provided"]) == "No resolution"
     members = ["never received my refund"] * 3 + ["received my refund, thanks"] * 2
     assert readable_label(members, ["refund", "received"]) == "Never received my refund"  # 3 against 2, not 5
+    # "not" before a noun has lost its article ("not a tunic", a clothing review; the demo's "store credit, not a
+    # refund"): "Not tunic" names nothing
+    members = ["not a tunic, too short"] * 3 + ["not a tunic at all"] * 2
+    assert not readable_label(members, ["tunic", "short"]).startswith("Not")
 
 
 def test_words_that_name_a_product_or_a_channel_are_not_stop_words():

@@ -36,8 +36,10 @@ _WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
 _NEGATIONS = frozenset({"not", "no", "never", "nor", "cannot", "cant", "without", "none", "nothing", "nobody",
                         "don", "didn", "doesn", "isn", "wasn", "aren", "won", "haven", "hasn", "couldn", "wouldn",
                         "dont", "didnt", "doesnt", "isnt", "wasnt", "wont", "havent", "hasnt", *HINDI_NEGATIONS})
-# English negations come before what they negate ("no resolution provided"); romanised Hindi ones after it
-_LEADING_NEGATIONS = _NEGATIONS - set(HINDI_NEGATIONS)
+# negations that come before what they negate and hold it alone ("no resolution provided", "never received my
+# refund"): romanised Hindi ones follow it, and "not" reaches past its neighbour too often ("not a tunic", "store
+# credit, not a refund", "did not call back": a callback complaint named "Call back")
+_LEADING_NEGATIONS = _NEGATIONS - set(HINDI_NEGATIONS) - {"not"}
 
 
 @cache

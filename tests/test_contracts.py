@@ -35,7 +35,11 @@ def test_embedder_contract(name):
     X = emb.encode(texts)
     assert X.dtype == np.float32 and X.ndim == 2 and len(X) == len(texts)
     assert np.allclose(np.linalg.norm(X, axis=1), 1, atol=1e-5)
-    assert np.allclose(X[0], X[3]) and np.allclose(emb.encode(texts[:1])[0], X[0], atol=1e-6)
+    # a text's vector does not depend on its batch, within its precision's rounding: under bf16 on a CPU with AMX
+    # one text and four take different kernels and differ by up to 5e-4 a coordinate (cosine 0.99999, session
+    # 43); pooling that let padding in moves a vector by cosine 0.7
+    atol = 1e-6 if getattr(emb, "resolved_precision", "fp32") == "fp32" else 2e-3
+    assert np.allclose(X[0], X[3]) and np.allclose(emb.encode(texts[:1])[0], X[0], atol=atol)
     assert X[0] @ X[1] > X[0] @ X[2]  # similar complaints sit nearer than different ones
     assert emb.encode([]).shape[0] == 0
 

@@ -459,7 +459,8 @@ def _phrasings(found: Iterable[set[str]], edge: frozenset[str]) -> tuple[Counter
     were disconnected" are one thing said three ways (their content words, without a plural's s, in any order),
     and a label counts them together: in the CSAT export no single way reached the 5 % a label needs, together
     they held a third of the theme. A negation stays part of what is said, any negation as any other ("no
-    resolution", "didn't get any resolution"), and may open a phrase. ``found``: each text's word runs."""
+    resolution", "didn't get any resolution"), and one of ``_LEADING_NEGATIONS`` may open a phrase. ``found``:
+    each text's word runs."""
     said: Counter = Counter()
     forms: dict[frozenset[str], Counter] = {}
     meaning: dict[str, frozenset[str] | None] = {}  # per distinct run: members repeat their phrases

@@ -240,4 +240,3 @@ def test_a_mixed_themes_problem_label_names_what_its_causes_owner_is_asked_to_fi
     renamed = name_by_cause(found(Registry(pinned_labels={"T001": "Invoices and warranty"})), texts,
                             [True] * len(texts), causes, ThemesConfig()).table
     assert renamed.iloc[0]["problem_label"] == "Invoices and warranty"  # a reviewer's name still wins
-

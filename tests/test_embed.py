@@ -278,6 +278,23 @@ def test_onnx_vectors_match_torch_fp32_and_a_tampered_graph_is_exported_again(tm
     assert json.loads(sidecar.read_text())["sha256"] == hashlib.sha256(graph.read_bytes()).hexdigest()
 
 
+@pytest.mark.integration  # exports the packaged model with torch
+def test_onnx_export_runs_on_the_cpu_when_a_gpu_is_visible(tmp_path, monkeypatch):
+    """Regression: on an H200 machine the export loaded the model on the GPU (the torch embedder's ``auto``
+    device) and traced it with the tokenizer's CPU tensors, so ``embed.backend: onnx`` failed ("Expected all
+    tensors to be on the same device"). ONNX Runtime runs on the CPU here, so the graph is exported there."""
+    import torch
+
+    from insight.embed import SentenceTransformerEmbedder
+    from insight.embed.onnx import OnnxEmbedder
+
+    texts = ["my parcel never came", "refund please", "the zip broke after one wash"]
+    reference = SentenceTransformerEmbedder(precision="fp32", device="cpu").encode(texts)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # what a GPU machine reports
+    X = OnnxEmbedder(tmp_path).encode(texts)
+    assert np.allclose(X, reference, atol=1e-4)
+
+
 @pytest.mark.integration  # starts two worker processes with the packaged model
 def test_worker_processes_give_the_single_process_vectors_in_order():
     """``embed.processes``: batches are shared out to worker processes; each batch is encoded whole wherever it

@@ -39,7 +39,8 @@ class OnnxEmbedder:
         self.batch_tokens = batch_tokens
         self.threads = threads
         self.progress = progress
-        self._torch = SentenceTransformerEmbedder(model_path=model_path, precision="fp32")
+        # the graph is traced on the CPU, where ONNX Runtime runs it: a visible GPU must not get the model
+        self._torch = SentenceTransformerEmbedder(model_path=model_path, precision="fp32", device="cpu")
         self._session = None
         self._tokenizer = None
         self._max_length = 256

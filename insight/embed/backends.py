@@ -104,9 +104,9 @@ class SentenceTransformerEmbedder:
 
     Texts are tokenised once, sorted by token count and encoded in batches of near-equal length holding about
     ``batch_tokens`` tokens (little padding, matrix multiplies of one efficient size), in inference mode;
-    ``precision`` ``bf16`` runs the model under bfloat16 autocast, ``auto`` picks bf16 where the hardware
-    multiplies it natively and faster (``bf16_faster``) and fp32 elsewhere. Vectors are always float32 and
-    L2-normalised, in the order of the texts given.
+    ``precision`` ``bf16`` runs the model under bfloat16 autocast, ``auto`` picks bf16 where the CPU
+    multiplies it natively and faster (``bf16_faster``) and fp32 elsewhere, a GPU included. Vectors are always
+    float32 and L2-normalised, in the order of the texts given.
     """
 
     def __init__(self, model_path: str | None = None, batch_size: int = 256, threads: int | None = None,
@@ -144,10 +144,10 @@ class SentenceTransformerEmbedder:
     def resolved_precision(self) -> str:
         if self.precision != "auto":
             return self.precision
-        if torch_device(self.device) == "cuda":
-            import torch
-
-            return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+        if torch_device(self.device).startswith("cuda"):
+            # measured on an H200: bf16 no faster for this small model (the GPU waits on tokenising and
+            # launches, not on arithmetic), and its vectors move with the batch; bf16 stays one setting away
+            return "fp32"
         if self._auto is None:  # decided once: the cache's key and the vectors must never disagree
             self._auto = "bf16" if cpu_has_bf16() and bf16_faster() else "fp32"
         return self._auto

@@ -3,6 +3,7 @@ import pandas as pd
 from insight import schema as S
 from insight.config import RankConfig, load_taxonomy
 from insight.report import explain_impact, impact_score, pocket_of, rank_actions
+from insight.report.rank import title_words
 
 
 def stats_row(theme, volume, recent, cause="delivery", growth=1.0, spikes=None, label=None, negative_share=0.75):
@@ -281,6 +282,23 @@ def test_actions_named_alike_are_one_action():
     covered = dict(zip(out["theme_id"], out["related_themes"]))
     assert covered == {"T001": ["T002", "T003"], "T004": [], "T005": ["T006"], "T007": ["T008", "T009"]}
     assert out.iloc[0]["title"] == "Issue not resolved: fix support responsiveness"  # the largest names it
+
+
+def test_customer_care_is_the_support_queue_it_names():
+    """Regression (real CSAT remarks): "Customer care" (#3) and "Customer service" (#11), both "fix support
+    responsiveness", stayed two actions: "care" lost its ending ("car") before the synonym table was read, so the
+    table's "care" never matched. A car is still a car. "Customer" names who writes, not what went wrong, so
+    "Support" (#22) is the same queue too."""
+    labels = {"T001": "Customer care", "T002": "Customer service", "T003": "Customer car", "T004": "Costumer care",
+              "T005": "Support", "T006": "Customer executive"}
+    causes = {"T003": "product_quality"}
+    stats = pd.DataFrame([stats_row(t, 40 - i, 40 - i, cause=causes.get(t, "customer_service"), growth=None,
+                                    label=label) for i, (t, label) in enumerate(labels.items())])
+    out = rank_actions(stats, NO_SEGMENTS, items_for({t: 40 - i for i, t in enumerate(labels)}), load_taxonomy(),
+                       RankConfig())
+    assert dict(zip(out["theme_id"], out["related_themes"])) == {"T001": ["T002", "T004", "T005"], "T003": [],
+                                                                     "T006": []}
+    assert title_words("Car seat broke") != title_words("Care seat broke")
 
 
 def test_a_title_of_words_that_name_a_channel_is_not_folded_into_another():

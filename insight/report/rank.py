@@ -413,7 +413,7 @@ def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | Non
         if key not in seen:
             seen.add(key)  # what a quote says is in its content words ("my issue is not resolved": issue, resolved)
             content = set(words) - ENGLISH_STOP_WORDS or set(words)
-            candidates.append((text, {SAME_STEM.get(s, s) for s in map(_stem, content)}, len(words)))
+            candidates.append((text, set(map(same_word, content)), len(words)))
     picked: list[tuple[str, set[str], int]] = []
 
     def new(words: set[str]) -> bool:  # a quote whose words were mostly said already adds nothing
@@ -456,8 +456,15 @@ def title_words(title: str) -> frozenset[str]:
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     stop = ENGLISH_STOP_WORDS - NAMING_WORDS  # a title says "Call back" as the theme's name does
-    words = [w for w in re.findall(r"[a-z0-9]+", title.lower()) if w not in stop]
-    return frozenset(SAME_STEM.get(stem, stem) for stem in map(_stem, words))
+    words = {same_word(w) for w in re.findall(r"[a-z0-9]+", title.lower()) if w not in stop}
+    # every remark is a customer's: "Customer support" names the queue "Support" names
+    return frozenset(words - {"customer"} or words)
+
+
+def same_word(word: str) -> str:
+    """A word as titles and quotes compare it: up to its ending, a support queue's synonyms as one (``SAME_STEM``).
+    The table is read for the whole word first: "care" loses its ending as "car", and a car is not support."""
+    return SAME_STEM.get(word) or SAME_STEM.get(_stem(word), _stem(word))
 
 
 def _stem(word: str) -> str:

@@ -141,6 +141,23 @@ def test_a_phrase_its_members_write_negated_is_named_with_its_negation():
     assert not readable_label(members, ["tunic", "short"]).startswith("Not")
 
 
+def test_a_negated_complaint_does_not_name_a_theme_of_complaints():
+    """Regression (real CSAT remarks): the action of a theme about complaints left unsolved and slow responses
+    read "No complain: fix support responsiveness". Two remarks of praise ("I have no complain", "Nothing to
+    complain...") and one complaint ("No action only complain") were one thing said, a negation and "complain",
+    more often than any other: a label may open with a negation, but one that denies the trouble itself ("no
+    complaints", "no issues", "no problem") says there is none."""
+    members = ["i have no complain", "nothing to complain", "no action only complain", "no complaints at all"] + \
+        ["complain not solved for a month", "my complain is still not solved", "response time too long",
+         "complain registered but no response"]
+    label = readable_label(members, ["complain", "response"])
+    assert label.lower().split()[0] not in ("no", "nothing") and "complain" in label.lower()
+    members = ["no issues with the fit"] * 3 + ["the zip has issues"] * 2
+    assert not readable_label(members, ["issues", "zip"]).lower().startswith("no")
+    members = ["no resolution provided"] * 3 + ["resolution provided quickly"]
+    assert readable_label(members, ["resolution", "provided"]).startswith("No resolution")  # a good thing denied
+
+
 def test_words_that_name_a_product_or_a_channel_are_not_stop_words():
     """Regressions: scikit-learn's English stop list holds "thin", "thick", "top", "bottom", "back", "call",
     "bill" and "empty": a clothing theme about see-through fabric was "Tent and wear", support calls were

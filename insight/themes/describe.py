@@ -40,6 +40,8 @@ _NEGATIONS = frozenset({"not", "no", "never", "nor", "cannot", "cant", "without"
 # refund"): romanised Hindi ones follow it, and "not" reaches past its neighbour too often ("not a tunic", "store
 # credit, not a refund", "did not call back": a callback complaint named "Call back")
 _LEADING_NEGATIONS = _NEGATIONS - set(HINDI_NEGATIONS) - {"not"}
+# words that name trouble itself: denied ("no complaints", "nothing to complain", "no issues") they say there is none
+_TROUBLE = re.compile(r"(?:complain|complaint|problem|issue|trouble|hassle|difficult)\w*")
 
 
 @cache
@@ -469,8 +471,9 @@ def _phrasings(found: Iterable[set[str]], edge: frozenset[str]) -> tuple[Counter
         if g not in meaning:
             words = g.split()
             meaning[g] = None if (words[0] in edge and words[0] not in _LEADING_NEGATIONS) or words[-1] in edge \
-                or feeling_only(g) else frozenset("not" if w in _NEGATIONS else _singular(w)
-                                                  for w in words if w not in edge or w in _NEGATIONS)
+                or feeling_only(g) or _denies_trouble(words, edge) \
+                else frozenset("not" if w in _NEGATIONS else _singular(w)
+                               for w in words if w not in edge or w in _NEGATIONS)
         return meaning[g]
 
     for runs in found:
@@ -483,6 +486,15 @@ def _phrasings(found: Iterable[set[str]], edge: frozenset[str]) -> tuple[Counter
             said[sense] += 1
             forms.setdefault(sense, Counter()).update(written)
     return said, forms
+
+
+def _denies_trouble(words: list[str], edge: frozenset[str]) -> bool:
+    """Whether a phrase opens by denying trouble ("no complain", "nothing to complain about", "no issues"): praise,
+    whatever theme its writers sit in, so never the name of a theme's complaints."""
+    if words[0] not in _LEADING_NEGATIONS:
+        return False
+    named = next((w for w in words[1:] if w not in edge), "")
+    return bool(_TROUBLE.fullmatch(named))
 
 
 def _singular(word: str) -> str:

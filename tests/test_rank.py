@@ -3,7 +3,7 @@ import pandas as pd
 from insight import schema as S
 from insight.config import RankConfig, load_taxonomy
 from insight.report import explain_impact, impact_score, pocket_of, rank_actions
-from insight.report.rank import title_words
+from insight.report.rank import same_word, says_together, title_words
 
 
 def stats_row(theme, volume, recent, cause="delivery", growth=1.0, spikes=None, label=None, negative_share=0.75):
@@ -505,6 +505,32 @@ def test_evidence_quotes_remarks_that_read_as_complaints_before_warm_ones():
                           S.CLEAN_TEXT: [shrunk, "The seams came apart after two washes", "Zipper broke on day one"],
                           S.THEME_SIM: [0.9, 0.8, 0.7]})
     assert pick_evidence(rated, ["T1"], None, [], 2)[0] == shrunk
+
+
+def test_an_actions_quotes_say_what_its_title_says():
+    """Regression (real clothing reviews): action #3 read "Runs small: investigate product quality" and quoted
+    "Runs large. This is a nice dress..." and "Runs big...": its theme held sizes that run both ways (18 of its
+    complaints said small, 17 large, more said big), the title named the commoner phrase and the quotes were the
+    most typical complaints. Quotes that say what the title says come first."""
+    large = ["Runs large, this dress was huge on me and had to go back",
+             "Runs big, ordered my usual size and swam in it", "Runs large and long, the petite was still too big"]
+    small = ["Runs small, could not zip it up in my usual size", "Xl runs small, closer to a size 12 than 16"]
+    texts = large + small
+    items = pd.DataFrame({S.ID: [f"i{k}" for k in range(5)], S.THEME: "T1", S.CLEAN_TEXT: texts,
+                          S.THEME_SIM: [0.9, 0.85, 0.8, 0.7, 0.6], S.WEEK: 1, S.NEGATIVE: True,
+                          S.ROOT_CAUSE: "product_quality"})
+    stats = pd.DataFrame([stats_row("T1", 5, 5, cause="product_quality", growth=None, negative_share=1.0,
+                                    label="Runs small")])
+    out = rank_actions(stats, NO_SEGMENTS, items, load_taxonomy(), RankConfig(min_theme_size=5, min_complaints=5))
+    quotes = out["evidence"].iloc[0]
+    assert out["title"].iloc[0].startswith("Runs small") and quotes[:2] == small and len(quotes) == 3
+    # said together, not anywhere in a long review: a dress that "runs large" and is "small in the bust" is no
+    # quote for "Runs small"
+    words = lambda text: [same_word(w) for w in text.lower().replace(",", " ").split()]  # noqa: E731
+    assert says_together(words("runs very small in the waist"), title_words("Runs small"))
+    assert not says_together(words("runs large, i ordered an xs and it was huge, only small in the bust"),
+                             title_words("Runs small"))
+    assert says_together(words("my problem is not solved yet"), title_words("Resolve my problem"))
 
 
 def test_an_actions_evidence_comes_from_complaints_of_its_own_root_cause():

@@ -217,7 +217,7 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
             "volume": int(row["volume"]), "complaints": int(row["complaints"]),
             "recent_volume": int(row["recent_volume"]), "growth": _num(row["growth"]),
             "spike_weeks": list(row.get("spike_weeks") or []), "status": "proposed", "_segment": seg_row,
-            "_quoted": {(S.SUBTHEME, pocket) if pocket else (S.THEME, row[S.THEME])},
+            "_quoted": {(S.SUBTHEME, pocket) if pocket else (S.THEME, row[S.THEME])}, "_problem": problem,
             "_draws": impact_draws(row, why["severity"], why["spike_factor"]),
         })
     if not rows:
@@ -237,7 +237,8 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
         if r["related_themes"] and wider:
             r["segment_sentence"] = wider
         r["evidence"] = pick_evidence(_quoted(complaints, r.pop("_quoted")), [r["theme_id"], *r["related_themes"]],
-                                      r.pop("_segment"), r["spike_weeks"], cfg.n_evidence, r["root_cause"])
+                                      r.pop("_segment"), r["spike_weeks"], cfg.n_evidence, r["root_cause"],
+                                      says=title_words(r.pop("_problem")))
         draws = r.pop("_draws")
         if r["related_themes"]:  # the interval of the sum the action reports, not of its first theme
             r["explanation"]["impact_interval_90"] = interval(draws, r["impact"])
@@ -379,7 +380,7 @@ EVIDENCE_WINDOW = 50  # the most typical complaints a preferred quote is drawn f
 
 
 def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | None, weeks: list[int],
-                  n: int, cause: str | None = None) -> list[str]:
+                  n: int, cause: str | None = None, says: frozenset[str] = frozenset()) -> list[str]:
     """Typical, distinct quotes of the themes, taken from their segment and spike weeks when they have them, and
     first from the complaints tagged ``cause`` (the action's root cause), the others filling what those leave: a
     theme can hold two causes' complaints (sizes that run small, sizes sold out), and the team that owns the
@@ -393,7 +394,10 @@ def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | Non
     "problem not solved" says what "issue not resolved" said, ``SAME_STEM``). Among those, remarks that read as
     complaints on their face come before warm ones that name no problem outright (``polarity.warm``: "instant
     problem resolving" is praise the polarity rule calls a complaint by its weak cue). Where too few such
-    quotes exist, the most typical distinct ones fill the list, short or not."""
+    quotes exist, the most typical distinct ones fill the list, short or not. ``says``: the words the action's
+    title names its problem by (``title_words``); at each step, quotes that say them together
+    (``says_together``) come first, so a title and its quotes agree ("Runs small" quoted "Runs large" from a
+    theme of sizes that run both ways)."""
     pool = items[items[S.THEME].isin(theme_ids)]
     narrowed = pool
     if segment is not None:
@@ -406,7 +410,7 @@ def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | Non
     pool = pool.sort_values([S.THEME_SIM, S.CLEAN_TEXT, S.ID], ascending=[False, True, True], kind="stable")
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    candidates, seen = [], set()
+    candidates, seen, saying = [], set(), set()
     for text in pool[S.CLEAN_TEXT]:
         words = re.findall(r"[a-z0-9]+", text.lower())
         key = " ".join(words[:10])  # the same message with a different ending
@@ -414,6 +418,8 @@ def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | Non
             seen.add(key)  # what a quote says is in its content words ("my issue is not resolved": issue, resolved)
             content = set(words) - ENGLISH_STOP_WORDS or set(words)
             candidates.append((text, set(map(same_word, content)), len(words)))
+            if says and says_together([same_word(w) for w in words], says):
+                saying.add(text)
     picked: list[tuple[str, set[str], int]] = []
 
     def new(words: set[str]) -> bool:  # a quote whose words were mostly said already adds nothing
@@ -435,12 +441,26 @@ def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | Non
         if scope is candidates:
             passes.append((candidates, lambda c: True))
         for group, keep in passes:
-            for c in group:
+            for c in sorted(group, key=lambda c: c[0] not in saying):  # stable: typical first among either
                 if len(picked) == n:
                     break
                 if c not in picked and keep(c):
                     picked.append(c)
     return [text if len(text) <= 280 else text[:277].rstrip() + "..." for text, _, _ in picked]
+
+
+def says_together(words: list[str], says: frozenset[str]) -> bool:
+    """Whether ``words`` (as ``same_word`` reads them, in order) hold all of ``says`` within a few words of each
+    other: "runs very small" says "Runs small"; a long review that "ran large" and was "small" in the bust does
+    not."""
+    span = 2 * len(says) + 2
+    last: dict[str, int] = {}
+    for i, w in enumerate(words):
+        if w in says:
+            last[w] = i
+            if len(last) == len(says) and i - min(last.values()) < span:
+                return True
+    return False
 
 
 # words a support queue uses for one thing, by their stems: "Solve my problem" and "Issue not resolved" name one

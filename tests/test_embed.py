@@ -137,6 +137,26 @@ def test_length_sorted_batches_keep_the_order_and_match_sentence_transformers():
     assert np.min(np.sum(X * Y, axis=1)) > 0.98 and np.allclose(np.linalg.norm(Y, axis=1), 1, atol=1e-5)
 
 
+@pytest.mark.integration  # the packaged model
+def test_texts_are_tokenised_once_and_give_sentence_transformers_vectors(monkeypatch):
+    """On an H200 the embedder ran at 9,134 texts/s where sentence-transformers at batch 256 ran 12,591: every
+    text was tokenised twice, once to sort by length and once to encode its batch. The sort's token ids are now
+    padded into the batch; the vectors stay sentence-transformers' own (it strips texts before tokenising)."""
+    from insight.embed import SentenceTransformerEmbedder
+
+    texts = ["  refund please ", "the zip broke after one wash\n", "", "late", "Where is my ORDER??"] * 3
+    emb = SentenceTransformerEmbedder(precision="fp32", batch_size=4)
+    model = emb._load()
+    plain = model.encode(texts, convert_to_numpy=True, normalize_embeddings=True)
+
+    def again(*args, **kwargs):
+        raise AssertionError("tokenised a second time")
+
+    monkeypatch.setattr(model, "preprocess", again, raising=False)
+    monkeypatch.setattr(model, "tokenize", again, raising=False)
+    assert np.allclose(emb.encode(texts), plain, atol=2e-5)
+
+
 def test_token_batches_cover_every_text_once_within_the_budget():
     """Short texts share large batches and long ones go in small ones; every text is in exactly one batch."""
     from insight.embed.backends import token_batches

@@ -211,13 +211,14 @@ class SentenceTransformerEmbedder:
         return normalise_rows(out)
 
     def _encode_into(self, out: np.ndarray, model, texts: list[str], pool) -> None:
-        tokenize = lambda window: model.tokenizer(window, truncation=True,  # noqa: E731
-                                                  max_length=model.max_seq_length)["input_ids"]
+        reuse = reusable_tokens(model)
+        tokenize = lambda window: model.tokenizer(reuse(window) if reuse else window,  # noqa: E731
+                                                  truncation=True, max_length=model.max_seq_length)["input_ids"]
         batches = length_batches(texts, tokenize, self.batch_tokens, self.batch_size)
         while chunk := list(islice(batches, 64)):  # a few batches in flight: memory stays flat for any input
             # each batch is encoded whole wherever it runs, so a batch's vectors do not depend on the worker
             done = [pool.submit(_encode_in_worker, [texts[i] for i in rows]) for rows, _ in chunk] if pool else \
-                (_Done(encode_batch(model, [texts[i] for i in rows])) for rows, _ in chunk)
+                (_Done(encode_batch(model, [texts[i] for i in rows], ids if reuse else None)) for rows, ids in chunk)
             for (rows, _), vectors in zip(chunk, done):
                 out[rows] = vectors.result()
                 if self.progress:
@@ -259,13 +260,34 @@ def _precision(model, precision: str):
     return stack
 
 
-def encode_batch(model, texts: list[str]) -> np.ndarray:
+def encode_batch(model, texts: list[str], ids: list[list[int]] | None = None) -> np.ndarray:
     """One batch through a loaded sentence-transformers model (inside ``_precision``): pooled vectors, float32,
-    not yet normalised."""
-    prepare = getattr(model, "preprocess", None) or model.tokenize  # renamed in sentence-transformers 6
-    features = prepare(texts)
+    not yet normalised. ``ids``: the batch's token ids from the length sort (``reusable_tokens``), padded here
+    instead of tokenising the texts again."""
+    if ids is not None:
+        features = dict(model.tokenizer.pad({"input_ids": ids}, padding=True, return_tensors="pt"))
+    else:
+        prepare = getattr(model, "preprocess", None) or model.tokenize  # renamed in sentence-transformers 6
+        features = prepare(texts)
     features = {k: v.to(model.device) if hasattr(v, "to") else v for k, v in features.items()}
     return model(features)["sentence_embedding"].float().cpu().numpy()
+
+
+def reusable_tokens(model) -> Callable[[list[str]], list[str]] | None:
+    """How texts must be written before tokenising so that the length sort's token ids are the ones
+    sentence-transformers would make (it strips them, and lower-cases them where its module says so), or None
+    where the model is not a plain transformer with pooling on top (its own ``preprocess`` must run). Tokenising
+    once instead of twice: on an H200 the embedder ran at 9,134 texts/s where sentence-transformers, tokenising
+    once, ran at 12,591."""
+    try:
+        from sentence_transformers.models import Transformer
+    except ImportError:  # pragma: no cover - a hard dependency
+        return None
+    first = model[0] if len(model) else None
+    if type(first) is not Transformer or "input_ids" not in getattr(model.tokenizer, "model_input_names", ()):
+        return None
+    lower = bool(getattr(first, "do_lower_case", False))
+    return lambda texts: [str(t).strip().lower() if lower else str(t).strip() for t in texts]
 
 
 _WORKER: dict = {}

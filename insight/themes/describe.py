@@ -40,8 +40,9 @@ _NEGATIONS = frozenset({"not", "no", "never", "nor", "cannot", "cant", "without"
 # refund"): romanised Hindi ones follow it, and "not" reaches past its neighbour too often ("not a tunic", "store
 # credit, not a refund", "did not call back": a callback complaint named "Call back")
 _LEADING_NEGATIONS = _NEGATIONS - set(HINDI_NEGATIONS) - {"not"}
-# words that name trouble itself: denied ("no complaints", "nothing to complain", "no issues") they say there is none
-_TROUBLE = re.compile(r"(?:complain|complaint|problem|issue|trouble|hassle|difficult)\w*")
+# nouns that name trouble itself: denied ("no complaints", "nothing to complain", "no issues") they say there is none;
+# not verbs ("never issued") nor a noun's modifier ("no complaint number", "no problem resolution")
+_TROUBLE = re.compile(r"complain(?:t|ts|s)?|problems?|issues?|troubles?|hassles?|difficult(?:y|ies)")
 
 
 @cache
@@ -493,8 +494,11 @@ def _denies_trouble(words: list[str], edge: frozenset[str]) -> bool:
     whatever theme its writers sit in, so never the name of a theme's complaints."""
     if words[0] not in _LEADING_NEGATIONS:
         return False
-    named = next((w for w in words[1:] if w not in edge), "")
-    return bool(_TROUBLE.fullmatch(named))
+    content = [i for i, w in enumerate(words) if i and w not in edge]
+    if not content or not _TROUBLE.fullmatch(words[content[0]]):
+        return False
+    after = content[0] + 1  # what is denied ends there ("no complaints at all"), or it was a modifier
+    return after == len(words) or words[after] in edge
 
 
 def _singular(word: str) -> str:

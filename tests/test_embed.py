@@ -148,13 +148,25 @@ def test_texts_are_tokenised_once_and_give_sentence_transformers_vectors(monkeyp
     emb = SentenceTransformerEmbedder(precision="fp32", batch_size=4)
     model = emb._load()
     plain = model.encode(texts, convert_to_numpy=True, normalize_embeddings=True)
+    emb.encode(texts[:1])  # how the model tokenises is asked once, on a few probe texts
 
     def again(*args, **kwargs):
         raise AssertionError("tokenised a second time")
 
-    monkeypatch.setattr(model, "preprocess", again, raising=False)
-    monkeypatch.setattr(model, "tokenize", again, raising=False)
-    assert np.allclose(emb.encode(texts), plain, atol=2e-5)
+    with monkeypatch.context() as patched:
+        patched.setattr(model, "preprocess", again, raising=False)
+        patched.setattr(model, "tokenize", again, raising=False)
+        assert np.allclose(emb.encode(texts), plain, atol=2e-5)
+    # a model that writes its texts its own way before tokenising (found in review: prompts, chat templates;
+    # here, a prompt before each text) keeps its own preprocess for every batch, and its own vectors
+    own = model.preprocess
+    monkeypatch.setattr(model, "preprocess", lambda inputs, *a, **k: own([f"query: {t}" for t in inputs], *a, **k),
+                        raising=False)
+    prompted = model.encode(texts, convert_to_numpy=True, normalize_embeddings=True)
+    assert not np.allclose(prompted, plain, atol=1e-3)
+    other = SentenceTransformerEmbedder(precision="fp32", batch_size=4)
+    other._model = model
+    assert np.allclose(other.encode(texts), prompted, atol=2e-5)
 
 
 def test_token_batches_cover_every_text_once_within_the_budget():

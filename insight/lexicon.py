@@ -45,5 +45,10 @@ NAMING_WORDS = frozenset({"amount", "back", "bill", "bottom", "call", "detail", 
                           "part", "side", "system", "thick", "thin", "top"})
 # romanised Hindi "not", as customers spell it; it follows what it negates ("refund nahi mila", "acchi nahin hai")
 HINDI_NEGATIONS = ("nahi", "nhi", "nahin", "nai", "nehi")
+# what makes "refund not received" the opposite of "refund received", as words are split on anything not a letter
+# ("didn't" -> "didn", "t")
+NEGATIONS = frozenset({"not", "no", "never", "nor", "cannot", "cant", "without", "none", "nothing", "nobody",
+                       "don", "didn", "doesn", "isn", "wasn", "aren", "won", "haven", "hasn", "couldn", "wouldn",
+                       "dont", "didnt", "doesnt", "isnt", "wasnt", "wont", "havent", "hasnt", *HINDI_NEGATIONS})
 
 FEELING = PRAISE | DISPLEASURE | EVALUATIVE | GREETINGS | INTENSIFIERS  # a label made only of these names nothing

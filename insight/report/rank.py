@@ -38,7 +38,7 @@ import pandas as pd
 
 from .. import schema as S
 from ..config import RankConfig, Taxonomy
-from ..lexicon import NAMING_WORDS
+from ..lexicon import NAMING_WORDS, NEGATIONS
 from .measure import lift_sentence
 from .polarity import warm
 
@@ -238,7 +238,7 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
             r["segment_sentence"] = wider
         r["evidence"] = pick_evidence(_quoted(complaints, r.pop("_quoted")), [r["theme_id"], *r["related_themes"]],
                                       r.pop("_segment"), r["spike_weeks"], cfg.n_evidence, r["root_cause"],
-                                      says=title_words(r.pop("_problem")))
+                                      says=title_says(r.pop("_problem")))
         draws = r.pop("_draws")
         if r["related_themes"]:  # the interval of the sum the action reports, not of its first theme
             r["explanation"]["impact_interval_90"] = interval(draws, r["impact"])
@@ -395,7 +395,7 @@ def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | Non
     complaints on their face come before warm ones that name no problem outright (``polarity.warm``: "instant
     problem resolving" is praise the polarity rule calls a complaint by its weak cue). Where too few such
     quotes exist, the most typical distinct ones fill the list, short or not. ``says``: the words the action's
-    title names its problem by (``title_words``); at each step, quotes that say them together
+    title names its problem by (``title_says``); at each step, quotes that say them together
     (``says_together``) come first, so a title and its quotes agree ("Runs small" quoted "Runs large" from a
     theme of sizes that run both ways)."""
     pool = items[items[S.THEME].isin(theme_ids)]
@@ -418,7 +418,7 @@ def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | Non
             seen.add(key)  # what a quote says is in its content words ("my issue is not resolved": issue, resolved)
             content = set(words) - ENGLISH_STOP_WORDS or set(words)
             candidates.append((text, set(map(same_word, content)), len(words)))
-            if says and says_together([same_word(w) for w in words], says):
+            if says and says_together(["not" if w in NEGATIONS else same_word(w) for w in words], says):
                 saying.add(text)
     picked: list[tuple[str, set[str], int]] = []
 
@@ -449,10 +449,18 @@ def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | Non
     return [text if len(text) <= 280 else text[:277].rstrip() + "..." for text, _, _ in picked]
 
 
+def title_says(problem: str) -> frozenset[str]:
+    """What a quote must say to say what an action's title names: the title's words (``title_words``) and, where
+    the title is negated ("Not delivered", "No resolution"), a negation ("not"): "delivered the wrong product"
+    does not say "Not delivered"."""
+    negated = any(w in NEGATIONS for w in re.findall(r"[a-z0-9]+", problem.lower()))
+    return title_words(problem) | ({"not"} if negated else set())
+
+
 def says_together(words: list[str], says: frozenset[str]) -> bool:
-    """Whether ``words`` (as ``same_word`` reads them, in order) hold all of ``says`` within a few words of each
-    other: "runs very small" says "Runs small"; a long review that "ran large" and was "small" in the bust does
-    not."""
+    """Whether ``words`` (as ``same_word`` reads them, negations as "not", in order) hold all of ``says`` within a
+    few words of each other: "runs very small" says "Runs small"; a long review that "ran large" and was "small"
+    in the bust does not."""
     span = 2 * len(says) + 2
     last: dict[str, int] = {}
     for i, w in enumerate(words):
@@ -483,7 +491,8 @@ def title_words(title: str) -> frozenset[str]:
 
 def same_word(word: str) -> str:
     """A word as titles and quotes compare it: up to its ending, a support queue's synonyms as one (``SAME_STEM``).
-    The table is read for the whole word first: "care" loses its ending as "car", and a car is not support."""
+    The table is read for the whole word first: "care" would lose its ending as "car" ("cares" and "caring" still
+    do; titles and quotes say "customer care"), and a car is not support."""
     return SAME_STEM.get(word) or SAME_STEM.get(_stem(word), _stem(word))
 
 

@@ -14,7 +14,7 @@ from functools import cache, lru_cache
 import numpy as np
 import pandas as pd
 
-from ..lexicon import FEELING, HINDI_NEGATIONS, HINGLISH_STOP, NAMING_WORDS
+from ..lexicon import FEELING, HINDI_NEGATIONS, HINGLISH_STOP, NAMING_WORDS, NEGATIONS
 from ..schema import MIXED_BELOW, NOISE, UNTHEMED
 from .discovery import content_keys
 
@@ -32,14 +32,10 @@ _EXTRA_STOP = {
 _WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
 
 
-# what makes "refund not received" the opposite of "refund received" (contractions as ``_WORD`` splits them)
-_NEGATIONS = frozenset({"not", "no", "never", "nor", "cannot", "cant", "without", "none", "nothing", "nobody",
-                        "don", "didn", "doesn", "isn", "wasn", "aren", "won", "haven", "hasn", "couldn", "wouldn",
-                        "dont", "didnt", "doesnt", "isnt", "wasnt", "wont", "havent", "hasnt", *HINDI_NEGATIONS})
 # negations that come before what they negate and hold it alone ("no resolution provided", "never received my
 # refund"): romanised Hindi ones follow it, and "not" reaches past its neighbour too often ("not a tunic", "store
 # credit, not a refund", "did not call back": a callback complaint named "Call back")
-_LEADING_NEGATIONS = _NEGATIONS - set(HINDI_NEGATIONS) - {"not"}
+_LEADING_NEGATIONS = NEGATIONS - set(HINDI_NEGATIONS) - {"not"}
 # nouns that name trouble itself: denied ("no complaints", "nothing to complain", "no issues") they say there is none;
 # not verbs ("never issued") nor a noun's modifier ("no complaint number", "no problem resolution")
 _TROUBLE = re.compile(r"complain(?:t|ts|s)?|problems?|issues?|troubles?|hassles?|difficult(?:y|ies)")
@@ -473,8 +469,8 @@ def _phrasings(found: Iterable[set[str]], edge: frozenset[str]) -> tuple[Counter
             words = g.split()
             meaning[g] = None if (words[0] in edge and words[0] not in _LEADING_NEGATIONS) or words[-1] in edge \
                 or feeling_only(g) or _denies_trouble(words, edge) \
-                else frozenset("not" if w in _NEGATIONS else _singular(w)
-                               for w in words if w not in edge or w in _NEGATIONS)
+                else frozenset("not" if w in NEGATIONS else _singular(w)
+                               for w in words if w not in edge or w in NEGATIONS)
         return meaning[g]
 
     for runs in found:

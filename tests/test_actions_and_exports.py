@@ -94,6 +94,23 @@ def test_markdown_brief_round_trip():
     assert "1. **=Escalate late parcels (carrier Parcelo)** (owner: Logistics, impact 120, status: approved)" in text
 
 
+def test_the_brief_names_the_themes_an_action_folds():
+    """Read as a CX lead on the CSAT export: #2 "Customer care" folded three themes ("Customer care", "Customer
+    service", "Support"), which the CSV and the app showed and the brief did not: it read as one theme of 691
+    complaints."""
+    from insight.report import brief
+
+    actions = ACTIONS.assign(related_themes=[["TH0007", "TH0009"], []])
+    themes = pd.DataFrame({"theme_id": ["TH0001", "TH0002", "TH0007", "TH0009"],
+                           "label": ["late parcels", "refunds", "parcel | lost", "courier"]})
+    events = pd.DataFrame(columns=["run_id", "event", "theme_id"])
+    said = brief({"run_id": "r1", "counts": {}}, actions, pd.DataFrame(columns=["level", "column", "sentence"]),
+                 themes, events, None)
+    text = to_markdown(said)
+    assert '   - 3 themes: "late parcels", "parcel \\| lost", "courier"' in text
+    assert text.count(" themes: ") == 1  # an action of one theme says nothing more
+
+
 def test_action_lifecycle_persists_across_runs(tiny_frame, tiny_config):
     from typer.testing import CliRunner
 

@@ -38,6 +38,10 @@ def brief(run: dict[str, Any], actions: pd.DataFrame, segments: pd.DataFrame, th
         new_themes = [f"{t}: {indexed.at[t, 'label']} ({int(indexed.at[t, 'size'])} items)"
                       for t in sorted(born_before & persisted) if t in indexed.index]
     changes = this["event"].value_counts().to_dict() if previous_run_id is not None else {}
+    # an action that folds several themes ("Customer care", "Customer service", "Support") says which, by name
+    names = dict(zip(themes["theme_id"], themes["label"])) if {"theme_id", "label"} <= set(themes.columns) else {}
+    covers = {a["theme_id"]: [names.get(t, t) for t in [a["theme_id"], *a["related_themes"]]]
+              for a in actions.to_dict("records") if isinstance(a.get("related_themes"), list) and a["related_themes"]}
     drivers = []
     if "rating_effect" in themes.columns:  # the themes that pull the average rating down most
         pulling = themes[(themes["rating_effect"].fillna(0) > 0) & (themes["theme_id"] != UNTHEMED)
@@ -47,7 +51,7 @@ def brief(run: dict[str, Any], actions: pd.DataFrame, segments: pd.DataFrame, th
                    for t in pulling.head(5).to_dict("records")]
     return {"run_id": run["run_id"], "counts": run["counts"], "actions": actions, "spikes": spikes,
             "this_week": this_week(run, ledger) if ledger is not None else [],
-            "segments": standing_out, "drivers": drivers,
+            "segments": standing_out, "drivers": drivers, "covers": covers,
             "new_themes": new_themes, "changes": changes, "first_run": previous_run_id is None,
             "history": (run.get("manifest") or {}).get("history"),
             "health": ((run.get("manifest") or {}).get("health") or {}).get("notes", [])}

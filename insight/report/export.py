@@ -82,6 +82,9 @@ def to_markdown(brief: dict[str, Any]) -> str:
     for a in actions.head(brief.get("top", 5)).to_dict("records"):
         lines.append(f"{a['rank']}. **{_md(a['title'])}** (owner: {_md(a['owner'])}, impact {float(a['impact']):.0f}"
                      f", status: {a.get('status', 'proposed')})")
+        covered = (brief.get("covers") or {}).get(a.get("theme_id"))
+        if covered:
+            lines.append(f"   - {len(covered)} themes: " + ", ".join(f'"{_md(name)}"' for name in covered))
         if a.get("segment_sentence"):
             lines.append(f"   - {_md(a['segment_sentence'])}")
         for q in (a.get("evidence") or [])[:2]:

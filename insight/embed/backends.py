@@ -218,8 +218,7 @@ class SentenceTransformerEmbedder:
         if self._reuse is None or self._reuse[0] is not model:  # decided once per loaded model
             self._reuse = (model, reusable_tokens(model))
         reuse = self._reuse[1]
-        tokenize = lambda window: model.tokenizer(reuse.write(window) if reuse else window,  # noqa: E731
-                                                  truncation=True, max_length=model.max_seq_length)["input_ids"]
+        tokenize = lambda window: token_ids(model, reuse.write(window) if reuse else window)  # noqa: E731
         batches = length_batches(texts, tokenize, self.batch_tokens, self.batch_size)
         while chunk := list(islice(batches, 64)):  # a few batches in flight: memory stays flat for any input
             # each batch is encoded whole wherever it runs, so a batch's vectors do not depend on the worker
@@ -272,13 +271,26 @@ def encode_batch(model, texts: list[str], ids: list[list[int]] | None = None,
     not yet normalised. ``ids``, with ``reuse``: the batch's token ids from the length sort, padded here instead of
     tokenising the texts again."""
     if ids is not None and reuse is not None:
-        features = {**dict(model.tokenizer.pad({"input_ids": ids}, padding=True, return_tensors="pt")),
-                    **reuse.extra}
+        features = {**padded(model, ids), **reuse.extra}
     else:
-        prepare = getattr(model, "preprocess", None) or model.tokenize  # renamed in sentence-transformers 6
-        features = prepare(texts)
+        features = _preprocess(model)(texts)
     features = {k: v.to(model.device) if hasattr(v, "to") else v for k, v in features.items()}
     return model(features)["sentence_embedding"].float().cpu().numpy()
+
+
+def _preprocess(model) -> Callable:
+    """The model's own way from texts to a batch (renamed from ``tokenize`` in sentence-transformers 6)."""
+    return getattr(model, "preprocess", None) or model.tokenize
+
+
+def token_ids(model, texts: list[str]) -> list[list[int]]:
+    """Each text's token ids, truncated as the model reads them, unpadded."""
+    return model.tokenizer(texts, truncation=True, max_length=model.max_seq_length)["input_ids"]
+
+
+def padded(model, ids: list[list[int]]) -> dict:
+    """Token ids padded into one batch: ids and attention mask as tensors."""
+    return dict(model.tokenizer.pad({"input_ids": ids}, padding=True, return_tensors="pt"))
 
 
 _PROBE = ["  Refund NOT received ", "the zip broke after one wash", "", "Ünïcode\tand  spaces, 2 of 10 items!"]
@@ -305,9 +317,8 @@ def reusable_tokens(model) -> TokenReuse | None:
     chat templates, other inputs) None, and every batch goes through ``preprocess``."""
     import torch
 
-    prepare = getattr(model, "preprocess", None) or getattr(model, "tokenize", None)
     try:
-        want = dict(prepare(list(_PROBE)))
+        want = dict(_preprocess(model)(list(_PROBE)))
     except Exception:  # noqa: BLE001 - a model that cannot say how it tokenises keeps its own way
         return None
     tensors = {k: v for k, v in want.items() if isinstance(v, torch.Tensor)}
@@ -315,8 +326,7 @@ def reusable_tokens(model) -> TokenReuse | None:
             or ("token_type_ids" in tensors and bool(tensors["token_type_ids"].any())):
         return None
     for write in _WRITINGS:
-        ids = model.tokenizer(write(list(_PROBE)), truncation=True, max_length=model.max_seq_length)["input_ids"]
-        got = model.tokenizer.pad({"input_ids": ids}, padding=True, return_tensors="pt")
+        got = padded(model, token_ids(model, write(list(_PROBE))))
         if all(k in got and got[k].shape == tensors[k].shape and torch.equal(got[k], tensors[k])
                for k in ("input_ids", "attention_mask") if k in tensors):
             return TokenReuse(write, {k: v for k, v in want.items() if k not in tensors})

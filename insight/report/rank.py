@@ -416,9 +416,10 @@ def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | Non
         key = " ".join(words[:10])  # the same message with a different ending
         if key not in seen:
             seen.add(key)  # what a quote says is in its content words ("my issue is not resolved": issue, resolved)
-            content = set(words) - ENGLISH_STOP_WORDS or set(words)
-            candidates.append((text, set(map(same_word, content)), len(words)))
-            if says and says_together(["not" if w in NEGATIONS else same_word(w) for w in words], says):
+            read = [same_word(w) for w in words]
+            content = {r for w, r in zip(words, read) if w not in ENGLISH_STOP_WORDS} or set(read)
+            candidates.append((text, content, len(words)))
+            if says and says_together(["not" if w in NEGATIONS else r for w, r in zip(words, read)], says):
                 saying.add(text)
     picked: list[tuple[str, set[str], int]] = []
 

@@ -79,3 +79,20 @@ def test_a_theme_where_other_only_leads_is_not_said_to_name_nothing_operational(
     assert "6 complaints" in said and "nothing operational" in said
     mixed = next(n for n in report["notes"] if "TH0003" in n)
     assert "nothing operational" not in mixed and "24 %" in mixed and "no root cause" in mixed
+
+
+def test_the_complaints_a_spread_themes_action_leaves_out_are_named():
+    """A theme that no cause holds half of is ranked on its leading cause's complaints alone (``rank.own_cause``):
+    the run health says how many complaints that leaves in no action, and where, so a CX lead reads them."""
+    rows = [("TH0001", f"my parcel is late {i}", "en", False) for i in range(10)]
+    rows += [("TH0002", f"worst company ever {i}", "en", False) for i in range(6)]
+    rows += [("TH0003", f"wrong item in the box {i}", "en", False) for i in range(20)]
+    items = _items(rows).assign(**{S.NEGATIVE: True})
+    themes = THEMES.assign(**{S.ROOT_CAUSE: ["delivery", "other", "delivery"],
+                              f"{S.ROOT_CAUSE}_share": [0.9, 0.8, 0.45]})
+    report = health(items, themes, {"trends": True, "reason": None}, readable=["en"], out_of_taxonomy="other")
+    assert [(t["theme_id"], t["share"]) for t in report["split_cause_themes"]] == [("TH0003", 0.45)]
+    said = next(n for n in report["notes"] if "TH0003" in n)
+    assert "delivery 45 % of 20" in said and "other 11 complaints are in no action" in said
+    assert report["mixed_cause_themes"] == []
+    assert [t["theme_id"] for t in report["out_of_taxonomy_themes"]] == ["TH0002"]

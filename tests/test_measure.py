@@ -143,3 +143,21 @@ def test_a_lift_sentence_about_complaints_counts_complaints():
     lifts = measured.theme_segments.set_index(S.THEME)
     assert list(lifts.loc[["T1"], "value"]) == ["Tops"] and lifts.loc["T1", "n"] == 10
     assert measured.sentences["T1"].endswith("baseline for product category Tops (n = 10)")
+
+
+def test_a_themes_own_cause_complaints_are_counted_in_its_recent_window():
+    """What ranking counts of a theme spread over causes (``rank.own_cause``): the complaints of its own cause,
+    all of them and those of the recent weeks, praise and the other causes' complaints left out."""
+    from insight.report.measure import own_cause_complaints
+
+    weeks = [1, 2, 3, 4, 5, 6, 5, 6, 6, 2]
+    items = pd.DataFrame({S.THEME: ["T1"] * 9 + ["T2"], S.WEEK: weeks,
+                          S.ROOT_CAUSE: ["checkout"] * 6 + ["delivery", "checkout", "checkout", "delivery"],
+                          S.NEGATIVE: [True] * 7 + [False, True, True]})
+    out = own_cause_complaints(items, S.THEME, {"T1": "checkout", "T2": "payments"}, recent_weeks=2).set_index(
+        S.THEME)
+    assert out.at["T1", "cause_complaints"] == 7  # six checkout complaints and one more; praise and delivery out
+    assert out.at["T1", "recent_cause_complaints"] == 3  # weeks 5 and 6 of six
+    assert out.at["T2", "cause_complaints"] == 0 and out.at["T2", "recent_cause_complaints"] == 0
+    undated = own_cause_complaints(items, S.THEME, {"T1": "checkout"}, recent_weeks=2, trends=False)
+    assert undated.set_index(S.THEME).at["T1", "recent_cause_complaints"] == 7

@@ -570,3 +570,36 @@ def test_an_actions_evidence_comes_from_complaints_of_its_own_root_cause():
     few = items.assign(**{S.ROOT_CAUSE: ["inventory"] * 8 + ["product_quality"] * 2})
     out = rank_actions(stats, NO_SEGMENTS, few, load_taxonomy(), RankConfig(min_theme_size=5, min_complaints=5))
     assert out["evidence"].iloc[0] == [*quality[3:], stock[0]]
+
+
+def test_a_theme_spread_over_causes_counts_only_its_own_causes_complaints():
+    """Regression (real CSAT remarks): "Cancelled by seller: fix stock availability" ranked #11 on 181 complaints,
+    of which 49 were tagged inventory, and "Shopping app: repair the checkout flow" #15 on 95, of which 25 were
+    checkout: the owner its title names was handed, and ranked on, four times the complaints it owns."""
+    from insight import report
+    from insight.config import MeasureConfig
+
+    causes = ["checkout"] * 12 + ["delivery"] * 10 + ["account"] * 9 + ["payments"] * 9 + ["delivery"] * 20
+    rows = [{S.ID: f"i{k}", S.THEME: "T1" if k < 40 else "T2", S.ROOT_CAUSE: cause, S.POLARITY: "negative",
+             S.CLEAN_TEXT: f"the app failed me again, case {k}", S.THEME_SIM: 1 - k / 100, S.STATUS: S.STORED,
+             S.RATING: 1.0, S.TIMESTAMP: pd.Timestamp("2026-12-01", tz="UTC")} for k, cause in enumerate(causes)]
+    stored = report.annotate(pd.DataFrame(rows), (1, 5))
+    table = pd.DataFrame([{S.THEME: "T1", "label": "Shopping app", "size": 40},
+                          {S.THEME: "T2", "label": "Parcel late", "size": 20}])
+    measured = report.measure_run(stored, table, MeasureConfig())
+    out = rank_actions(measured.theme_stats, NO_SEGMENTS, stored, load_taxonomy(),
+                       RankConfig(min_theme_size=5, min_complaints=5)).set_index("theme_id")
+    assert out.at["T1", "root_cause"] == "checkout" and out.at["T1", "complaints"] == 12
+    assert out.at["T2", "complaints"] == 20 and out.at["T2", "rank"] == 1  # 20 delivery complaints outrank 12
+    why = out.at["T1", "explanation"]
+    assert why["theme_complaints"] == 40 and why["complaints"] == 12
+    assert "only the theme's checkout complaints count, 12 of its 40" in explain_impact(out.at["T1", "impact"], why)
+    assert "theme_complaints" not in out.at["T2", "explanation"]  # a theme of one cause counts all its complaints
+    # its own cause too small for an action of its own: no action, however many complaints the theme holds
+    spread = ["inventory", "delivery", "checkout", "payments", "returns_refunds", "product_quality",
+              "customer_service", "account", "pricing_promotions", "other"]
+    few = stored.assign(**{S.ROOT_CAUSE: spread * 4 + ["delivery"] * 20})  # four complaints of each cause
+    measured = report.measure_run(few, table, MeasureConfig())
+    out = rank_actions(measured.theme_stats, NO_SEGMENTS, few, load_taxonomy(),
+                       RankConfig(min_theme_size=5, min_complaints=5))
+    assert list(out["theme_id"]) == ["T2"]

@@ -105,7 +105,7 @@ def group_stats(items: pd.DataFrame, by: str, recent_weeks: int, spikes: dict[st
     if weekly.empty:  # nothing stored: the same columns, no rows, so every later step reads an empty table
         return pd.DataFrame(columns=[by, *GROUP_STAT_COLUMNS])
     n_weeks = int(weekly[S.WEEK].max())
-    recent = min(recent_weeks, max(n_weeks - 1, 1))
+    recent = recent_window(n_weeks, recent_weeks)
     rows = []
     for key, g in items.groupby(by):
         counts = weekly.loc[weekly[by] == key].sort_values(S.WEEK)["count"].to_numpy()
@@ -133,6 +133,31 @@ def group_stats(items: pd.DataFrame, by: str, recent_weeks: int, spikes: dict[st
                             baseline_weekly=None, recent_weekly=None, growth=None,
                             wow_change=None, spike_weeks=[])
     return pd.DataFrame(rows)
+
+
+def recent_window(n_weeks: int, recent_weeks: int) -> int:
+    """How many of the last of ``n_weeks`` weeks count as recent: never all of them, so a baseline is left."""
+    return min(recent_weeks, max(n_weeks - 1, 1))
+
+
+def own_cause_complaints(items: pd.DataFrame, by: str, causes: dict, recent_weeks: int, trends: bool = True
+                         ) -> pd.DataFrame:
+    """Per group, its complaints tagged with the group's own root cause (``causes``: group -> cause), all of them
+    and those of the recent window (``group_stats``' window; all of them without ``trends``).
+
+    A theme's action goes to the owner of its cause, and where its complaints are spread over causes that owner
+    holds only part of them: ranking counts that part (``rank.own_cause``)."""
+    columns = [by, "cause_complaints", "recent_cause_complaints"]
+    if items.empty or S.NEGATIVE not in items:
+        return pd.DataFrame(columns=columns)
+    own = items[items[S.NEGATIVE].fillna(False).astype(bool).to_numpy()
+                & (items[S.ROOT_CAUSE].astype(object) == items[by].map(causes)).to_numpy()]
+    n_weeks = int(items[S.WEEK].max())
+    recent = own[own[S.WEEK] > n_weeks - recent_window(n_weeks, recent_weeks)] if trends else own
+    out = pd.DataFrame({by: list(causes)})
+    out["cause_complaints"] = out[by].map(own.groupby(by).size()).fillna(0).astype(int)
+    out["recent_cause_complaints"] = out[by].map(recent.groupby(by).size()).fillna(0).astype(int)
+    return out
 
 
 def segment_lift(items: pd.DataFrame, by: str, columns: list[str], min_n: int = 8, z: float = 1.96,

@@ -26,6 +26,7 @@ from .measure import (
     group_stats,
     history,
     lift_sentence,
+    own_cause_complaints,
     rating_effects,
     repeat_contact_rate,
     segment_lift,
@@ -99,6 +100,10 @@ def measure_run(stored: pd.DataFrame, theme_table: pd.DataFrame, cfg: MeasureCon
         _keyed(rating_effects(stored)[[S.THEME, "mean_rating", "rating_effect"]]), on=S.THEME, how="left")
     named = [c for c in [S.THEME, "label", "problem_label", S.ROOT_CAUSE] if c in theme_table]
     stats = theme_stats.merge(theme_table[named], on=S.THEME, how="left")
+    if S.ROOT_CAUSE in stats:  # what the owner of each theme's cause holds of its complaints
+        causes = dict(zip(stats[S.THEME], stats[S.ROOT_CAUSE]))
+        stats = stats.merge(_keyed(own_cause_complaints(stored, S.THEME, causes, cfg.recent_weeks, trends)),
+                            on=S.THEME, how="left")
     windows = dict(zip(stats[S.THEME], stats["spike_weeks"]))
     # the sentences say "complaints ... (n = 212)": where their complaints sit, not where a theme's praise does
     complaints = stored[stored[S.NEGATIVE].fillna(False).astype(bool)] if S.NEGATIVE in stored else stored
@@ -275,7 +280,8 @@ def health(items: pd.DataFrame, theme_table: pd.DataFrame, history: dict[str, An
     was unsure of; themes where one language the encoder does not read well makes up ``dominant`` of the items
     (they group by language, not by problem); themes where one @handle is named in ``dominant`` of the items (they
     group by brand); complaints in themes whose cause is the taxonomy's ``out_of_taxonomy`` cause (general anger,
-    off-topic: themes, never actions). An empty ``notes`` list means nothing to warn about.
+    off-topic: themes, never actions); complaints in themes that no cause holds half of, which their actions (of
+    the leading cause) leave out. An empty ``notes`` list means nothing to warn about.
     """
     stored = items[items[S.STATUS] == S.STORED]
     praise = float((items[S.REASON] == "praise_only").mean()) if len(items) else 0.0
@@ -319,20 +325,24 @@ def health(items: pd.DataFrame, theme_table: pd.DataFrame, history: dict[str, An
     if repaired:
         notes.append(f"{repaired:,} rows were mis-encoded (UTF-8 read as Windows-1252, \"didnâ€™t\") and were "
                      f"repaired; they are marked 'encoding_repaired'.")
-    unfixable, mixed = [], []
-    if out_of_taxonomy is not None and len(theme_table) and S.ROOT_CAUSE in theme_table:
+    unfixable, mixed, split = [], [], []
+    if len(theme_table) and S.ROOT_CAUSE in theme_table:
         negative = stored[S.NEGATIVE].fillna(False).astype(bool) if S.NEGATIVE in stored else pd.Series(False,
                                                                                                       stored.index)
         per_theme = stored[negative].groupby(S.THEME).size()
         shares = theme_table.get(f"{S.ROOT_CAUSE}_share", pd.Series(np.nan, theme_table.index))
         for theme, cause, share in zip(theme_table[S.THEME], theme_table[S.ROOT_CAUSE], shares):
-            if cause == out_of_taxonomy and theme != S.UNTHEMED and per_theme.get(theme, 0) >= min_complaints:
-                row = {"theme_id": theme, "label": labels.get(theme, ""), "complaints": int(per_theme[theme])}
+            if theme == S.UNTHEMED or per_theme.get(theme, 0) < min_complaints:
+                continue
+            row = {"theme_id": theme, "label": labels.get(theme, ""), "complaints": int(per_theme[theme])}
+            spread = pd.notna(share) and share < S.MIXED_BELOW
+            if out_of_taxonomy is not None and cause == out_of_taxonomy and not spread:
+                unfixable.append(row)
+            elif out_of_taxonomy is not None and cause == out_of_taxonomy:
                 # 'other' only leading a spread of causes ("Fraud sellers": 24 %) is not general anger
-                if pd.notna(share) and share < S.MIXED_BELOW:
-                    mixed.append({**row, "share": round(float(share), 3)})
-                else:
-                    unfixable.append(row)
+                mixed.append({**row, "share": round(float(share), 3)})
+            elif spread:  # its action counts its own cause's complaints alone (``rank.own_cause``)
+                split.append({**row, S.ROOT_CAUSE: str(cause), "share": round(float(share), 3)})
     if unfixable:
         n = sum(t["complaints"] for t in unfixable)
         named = ", ".join(f"{t['theme_id']} \"{t['label']}\"" for t in unfixable[:3])
@@ -345,6 +355,15 @@ def health(items: pd.DataFrame, theme_table: pd.DataFrame, history: dict[str, An
         notes.append(f"{sum(t['complaints'] for t in mixed):,} complaints sit in themes where no root cause holds "
                      f"half of them and '{out_of_taxonomy}' leads ({named}{', ...' if len(mixed) > 3 else ''}): "
                      f"they are not ranked; read them before deciding who owns them.")
+    if split:
+        split.sort(key=lambda t: -t["complaints"])
+        named = ", ".join(f"{t['theme_id']} \"{t['label']}\" ({str(t[S.ROOT_CAUSE]).replace('_', ' ')} "
+                          f"{_pct(t['share'])} of {t['complaints']:,})" for t in split[:3])
+        others = sum(t["complaints"] - round(t["complaints"] * t["share"]) for t in split)
+        notes.append(f"In {len(split)} themes no root cause holds half of the complaints ({named}"
+                     f"{', ...' if len(split) > 3 else ''}): each is ranked on its leading cause's complaints "
+                     f"alone, and their other {others:,} complaints are in no action; read them before deciding "
+                     f"who owns them.")
     for t in brand_themes:
         notes.append(f"{t['theme_id']} \"{t['label']}\": {_pct(t['share'])} of its items name {t['handle']}; it may "
                      f"group by brand rather than by problem.")
@@ -352,6 +371,7 @@ def health(items: pd.DataFrame, theme_table: pd.DataFrame, history: dict[str, An
             "general_dissatisfaction": displeased,
             "needs_review_share": round(review, 3), "language_themes": language_themes,
             "brand_themes": brand_themes, "out_of_taxonomy_themes": unfixable, "mixed_cause_themes": mixed,
+            "split_cause_themes": split,
             "undecodable_rows": undecodable,
             "repaired_rows": repaired, "notes": notes}
 

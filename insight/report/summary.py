@@ -361,9 +361,9 @@ def health(items: pd.DataFrame, theme_table: pd.DataFrame, history: dict[str, An
                           f"{_pct(t['share'])} of {t['complaints']:,})" for t in split[:3])
         others = sum(t["complaints"] - round(t["complaints"] * t["share"]) for t in split)
         notes.append(f"In {len(split)} themes no root cause holds half of the complaints ({named}"
-                     f"{', ...' if len(split) > 3 else ''}): each is ranked on its leading cause's complaints "
-                     f"alone, and their other {others:,} complaints are in no action; read them before deciding "
-                     f"who owns them.")
+                     f"{', ...' if len(split) > 3 else ''}): an action counts only the complaints of a theme's "
+                     f"leading cause, so their other {others:,} complaints are in no action; read them before "
+                     f"deciding who owns them.")
     for t in brand_themes:
         notes.append(f"{t['theme_id']} \"{t['label']}\": {_pct(t['share'])} of its items name {t['handle']}; it may "
                      f"group by brand rather than by problem.")

@@ -275,9 +275,36 @@ class Config(_Section):
 
 # ---------------------------------------------------------------- taxonomy
 
+def _regexes(v: list[str]) -> list[str]:
+    for p in v:
+        try:
+            re.compile(p)
+        except re.error as exc:
+            raise ValueError(f"pattern {p!r} is not a valid regular expression: {exc}") from exc
+    return v
+
+
+class PlaybookVariant(_Section):
+    """A more specific playbook within a cause, for actions whose complaints say so: "the agent was rude" needs
+    coaching, "the call got disconnected" a telephony fix, where the cause's own playbook says "add staffing".
+    Chosen when at least ``min_share`` of an action's complaints of its cause match one of ``when`` (regular
+    expressions, case-insensitive); of several, the one most of them match."""
+
+    when: list[str] = Field(min_length=1)
+    title: str  # may use {theme} and {segment}, as the cause's playbook
+    steps: list[str] = Field(default_factory=list)
+    min_share: float = Field(0.3, gt=0, le=1)
+
+    @field_validator("when")
+    @classmethod
+    def _compiles(cls, v: list[str]) -> list[str]:
+        return _regexes(v)
+
+
 class Playbook(_Section):
     title: str  # may use {theme} and {segment}
     steps: list[str] = Field(default_factory=list)
+    variants: list[PlaybookVariant] = Field(default_factory=list)
 
 
 class RootCause(_Section):
@@ -295,12 +322,7 @@ class RootCause(_Section):
     @field_validator("patterns", "exclude")
     @classmethod
     def _compiles(cls, v: list[str]) -> list[str]:
-        for p in v:
-            try:
-                re.compile(p)
-            except re.error as exc:
-                raise ValueError(f"pattern {p!r} is not a valid regular expression: {exc}") from exc
-        return v
+        return _regexes(v)
 
 
 class Taxonomy(_Section):

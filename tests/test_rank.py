@@ -603,3 +603,64 @@ def test_a_theme_spread_over_causes_counts_only_its_own_causes_complaints():
     out = rank_actions(measured.theme_stats, NO_SEGMENTS, few, load_taxonomy(),
                        RankConfig(min_theme_size=5, min_complaints=5))
     assert list(out["theme_id"]) == ["T2"]
+
+
+def test_an_action_takes_the_playbook_variant_its_complaints_call_for():
+    """Regression (real CSAT remarks): 11 of 25 actions went to Customer Service Operations with one playbook,
+    "fix support responsiveness: add staffing", whether the customers wrote of dropped calls, of no number to call
+    or of asking for support in Telugu. The default taxonomy's variants name what each needs done."""
+    dropped = ["The call got disconnected twice", "Agent disconnected the call without solving anything",
+               "My call was cut in the middle", "Executive hung up on me"]
+    slow = ["Support takes days to reply", "Waited 40 minutes in the queue", "Nobody answers the chat for hours",
+            "The reply came a week later", "Support is slow"]
+    texts = dropped + ["Support answered late"] * 6 + slow + ["The driver hung up on me"] * 4
+    causes = ["customer_service"] * 15 + ["delivery"] * 4
+    themes = ["T1"] * 10 + ["T2"] * 9
+    items = pd.DataFrame({S.ID: [f"i{k}" for k in range(19)], S.THEME: themes, S.CLEAN_TEXT: texts,
+                          S.THEME_SIM: [1 - k / 100 for k in range(19)], S.WEEK: 1, S.NEGATIVE: True,
+                          S.ROOT_CAUSE: causes})
+    stats = pd.DataFrame([stats_row("T1", 10, 10, cause="customer_service", growth=None, negative_share=1.0,
+                                    label="Call disconnected"),
+                          stats_row("T2", 9, 9, cause="customer_service", growth=None, negative_share=1.0,
+                                    label="Slow replies")])
+    out = rank_actions(stats, NO_SEGMENTS, items, load_taxonomy(), RankConfig(min_theme_size=5, min_complaints=5))
+    out = out.set_index("theme_id")
+    assert out.at["T1", "title"] == "Call disconnected: stop dropped calls"  # 4 of 10 dropped calls (0.3 needed)
+    assert out.at["T1", "steps"] == load_taxonomy().root_causes["customer_service"].playbook.variants[2].steps
+    assert out.at["T1", "explanation"]["playbook_share"] == 0.4
+    # none of its own cause's complaints was cut off: the 4 of 9 delivery complaints that were do not count
+    assert out.at["T2", "title"] == "Slow replies: fix support responsiveness"
+    assert "playbook_share" not in out.at["T2", "explanation"]
+    assert out.at["T2", "steps"] == load_taxonomy().root_causes["customer_service"].playbook.steps
+
+
+def test_the_default_playbook_variants_read_what_customers_write():
+    """Each default variant on constructed complaints: the words it is for, and near misses it must not take."""
+    from insight.report.rank import choose_playbook
+
+    cases = [  # (cause, text, the variant's title, or None for the cause's own playbook)
+        ("customer_service", "My issue is still not resolved after 3 calls", "resolve issues at the first contact"),
+        ("customer_service", "Raised it again and again", "resolve issues at the first contact"),
+        ("customer_service", "They resolved it but support took a week to answer", None),
+        ("customer_service", "The executive was very rude to me", "coach agents on courtesy"),
+        ("customer_service", "A prude would say the reply was slow", None),
+        ("customer_service", "Agent disconnected the call midway", "stop dropped calls"),
+        ("customer_service", "There is no customer care number to call", "make support easy to reach"),
+        ("customer_service", "Stuck talking to a chatbot for an hour", "make support easy to reach"),
+        ("customer_service", "The answers felt robotic", None),
+        ("customer_service", "Please give support in Telugu language", "offer support in the customer's language"),
+        ("delivery", "I received the wrong item, a blue kettle instead of a red one", "stop wrong items being shipped"),
+        ("delivery", "Wrong delivery date shown again", None),
+        ("delivery", "The delivery boy marked it delivered without coming", "hold delivery partners to account"),
+        ("returns_refunds", "Pickup for my return was cancelled three times", "fix return pickups"),
+        ("returns_refunds", "Refund still not credited", None),
+        ("product_quality", "They sent a fake, used phone", "stop fake and used products"),
+        ("product_quality", "Runs very small, order a size up", "fix sizing and size charts"),
+        ("product_quality", "The strap broke in a week", None),
+    ]
+    taxonomy = load_taxonomy()
+    for cause, text, expected in cases:
+        variant, share = choose_playbook(taxonomy.root_causes[cause].playbook, pd.Series([text]))
+        got = variant.title.removeprefix("{theme}: ") if variant else None
+        assert got == expected, (text, got)
+        assert share == (1.0 if expected else 0.0)

@@ -43,6 +43,15 @@ def test_a_pattern_that_does_not_compile_is_a_clear_config_error(tmp_path):
         load_taxonomy(path)
 
 
+def test_a_playbook_variants_pattern_that_does_not_compile_is_a_clear_config_error(tmp_path):
+    path = tmp_path / "tax.yaml"
+    path.write_text("name: t\nroot_causes:\n  a:\n    description: a\n    seeds: [a]\n    playbook:\n"
+                    "      title: '{theme}: fix a'\n      variants: [{title: '{theme}: fix b', when: ['(unclosed']}]\n"
+                    "  b: {description: b, seeds: [b]}\n")
+    with pytest.raises(ConfigError, match="not a valid regular expression"):
+        load_taxonomy(path)
+
+
 def test_out_of_taxonomy_defaults_to_other_and_must_name_a_cause():
     assert _taxonomy().out_of_taxonomy == "other"
     no_other = Taxonomy.model_validate({"name": "t", "root_causes": {

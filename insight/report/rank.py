@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
-from ..config import RankConfig, Taxonomy
+from ..config import Playbook, PlaybookVariant, RankConfig, Taxonomy
 from ..lexicon import NAMING_WORDS, NEGATIONS
 from .measure import lift_sentence
 from .polarity import warm
@@ -228,12 +228,7 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
         problem = problem if isinstance(problem, str) and problem else row["label"]
         if pocket:  # a pocket in a theme of praise: what it says, and where it sits in the theme table
             why.update(subtheme=pocket, theme_negative_share=row["theme_negative_share"])
-        # what and where first ("Parcel is stuck (carrier Parcelo): escalate with the carrier or warehouse"), unless the
-        # playbook's title places the segment itself
-        column, _, value = segment.partition("=")
-        where = f"{problem} ({column.replace('_', ' ')} {value})" \
-            if segment and "{segment}" not in rc.playbook.title else problem
-        title = rc.playbook.title.format(theme=where, segment=segment or "all segments")
+        title = titled(rc.playbook.title, problem, segment)
         rows.append({
             "theme_id": row[S.THEME], "theme_label": row.get("theme_label", row["label"]), "root_cause": cause,
             "owner": rc.owner,
@@ -263,9 +258,14 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
         wider = (cause_sentences or {}).get((r["root_cause"], r["segment"]))
         if r["related_themes"] and wider:
             r["segment_sentence"] = wider
-        r["evidence"] = pick_evidence(_quoted(complaints, r.pop("_quoted")), [r["theme_id"], *r["related_themes"]],
-                                      r.pop("_segment"), r["spike_weeks"], cfg.n_evidence, r["root_cause"],
-                                      says=title_says(r.pop("_problem")))
+        quoted, problem = _quoted(complaints, r.pop("_quoted")), r.pop("_problem")
+        rc = taxonomy.root_causes.get(r["root_cause"]) or taxonomy.root_causes[taxonomy.keys[-1]]
+        variant, share = choose_playbook(rc.playbook, _of_cause(quoted, r["root_cause"])[S.CLEAN_TEXT])
+        if variant is not None:  # what these complaints need done, where its cause's playbook is too general
+            r.update(title=titled(variant.title, problem, r["segment"]), steps=list(variant.steps))
+            r["explanation"]["playbook_share"] = round(share, 3)
+        r["evidence"] = pick_evidence(quoted, [r["theme_id"], *r["related_themes"]], r.pop("_segment"),
+                                      r["spike_weeks"], cfg.n_evidence, r["root_cause"], says=title_says(problem))
         draws = r.pop("_draws")
         if r["related_themes"]:  # the interval of the sum the action reports, not of its first theme
             r["explanation"]["impact_interval_90"] = interval(draws, r["impact"])
@@ -273,6 +273,40 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
     out = out.head(cfg.max_actions).reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     return out[ACTION_COLUMNS]
+
+
+def titled(template: str, problem: str, segment: str) -> str:
+    """An action's title from a playbook's: what and where first ("Parcel is stuck (carrier Parcelo): escalate with
+    the carrier or warehouse"), unless the playbook's title places the segment itself."""
+    column, _, value = segment.partition("=")
+    where = f"{problem} ({column.replace('_', ' ')} {value})" if segment and "{segment}" not in template else problem
+    return template.format(theme=where, segment=segment or "all segments")
+
+
+def choose_playbook(playbook: Playbook, texts: pd.Series) -> tuple[PlaybookVariant | None, float]:
+    """The variant of ``playbook`` that an action's complaints (``texts``, of its cause) call for, with the share
+    of them that match it: the one most of them match among those at least its ``min_share`` match; else None
+    (the cause's own playbook). Real CSAT remarks: 11 of 25 actions were Customer Service Operations' with one
+    step, "add staffing", for dropped calls, unreachable support, requests for support in Telugu and unsolved
+    cases alike."""
+    if not len(texts) or not playbook.variants:
+        return None, 0.0
+    texts = texts.fillna("").astype(str)
+    best, best_share = None, 0.0
+    for variant in playbook.variants:
+        said = re.compile("|".join(f"(?:{p})" for p in variant.when), re.IGNORECASE)
+        share = float(texts.map(said.search).notna().mean())
+        if share >= variant.min_share and share > best_share:
+            best, best_share = variant, share
+    return best, best_share
+
+
+def _of_cause(complaints: pd.DataFrame, cause: str) -> pd.DataFrame:
+    """The complaints tagged ``cause``, or all of them where none is (a pocket's, or untagged ones)."""
+    if S.ROOT_CAUSE not in complaints:
+        return complaints
+    own = complaints[complaints[S.ROOT_CAUSE] == cause]
+    return own if len(own) else complaints
 
 
 def _pocket_sentence(theme_label: str, seg_row: dict | None, lifted: pd.DataFrame) -> str:

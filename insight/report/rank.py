@@ -286,9 +286,9 @@ def titled(template: str, problem: str, segment: str) -> str:
 def choose_playbook(playbook: Playbook, texts: pd.Series) -> tuple[PlaybookVariant | None, float]:
     """The variant of ``playbook`` that an action's complaints (``texts``, of its cause) call for, with the share
     of them that match it: the one most of them match among those at least its ``min_share`` match; else None
-    (the cause's own playbook). Real CSAT remarks: 11 of 25 actions were Customer Service Operations' with one
-    step, "add staffing", for dropped calls, unreachable support, requests for support in Telugu and unsolved
-    cases alike."""
+    (the cause's own playbook). Real CSAT remarks: 11 of 25 actions were Customer Service Operations', all with
+    one playbook ("add staffing or overflow") for dropped calls, unreachable support, requests for support in
+    Telugu and unsolved cases alike."""
     if not len(texts) or not playbook.variants:
         return None, 0.0
     texts = texts.fillna("").astype(str)

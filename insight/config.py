@@ -298,7 +298,8 @@ class PlaybookVariant(_Section):
     @field_validator("when")
     @classmethod
     def _compiles(cls, v: list[str]) -> list[str]:
-        return _regexes(v)
+        _regexes(["|".join(f"(?:{p})" for p in _regexes(v))])  # matched as one ("(?i)" only leads a pattern alone)
+        return v
 
 
 class Playbook(_Section):

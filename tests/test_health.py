@@ -93,6 +93,12 @@ def test_the_complaints_a_spread_themes_action_leaves_out_are_named():
     report = health(items, themes, {"trends": True, "reason": None}, readable=["en"], out_of_taxonomy="other")
     assert [(t["theme_id"], t["share"]) for t in report["split_cause_themes"]] == [("TH0003", 0.45)]
     said = next(n for n in report["notes"] if "TH0003" in n)
-    assert "delivery 45 % of 20" in said and "other 11 complaints are in no action" in said
+    assert "delivery 45 % of 20" in said and "so 11 others count in no action" in said
     assert report["mixed_cause_themes"] == []
     assert [t["theme_id"] for t in report["out_of_taxonomy_themes"]] == ["TH0002"]
+    # where the items carry their causes, the health counts them as ranking does, not the table's rounded share
+    tagged = items.assign(**{S.ROOT_CAUSE: ["delivery"] * 10 + ["other"] * 6 + ["delivery"] * 9 + ["returns_refunds"]
+                             * 11})
+    report = health(tagged, themes.assign(**{f"{S.ROOT_CAUSE}_share": [0.9, 0.8, 0.5]}), {"trends": True},
+                    readable=["en"], out_of_taxonomy="other")
+    assert [(t["theme_id"], t["share"], t["own"]) for t in report["split_cause_themes"]] == [("TH0003", 0.45, 9)]

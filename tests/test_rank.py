@@ -657,6 +657,20 @@ def test_the_default_playbook_variants_read_what_customers_write():
         ("product_quality", "They sent a fake, used phone", "stop fake and used products"),
         ("product_quality", "Runs very small, order a size up", "fix sizing and size charts"),
         ("product_quality", "The strap broke in a week", None),
+        # near misses found in review: each would have titled an action for what it is not
+        ("customer_service", "The agent used abusive language", "coach agents on courtesy"),
+        ("customer_service", "Escalated to the regional manager and nothing happened", None),
+        ("customer_service", "Customer care no response for 3 days", None),
+        ("customer_service", "My issue still isn\u2019t resolved", "resolve issues at the first contact"),
+        ("customer_service", "Please get Malayalam call assistance", "offer support in the customer's language"),
+        ("delivery", "Delivered on 12th instead of 5th", None),
+        ("returns_refunds", "Product was picked up 10 days ago, refund still not credited", None),
+        ("returns_refunds", "Nobody came to pick up the return", "fix return pickups"),
+        ("product_quality", "Battery backup is very short", None),
+        ("product_quality", "Takes very long to charge", None),
+        ("product_quality", "I used one week and it stopped working", None),
+        ("product_quality", "Do not trust the fake reviews, the charger died", None),
+        ("product_quality", "It didn't fit at all", "fix sizing and size charts"),
     ]
     taxonomy = load_taxonomy()
     for cause, text, expected in cases:
@@ -664,3 +678,35 @@ def test_the_default_playbook_variants_read_what_customers_write():
         got = variant.title.removeprefix("{theme}: ") if variant else None
         assert got == expected, (text, got)
         assert share == (1.0 if expected else 0.0)
+
+
+def test_a_variant_without_steps_keeps_its_causes_steps():
+    """A variant written with a title alone renames the action; its playbook is still the cause's, not empty."""
+    from insight.config import Taxonomy
+
+    taxonomy = Taxonomy.model_validate({"name": "t", "root_causes": {
+        "support": {"description": "support", "seeds": ["support"], "playbook": {
+            "title": "{theme}: fix support", "steps": ["Staff the queue"],
+            "variants": [{"title": "{theme}: stop dropped calls", "when": ["disconnect"]}]}},
+        "other": {"description": "other", "seeds": ["other"]}}})
+    items = pd.DataFrame({S.ID: [f"i{k}" for k in range(6)], S.THEME: "T1", S.THEME_SIM: 1.0, S.WEEK: 1,
+                          S.CLEAN_TEXT: [f"call disconnected again, case {k}" for k in range(6)], S.NEGATIVE: True,
+                          S.ROOT_CAUSE: "support"})
+    stats = pd.DataFrame([stats_row("T1", 6, 6, cause="support", growth=None, negative_share=1.0, label="Calls")])
+    out = rank_actions(stats, NO_SEGMENTS, items, taxonomy, RankConfig(min_theme_size=5, min_complaints=5))
+    assert out.at[0, "title"] == "Calls: stop dropped calls" and out.at[0, "steps"] == ["Staff the queue"]
+
+
+def test_a_spread_themes_segment_is_read_from_its_own_causes_complaints():
+    """Review of the own-cause counting: an action for 12 checkout complaints of a theme whose 28 delivery
+    complaints all came through carrier X was titled "(carrier X)", a segment behind another cause's complaints."""
+    causes = ["checkout"] * 12 + ["delivery"] * 9 + ["account"] * 9 + ["payments"] * 10
+    items = pd.DataFrame({S.ID: [f"i{k}" for k in range(40)], S.THEME: "T1", S.THEME_SIM: 1.0, S.WEEK: 1,
+                          S.CLEAN_TEXT: [f"the app failed me again, case {k}" for k in range(40)], S.NEGATIVE: True,
+                          S.ROOT_CAUSE: causes, "carrier": ["Y"] * 12 + ["X"] * 28})
+    row = {**stats_row("T1", 40, 40, cause="checkout", growth=None, negative_share=1.0, label="Shopping app"),
+           "cause_complaints": 12, "recent_cause_complaints": 12}
+    lifted = pd.DataFrame([{S.THEME: "T1", "column": "carrier", "value": "X", "n": 28, "lift": 3.0}])
+    out = rank_actions(pd.DataFrame([row]), lifted, items, load_taxonomy(),
+                       RankConfig(min_theme_size=5, min_complaints=5))
+    assert out.at[0, "complaints"] == 12 and out.at[0, "segment"] == "" and "carrier" not in out.at[0, "title"]

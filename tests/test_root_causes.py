@@ -52,6 +52,18 @@ def test_a_playbook_variants_pattern_that_does_not_compile_is_a_clear_config_err
         load_taxonomy(path)
 
 
+def test_a_playbook_variant_is_checked_as_it_is_matched(tmp_path):
+    """Each pattern compiled alone passed "(?i)refund", which fails once a variant's patterns are joined to be
+    matched: inside a run, not when the taxonomy was loaded."""
+    path = tmp_path / "tax.yaml"
+    path.write_text("name: t\nroot_causes:\n  a:\n    description: a\n    seeds: [a]\n    playbook:\n"
+                    "      title: '{theme}: fix a'\n"
+                    "      variants: [{title: '{theme}: b', when: ['x', '(?i)refund']}]\n"
+                    "  b: {description: b, seeds: [b]}\n")
+    with pytest.raises(ConfigError, match="not a valid regular expression"):
+        load_taxonomy(path)
+
+
 def test_out_of_taxonomy_defaults_to_other_and_must_name_a_cause():
     assert _taxonomy().out_of_taxonomy == "other"
     no_other = Taxonomy.model_validate({"name": "t", "root_causes": {

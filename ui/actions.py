@@ -80,9 +80,12 @@ if run_id:
                 c[1].metric("Items in recent weeks", a["recent_volume"])
                 c[2].metric("Growth vs baseline", f"{a['growth']:.1f}x")
             else:  # no timestamps, or too little history: the run claims no trend (the overview says why)
+                spread = a["explanation"].get("theme_complaints") if isinstance(a["explanation"], dict) else None
                 c[1].metric("Complaints", a.get("complaints") if pd.notna(a.get("complaints")) else "n/a",
-                            help=f"negative items among the {'sub-' if pocket_of(a['explanation']) else ''}theme's "
-                                 f"{a['volume']} items")
+                            help=f"negative items of its root cause: the theme's {spread} complaints are spread over "
+                                 f"causes" if spread else
+                            f"negative items among the {'sub-' if pocket_of(a['explanation']) else ''}theme's "
+                            f"{a['volume']} items")
                 c[2].metric("Growth vs baseline", "n/a", help="not enough dated history to measure growth")
             trend = trends.get(a["theme_id"])
             # the impact in a picture, weeks as bars (text: 25 charts would slow the page); only where the run has

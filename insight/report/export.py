@@ -59,6 +59,11 @@ def to_jira(actions: pd.DataFrame) -> str:
         steps = "\n".join(f"- {x}" for x in (a.get("steps") or []))
         counted = f"{a.get('complaints')} complaints of {a.get('volume')} items" if _given(a.get("complaints")) \
             else f"items {a.get('volume')}"
+        spread = (a.get("explanation") or {}).get("theme_complaints") if isinstance(a.get("explanation"), dict) \
+            else None
+        if spread:  # a theme spread over causes: its action counts its own cause's complaints alone
+            counted = (f"{a.get('complaints')} {str(a.get('root_cause') or '').replace('_', ' ')} complaints of the "
+                       f"theme's {spread} ({a.get('volume')} items)")
         trend = (f"{counted}, recent items {a.get('recent_volume')}, growth {a.get('growth')}x, spike weeks "
                  f"{a.get('spike_weeks') or '-'}" if _given(a.get("growth")) else counted)
         description = (f"{a.get('segment_sentence') or ''}\n\nImpact {float(a['impact']):.0f} ({trend})."

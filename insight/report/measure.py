@@ -150,8 +150,8 @@ def own_cause_complaints(items: pd.DataFrame, by: str, causes: dict, recent_week
     columns = [by, "cause_complaints", "recent_cause_complaints"]
     if items.empty or S.NEGATIVE not in items:
         return pd.DataFrame(columns=columns)
-    own = items[items[S.NEGATIVE].fillna(False).astype(bool).to_numpy()
-                & (items[S.ROOT_CAUSE].astype(object) == items[by].map(causes)).to_numpy()]
+    own = items.loc[items[S.NEGATIVE].fillna(False).astype(bool).to_numpy()
+                    & (items[S.ROOT_CAUSE].astype(object) == items[by].map(causes)).to_numpy(), [by, S.WEEK]]
     n_weeks = int(items[S.WEEK].max())
     recent = own[own[S.WEEK] > n_weeks - recent_window(n_weeks, recent_weeks)] if trends else own
     out = pd.DataFrame({by: list(causes)})

@@ -84,14 +84,16 @@ def own_cause(row: dict) -> dict:
     Real CSAT remarks: "Cancelled by seller: fix stock availability" ranked #11 on 181 complaints, of which 49 were
     stock (the rest sellers' delivery failures, refunds and payments), and "Shopping app: repair the checkout flow"
     on 95, of which 25 were checkout. The action goes to one owner, whose title, label and quotes already come from
-    that cause's complaints; its impact now does too. The others stay in the theme and in their causes' figures."""
+    that cause's complaints; its impact now does too. The others stay in the theme and in their causes' figures.
+    A pocket (a sub-theme's row, ``pocket_stats``) carries no such count and is ranked on all its complaints: it is
+    read as one problem inside a theme of praise."""
     own = _num(row.get("cause_complaints"))
     theme = int(row["complaints"])
     if own is None or not theme or own >= S.MIXED_BELOW * theme:
         return row
     recent = _num(row.get("recent_cause_complaints"))
     return {**row, "complaints": int(own), "theme_complaints": theme,
-            "recent_complaints": int(recent) if recent is not None else int(own)}
+            "recent_complaints": int(recent) if recent is not None else min(int(own), int(row["recent_complaints"]))}
 
 
 def explain_impact(impact: float, e: dict) -> str:
@@ -113,7 +115,7 @@ def explain_impact(impact: float, e: dict) -> str:
     if isinstance(low_high, (list, tuple)) and len(low_high) == 2:
         text += f"; 90 % interval {low_high[0]:.0f}-{low_high[1]:.0f}"
     if e.get("theme_complaints"):
-        cause = str(e.get("counted_cause") or "its own cause's").replace("_", " ")
+        cause = str(e.get("counted_cause") or "leading cause's").replace("_", " ")
         text += (f"; only the theme's {cause} complaints count, {e.get('complaints', 0):,} of its "
                  f"{e['theme_complaints']:,}: the others are spread over other root causes")
     if e.get("repeat_contact_rate"):
@@ -218,6 +220,8 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
         pocket = row.get(S.SUBTHEME)
         mine = complaints[complaints[S.SUBTHEME] == pocket] if pocket else \
             complaints[complaints[S.THEME] == row[S.THEME]]
+        if row.get("theme_complaints") and S.ROOT_CAUSE in mine:  # a spread theme: who is behind its own cause's
+            mine = mine[mine[S.ROOT_CAUSE] == cause]
         lifted = segments[segments[S.THEME] == row[S.THEME]]
         seg_row = behind(mine, lifted, list(row.get("spike_weeks") or []))
         if seg_row is None and not pocket and cause_segments is not None and len(cause_segments):
@@ -262,7 +266,7 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
         rc = taxonomy.root_causes.get(r["root_cause"]) or taxonomy.root_causes[taxonomy.keys[-1]]
         variant, share = choose_playbook(rc.playbook, _of_cause(quoted, r["root_cause"])[S.CLEAN_TEXT])
         if variant is not None:  # what these complaints need done, where its cause's playbook is too general
-            r.update(title=titled(variant.title, problem, r["segment"]), steps=list(variant.steps))
+            r.update(title=titled(variant.title, problem, r["segment"]), steps=list(variant.steps or rc.playbook.steps))
             r["explanation"]["playbook_share"] = round(share, 3)
         r["evidence"] = pick_evidence(quoted, [r["theme_id"], *r["related_themes"]], r.pop("_segment"),
                                       r["spike_weeks"], cfg.n_evidence, r["root_cause"], says=title_says(problem))
@@ -302,11 +306,9 @@ def choose_playbook(playbook: Playbook, texts: pd.Series) -> tuple[PlaybookVaria
 
 
 def _of_cause(complaints: pd.DataFrame, cause: str) -> pd.DataFrame:
-    """The complaints tagged ``cause``, or all of them where none is (a pocket's, or untagged ones)."""
-    if S.ROOT_CAUSE not in complaints:
-        return complaints
-    own = complaints[complaints[S.ROOT_CAUSE] == cause]
-    return own if len(own) else complaints
+    """The complaints tagged ``cause`` (all of them where the frame carries no causes): another cause's words
+    never choose this cause's playbook."""
+    return complaints[complaints[S.ROOT_CAUSE] == cause] if S.ROOT_CAUSE in complaints else complaints
 
 
 def _pocket_sentence(theme_label: str, seg_row: dict | None, lifted: pd.DataFrame) -> str:

@@ -331,9 +331,16 @@ def health(items: pd.DataFrame, theme_table: pd.DataFrame, history: dict[str, An
                                                                                                       stored.index)
         per_theme = stored[negative].groupby(S.THEME).size()
         shares = theme_table.get(f"{S.ROOT_CAUSE}_share", pd.Series(np.nan, theme_table.index))
+        own = None  # each theme's complaints of its own cause, counted as ranking counts them (``rank.own_cause``)
+        if S.ROOT_CAUSE in stored:
+            unhappy = stored[negative]
+            causes = dict(zip(theme_table[S.THEME], theme_table[S.ROOT_CAUSE]))
+            own = unhappy[unhappy[S.ROOT_CAUSE].astype(object) == unhappy[S.THEME].map(causes)].groupby(S.THEME).size()
         for theme, cause, share in zip(theme_table[S.THEME], theme_table[S.ROOT_CAUSE], shares):
             if theme == S.UNTHEMED or per_theme.get(theme, 0) < min_complaints:
                 continue
+            if own is not None:
+                share = own.get(theme, 0) / per_theme[theme]
             row = {"theme_id": theme, "label": labels.get(theme, ""), "complaints": int(per_theme[theme])}
             spread = pd.notna(share) and share < S.MIXED_BELOW
             if out_of_taxonomy is not None and cause == out_of_taxonomy and not spread:
@@ -342,7 +349,8 @@ def health(items: pd.DataFrame, theme_table: pd.DataFrame, history: dict[str, An
                 # 'other' only leading a spread of causes ("Fraud sellers": 24 %) is not general anger
                 mixed.append({**row, "share": round(float(share), 3)})
             elif spread:  # its action counts its own cause's complaints alone (``rank.own_cause``)
-                split.append({**row, S.ROOT_CAUSE: str(cause), "share": round(float(share), 3)})
+                split.append({**row, S.ROOT_CAUSE: str(cause), "share": round(float(share), 3),
+                              "own": round(float(share) * row["complaints"])})
     if unfixable:
         n = sum(t["complaints"] for t in unfixable)
         named = ", ".join(f"{t['theme_id']} \"{t['label']}\"" for t in unfixable[:3])
@@ -359,11 +367,11 @@ def health(items: pd.DataFrame, theme_table: pd.DataFrame, history: dict[str, An
         split.sort(key=lambda t: -t["complaints"])
         named = ", ".join(f"{t['theme_id']} \"{t['label']}\" ({str(t[S.ROOT_CAUSE]).replace('_', ' ')} "
                           f"{_pct(t['share'])} of {t['complaints']:,})" for t in split[:3])
-        others = sum(t["complaints"] - round(t["complaints"] * t["share"]) for t in split)
-        notes.append(f"In {len(split)} themes no root cause holds half of the complaints ({named}"
-                     f"{', ...' if len(split) > 3 else ''}): an action counts only the complaints of a theme's "
-                     f"leading cause, so their other {others:,} complaints are in no action; read them before "
-                     f"deciding who owns them.")
+        others = sum(t["complaints"] - t["own"] for t in split)
+        notes.append(f"In {len(split)} theme{'s' if len(split) > 1 else ''} no root cause holds half of the "
+                     f"complaints ({named}{', ...' if len(split) > 3 else ''}): an action counts only the "
+                     f"complaints of a theme's leading cause, so {others:,} others count in no action of their "
+                     f"theme; read them before deciding who owns them.")
     for t in brand_themes:
         notes.append(f"{t['theme_id']} \"{t['label']}\": {_pct(t['share'])} of its items name {t['handle']}; it may "
                      f"group by brand rather than by problem.")

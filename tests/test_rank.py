@@ -563,7 +563,9 @@ def test_an_actions_evidence_comes_from_complaints_of_its_own_root_cause():
                           S.ROOT_CAUSE: causes})
     stats = pd.DataFrame([stats_row("T1", 10, 10, cause="product_quality", growth=None, negative_share=1.0)])
     out = rank_actions(stats, NO_SEGMENTS, items, load_taxonomy(), RankConfig(min_theme_size=5, min_complaints=5))
-    assert out["evidence"].iloc[0] == quality[:3]
+    # two of its five say sizes run wrong, so it takes the sizing playbook, and those two are quoted first
+    assert out["title"].iloc[0].endswith("fix sizing and size charts")
+    assert out["evidence"].iloc[0] == [quality[0], quality[2], quality[1]]
     # where the action's cause has fewer complaints than quotes, the theme's most typical others fill the list
     # (regression, CI: a weekly pocket's 14 itchy complaints held two distinct messages of their cause, and the
     # action quoted two where it quotes three)
@@ -710,3 +712,22 @@ def test_a_spread_themes_segment_is_read_from_its_own_causes_complaints():
     out = rank_actions(pd.DataFrame([row]), lifted, items, load_taxonomy(),
                        RankConfig(min_theme_size=5, min_complaints=5))
     assert out.at[0, "complaints"] == 12 and out.at[0, "segment"] == "" and "carrier" not in out.at[0, "title"]
+
+
+def test_an_actions_quotes_show_why_its_playbook_variant_was_chosen():
+    """Regression (real CSAT remarks): "Delivery agent: hold delivery partners to account" quoted first "It was
+    very nice to talk to the customer care agent but my delivery problem was not solved", which says the title's
+    words but is about support, not a rider."""
+    texts = ["It was very nice to talk to the customer care agent but my delivery problem was not solved",
+             "Delivery agent was rude and never came to my door", "The delivery agent marked it delivered falsely",
+             "Agent for delivery says the parcel is lost somewhere", "Delivery boy asked me for extra money",
+             "Courier guy left the parcel outside in the rain", "Delivery agent did not call before coming"]
+    items = pd.DataFrame({S.ID: [f"i{k}" for k in range(7)], S.THEME: "T1", S.CLEAN_TEXT: texts,
+                          S.THEME_SIM: [1 - k / 100 for k in range(7)], S.WEEK: 1, S.NEGATIVE: True,
+                          S.ROOT_CAUSE: "delivery"})
+    stats = pd.DataFrame([stats_row("T1", 7, 7, growth=None, negative_share=1.0, label="Delivery agent")])
+    out = rank_actions(stats, NO_SEGMENTS, items, load_taxonomy(), RankConfig(min_theme_size=5, min_complaints=5))
+    assert out.at[0, "title"] == "Delivery agent: hold delivery partners to account"
+    # those that say the title and fit its playbook, most typical first ("Agent for delivery" says the title, is
+    # about a rider, and is no "delivery agent" to the pattern: it would come next, then the support remark)
+    assert out.at[0, "evidence"] == [texts[1], texts[2], texts[6]]

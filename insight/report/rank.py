@@ -269,7 +269,8 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
             r.update(title=titled(variant.title, problem, r["segment"]), steps=list(variant.steps or rc.playbook.steps))
             r["explanation"]["playbook_share"] = round(share, 3)
         r["evidence"] = pick_evidence(quoted, [r["theme_id"], *r["related_themes"]], r.pop("_segment"),
-                                      r["spike_weeks"], cfg.n_evidence, r["root_cause"], says=title_says(problem))
+                                      r["spike_weeks"], cfg.n_evidence, r["root_cause"], says=title_says(problem),
+                                      fits=variant_pattern(variant) if variant is not None else None)
         draws = r.pop("_draws")
         if r["related_themes"]:  # the interval of the sum the action reports, not of its first theme
             r["explanation"]["impact_interval_90"] = interval(draws, r["impact"])
@@ -298,11 +299,15 @@ def choose_playbook(playbook: Playbook, texts: pd.Series) -> tuple[PlaybookVaria
     texts = texts.fillna("").astype(str)
     best, best_share = None, 0.0
     for variant in playbook.variants:
-        said = re.compile("|".join(f"(?:{p})" for p in variant.when), re.IGNORECASE)
-        share = float(texts.map(said.search).notna().mean())
+        share = float(texts.map(variant_pattern(variant).search).notna().mean())
         if share >= variant.min_share and share > best_share:
             best, best_share = variant, share
     return best, best_share
+
+
+def variant_pattern(variant: PlaybookVariant) -> re.Pattern:
+    """A variant's ``when`` patterns as the one expression its complaints are matched with."""
+    return re.compile("|".join(f"(?:{p})" for p in variant.when), re.IGNORECASE)
 
 
 def _of_cause(complaints: pd.DataFrame, cause: str) -> pd.DataFrame:
@@ -443,7 +448,8 @@ EVIDENCE_WINDOW = 50  # the most typical complaints a preferred quote is drawn f
 
 
 def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | None, weeks: list[int],
-                  n: int, cause: str | None = None, says: frozenset[str] = frozenset()) -> list[str]:
+                  n: int, cause: str | None = None, says: frozenset[str] = frozenset(),
+                  fits: re.Pattern | None = None) -> list[str]:
     """Typical, distinct quotes of the themes, taken from their segment and spike weeks when they have them, and
     first from the complaints tagged ``cause`` (the action's root cause), the others filling what those leave: a
     theme can hold two causes' complaints (sizes that run small, sizes sold out), and the team that owns the
@@ -460,7 +466,10 @@ def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | Non
     quotes exist, the most typical distinct ones fill the list, short or not. ``says``: the words the action's
     title names its problem by (``title_says``); at each step, quotes that say them together
     (``says_together``) come first, so a title and its quotes agree ("Runs small" quoted "Runs large" from a
-    theme of sizes that run both ways)."""
+    theme of sizes that run both ways). ``fits``: the pattern of the playbook variant the action took
+    (``variant_pattern``); among quotes alike in that, those it matches come next, so the quotes show why the
+    playbook was chosen (CSAT "Delivery agent: hold delivery partners to account" quoted "It was very nice to talk
+    to the customer care agent but my delivery problem was not solved" first, which is about no rider)."""
     pool = items[items[S.THEME].isin(theme_ids)]
     narrowed = pool
     if segment is not None:
@@ -473,7 +482,7 @@ def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | Non
     pool = pool.sort_values([S.THEME_SIM, S.CLEAN_TEXT, S.ID], ascending=[False, True, True], kind="stable")
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    candidates, seen, saying = [], set(), set()
+    candidates, seen, saying, fitting = [], set(), set(), set()
     for text in pool[S.CLEAN_TEXT]:
         words = re.findall(r"[a-z0-9]+", text.lower())
         key = " ".join(words[:10])  # the same message with a different ending
@@ -484,6 +493,8 @@ def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | Non
             candidates.append((text, content, len(words)))
             if says and says_together(["not" if w in NEGATIONS else r for w, r in zip(words, read)], says):
                 saying.add(text)
+            if fits is not None and fits.search(text):
+                fitting.add(text)
     picked: list[tuple[str, set[str], int]] = []
 
     def new(words: set[str]) -> bool:  # a quote whose words were mostly said already adds nothing
@@ -505,7 +516,8 @@ def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | Non
         if scope is candidates:
             passes.append((candidates, lambda c: True))
         for group, keep in passes:
-            for c in sorted(group, key=lambda c: c[0] not in saying):  # stable: typical first among either
+            # stable: typical first among those alike
+            for c in sorted(group, key=lambda c: (c[0] not in saying, c[0] not in fitting)):
                 if len(picked) == n:
                     break
                 if c not in picked and keep(c):

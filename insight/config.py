@@ -298,8 +298,16 @@ class PlaybookVariant(_Section):
     @field_validator("when")
     @classmethod
     def _compiles(cls, v: list[str]) -> list[str]:
-        _regexes(["|".join(f"(?:{p})" for p in _regexes(v))])  # matched as one ("(?i)" only leads a pattern alone)
+        _regexes([_joined(_regexes(v))])  # checked as it is matched: "(?i)" compiles alone, not joined
         return v
+
+    def matcher(self) -> re.Pattern:
+        """The ``when`` patterns as the one expression complaints are matched with."""
+        return re.compile(_joined(self.when), re.IGNORECASE)
+
+
+def _joined(patterns: list[str]) -> str:
+    return "|".join(f"(?:{p})" for p in patterns)
 
 
 class Playbook(_Section):

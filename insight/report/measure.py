@@ -151,9 +151,13 @@ def own_cause_complaints(items: pd.DataFrame, by: str, causes: dict, recent_week
     if items.empty or S.NEGATIVE not in items:
         return pd.DataFrame(columns=columns)
     own = items.loc[items[S.NEGATIVE].fillna(False).astype(bool).to_numpy()
-                    & (items[S.ROOT_CAUSE].astype(object) == items[by].map(causes)).to_numpy(), [by, S.WEEK]]
-    n_weeks = int(items[S.WEEK].max())
-    recent = own[own[S.WEEK] > n_weeks - recent_window(n_weeks, recent_weeks)] if trends else own
+                    & (items[S.ROOT_CAUSE].astype(object) == items[by].map(causes)).to_numpy(),
+                    [by, S.WEEK] if trends else [by]]
+    if trends:
+        n_weeks = int(items[S.WEEK].max())
+        recent = own[own[S.WEEK] > n_weeks - recent_window(n_weeks, recent_weeks)]
+    else:
+        recent = own
     out = pd.DataFrame({by: list(causes)})
     out["cause_complaints"] = out[by].map(own.groupby(by).size()).fillna(0).astype(int)
     out["recent_cause_complaints"] = out[by].map(recent.groupby(by).size()).fillna(0).astype(int)

@@ -220,8 +220,8 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
         pocket = row.get(S.SUBTHEME)
         mine = complaints[complaints[S.SUBTHEME] == pocket] if pocket else \
             complaints[complaints[S.THEME] == row[S.THEME]]
-        if row.get("theme_complaints") and S.ROOT_CAUSE in mine:  # a spread theme: who is behind its own cause's
-            mine = mine[mine[S.ROOT_CAUSE] == cause]
+        if row.get("theme_complaints"):  # a spread theme: who is behind its own cause's complaints
+            mine = _of_cause(mine, cause)
         lifted = segments[segments[S.THEME] == row[S.THEME]]
         seg_row = behind(mine, lifted, list(row.get("spike_weeks") or []))
         if seg_row is None and not pocket and cause_segments is not None and len(cause_segments):
@@ -270,7 +270,7 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
             r["explanation"]["playbook_share"] = round(share, 3)
         r["evidence"] = pick_evidence(quoted, [r["theme_id"], *r["related_themes"]], r.pop("_segment"),
                                       r["spike_weeks"], cfg.n_evidence, r["root_cause"], says=title_says(problem),
-                                      fits=variant_pattern(variant) if variant is not None else None)
+                                      fits=variant.matcher() if variant is not None else None)
         draws = r.pop("_draws")
         if r["related_themes"]:  # the interval of the sum the action reports, not of its first theme
             r["explanation"]["impact_interval_90"] = interval(draws, r["impact"])
@@ -299,15 +299,10 @@ def choose_playbook(playbook: Playbook, texts: pd.Series) -> tuple[PlaybookVaria
     texts = texts.fillna("").astype(str)
     best, best_share = None, 0.0
     for variant in playbook.variants:
-        share = float(texts.map(variant_pattern(variant).search).notna().mean())
+        share = float(texts.map(variant.matcher().search).notna().mean())
         if share >= variant.min_share and share > best_share:
             best, best_share = variant, share
     return best, best_share
-
-
-def variant_pattern(variant: PlaybookVariant) -> re.Pattern:
-    """A variant's ``when`` patterns as the one expression its complaints are matched with."""
-    return re.compile("|".join(f"(?:{p})" for p in variant.when), re.IGNORECASE)
 
 
 def _of_cause(complaints: pd.DataFrame, cause: str) -> pd.DataFrame:
@@ -467,7 +462,7 @@ def pick_evidence(items: pd.DataFrame, theme_ids: list[str], segment: dict | Non
     title names its problem by (``title_says``); at each step, quotes that say them together
     (``says_together``) come first, so a title and its quotes agree ("Runs small" quoted "Runs large" from a
     theme of sizes that run both ways). ``fits``: the pattern of the playbook variant the action took
-    (``variant_pattern``); among quotes alike in that, those it matches come next, so the quotes show why the
+    (``PlaybookVariant.matcher``); among quotes alike in that, those it matches come next, so the quotes show why the
     playbook was chosen (CSAT "Delivery agent: hold delivery partners to account" quoted "It was very nice to talk
     to the customer care agent but my delivery problem was not solved" first, which is about no rider)."""
     pool = items[items[S.THEME].isin(theme_ids)]

@@ -332,10 +332,9 @@ def health(items: pd.DataFrame, theme_table: pd.DataFrame, history: dict[str, An
         per_theme = stored[negative].groupby(S.THEME).size()
         shares = theme_table.get(f"{S.ROOT_CAUSE}_share", pd.Series(np.nan, theme_table.index))
         own = None  # each theme's complaints of its own cause, counted as ranking counts them (``rank.own_cause``)
-        if S.ROOT_CAUSE in stored:
-            unhappy = stored[negative]
+        if S.ROOT_CAUSE in stored and S.NEGATIVE in stored:
             causes = dict(zip(theme_table[S.THEME], theme_table[S.ROOT_CAUSE]))
-            own = unhappy[unhappy[S.ROOT_CAUSE].astype(object) == unhappy[S.THEME].map(causes)].groupby(S.THEME).size()
+            own = own_cause_complaints(stored, S.THEME, causes, 1, trends=False).set_index(S.THEME)["cause_complaints"]
         for theme, cause, share in zip(theme_table[S.THEME], theme_table[S.ROOT_CAUSE], shares):
             if theme == S.UNTHEMED or per_theme.get(theme, 0) < min_complaints:
                 continue

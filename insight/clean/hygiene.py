@@ -18,6 +18,7 @@ import pandas as pd
 
 from .. import schema as S
 from ..lexicon import DISPLEASURE, PRAISE
+from .language import gloss_hinglish
 
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\ufeff]")
 _WS = re.compile(r"\s+")
@@ -189,7 +190,8 @@ _EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0E\uFE0
 
 def model_text(text: str, names: Sequence[str] = ()) -> str:
     """The text embedders, keyword matchers and theme labels read: the customer's words without @handles, links,
-    hashtag marks and emoji, with HTML entities decoded and elongations shortened ("sooooo" reads "soo").
+    hashtag marks and emoji, with HTML entities decoded and elongations shortened ("sooooo" reads "soo"), and
+    romanised Hindi glossed in English (``gloss_hinglish``: the encoder is English).
 
     A brand's handle says who was addressed, not what went wrong: left in, it pulls every tweet to that brand into
     one theme and names the theme after it. The stored text keeps all of it (evidence quotes show what was written).
@@ -202,7 +204,7 @@ def model_text(text: str, names: Sequence[str] = ()) -> str:
     s = _EMOJI.sub(" ", _ELONGATED.sub(r"\1\1", s))
     if names:
         s = _names_pattern(tuple(names)).sub(" ", s)
-    s = _WS.sub(" ", s).strip()
+    s = gloss_hinglish(_WS.sub(" ", s).strip())
     return s or text
 
 

@@ -85,12 +85,15 @@ HINGLISH_GLOSS: dict[str, str] = {
     **_gloss("time", "samay waqt"), **_gloss("reached", "pahuncha pahunchi pohocha pahunch"),
     **_gloss("working", "chal chalta chalti"), **_gloss("exchange", "badla badalna badal"),
     **_gloss("new", "naya nayi naye"), **_gloss("cheap", "sasta"), **_gloss("expensive", "mehenga mehnga"),
-    **_gloss("price", "daam kimat keemat"),
+    **_gloss("price", "daam kimat keemat"), **_gloss("received", "mil"), **_gloss("want", "chaye chahie"),
+    **_gloss("great", "badhiya badiya"), **_gloss("liked", "pasand psnd"), **_gloss("manner", "tarika tarike trike"),
+    **_gloss("after", "baad"), **_gloss("with", "saath sath"), **_gloss("do", "kigiye kariye kariya"),
+    **_gloss("", "ha hn"), **_gloss("and", "ar"), **_gloss("that", "vo"),
 }
-# glossed spellings that English feedback writes too (56,000 English texts of three real sets hold each of them):
+# glossed spellings that English feedback writes too (59,000 English texts of three real sets hold each of them):
 # they gloss a text found to be romanised Hindi, but never help to find one
-_ALSO_ENGLISH = frozenset("ap bat dia din har he hi hone kia main maine mat mein mila mile ne sake the tk tum wo "
-                          "ye".split())
+_ALSO_ENGLISH = frozenset("ap ar bat dia din ha har he hi hone kia main maine mat mein mila mile ne sake the tk tum "
+                          "wo ye".split())
 # what tells romanised Hindi: the common words above and every glossed spelling English does not write
 _HINDI_WORDS = _HINGLISH_HINTS | (frozenset(HINGLISH_GLOSS) - _ALSO_ENGLISH)
 _GLOSSED = re.compile(r"(?i)\b(?:" + "|".join(sorted(HINGLISH_GLOSS, key=len, reverse=True)) + r")\b")

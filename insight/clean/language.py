@@ -18,6 +18,8 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
+from ..lexicon import HINDI_NEGATIONS
+
 UNDETERMINED = "und"
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _ENGLISH_HINTS = frozenset(
@@ -50,7 +52,7 @@ HINGLISH_GLOSS: dict[str, str] = {
     **_gloss("me", "mujhe muje mujhse mujhko hamko humko hame hume"),
     **_gloss("you", "aap aapka aapki aapke apka apki apke ap apse aapse tum tumhara"),
     **_gloss("their", "uska uski uske unka unki unke"),
-    **_gloss("and", "aur ar"), **_gloss("but", "lekin magar"), **_gloss("not", "nahi nhi nahin nai nehi nahii mat"),
+    **_gloss("and", "aur ar"), **_gloss("but", "lekin magar"), **_gloss("not", *HINDI_NEGATIONS, "nahii mat"),
     **_gloss("what", "kya"), **_gloss("any", "koi"), **_gloss("also", "bhi"), **_gloss("now", "abhi"),
     **_gloss("till", "tak tk"), **_gloss("when", "kab jab"), **_gloss("why", "kyu kyon kyun"),
     **_gloss("how", "kaise kese"), **_gloss("all", "sab sabhi"), **_gloss("some", "kuch kuchh"),
@@ -100,13 +102,13 @@ _GLOSSED = re.compile(r"(?i)\b(?:" + "|".join(sorted(HINGLISH_GLOSS, key=len, re
 _SPACES = re.compile(r"\s{2,}")
 
 
-def is_hinglish(text: str) -> bool:
+def is_hinglish(text: str, words: Sequence[str] | None = None) -> bool:
     """Whether ``text`` is romanised Hindi: Latin letters only (punctuation may be curly), two or more Hindi words
     (``_HINDI_WORDS``), and no fewer of them than of common English words ("refund nahi mila" is; "Good taking
-    but the return was not picked up" is not)."""
+    but the return was not picked up" is not). ``words``: the lower-cased text's words, when the caller has them."""
     if not text.isascii() and any(c.isalpha() and not c.isascii() for c in text):
         return False
-    words = _WORD.findall(text.lower())
+    words = _WORD.findall(text.lower()) if words is None else words
     hinglish = sum(w in _HINDI_WORDS for w in words)
     return hinglish >= 2 and hinglish >= sum(w in _ENGLISH_HINTS for w in words)
 
@@ -153,7 +155,7 @@ class LanguageDetector:
             words = _WORD.findall(t.lower())
             if len(words) < self.min_words:
                 continue
-            if is_hinglish(t):
+            if is_hinglish(t, words):
                 out[i] = "hi"
             elif t.isascii() and any(w in _ENGLISH_HINTS for w in words) and "en" in self.languages:
                 out[i] = "en"

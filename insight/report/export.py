@@ -59,8 +59,8 @@ def to_jira(actions: pd.DataFrame) -> str:
         steps = "\n".join(f"- {x}" for x in (a.get("steps") or []))
         counted = f"{a.get('complaints')} complaints of {a.get('volume')} items" if _given(a.get("complaints")) \
             else f"items {a.get('volume')}"
-        spread = (a.get("explanation") or {}).get("theme_complaints") if isinstance(a.get("explanation"), dict) \
-            else None
+        why = a.get("explanation")
+        spread = why.get("theme_complaints") if isinstance(why, dict) else None
         if spread:  # a theme spread over causes: its action counts its own cause's complaints alone
             counted = (f"{a.get('complaints')} {str(a.get('root_cause') or '').replace('_', ' ')} complaints of the "
                        f"theme's {spread} ({a.get('volume')} items)")

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
-from ..config import Playbook, PlaybookVariant, RankConfig, Taxonomy
+from ..config import Playbook, PlaybookVariant, RankConfig, RootCause, Taxonomy
 from ..lexicon import NAMING_WORDS, NEGATIONS
 from .measure import lift_sentence
 from .polarity import warm
@@ -216,7 +216,7 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
             continue
         impact, why = impact_score(row)
         cause = row[S.ROOT_CAUSE]
-        rc = taxonomy.root_causes.get(cause) or taxonomy.root_causes[taxonomy.keys[-1]]
+        rc = _root_cause(taxonomy, cause)
         pocket = row.get(S.SUBTHEME)
         mine = complaints[complaints[S.SUBTHEME] == pocket] if pocket else \
             complaints[complaints[S.THEME] == row[S.THEME]]
@@ -263,7 +263,7 @@ def rank_actions(theme_stats: pd.DataFrame, segments: pd.DataFrame, items: pd.Da
         if r["related_themes"] and wider:
             r["segment_sentence"] = wider
         quoted, problem = _quoted(complaints, r.pop("_quoted")), r.pop("_problem")
-        rc = taxonomy.root_causes.get(r["root_cause"]) or taxonomy.root_causes[taxonomy.keys[-1]]
+        rc = _root_cause(taxonomy, r["root_cause"])
         variant, share = choose_playbook(rc.playbook, _of_cause(quoted, r["root_cause"])[S.CLEAN_TEXT])
         if variant is not None:  # what these complaints need done, where its cause's playbook is too general
             r.update(title=titled(variant.title, problem, r["segment"]), steps=list(variant.steps or rc.playbook.steps))
@@ -303,6 +303,11 @@ def choose_playbook(playbook: Playbook, texts: pd.Series) -> tuple[PlaybookVaria
         if share >= variant.min_share and share > best_share:
             best, best_share = variant, share
     return best, best_share
+
+
+def _root_cause(taxonomy: Taxonomy, cause: str) -> RootCause:
+    """The taxonomy's entry for ``cause``; a cause it no longer holds gets its last cause's (owner, playbook)."""
+    return taxonomy.root_causes.get(cause) or taxonomy.root_causes[taxonomy.keys[-1]]
 
 
 def _of_cause(complaints: pd.DataFrame, cause: str) -> pd.DataFrame:

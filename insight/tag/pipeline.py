@@ -49,7 +49,7 @@ class ZeroShotTagger:
     2. each cause's score, the mean cosine to its ``top_k`` nearest prototypes;
     3. the out-of-taxonomy cause scores at least ``out_of_taxonomy_below`` (a remark no cause fits well is
        "other", whatever other's own seeds say; only remarks in a language the encoder reads are judged so) and
-       wins outright where the remark is praise throughout;
+       wins outright where the remark is praise throughout (a keyword there names what went well, not a cause);
     4. a softmax with ``temperature``, blended with keyword and pattern evidence (``keyword_weight``), with
        reviewers' labels (``teach``), and with the causes of its ``batch_neighbours`` nearest remarks in the batch
        (``adapt.batch_smooth``, after sharpening by ``calibration_temperature``).
@@ -97,14 +97,20 @@ class ZeroShotTagger:
         self.classes_ = np.asarray(self.taxonomy.keys)
         return self
 
-    def scores(self, X: np.ndarray, texts: Sequence[str] | None = None, judged: np.ndarray | None = None
-               ) -> np.ndarray:
+    def focus(self, texts: Sequence[str] | None) -> list[str] | None:
+        """Each remark's complaint clauses (``focus.complaint_focus``; "" for praise throughout), where this tagger
+        reads them at all."""
+        wanted = texts is not None and (self.focus_weight or self.praise_is_out_of_taxonomy)
+        return complaint_focus(texts) if wanted else None
+
+    def scores(self, X: np.ndarray, texts: Sequence[str] | None = None, judged: np.ndarray | None = None,
+               focus: list[str] | None = None) -> np.ndarray:
         """Steps 1-3: each remark's score per cause, in taxonomy order, before the softmax. ``judged``: the remarks
         the out-of-taxonomy floor applies to (default all): a remark in a language the encoder reads poorly sits
-        far from every cause whatever it says, so distance is no sign that nothing fits."""
+        far from every cause whatever it says, so distance is no sign that nothing fits. ``focus``: the remarks'
+        complaint clauses where the caller has them already."""
         X = np.asarray(X, dtype=np.float32)
-        wanted = texts is not None and (self.focus_weight or self.praise_is_out_of_taxonomy)
-        focus = complaint_focus(texts) if wanted else None
+        focus = self.focus(texts) if focus is None else focus
         encode = getattr(self, "encode_", None)
         if focus is not None and self.focus_weight and encode is not None:
             changed = [i for i, (f, t) in enumerate(zip(focus, texts)) if f and f != t]
@@ -144,9 +150,13 @@ class ZeroShotTagger:
 
     def predict_proba(self, X: np.ndarray, texts: Sequence[str] | None = None, judged: np.ndarray | None = None
                       ) -> np.ndarray:
-        proba = softmax(self.scores(X, texts, judged) / self.temperature)
+        focus = self.focus(texts)
+        proba = softmax(self.scores(X, texts, judged, focus) / self.temperature)
         if texts is not None and self.keyword_weight:  # vectors alone: no keyword evidence
             evidence = keyword_evidence(texts, self.taxonomy, self.matcher_)
+            if focus is not None and self.praise_is_out_of_taxonomy and self.taxonomy.out_of_taxonomy is not None:
+                # praise throughout: a cause's keyword there names what went well ("the courier was lovely")
+                evidence[[f == "" for f in focus]] = 0
             proba = blend_keywords(proba, evidence, self.keyword_weight)
             proba = self.in_passing(proba, evidence)
         proba = self.memory_.blend(proba, X)

@@ -103,6 +103,23 @@ def test_romanised_hindi_is_read_in_english(raw, expected):
     assert model_text(raw) == expected
 
 
+def test_a_fix_told_in_romanised_hindi_reads_as_done():
+    """Regression (real CSAT remarks): "problem solve kar di" (solved it) was glossed word by word to "problem
+    solve do give", which no longer read as a fix, so thanks such as "madam ne mera problem solve kar diya hai.
+    thanks" were tagged customer_service. A request ("solve karo") and a denial ("solve nahi hua") stay complaints."""
+    from insight.tag import complaint_focus
+
+    done = ["madam ne mera problem solve kar diya hai . thanks madam",
+            "Banda bahut accha tha aur meri problem solve kar di",
+            "mera issue resolve kiya, bahut dhanyavaad sir",
+            "apka bohot bohot dhanyavaad sir problem solve ho gaya"]
+    assert [model_text(t).count("solved") for t in done] == [1, 1, 1, 1]
+    assert complaint_focus([model_text(t) for t in done]) == ["", "", "", ""]
+    open_ = ["meri problem jaldi solve karo please", "mera problem abhi tak solve nahi hua hai"]
+    assert all("solved" not in model_text(t) for t in open_)
+    assert all(complaint_focus([model_text(t)])[0] for t in open_)
+
+
 @pytest.mark.parametrize("text", [
     "the main bat of the kit is broken, so we had to order another",  # English: "main", "bat" and "the" stay
     "Good taking but the return phone was not picked up",  # English words outnumber the Hindi ones

@@ -98,6 +98,11 @@ _ALSO_ENGLISH = frozenset("ap ar bat dia din ha har he hi hone kia main maine ma
                           "wo ye".split())
 # what tells romanised Hindi: the common words above and every glossed spelling English does not write
 _HINDI_WORDS = _HINGLISH_HINTS | (frozenset(HINGLISH_GLOSS) - _ALSO_ENGLISH)
+# a fix told in the perfective or future ("problem solve kar di", "solve ho jayega"): glossed word by word it would
+# read "solve do give", an open request, so such thanks looked like complaints
+_SOLVED = re.compile(r"(?i)\b((?:re)?solve)\s+(?:(?:kar|kr)\s*)?(?:diya|diye|dia|di|kiya|kiye|kia|ki|kri|kari|kardi|"
+                     r"krdi|kardiya|krdiya|ho\s*(?:gaya|gya|gayi|gyi|gaye|gye)|hua|hui|huaa)\b")
+_WILL_BE_SOLVED = re.compile(r"(?i)\b((?:re)?solve)\s+(?:ho\s*)?(?:jayega|jaega|jayegi|jaegi|jaayega|jayenge)\b")
 _GLOSSED = re.compile(r"(?i)\b(?:" + "|".join(sorted(HINGLISH_GLOSS, key=len, reverse=True)) + r")\b")
 _SPACES = re.compile(r"\s{2,}")
 
@@ -119,7 +124,8 @@ def gloss_hinglish(text: str) -> str:
     models read ("mera paisa wapas karo" -> "my money back do")."""
     if not is_hinglish(text):
         return text
-    glossed = _GLOSSED.sub(lambda m: HINGLISH_GLOSS[m.group(0).lower()], text)
+    told = _WILL_BE_SOLVED.sub(lambda m: f"will be {m.group(1).lower()}d", _SOLVED.sub(r"\1d", text))
+    glossed = _GLOSSED.sub(lambda m: HINGLISH_GLOSS[m.group(0).lower()], told)
     return _SPACES.sub(" ", glossed).strip() or text
 
 

@@ -45,6 +45,10 @@ NAMING_WORDS = frozenset({"amount", "back", "bill", "bottom", "call", "detail", 
                           "part", "side", "system", "thick", "thin", "top"})
 # romanised Hindi "not", as customers spell it; it follows what it negates ("refund nahi mila", "acchi nahin hai")
 HINDI_NEGATIONS = ("nahi", "nhi", "nahin", "nai", "nehi")
+# what follows "solve" / "resolve" in romanised Hindi when it is done ("solve kar diya", "resolve kiya", "solve ho
+# gaya": solved); "solve kar do" and "solve karo" ask for it (a regular-expression fragment)
+HINDI_DONE = (r"(?:(?:kar|kr)\s*)?(?:diya|diye|dia|di|kiya|kiye|kia|ki|kri|kari|kardi|krdi|kardiya|krdiya)|"
+              r"(?:ho\s*)?(?:gaya|gaye|gayi|gya|gye|gyi)|hua|hui|huaa")
 # what makes "refund not received" the opposite of "refund received", as words are split on anything not a letter
 # ("didn't" -> "didn", "t")
 NEGATIONS = frozenset({"not", "no", "never", "nor", "cannot", "cant", "without", "none", "nothing", "nobody",

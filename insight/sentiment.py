@@ -11,7 +11,7 @@ import copy
 import re
 from functools import lru_cache
 
-from .lexicon import HINDI_NEGATIONS
+from .lexicon import HINDI_DONE, HINDI_NEGATIONS
 
 # romanised Hindi feeling words, spelt as customers spell them: "good", "great", "wonderful", "beautiful",
 # "excellent", "thanks", "help", "satisfied"; "useless", "troubled", "fraud", "bad", "dirty", "mad", "thief",
@@ -64,7 +64,7 @@ RESOLVED = re.compile(
     r"\b(?:resolved|solved|sorted|fixed)\b|"
     r"\b(?:is|are|was|were|got|gets|has been|have been)\W+(?:(?:now|already|finally|instant|instantly|quickly|"
     r"easily|fully)\W+)?(?:re)?solve\b|"
-    r"\b(?:re)?solved?\W+(?:ho\W+)?(?:gaya|gaye|gayi|gya|gye|gyi)\b|"  # Hinglish: "problem solve ho gaya"
+    rf"\b(?:re)?solved?\W+(?:{HINDI_DONE})\b|"  # Hinglish: "problem solve ho gaya", "solve kar diya"
     r"\bby\W+(?:re)?solving\b|"  # "helped me by resolving my issue"
     # thanks for a fix, "thanks to solve" as Indian English says it; thanks before a request ("thank you in
     # advance, please solve") is not one

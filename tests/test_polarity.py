@@ -40,6 +40,11 @@ from insight.report import polarity, rating_polarity, text_polarity
     # solved"), and complaints that must stay complaints ("the service is not good", "cannot solve one problem")
     ("Mujhe aapse baat karke bahut achcha", "positive"), ("Bahut badhiya service", "positive"),
     ("Problem solve ho gaye hai", "positive"),
+    # a fix told with "kar diya" / "kiya" ("solved it"); requests ("kar do", "karo") and denials stay complaints
+    ("madam ne mera problem solve kar diya hai . thanks for madam", "positive"),
+    ("Sir ne bilkul politely bat ki or mere issue resolve kiya", "positive"),
+    ("Meri problem jaldi solve kar do", "negative"), ("problem solve karo please", "negative"),
+    ("Mera issue 2 months se solve nahi kiya", "negative"),
     ("Acchi service nahin hai Shopzilla ka", "negative"),
     ("Kya ghatiya agent he ek problem solve nahi kr sakte", "negative"),
     ("Mujhe 10 dino se pareshan kar rakha hai", "negative"),

@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-from ..lexicon import HINDI_NEGATIONS
+from ..lexicon import HINDI_DONE, HINDI_NEGATIONS
 
 UNDETERMINED = "und"
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
@@ -100,8 +100,7 @@ _ALSO_ENGLISH = frozenset("ap ar bat dia din ha har he hi hone kia main maine ma
 _HINDI_WORDS = _HINGLISH_HINTS | (frozenset(HINGLISH_GLOSS) - _ALSO_ENGLISH)
 # a fix told in the perfective or future ("problem solve kar di", "solve ho jayega"): glossed word by word it would
 # read "solve do give", an open request, so such thanks looked like complaints
-_SOLVED = re.compile(r"(?i)\b((?:re)?solve)\s+(?:(?:kar|kr)\s*)?(?:diya|diye|dia|di|kiya|kiye|kia|ki|kri|kari|kardi|"
-                     r"krdi|kardiya|krdiya|ho\s*(?:gaya|gya|gayi|gyi|gaye|gye)|hua|hui|huaa)\b")
+_SOLVED = re.compile(rf"(?i)\b((?:re)?solve)\s+(?:{HINDI_DONE})\b")
 _WILL_BE_SOLVED = re.compile(r"(?i)\b((?:re)?solve)\s+(?:ho\s*)?(?:jayega|jaega|jayegi|jaegi|jaayega|jayenge)\b")
 _GLOSSED = re.compile(r"(?i)\b(?:" + "|".join(sorted(HINGLISH_GLOSS, key=len, reverse=True)) + r")\b")
 _SPACES = re.compile(r"\s{2,}")

@@ -111,6 +111,22 @@ def test_the_brief_names_the_themes_an_action_folds():
     assert text.count(" themes: ") == 1  # an action of one theme says nothing more
 
 
+def test_the_brief_names_a_folded_theme_by_what_its_complaints_say():
+    """Regression (CSAT export, read as a CX lead): #1 "Resolve my problem" listed a theme "Customer care" among the
+    five it folds, right above #2 "Customer care". That theme was folded for its complaints, which go by "Issue not
+    resolved" (its ``problem_label``); its own label is what all its members, praise included, say most."""
+    from insight.report import brief
+
+    actions = ACTIONS.assign(related_themes=[["TH0007"], []])
+    themes = pd.DataFrame({"theme_id": ["TH0001", "TH0002", "TH0007"],
+                           "label": ["late parcels", "refunds", "Customer care"],
+                           "problem_label": ["late parcels", "refunds", "Issue not resolved"]})
+    events = pd.DataFrame(columns=["run_id", "event", "theme_id"])
+    said = brief({"run_id": "r1", "counts": {}}, actions, pd.DataFrame(columns=["level", "column", "sentence"]),
+                 themes, events, None)
+    assert '   - 2 themes: "late parcels", "Issue not resolved"' in to_markdown(said)
+
+
 def test_action_lifecycle_persists_across_runs(tiny_frame, tiny_config):
     from typer.testing import CliRunner
 

@@ -38,8 +38,11 @@ def brief(run: dict[str, Any], actions: pd.DataFrame, segments: pd.DataFrame, th
         new_themes = [f"{t}: {indexed.at[t, 'label']} ({int(indexed.at[t, 'size'])} items)"
                       for t in sorted(born_before & persisted) if t in indexed.index]
     changes = this["event"].value_counts().to_dict() if previous_run_id is not None else {}
-    # an action that folds several themes ("Customer care", "Customer service", "Support") says which, by name
+    # an action that folds several themes ("Customer care", "Customer service", "Support") says which, by the name
+    # their complaints go by (what folded them), else the theme's own label
     names = dict(zip(themes["theme_id"], themes["label"])) if {"theme_id", "label"} <= set(themes.columns) else {}
+    if "problem_label" in themes.columns:
+        names.update({t: p for t, p in zip(themes["theme_id"], themes["problem_label"]) if isinstance(p, str) and p})
     covers = {a["theme_id"]: [names.get(t, t) for t in [a["theme_id"], *a["related_themes"]]]
               for a in actions.to_dict("records") if isinstance(a.get("related_themes"), list) and a["related_themes"]}
     drivers = []

@@ -66,6 +66,11 @@ RESOLVED = re.compile(
     r"easily|fully)\W+)?(?:re)?solve\b|"
     rf"\b(?:re)?solved?\W+(?:{HINDI_DONE})\b|"  # Hinglish: "problem solve ho gaya", "solve kar diya"
     r"\bby\W+(?:re)?solving\b|"  # "helped me by resolving my issue"
+    # the bare verb after who did it, as Indian English reports a fix ("she solve my problem in minimum time"); after
+    # "sir" or "mam" it is as often a request ("sir resolve my issue as soon as possible"), after a modal a question
+    r"(?<!will )(?<!would )(?<!can )(?<!could )(?<!should )(?<!do )(?<!does )(?<!did )"
+    r"\b(?:he|she|they|executive|agent)\W+(?:re)?solve\W+(?:(?:my|the|our|this|that|all)\W+)?"
+    r"(?:issues?|problems?|query|queries|concerns?|complaints?)\b|"
     # thanks for a fix, "thanks to solve" as Indian English says it; thanks before a request ("thank you in
     # advance, please solve") is not one
     r"\b(?:thanks?|thank\W+(?:you|u)|thanku|thnx|thx|tnx|tnq)\W+(?:(?:so|very)\W+much\W+|a\W+lot\W+|"

@@ -29,6 +29,11 @@ from insight.report import polarity, rating_polarity, text_polarity
     # Indian English reports a fix with the bare verb; CSAT's "Solve my problem" action quoted these as complaints
     ("My problem is solve thank you", "positive"), ("Good Communication And This Problem Is Instant Solve", "positive"),
     ("Thanks to solve my prblm", "positive"),
+    # ... and after who did it ("he solve the issue"); CSAT #15 "Executive and query" quoted that as a complaint
+    ("Hi Ur executive is very clever person, he solve the issue now", "positive"),
+    ("Nice, she solve my problem in minimum time", "positive"), ("She solve my problem easily", "positive"),
+    ("sir resolve my issue as soon as possible", "negative"), ("he should solve the issue", "negative"),
+    ("Executives can not go beyond a script. Then how will they solve our queries?", "negative"),
     # thanks for a fix, in the forms CSAT remarks write it; the "Resolve my problem" action counted them as complaints
     ("Thanks to resolve my problem", "positive"), ("Thank you sir for solving my return problem", "positive"),
     ("Thanku so much for resolving my problem", "positive"), ("Thank you for solving my problem madam..", "positive"),

@@ -117,14 +117,16 @@ def test_the_brief_names_a_folded_theme_by_what_its_complaints_say():
     resolved" (its ``problem_label``); its own label is what all its members, praise included, say most."""
     from insight.report import brief
 
-    actions = ACTIONS.assign(related_themes=[["TH0007"], []])
-    themes = pd.DataFrame({"theme_id": ["TH0001", "TH0002", "TH0007"],
-                           "label": ["late parcels", "refunds", "Customer care"],
-                           "problem_label": ["late parcels", "refunds", "Issue not resolved"]})
+    actions = ACTIONS.assign(related_themes=[["TH0007"], ["TH0008", "TH0009"]])
+    themes = pd.DataFrame({"theme_id": ["TH0001", "TH0002", "TH0007", "TH0008", "TH0009"],
+                           "label": ["late parcels", "refunds", "Customer care", "refund", "refund money"],
+                           "problem_label": ["late parcels", "refunds", "Issue not resolved", "refunds", "refund"]})
     events = pd.DataFrame(columns=["run_id", "event", "theme_id"])
     said = brief({"run_id": "r1", "counts": {}}, actions, pd.DataFrame(columns=["level", "column", "sentence"]),
                  themes, events, None)
-    assert '   - 2 themes: "late parcels", "Issue not resolved"' in to_markdown(said)
+    text = to_markdown(said)
+    assert '   - 2 themes: "late parcels", "Issue not resolved"' in text
+    assert '   - 3 themes: "refunds" (2), "refund"' in text  # two themes whose complaints go by one name: said once
 
 
 def test_action_lifecycle_persists_across_runs(tiny_frame, tiny_config):

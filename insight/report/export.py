@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections import Counter
 from typing import Any
 
 import pandas as pd
@@ -89,7 +90,9 @@ def to_markdown(brief: dict[str, Any]) -> str:
                      f", status: {a.get('status', 'proposed')})")
         covered = (brief.get("covers") or {}).get(a.get("theme_id"))
         if covered:
-            lines.append(f"   - {len(covered)} themes: " + ", ".join(f'"{_md(name)}"' for name in covered))
+            said = Counter(covered)  # themes whose complaints go by one name: the name once, with how many
+            lines.append(f"   - {len(covered)} themes: " + ", ".join(
+                f'"{_md(name)}"' + (f" ({n})" if n > 1 else "") for name, n in said.items()))
         if a.get("segment_sentence"):
             lines.append(f"   - {_md(a['segment_sentence'])}")
         for q in (a.get("evidence") or [])[:2]:

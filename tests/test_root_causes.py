@@ -88,14 +88,17 @@ def test_praise_clauses_are_set_aside_and_praise_only_has_no_focus():
 
 def test_slang_and_unapostrophised_negations_are_complaints_not_praise():
     """Regression: once praise stopped taking keyword evidence, complaints the praise rule misread went to other:
-    VADER scores "lol" as positive, "doesnt" was no negation, and "slow" and "how do I" are no feeling to it."""
+    VADER scores "lol" and "easily" ("snags easily") as positive, "doesnt" was no negation, and "slow" and "how do I"
+    are no feeling to it."""
     complaints = ["the express option costs more than the lamp itself lol",
                   "tracking was soooo slow, like two weeks for one mug lol",
                   "how do i turn my store credit back into money",
                   "paying half by voucher and half by card doesnt work",
-                  "they said it was sorted, nobody even looked at it"]
+                  "they said it was sorted, nobody even looked at it",
+                  "the watch face scratches way too easily", "the fabric snags so easily"]
     assert complaint_focus(complaints) == complaints
-    assert complaint_focus(["I like the colour lol, great fit", "Love it, looks like the photo"]) == ["", ""]
+    assert complaint_focus(["I like the colour lol, great fit", "Love it, looks like the photo",
+                            "you can easily dress it up or down"]) == ["", "", ""]
     assert complaint_focus(["Superb, it doesn't crease at all and he didn't charge for the fitting"]) == [
         "Superb, it doesn't crease at all and he didn't charge for the fitting"]  # a negation still reads as complaint
 

@@ -27,7 +27,8 @@ CLAUSE_BREAK = re.compile(
 NOT_PRAISE = re.compile(
     r"\b(?:unresolved|wait\w*|needs?|too much|time|not|no|never|nothing|nobody|still|yet|don'?t|doesn'?t|didn'?t|"
     r"isn'?t|wasn'?t|can'?t|cannot|unable|without|nahi|nhi|worst|bad|poor|slow\w*|please|plz|pls|kindly|should|want|"
-    r"need|how (?:do|can) i)\b",
+    r"need|how (?:do|can) i|(?:scratch|break|broke|snag|wrinkle|pill|fade|tear|tore|rip|crack|stain|chip|peel|shrink|"
+    r"shrank|fray|dent|crease|smudge|rust)\w*\W+(?:\w+\W+){0,2}easily)\b",  # a defect that comes "easily"
     re.IGNORECASE)
 PROBLEM_NOUNS = re.compile(r"\b(?:problems?|issues?|query|queries|concerns?|complaints?)\b", re.IGNORECASE)
 LAUGHTER = re.compile(r"\b(?:lol|lmao|haha\w*)\b", re.IGNORECASE)  # VADER scores it positive; in complaints, sarcasm

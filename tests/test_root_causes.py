@@ -166,6 +166,17 @@ def test_review_order_puts_uncertain_first_and_spreads_over_unlike_items():
     assert review_order(np.array([[0.5, 0.5], [0.5, 0.5]]), np.eye(2, dtype=np.float32), impact=[0, 1])[0] == 1
 
 
+def test_the_queue_does_not_pass_over_a_related_remark_that_no_earlier_label_reaches():
+    # A label teaches near-copies only (the label memory's reach): a remark merely on a related subject still needs
+    # its own label, so diversity must not push it below a less uncertain one; a near-copy is still pushed down.
+    a, b, c = np.array([1.0, 0, 0]), np.array([0.5, np.sqrt(0.75), 0]), np.array([0, 0, 1.0])
+    d = np.array([0.95, np.sqrt(1 - 0.95 ** 2), 0])  # cosine 0.95 to a: a rephrasing
+    X = np.array([a, b, c, d], dtype=np.float32)  # b is at cosine 0.5 to a
+    margins = np.array([0.1, 0.2, 0.4, 0.12])
+    proba = np.column_stack([(1 + margins) / 2, (1 - margins) / 2])
+    assert review_order(proba, X).tolist() == [0, 1, 2, 3]
+
+
 def test_label_memory_leans_close_remarks_towards_reviewers_labels():
     memory = LabelMemory(["a", "b"], gate=0.5, weight=1.0).add(np.array([[1, 0]], dtype=np.float32), ["b"])
     proba = np.array([[0.9, 0.1], [0.9, 0.1]])

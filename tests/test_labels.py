@@ -264,3 +264,49 @@ def test_a_mixed_themes_problem_label_names_what_its_causes_owner_is_asked_to_fi
     renamed = name_by_cause(found(Registry(pinned_labels={"T001": "Invoices and warranty"})), texts,
                             [True] * len(texts), causes, ThemesConfig()).table
     assert renamed.iloc[0]["problem_label"] == "Invoices and warranty"  # a reviewer's name still wins
+
+
+def test_themes_that_come_out_with_one_name_are_told_apart_by_what_sets_each_apart():
+    # CSAT remarks gave four themes called "Customer care" (no reply, issues not resolved, praise, ...): the words
+    # they share name them all alike, so all but the largest are named by what sets them apart from the others
+    call = ["customer care never called me back", "customer care did not call back", "customer care is slow",
+            "customer care promised a call back", "customer care said they would call back", "customer care useless",
+            "customer care call back never happened", "customer care kept me waiting", "customer care no response",
+            "customer care ignored my mail"]
+    refund = ["customer care could not process my refund", "customer care refund still pending", "customer care again",
+              "customer care says refund initiated", "customer care refund not received", "customer care is bad",
+              "customer care did nothing", "customer care refund delayed", "customer care not helpful",
+              "customer care wasted my time"]
+    late = ["parcel arrived late", "parcel delivered late again", "my parcel is very late", "the parcel was late",
+            "parcel came two weeks late", "late parcel delivery", "parcel late and damaged", "parcel late",
+            "parcel still not here late", "late late parcel"]
+    texts = call + refund + late
+    labels = np.repeat([0, 1, 2], [len(call), len(refund), len(late)])
+    X = np.random.default_rng(0).normal(size=(len(texts), 8)).astype(np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    centroids = np.stack([X[labels == i].mean(axis=0) for i in range(3)])
+    names = describe_themes(texts, X, labels, centroids)["label"].tolist()
+    assert names[0] == "Customer care"  # the largest keeps the name
+    assert names[1] == "Customer care refund"  # as its members write it
+    assert names[2] == "Late parcel"
+
+
+def test_namesakes_no_word_tells_apart_are_told_apart_by_whether_they_complain():
+    # CSAT remarks: "Customer care" praised (15 % complaints) beside "Customer care" complained about (60 %)
+    praise = ["customer care was very good", "great customer care", "customer care very nice", "good customer care",
+              "customer care was excellent", "customer care good", "very good customer care", "customer care nice"]
+    moan = ["customer care very bad", "worst customer care", "customer care is poor", "bad customer care",
+            "customer care is the worst", "customer care bad", "very bad customer care", "customer care poor",
+            "customer care useless", "customer care pathetic"]
+    late = ["parcel arrived late", "parcel delivered late again", "my parcel is very late", "the parcel was late",
+            "parcel came two weeks late", "late parcel delivery", "parcel late and damaged", "parcel late"]
+    texts = praise + moan + late
+    labels = np.repeat([0, 1, 2], [len(praise), len(moan), len(late)])
+    X = np.random.default_rng(0).normal(size=(len(texts), 8)).astype(np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    centroids = np.stack([X[labels == i].mean(axis=0) for i in range(3)])
+    complaints = [False] * len(praise) + [True] * len(moan) + [True] * len(late)
+    names = describe_themes(texts, X, labels, centroids, complaints=complaints)["label"].tolist()
+    assert names[:2] == ["Customer care (few complaints)", "Customer care"]
+    # unmarked, there is nothing to tell them apart by
+    assert describe_themes(texts, X, labels, centroids)["label"].tolist()[:2] == ["Customer care", "Customer care"]

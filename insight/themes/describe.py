@@ -383,6 +383,9 @@ def _runs(fragments: list[list[str]], max_words: int, key: str) -> set[str]:
 _FRAGMENT = re.compile(r"[.!?,;:()\[\]\"\n]+")
 
 
+FILLER_LABELS = ("General praise and thanks", "General feedback")  # a theme with no word that names something
+
+
 def readable_label(texts: Sequence[str], keywords: Sequence[str], phrases: Sequence[str] = (),
                    max_words: int = 4, runs: Callable[[str, str], set[str]] | None = None,
                    prefer: str | None = None) -> str:
@@ -401,7 +404,7 @@ def readable_label(texts: Sequence[str], keywords: Sequence[str], phrases: Seque
     content += [p for p in phrases if not feeling_only(p) and p not in content]
     if not content:
         praise = sum(w in FEELING and w not in _EXTRA_STOP for k in keywords for w in k.split())
-        return "General praise and thanks" if praise else "General feedback"
+        return FILLER_LABELS[0] if praise else FILLER_LABELS[1]
     top = content[0]
     edge = _stop() | FEELING
     best, best_score = top, 0.0
@@ -557,9 +560,11 @@ def describe_themes(texts: Sequence[str], X: np.ndarray, labels: np.ndarray, cen
     reps = representatives(X, labels, centroids, n_examples)
     names = {i: readable_label([spelled[j] for j in core[i]], kw[i], kp.get(i, []), runs=runs) if kw[i] else
              _short(texts[reps[i][0]] if reps.get(i) else f"theme {i + 1}") for i in sorted(kw)}
+    names = _namesakes_apart(names, spelled, labels, core, n_keywords, tokens, runs)
     # a theme's complaints that say what its name says, in as many ways as not, go by its name
     problems = _problem_labels(spelled, labels, complaints, n_keywords, tokens, runs,
                                prefer={i: name.lower() for i, name in names.items()})
+    names = _few_complaints_apart(names, labels, complaints)
     rows = []
     for i in sorted(kw):
         words, label = kw.get(i, []), names[i]
@@ -575,6 +580,66 @@ def describe_themes(texts: Sequence[str], X: np.ndarray, labels: np.ndarray, cen
         })
     return pd.DataFrame(rows, columns=["theme_id", "label", "problem_label", "keywords", "key_phrases", "examples",
                                        "size"])
+
+
+def _namesakes_apart(names: dict[int, str], spelled: list[str], labels: np.ndarray, core: dict[int, np.ndarray],
+                     n_keywords: int, words: Sequence[Sequence[str]] | None = None,
+                     runs: Callable[[str, str], set[str]] | None = None) -> dict[int, str]:
+    """Themes that came out with one name, named again by what sets each apart from its namesakes.
+
+    Four themes called "Customer care" (CSAT remarks) tell a CX lead nothing about which is which: the words they
+    share name them all alike. So the others are named from keywords read among the namesakes alone, less the
+    shared name's words ("Resolve the issue"; "Sweater coat" beside "Xs fit"). The largest keeps the name; another
+    takes its new one only where members write it (an "X and Y" of two words never written together reads worse
+    than the duplicate), it names no other theme and it is no filler.
+    """
+    groups: dict[str, list[int]] = {}
+    for i, name in names.items():
+        groups.setdefault(name.lower(), []).append(i)
+    taken = {name.lower() for name in names.values()}
+    out = dict(names)
+    sizes = np.bincount(labels[labels >= 0], minlength=max(names, default=0) + 1) if len(labels) else np.zeros(0)
+    for same in groups.values():
+        if len(same) < 2:
+            continue
+        rows = np.flatnonzero(np.isin(labels, same))
+        keys = ctfidf_keywords([spelled[j] for j in rows], labels[rows], n_keywords,
+                               words=None if words is None else [words[j] for j in rows])
+        shared = set(_WORD.findall(names[same[0]].lower()))
+        for i in sorted(same, key=lambda i: -sizes[i])[1:]:
+            apart = [k for k in keys.get(i, []) if not shared & set(k.split())]
+            if not apart:
+                continue
+            members = [spelled[j] for j in core[i]]
+            name = readable_label(members, apart, runs=runs)
+            said = f" {' '.join(_WORD.findall(name.lower()))} "
+            written = sum(said in f" {' '.join(_WORD.findall(t.lower()))} " for t in members)
+            if name.lower() not in taken and name not in FILLER_LABELS and written >= max(3, 0.02 * len(members)):
+                out[i] = name
+                taken.add(name.lower())
+    return out
+
+
+FEW_COMPLAINTS = 1 / 3  # a theme where fewer of its members complain is told apart from a namesake of complaints
+
+
+def _few_complaints_apart(names: dict[int, str], labels: np.ndarray, complaints: Sequence[bool] | None
+                          ) -> dict[int, str]:
+    """Namesakes that no word tells apart, told apart by whether they complain: "Customer care" praised and
+    "Customer care" complained about (CSAT remarks) read "Customer care (few complaints)" and "Customer care"."""
+    if complaints is None:
+        return names
+    unhappy = np.asarray(complaints, dtype=bool)
+    groups: dict[str, list[int]] = {}
+    for i, name in names.items():
+        groups.setdefault(name.lower(), []).append(i)
+    out = dict(names)
+    for same in groups.values():
+        share = {i: float(unhappy[labels == i].mean()) if (labels == i).any() else 0.0 for i in same}
+        if len(same) < 2 or max(share.values()) < FEW_COMPLAINTS:
+            continue
+        out.update({i: f"{names[i]} (few complaints)" for i in same if share[i] < FEW_COMPLAINTS})
+    return out
 
 
 def _spelled(texts: Sequence[str], voices: Sequence[object] | None, min_voices: int,

@@ -5,8 +5,9 @@ Runs the whole pipeline on the real exports in the data directory (``$INSIGHT_DA
 issue 14 judges: the mean star rating of the items the top 10 actions count (their complaints) and of all items in
 their themes, the share of their evidence from 4-5 star reviews, actions on themes whose negative share is below
 the floor (``rank.min_negative_share``; a pocket of complaints inside such a theme is counted apart), trend
-claims made without trends, theme labels that hold a handle or only feeling words, pairs of near-identical themes
-(same root cause, centroid cosine >= 0.9), themes dominated by one poorly-read language, and the polarity mix.
+claims made without trends, theme labels that hold a handle or only feeling words or that two themes share, pairs
+of near-identical themes (same root cause, centroid cosine >= 0.9), themes dominated by one poorly-read language,
+and the polarity mix.
 
 Usage: python benchmarks/real_exports.py [--only clothing|csat] [--sample N] [--home DIR]
 """
@@ -72,6 +73,7 @@ def figures(result, floor: float, X=None) -> dict:
     out["labels_feeling_only"] = int(themes["label"].map(
         lambda lab: all(w.strip(",.") in FEELING for w in lab.lower().replace("/", " ").split())).sum())
     out["labels_slash_joined"] = int(themes["label"].str.contains(" / ").sum())
+    out["labels_shared_with_another_theme"] = int(themes["label"].str.lower().duplicated(keep=False).sum())
     reg = result.registry
     pos = {t: i for i, t in enumerate(reg.ids)}
     ids = [t for t in themes[S.THEME] if t in pos]

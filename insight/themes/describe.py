@@ -582,6 +582,14 @@ def describe_themes(texts: Sequence[str], X: np.ndarray, labels: np.ndarray, cen
                                        "size"])
 
 
+def _namesakes(names: dict[int, str]) -> list[list[int]]:
+    """The groups of two or more themes that share a name (ignoring case)."""
+    groups: dict[str, list[int]] = {}
+    for i, name in names.items():
+        groups.setdefault(name.lower(), []).append(i)
+    return [same for same in groups.values() if len(same) > 1]
+
+
 def _namesakes_apart(names: dict[int, str], spelled: list[str], labels: np.ndarray, core: dict[int, np.ndarray],
                      n_keywords: int, words: Sequence[Sequence[str]] | None = None,
                      runs: Callable[[str, str], set[str]] | None = None) -> dict[int, str]:
@@ -593,15 +601,10 @@ def _namesakes_apart(names: dict[int, str], spelled: list[str], labels: np.ndarr
     takes its new one only where members write it (an "X and Y" of two words never written together reads worse
     than the duplicate), it names no other theme and it is no filler.
     """
-    groups: dict[str, list[int]] = {}
-    for i, name in names.items():
-        groups.setdefault(name.lower(), []).append(i)
     taken = {name.lower() for name in names.values()}
     out = dict(names)
     sizes = np.bincount(labels[labels >= 0], minlength=max(names, default=0) + 1) if len(labels) else np.zeros(0)
-    for same in groups.values():
-        if len(same) < 2:
-            continue
+    for same in _namesakes(names):
         rows = np.flatnonzero(np.isin(labels, same))
         keys = ctfidf_keywords([spelled[j] for j in rows], labels[rows], n_keywords,
                                words=None if words is None else [words[j] for j in rows])
@@ -630,13 +633,10 @@ def _few_complaints_apart(names: dict[int, str], labels: np.ndarray, complaints:
     if complaints is None:
         return names
     unhappy = np.asarray(complaints, dtype=bool)
-    groups: dict[str, list[int]] = {}
-    for i, name in names.items():
-        groups.setdefault(name.lower(), []).append(i)
     out = dict(names)
-    for same in groups.values():
+    for same in _namesakes(names):
         share = {i: float(unhappy[labels == i].mean()) if (labels == i).any() else 0.0 for i in same}
-        if len(same) < 2 or max(share.values()) < FEW_COMPLAINTS:
+        if max(share.values()) < FEW_COMPLAINTS:
             continue
         out.update({i: f"{names[i]} (few complaints)" for i in same if share[i] < FEW_COMPLAINTS})
     return out

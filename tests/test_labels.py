@@ -310,3 +310,26 @@ def test_namesakes_no_word_tells_apart_are_told_apart_by_whether_they_complain()
     assert names[:2] == ["Customer care (few complaints)", "Customer care"]
     # unmarked, there is nothing to tell them apart by
     assert describe_themes(texts, X, labels, centroids)["label"].tolist()[:2] == ["Customer care", "Customer care"]
+
+
+def test_a_namesake_is_not_renamed_to_what_another_theme_is_already_called():
+    # CSAT remarks: the support theme of action #2 was renamed "Resolve the issue" beside "Resolve my issue" and
+    # "Resolve issue": one name said three ways tells a CX lead less than the duplicate did
+    big = ["customer support was slow", "customer support never replied", "customer support is useless",
+           "customer support kept me waiting", "customer support did not call", "customer support was rude",
+           "customer support ignored me", "customer support very slow", "customer support no reply",
+           "customer support again", "customer support hung up", "customer support lost my mail"]
+    small = ["customer support please resolve the issue", "customer support could not resolve the issue",
+             "customer support said they will resolve the issue", "customer support resolve the issue fast",
+             "customer support issue pending", "customer support issue open", "customer support bad",
+             "customer support poor"]
+    resolve = ["please resolve my issue", "resolve my issue soon", "kindly resolve my issue", "resolve my issue asap",
+               "nobody will resolve my issue", "resolve my issue today", "resolve my issue now",
+               "can you resolve my issue"]
+    texts = big + small + resolve
+    labels = np.repeat([0, 1, 2], [len(big), len(small), len(resolve)])
+    X = np.random.default_rng(0).normal(size=(len(texts), 8)).astype(np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    centroids = np.stack([X[labels == i].mean(axis=0) for i in range(3)])
+    names = describe_themes(texts, X, labels, centroids)["label"].tolist()
+    assert names == ["Customer support", "Customer support", "Resolve my issue"]

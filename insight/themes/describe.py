@@ -599,9 +599,13 @@ def _namesakes_apart(names: dict[int, str], spelled: list[str], labels: np.ndarr
     share name them all alike. So the others are named from keywords read among the namesakes alone, less the
     shared name's words ("Resolve the issue"; "Sweater coat" beside "Xs fit"). The largest keeps the name; another
     takes its new one only where members write it (an "X and Y" of two words never written together reads worse
-    than the duplicate), it names no other theme and it is no filler.
+    than the duplicate), no other theme's name says the same words (whatever its stop words: "Resolve my issue") and
+    it is no filler.
     """
-    taken = {name.lower() for name in names.values()}
+    def said_as(name: str) -> frozenset[str]:  # "Resolve the issue" and "Resolve my issue" say one thing
+        return frozenset(_singular(w) for w in _WORD.findall(name.lower()) if w not in _stop())
+
+    taken = {said_as(name) for name in names.values()}
     out = dict(names)
     sizes = np.bincount(labels[labels >= 0], minlength=max(names, default=0) + 1) if len(labels) else np.zeros(0)
     for same in _namesakes(names):
@@ -617,9 +621,9 @@ def _namesakes_apart(names: dict[int, str], spelled: list[str], labels: np.ndarr
             name = readable_label(members, apart, runs=runs)
             said = f" {' '.join(_WORD.findall(name.lower()))} "
             written = sum(said in f" {' '.join(_WORD.findall(t.lower()))} " for t in members)
-            if name.lower() not in taken and name not in FILLER_LABELS and written >= max(3, 0.02 * len(members)):
+            if said_as(name) not in taken and name not in FILLER_LABELS and written >= max(3, 0.02 * len(members)):
                 out[i] = name
-                taken.add(name.lower())
+                taken.add(said_as(name))
     return out
 
 

@@ -266,6 +266,16 @@ def test_a_mixed_themes_problem_label_names_what_its_causes_owner_is_asked_to_fi
     assert renamed.iloc[0]["problem_label"] == "Invoices and warranty"  # a reviewer's name still wins
 
 
+def _names_of_themes(*themes: list[str], complaints: list[bool] | None = None) -> list[str]:
+    """The labels ``describe_themes`` gives ``themes`` (one list of texts each), on random unit vectors."""
+    texts = [t for theme in themes for t in theme]
+    labels = np.repeat(np.arange(len(themes)), [len(theme) for theme in themes])
+    X = np.random.default_rng(0).normal(size=(len(texts), 8)).astype(np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    centroids = np.stack([X[labels == i].mean(axis=0) for i in range(len(themes))])
+    return describe_themes(texts, X, labels, centroids, complaints=complaints)["label"].tolist()
+
+
 def test_themes_that_come_out_with_one_name_are_told_apart_by_what_sets_each_apart():
     # CSAT remarks gave four themes called "Customer care" (no reply, issues not resolved, praise, ...): the words
     # they share name them all alike, so all but the largest are named by what sets them apart from the others
@@ -280,12 +290,7 @@ def test_themes_that_come_out_with_one_name_are_told_apart_by_what_sets_each_apa
     late = ["parcel arrived late", "parcel delivered late again", "my parcel is very late", "the parcel was late",
             "parcel came two weeks late", "late parcel delivery", "parcel late and damaged", "parcel late",
             "parcel still not here late", "late late parcel"]
-    texts = call + refund + late
-    labels = np.repeat([0, 1, 2], [len(call), len(refund), len(late)])
-    X = np.random.default_rng(0).normal(size=(len(texts), 8)).astype(np.float32)
-    X /= np.linalg.norm(X, axis=1, keepdims=True)
-    centroids = np.stack([X[labels == i].mean(axis=0) for i in range(3)])
-    names = describe_themes(texts, X, labels, centroids)["label"].tolist()
+    names = _names_of_themes(call, refund, late)
     assert names[0] == "Customer care"  # the largest keeps the name
     assert names[1] == "Customer care refund"  # as its members write it
     assert names[2] == "Late parcel"
@@ -300,16 +305,11 @@ def test_namesakes_no_word_tells_apart_are_told_apart_by_whether_they_complain()
             "customer care useless", "customer care pathetic"]
     late = ["parcel arrived late", "parcel delivered late again", "my parcel is very late", "the parcel was late",
             "parcel came two weeks late", "late parcel delivery", "parcel late and damaged", "parcel late"]
-    texts = praise + moan + late
-    labels = np.repeat([0, 1, 2], [len(praise), len(moan), len(late)])
-    X = np.random.default_rng(0).normal(size=(len(texts), 8)).astype(np.float32)
-    X /= np.linalg.norm(X, axis=1, keepdims=True)
-    centroids = np.stack([X[labels == i].mean(axis=0) for i in range(3)])
     complaints = [False] * len(praise) + [True] * len(moan) + [True] * len(late)
-    names = describe_themes(texts, X, labels, centroids, complaints=complaints)["label"].tolist()
+    names = _names_of_themes(praise, moan, late, complaints=complaints)
     assert names[:2] == ["Customer care (few complaints)", "Customer care"]
     # unmarked, there is nothing to tell them apart by
-    assert describe_themes(texts, X, labels, centroids)["label"].tolist()[:2] == ["Customer care", "Customer care"]
+    assert _names_of_themes(praise, moan, late)[:2] == ["Customer care", "Customer care"]
 
 
 def test_a_namesake_is_not_renamed_to_what_another_theme_is_already_called():
@@ -326,10 +326,5 @@ def test_a_namesake_is_not_renamed_to_what_another_theme_is_already_called():
     resolve = ["please resolve my issue", "resolve my issue soon", "kindly resolve my issue", "resolve my issue asap",
                "nobody will resolve my issue", "resolve my issue today", "resolve my issue now",
                "can you resolve my issue"]
-    texts = big + small + resolve
-    labels = np.repeat([0, 1, 2], [len(big), len(small), len(resolve)])
-    X = np.random.default_rng(0).normal(size=(len(texts), 8)).astype(np.float32)
-    X /= np.linalg.norm(X, axis=1, keepdims=True)
-    centroids = np.stack([X[labels == i].mean(axis=0) for i in range(3)])
-    names = describe_themes(texts, X, labels, centroids)["label"].tolist()
+    names = _names_of_themes(big, small, resolve)
     assert names == ["Customer support", "Customer support", "Resolve my issue"]

@@ -104,7 +104,8 @@ def eval_tagging_cmd(
         spread: float = SpreadOpt,
         neighbours: Optional[int] = typer.Option(None, "--neighbours", min=0,
                                                  help="With --pseudo-per-class: blend in the causes of this many "
-                                                      "nearest untagged texts (default tag.neighbours; 0: off)."),
+                                                      "nearest untagged texts, in the pseudo-labels and the final "
+                                                      "head (default tag.neighbours; 0: off)."),
         label_map: Optional[Path] = typer.Option(
             None, "--label-map", help="Your labels to the taxonomy's keys: YAML/JSON (label: key) or a two-column "
                                       "CSV. Without it labels match keys ignoring case, spaces and punctuation."),

@@ -208,9 +208,11 @@ def test_few_shot_eval_fine_tunes_on_the_sample_and_the_pool_never_the_test_file
 
     monkeypatch.setattr(insight.tag.finetune, "finetune_encoder", _copy_packaged_encoder)
     remembered: list[list[str]] = []
+    guessing: list[int] = []  # memories built to guess the fine-tune's pseudo-labels: vectors only
     real_remember = NeighbourTagger.remember
-    monkeypatch.setattr(NeighbourTagger, "remember", lambda self, X, y, pool, pool_texts=None: remembered.append(
-        list(pool_texts)) or real_remember(self, X, y, pool, pool_texts))
+    monkeypatch.setattr(NeighbourTagger, "remember", lambda self, X, y, pool, pool_texts=None: (
+        guessing.append(len(pool)) if pool_texts is None else remembered.append(list(pool_texts)))
+        or real_remember(self, X, y, pool, pool_texts))
     train, test = _intents()
     out = eval_tagging(train, test, mode="few-shot", shots=2, config=fast_config, finetune=True, pseudo_per_class=2)
     train_texts, test_texts = set(prepare(train["text"].tolist(), fast_config)), set(prepare(test["text"].tolist(),
@@ -220,6 +222,8 @@ def test_few_shot_eval_fine_tunes_on_the_sample_and_the_pool_never_the_test_file
     # the head's memory of untagged feedback is the pool too: the test file never becomes a neighbour
     assert out["neighbours"] == 10 and remembered
     assert all(r and set(r) <= train_texts and not set(r) & test_texts for r in remembered)
+    # the fine-tune's pseudo-labels are guessed with a memory of the same pool, once per seed
+    assert guessing == [len(remembered[0])]
     assert out["device"] in ("cpu", "cuda") and 0.0 <= out["accuracy"] <= 1.0
 
 
@@ -263,6 +267,34 @@ def test_self_train_adds_per_class_pseudo_labels_from_the_frozen_vectors(tmp_pat
     assert self_train(texts, labels, [], X, np.zeros((0, 0)), tmp_path / "a")[1] == 0
     assert self_train(texts, labels, pool, X, X_pool, tmp_path / "b", per_class=0)[1] == 0
     assert [c[0] for c in calls] == [texts, texts]
+
+
+def test_self_train_guesses_a_group_of_untagged_remarks_the_head_cuts_in_two_as_one(tmp_path, monkeypatch):
+    import insight.tag.finetune
+    from insight.tag import self_train
+
+    taught: list[dict[str, str]] = []
+    monkeypatch.setattr(insight.tag.finetune, "finetune_encoder",
+                        lambda texts, labels, out_dir, **kw: taught.append(dict(zip(texts, labels))) or Path(out_dir))
+
+    def at(degrees) -> np.ndarray:
+        rad = np.radians(degrees)
+        return np.c_[np.cos(rad), np.sin(rad)]
+
+    # Two labels per cause, at 0-5 and 85-90 degrees: the head's boundary is the diagonal. Twelve untagged remarks
+    # read alike (32-48 degrees, one phrasing of cause a); the last three lie past the diagonal.
+    X, labels = at([0, 5, 85, 90]), ["a", "a", "b", "b"]
+    group = [f"alike {i}" for i in range(12)]
+    pool = group + [f"plain {c} {i}" for c in "ab" for i in range(4)]
+    X_pool = np.vstack([at(np.linspace(32, 48, 12)), at([-5, -3, 0, 3]), at([88, 91, 93, 95])])
+    texts = ["a1", "a2", "b1", "b2"]
+    for neighbours in (0, 10):
+        self_train(texts, labels, pool, X, X_pool, tmp_path / str(neighbours), per_class=20, spread=1.0,
+                   neighbours=neighbours)
+    head_alone, with_neighbours = ([guess[t] for t in group] for guess in taught)
+    assert head_alone == ["a"] * 9 + ["b"] * 3  # the head alone cuts the group in two
+    assert with_neighbours == ["a"] * 12  # its neighbours carry the group's cause to the three past the line
+    assert all(taught[1][f"plain {c} {i}"] == c for c in "ab" for i in range(4))
 
 
 def test_missing_dataset_folder_is_a_clear_error(tmp_path):

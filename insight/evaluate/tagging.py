@@ -40,11 +40,11 @@ def eval_tagging(train: pd.DataFrame | None, test: pd.DataFrame, *, mode: str = 
 
     With ``finetune`` the encoder is fine-tuned per seed on the sampled labels; ``pseudo_per_class`` > 0 adds that
     many pseudo-labelled texts per class from the unlabelled rest of the training file (its labels hidden), the
-    way a user's own untagged feedback would be used (``self_train``), and the head then also reads the pool's
-    labels through its ``neighbours`` nearest rows (``NeighbourTagger``; default ``tag.neighbours``, 0 turns it
-    off). The test file is never used for training. Where a taxonomy is involved, gold labels are matched to its
-    keys (``match_labels``: ``label_map``, then exactly, then ignoring case and punctuation) before any text is
-    embedded.
+    way a user's own untagged feedback would be used (``self_train``). The pool's ``neighbours`` nearest rows
+    (``NeighbourTagger``; default ``tag.neighbours``, 0 turns it off) smooth the guesses those pseudo-labels come
+    from, and the final head reads the pool's labels through them too. The test file is never used for training.
+    Where a taxonomy is involved, gold labels are matched to its keys (``match_labels``: ``label_map``, then
+    exactly, then ignoring case and punctuation) before any text is embedded.
     """
     from sklearn.metrics import f1_score
 
@@ -94,7 +94,8 @@ def eval_tagging(train: pd.DataFrame | None, test: pd.DataFrame, *, mode: str = 
                 with tempfile.TemporaryDirectory() as tmp:
                     folder, n_pseudo = tag.self_train(
                         part_texts, part_labels, pool_texts, X_frozen, X_pool_frozen, Path(tmp) / "encoder",
-                        per_class=pseudo_per_class, spread=pseudo_spread, seed=seed, max_steps=finetune_steps,
+                        per_class=pseudo_per_class, spread=pseudo_spread, seed=seed, neighbours=neighbours,
+                        neighbour_weight=cfg.tag.neighbour_weight, max_steps=finetune_steps,
                         epochs=finetune_epochs, learning_rate=finetune_lr, classes_per_batch=finetune_classes,
                         progress=lambda s, n, loss: say(f"fine-tune step {s}/{n} loss {loss:.3f}")
                         if s % 20 == 0 or s == n else None)

